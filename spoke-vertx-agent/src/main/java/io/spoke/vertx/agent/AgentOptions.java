@@ -1,0 +1,345 @@
+package io.spoke.vertx.agent;
+
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.internal.OptionsJson;
+import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.ProtocolVersion;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Options of an {@link AgentVerticle}; a verticle reads them from its config, and
+ * {@code ./spoke agent --hub HOST:PORT --gpus 8} maps onto the same keys.
+ */
+public class AgentOptions {
+
+  public static final String DEFAULT_HUB_HOST = SpokeClientOptions.DEFAULT_HUB_HOST;
+  public static final int DEFAULT_HUB_PORT = SpokeClientOptions.DEFAULT_HUB_PORT;
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_PORT = 0;
+  public static final String DEFAULT_LOG_DIR = "spoke-logs";
+  public static final long DEFAULT_STOP_TIMEOUT = 5_000;
+  public static final long DEFAULT_MAX_SPAWN_TIMEOUT = 600_000;
+  public static final long DEFAULT_RECONNECT_INTERVAL = 1_000;
+  public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
+  /** Actor JVMs start small and fast: they are many, and most of their work is elsewhere (GPUs, native code). */
+  public static final List<String> DEFAULT_ACTOR_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k");
+
+  private static final List<String> KEYS = List.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus", "cpus",
+    "memoryMb", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout", "reconnectInterval",
+    "maxFrameSize");
+
+  private String hubHost = DEFAULT_HUB_HOST;
+  private int hubPort = DEFAULT_HUB_PORT;
+  private String host = DEFAULT_HOST;
+  private int port = DEFAULT_PORT;
+  private String advertiseHost;
+  private String nodeId;
+  private int gpus = -1;
+  private int cpus = -1;
+  private long memoryMb = -1;
+  private String logDir = DEFAULT_LOG_DIR;
+  private String javaCommand;
+  private String actorClasspath;
+  private List<String> actorJvmOptions = new ArrayList<>(DEFAULT_ACTOR_JVM_OPTIONS);
+  private long stopTimeout = DEFAULT_STOP_TIMEOUT;
+  private long maxSpawnTimeout = DEFAULT_MAX_SPAWN_TIMEOUT;
+  private long reconnectInterval = DEFAULT_RECONNECT_INTERVAL;
+  private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+
+  public AgentOptions() {
+  }
+
+  public AgentOptions(AgentOptions other) {
+    this.hubHost = other.hubHost;
+    this.hubPort = other.hubPort;
+    this.host = other.host;
+    this.port = other.port;
+    this.advertiseHost = other.advertiseHost;
+    this.nodeId = other.nodeId;
+    this.gpus = other.gpus;
+    this.cpus = other.cpus;
+    this.memoryMb = other.memoryMb;
+    this.logDir = other.logDir;
+    this.javaCommand = other.javaCommand;
+    this.actorClasspath = other.actorClasspath;
+    this.actorJvmOptions = new ArrayList<>(other.actorJvmOptions);
+    this.stopTimeout = other.stopTimeout;
+    this.maxSpawnTimeout = other.maxSpawnTimeout;
+    this.reconnectInterval = other.reconnectInterval;
+    this.maxFrameSize = other.maxFrameSize;
+  }
+
+  /**
+   * @throws IllegalArgumentException on an unknown key or a value out of range, naming it
+   */
+  public AgentOptions(JsonObject json) {
+    OptionsJson o = new OptionsJson(json, "agent", KEYS);
+    setHubHost(o.string("hubHost", DEFAULT_HUB_HOST));
+    setHubPort(o.integer("hubPort", DEFAULT_HUB_PORT));
+    setHost(o.string("host", DEFAULT_HOST));
+    setPort(o.integer("port", DEFAULT_PORT));
+    setAdvertiseHost(o.string("advertiseHost", null));
+    setNodeId(o.string("nodeId", null));
+    setGpus(o.integer("gpus", -1));
+    setCpus(o.integer("cpus", -1));
+    setMemoryMb(o.longValue("memoryMb", -1));
+    setLogDir(o.string("logDir", DEFAULT_LOG_DIR));
+    setJavaCommand(o.string("javaCommand", null));
+    setActorClasspath(o.string("actorClasspath", null));
+    setActorJvmOptions(o.strings("actorJvmOptions", DEFAULT_ACTOR_JVM_OPTIONS));
+    setStopTimeout(o.longValue("stopTimeout", DEFAULT_STOP_TIMEOUT));
+    setMaxSpawnTimeout(o.longValue("maxSpawnTimeout", DEFAULT_MAX_SPAWN_TIMEOUT));
+    setReconnectInterval(o.longValue("reconnectInterval", DEFAULT_RECONNECT_INTERVAL));
+    setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+      .put("hubHost", hubHost)
+      .put("hubPort", hubPort)
+      .put("host", host)
+      .put("port", port)
+      .put("gpus", gpus)
+      .put("cpus", cpus)
+      .put("memoryMb", memoryMb)
+      .put("logDir", logDir)
+      .put("actorJvmOptions", new JsonArray(new ArrayList<>(actorJvmOptions)))
+      .put("stopTimeout", stopTimeout)
+      .put("maxSpawnTimeout", maxSpawnTimeout)
+      .put("reconnectInterval", reconnectInterval)
+      .put("maxFrameSize", maxFrameSize);
+    if (advertiseHost != null) {
+      json.put("advertiseHost", advertiseHost);
+    }
+    if (nodeId != null) {
+      json.put("nodeId", nodeId);
+    }
+    if (javaCommand != null) {
+      json.put("javaCommand", javaCommand);
+    }
+    if (actorClasspath != null) {
+      json.put("actorClasspath", actorClasspath);
+    }
+    return json;
+  }
+
+  public String getHubHost() {
+    return hubHost;
+  }
+
+  /** Address of the hub to register with. */
+  public AgentOptions setHubHost(String hubHost) {
+    this.hubHost = notBlank("hubHost", hubHost);
+    return this;
+  }
+
+  public int getHubPort() {
+    return hubPort;
+  }
+
+  public AgentOptions setHubPort(int hubPort) {
+    if (hubPort < 1 || hubPort > 65535) {
+      throw new IllegalArgumentException("hubPort must be in 1..65535, got " + hubPort);
+    }
+    this.hubPort = hubPort;
+    return this;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  /** Address the agent listens on for its actor processes (which run on the same machine): loopback by default. */
+  public AgentOptions setHost(String host) {
+    this.host = notBlank("host", host);
+    return this;
+  }
+
+  public int getPort() {
+    return port;
+  }
+
+  /** Port the agent listens on; 0 (default) picks a free one. */
+  public AgentOptions setPort(int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+    }
+    this.port = port;
+    return this;
+  }
+
+  public String getAdvertiseHost() {
+    return advertiseHost;
+  }
+
+  /**
+   * The address clients use to reach this node's actors. {@code null} (default): the local address of the
+   * agent's connection to the hub, which is how this machine is seen by the hub's network.
+   */
+  public AgentOptions setAdvertiseHost(String advertiseHost) {
+    this.advertiseHost = advertiseHost;
+    return this;
+  }
+
+  public String getNodeId() {
+    return nodeId;
+  }
+
+  /** The node's id in the cluster; {@code null} (default): its advertised address and port. */
+  public AgentOptions setNodeId(String nodeId) {
+    if (nodeId != null) {
+      String error = Names.checkId("nodeId", nodeId);
+      if (error != null) {
+        throw new IllegalArgumentException(error);
+      }
+    }
+    this.nodeId = nodeId;
+    return this;
+  }
+
+  public int getGpus() {
+    return gpus;
+  }
+
+  /** Simulated GPUs (for machines without any); -1 (default) asks {@code nvidia-smi}. */
+  public AgentOptions setGpus(int gpus) {
+    if (gpus < -1 || gpus > 4096) {
+      throw new IllegalArgumentException("gpus must be -1 (detect) or 0..4096, got " + gpus);
+    }
+    this.gpus = gpus;
+    return this;
+  }
+
+  public int getCpus() {
+    return cpus;
+  }
+
+  /** CPUs offered to actors; -1 (default): the machine's. */
+  public AgentOptions setCpus(int cpus) {
+    if (cpus < -1) {
+      throw new IllegalArgumentException("cpus must be -1 (detect) or more, got " + cpus);
+    }
+    this.cpus = cpus;
+    return this;
+  }
+
+  public long getMemoryMb() {
+    return memoryMb;
+  }
+
+  /** Memory offered to actors, in MiB; -1 (default): the machine's. */
+  public AgentOptions setMemoryMb(long memoryMb) {
+    if (memoryMb < -1) {
+      throw new IllegalArgumentException("memoryMb must be -1 (detect) or more, got " + memoryMb);
+    }
+    this.memoryMb = memoryMb;
+    return this;
+  }
+
+  public String getLogDir() {
+    return logDir;
+  }
+
+  /** Directory of actor logs: {@code <logDir>/<ticket or adhoc>/<actorId>_<timestamp>.log}. */
+  public AgentOptions setLogDir(String logDir) {
+    this.logDir = notBlank("logDir", logDir);
+    return this;
+  }
+
+  public String getJavaCommand() {
+    return javaCommand;
+  }
+
+  /** The {@code java} executable for actor processes; {@code null} (default): the agent's own. */
+  public AgentOptions setJavaCommand(String javaCommand) {
+    this.javaCommand = javaCommand;
+    return this;
+  }
+
+  public String getActorClasspath() {
+    return actorClasspath;
+  }
+
+  /** Class path of actor processes (where the actor classes are); {@code null} (default): the agent's own. */
+  public AgentOptions setActorClasspath(String actorClasspath) {
+    this.actorClasspath = actorClasspath;
+    return this;
+  }
+
+  public List<String> getActorJvmOptions() {
+    return actorJvmOptions;
+  }
+
+  /** JVM options of every actor process, before those of the spawn request. */
+  public AgentOptions setActorJvmOptions(List<String> actorJvmOptions) {
+    for (String option : actorJvmOptions) {
+      if (option == null || !option.startsWith("-")) {
+        throw new IllegalArgumentException("actorJvmOptions: '" + option + "' is not a JVM option (they start with '-')");
+      }
+    }
+    this.actorJvmOptions = new ArrayList<>(actorJvmOptions);
+    return this;
+  }
+
+  public long getStopTimeout() {
+    return stopTimeout;
+  }
+
+  /** Milliseconds an actor has to stop gracefully before its process group is killed. */
+  public AgentOptions setStopTimeout(long stopTimeout) {
+    if (stopTimeout < 0) {
+      throw new IllegalArgumentException("stopTimeout must not be negative, got " + stopTimeout);
+    }
+    this.stopTimeout = stopTimeout;
+    return this;
+  }
+
+  public long getMaxSpawnTimeout() {
+    return maxSpawnTimeout;
+  }
+
+  /** Upper bound on a spawn's timeout, whatever the request asks. */
+  public AgentOptions setMaxSpawnTimeout(long maxSpawnTimeout) {
+    if (maxSpawnTimeout <= 0) {
+      throw new IllegalArgumentException("maxSpawnTimeout must be positive, got " + maxSpawnTimeout);
+    }
+    this.maxSpawnTimeout = maxSpawnTimeout;
+    return this;
+  }
+
+  public long getReconnectInterval() {
+    return reconnectInterval;
+  }
+
+  /** First delay before reconnecting to a lost hub; doubles up to 10 s. */
+  public AgentOptions setReconnectInterval(long reconnectInterval) {
+    if (reconnectInterval <= 0) {
+      throw new IllegalArgumentException("reconnectInterval must be positive, got " + reconnectInterval);
+    }
+    this.reconnectInterval = reconnectInterval;
+    return this;
+  }
+
+  public int getMaxFrameSize() {
+    return maxFrameSize;
+  }
+
+  /** Largest frame the agent and its actors accept, in bytes. */
+  public AgentOptions setMaxFrameSize(int maxFrameSize) {
+    if (maxFrameSize < ProtocolVersion.MIN_MAX_FRAME_SIZE) {
+      throw new IllegalArgumentException("maxFrameSize must be at least " + ProtocolVersion.MIN_MAX_FRAME_SIZE + ", got " + maxFrameSize);
+    }
+    this.maxFrameSize = maxFrameSize;
+    return this;
+  }
+
+  private static String notBlank(String name, String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(name + " must not be empty");
+    }
+    return value;
+  }
+}

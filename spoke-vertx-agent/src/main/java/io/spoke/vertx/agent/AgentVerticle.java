@@ -1,0 +1,76 @@
+package io.spoke.vertx.agent;
+
+import io.spoke.vertx.agent.impl.AgentServer;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.ContextInternal;
+import java.util.List;
+
+/**
+ * The agent of one node: registers the node's resources with the hub (GPUs from {@code nvidia-smi}, or
+ * simulated), keeps a heartbeat, and starts each actor as its own process on the hub's request, tied to
+ * the agent's life by a parent-death signal, with its GPUs isolated through {@code CUDA_VISIBLE_DEVICES} and
+ * its output in a log file.
+ * <p>
+ * Deploy it with {@link AgentOptions}, directly or as the deployment's config. The deployment completes
+ * once the agent listens; registration with the hub follows and is retried with backoff for as long as the
+ * hub is unreachable ({@link #registered()}). Undeploying kills the node's actors.
+ */
+public class AgentVerticle extends VerticleBase {
+
+  private final AgentOptions options;
+  private AgentServer server;
+
+  /** An agent configured by the deployment's config ({@link AgentOptions#AgentOptions(io.vertx.core.json.JsonObject)}). */
+  public AgentVerticle() {
+    this.options = null;
+  }
+
+  public AgentVerticle(AgentOptions options) {
+    this.options = new AgentOptions(options);
+  }
+
+  @Override
+  public Future<?> start() {
+    AgentOptions effective;
+    try {
+      effective = options != null ? options : new AgentOptions(config());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    server = new AgentServer(vertx, (ContextInternal) context, effective);
+    return server.start();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.stop();
+  }
+
+  /** Completes the first time the hub accepts this node. */
+  public Future<Void> registered() {
+    return server().registered();
+  }
+
+  /** The node's id, once registered. */
+  public String nodeId() {
+    return server().nodeId();
+  }
+
+  /** The port the agent listens on for its actor processes. */
+  public int actualPort() {
+    return server().actualPort();
+  }
+
+  /** Process ids of the actors this agent runs now. Call on the agent's context. */
+  public List<Long> actorPids() {
+    return server().actorPids();
+  }
+
+  private AgentServer server() {
+    if (server == null) {
+      throw new IllegalStateException("the agent is not deployed");
+    }
+    return server;
+  }
+}

@@ -1,0 +1,72 @@
+package io.spoke.vertx.agent.process;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Where actor logs go: {@code <logDir>/<ticket or "adhoc">/<actorId>_<yyyyMMdd_HHmmss>.log}, holding the
+ * actor's stdout and stderr after a few header lines. Blocking file I/O: call from a worker thread.
+ */
+public final class ActorLogs {
+
+  public static final String ADHOC = "adhoc";
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss");
+
+  private final Path logDir;
+
+  public ActorLogs(Path logDir) {
+    this.logDir = logDir;
+  }
+
+  public Path logDir() {
+    return logDir;
+  }
+
+  /**
+   * Creates the log file of a new actor, with its identity in the first lines. Ids are validated before
+   * they get here ({@link io.spoke.vertx.protocol.Names}), so they cannot leave the log directory.
+   */
+  public Path create(String group, String actorId, String header) throws IOException {
+    Path dir = logDir.resolve(group == null ? ADHOC : group);
+    Files.createDirectories(dir);
+    String base = actorId + "_" + LocalDateTime.now().format(STAMP);
+    Path file = dir.resolve(base + ".log");
+    for (int n = 2; Files.exists(file); n++) {
+      file = dir.resolve(base + "_" + n + ".log");
+    }
+    if (!file.normalize().startsWith(logDir.normalize())) {
+      throw new IOException("log file " + file + " would be outside " + logDir);
+    }
+    Files.writeString(file, header, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  /** The last {@code lines} lines of a log (at most 64 KiB of it), for error messages. */
+  public static String tail(Path file, int lines) {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+      long length = raf.length();
+      int size = (int) Math.min(length, 64 * 1024);
+      byte[] bytes = new byte[size];
+      raf.seek(length - size);
+      raf.readFully(bytes);
+      String text = new String(bytes, StandardCharsets.UTF_8);
+      Deque<String> last = new ArrayDeque<>();
+      for (String line : text.split("\\R")) {
+        last.addLast(line);
+        if (last.size() > lines) {
+          last.removeFirst();
+        }
+      }
+      return String.join("\n", last);
+    } catch (IOException e) {
+      return "(cannot read " + file + ": " + e.getMessage() + ")";
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package io.spoke.vertx.agent.process;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Starts and kills actor processes from one dedicated, long-lived thread.
+ * <p>
+ * Why one thread: Linux sends the parent-death signal armed with {@code prctl(PR_SET_PDEATHSIG)} when the
+ * <em>thread</em> that forked the child exits, not the process. Children forked from a pooled thread
+ * would be killed whenever the pool retires that thread. This thread lives as long as the launcher, and
+ * its loop never lets an exception end it.
+ * <p>
+ * Each child runs as {@code setsid setpriv --pdeathsig KILL -- <command>} (util-linux): {@code setsid} puts
+ * it in a process group of its own, so that stopping it also stops what it started, and {@code setpriv}
+ * arms the parent-death signal before exec'ing the command. Both exec in place, so the child's pid is the
+ * command's pid. Where these tools are missing, children start without them and a warning says so.
+ */
+public final class ProcessLauncher implements AutoCloseable {
+
+  private static final Logger log = LogManager.getLogger(ProcessLauncher.class);
+
+  private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private volatile boolean closed;
+  private final boolean deathSignal;
+  private final boolean ownGroup;
+  private final boolean groupKill;
+
+  public ProcessLauncher() {
+    thread = new Thread(this::loop, "spoke-launcher");
+    thread.setDaemon(true);
+    thread.start();
+    deathSignal = works("setpriv", "--pdeathsig", "KILL", "--", "true");
+    ownGroup = works("setsid", "true");
+    groupKill = ownGroup && new File("/bin/kill").canExecute();
+    if (!deathSignal) {
+      log.warn("util-linux setpriv is missing: actor processes will not be killed if this agent dies (apt-get install util-linux)");
+    }
+    if (!ownGroup) {
+      log.warn("util-linux setsid is missing: stopping an actor will not stop the processes it started");
+    }
+  }
+
+  private void loop() {
+    while (!closed || !tasks.isEmpty()) {
+      Runnable task;
+      try {
+        task = tasks.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        continue;
+      }
+      if (task != null) {
+        try {
+          task.run();
+        } catch (RuntimeException | Error e) {
+          log.error("Launcher task failed", e);
+        }
+      }
+    }
+  }
+
+  /** Whether children get the parent-death signal. */
+  public boolean deathSignal() {
+    return deathSignal;
+  }
+
+  /** Runs {@code task} on the launcher thread; the result comes back on {@code context}. */
+  public <T> Future<T> submit(ContextInternal context, Callable<T> task) {
+    Promise<T> promise = context.promise();
+    if (closed) {
+      promise.fail(new IllegalStateException("the launcher is closed"));
+      return promise.future();
+    }
+    tasks.add(() -> {
+      T result;
+      try {
+        result = task.call();
+      } catch (Exception e) {
+        context.runOnContext(v -> promise.fail(e));
+        return;
+      }
+      context.runOnContext(v -> promise.complete(result));
+    });
+    return promise.future();
+  }
+
+  /**
+   * Starts {@code command} with stdout and stderr appended to {@code logFile}.
+   *
+   * @param env the complete environment of the child
+   */
+  public Future<Process> start(ContextInternal context, List<String> command, Map<String, String> env, Path logFile) {
+    List<String> full = new ArrayList<>();
+    if (ownGroup) {
+      full.add("setsid");
+    }
+    if (deathSignal) {
+      full.addAll(List.of("setpriv", "--pdeathsig", "KILL", "--"));
+    }
+    full.addAll(command);
+    return submit(context, () -> {
+      ProcessBuilder builder = new ProcessBuilder(full)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+      builder.environment().clear();
+      builder.environment().putAll(env);
+      return builder.start();
+    });
+  }
+
+  /**
+   * SIGKILLs a child and everything in its process group (or, without process groups, its descendants).
+   */
+  public Future<Void> kill(ContextInternal context, ProcessHandle process) {
+    return submit(context, () -> {
+      if (groupKill && process.isAlive()) {
+        try {
+          Process kill = new ProcessBuilder("/bin/kill", "-KILL", "--", "-" + process.pid()).redirectErrorStream(true).start();
+          kill.getInputStream().readAllBytes();
+          kill.waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+          log.warn("kill of process group {} failed: {}", process.pid(), e.toString());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      return null;
+    });
+  }
+
+  private static boolean works(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Stops the thread after the tasks already queued. Children it started get their death signal then. */
+  @Override
+  public void close() {
+    closed = true;
+  }
+}

@@ -1,0 +1,100 @@
+package io.spoke.vertx.agent.it;
+
+import io.spoke.vertx.actor.Actor;
+import io.spoke.vertx.actor.SpokeActor;
+import io.spoke.vertx.serialization.Serializers;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+
+/** Actors the integration tests spawn as real processes. */
+public final class TestActors {
+
+  public static final int ECHO = 1;
+  public static final int HELLO = 2;
+  public static final int FAIL = 3;
+  public static final int SLOW = 4;
+  public static final int ENV = 5;
+  public static final int PUSH = 6;
+  public static final int ARGS = 7;
+  public static final int BLOCKING = 8;
+  public static final int ADD = 9;
+  public static final int PID = 10;
+
+  private TestActors() {
+  }
+
+  /** Echoes, greets, fails, sleeps, reports its environment, pushes. */
+  @SpokeActor("Echo")
+  public static class EchoActor extends Actor {
+
+    private int calls;
+
+    @Override
+    protected void registerMethods() {
+      registerMethod(ECHO, request -> request.buffer().copy());
+      registerMethod(HELLO, request -> "Hello, " + request.readString() + "!");
+      registerMethod(FAIL, request -> {
+        throw new IllegalStateException("failing on purpose: " + request.readString());
+      });
+      registerMethod(SLOW, request -> {
+        Promise<String> promise = Promise.promise();
+        vertx.setTimer(request.read(Serializers.LONG), t -> promise.complete("slept"));
+        return promise.future();
+      });
+      registerMethod(ENV, request -> {
+        String value = System.getenv(request.readString());
+        return value == null ? "<unset>" : value;
+      });
+      registerMethod(PUSH, request -> {
+        int count = request.read(Serializers.INT);
+        for (int i = 0; i < count; i++) {
+          actorContext().push(7, "token-" + i, Serializers.STRING);
+        }
+        return count;
+      });
+      registerMethod(ARGS, request -> actorContext().args().copy());
+      registerBlockingMethod(BLOCKING, request -> {
+        Thread.sleep(50);
+        return Thread.currentThread().getName();
+      });
+      registerMethod(ADD, Serializers.LONG, Serializers.LONG, value -> Future.succeededFuture(value + (++calls)));
+      registerMethod(PID, request -> ProcessHandle.current().pid());
+    }
+  }
+
+  /** Fails in its start hook. */
+  @SpokeActor("FailsToStart")
+  public static class FailsToStartActor extends Actor {
+
+    @Override
+    protected void registerMethods() {
+    }
+
+    @Override
+    protected Future<?> onStart() {
+      return Future.failedFuture(new IllegalStateException("no model weights at /nowhere"));
+    }
+  }
+
+  /** Exits its process while starting. */
+  @SpokeActor("ExitsAtStart")
+  public static class ExitsAtStartActor extends Actor {
+
+    @Override
+    protected void registerMethods() {
+      System.out.println("about to exit with status 42");
+      System.out.flush();
+      Runtime.getRuntime().halt(42);
+    }
+  }
+
+  /** Returns a large buffer of the requested size. */
+  public static Buffer pattern(int size) {
+    byte[] bytes = new byte[size];
+    for (int i = 0; i < size; i++) {
+      bytes[i] = (byte) (i * 31 + 7);
+    }
+    return Buffer.buffer(bytes);
+  }
+}

@@ -1,0 +1,187 @@
+package io.spoke.vertx.actor.impl;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.SpokeException;
+import io.spoke.vertx.actor.Actor;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.ErrorCodes;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.fb.ActorSpec;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.Bootstrap;
+import io.spoke.vertx.protocol.fb.Ready;
+import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.protocol.fb.StartFailed;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The verticle that turns an actor host process into a running actor: it connects back to the agent that
+ * started the process, asks what to run, constructs and deploys the actor, opens its call listener, and
+ * reports ready; the agent's spawn completes only then. Afterwards it obeys the agent's shutdown request,
+ * and exits if the agent goes away.
+ */
+public final class ActorHost extends VerticleBase {
+
+  private static final Logger log = LogManager.getLogger(ActorHost.class);
+
+  static final long AGENT_TIMEOUT_MS = 30_000;
+  static final long STOP_TIMEOUT_MS = 30_000;
+
+  private final ActorHostConfig config;
+  private Connection agent;
+  private ActorRuntime runtime;
+  private String actorDeployment;
+  private boolean stopping;
+
+  public ActorHost(ActorHostConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    NetClient client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
+    SocketAddress address = SocketAddress.inetSocketAddress(config.agentPort, config.agentHost);
+    return Connection.connect(client, address, config.maxFrameSize, Role.ActorHost, config.actorId, null, config.secret,
+        AGENT_TIMEOUT_MS)
+      .compose(connection -> {
+        agent = connection;
+        connection.closeHandler(c -> onAgentLost());
+        connection.messageHandler(this::onAgentMessage);
+        FlatBufferBuilder b = connection.builder();
+        Bootstrap.startBootstrap(b);
+        int body = Bootstrap.endBootstrap(b);
+        return connection.request(Body.Bootstrap, body, null, AGENT_TIMEOUT_MS, "bootstrap", ActorHost::readSpec);
+      })
+      .compose(this::startActor)
+      .compose(port -> {
+        FlatBufferBuilder b = agent.builder();
+        int body = Ready.createReady(b, port, ProcessHandle.current().pid());
+        return agent.request(Body.Ready, body, null, AGENT_TIMEOUT_MS, "ready", frame -> port);
+      })
+      .onSuccess(port -> log.info("Actor {} ({}) ready on port {}", config.actorId, runtime.actorType(), port))
+      .recover(failure -> reportFailure(failure).map(0));
+  }
+
+  private static Spec readSpec(Frame frame) {
+    if (frame.bodyType() != Body.ActorSpec) {
+      throw new SpokeException("the agent answered bootstrap with message type " + frame.bodyType());
+    }
+    ActorSpec spec = (ActorSpec) frame.header().body(new ActorSpec());
+    List<Integer> gpus = new ArrayList<>(spec.gpuIdsLength());
+    for (int i = 0; i < spec.gpuIdsLength(); i++) {
+      gpus.add(spec.gpuIds(i));
+    }
+    return new Spec(spec.actorType(), spec.actorId(), spec.nodeId(), gpus, frame.copyPayload());
+  }
+
+  private Future<Integer> startActor(Spec spec) {
+    if (!config.actorId.equals(spec.actorId)) {
+      return Future.failedFuture(new SpokeException("the agent sent the spec of actor '" + spec.actorId + "' to the host of '"
+        + config.actorId + "'"));
+    }
+    Actor actor;
+    try {
+      actor = new ActorTypes(Thread.currentThread().getContextClassLoader()).create(spec.actorType);
+    } catch (SpokeException e) {
+      return Future.failedFuture(e);
+    } catch (ReflectiveOperationException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      log.error("Constructing actor {} of type {} failed", spec.actorId, spec.actorType, cause);
+      return Future.failedFuture(new SpokeException("constructing actor type '" + spec.actorType + "' failed: " + cause));
+    }
+    runtime = new ActorRuntime(vertx, spec.actorId, spec.actorType, spec.nodeId, spec.args, spec.gpuIds, config.maxFrameSize);
+    actor.bind(runtime);
+    return vertx.deployVerticle(actor)
+      .recover(err -> {
+        log.error("Starting actor {} of type {} failed", spec.actorId, spec.actorType, err);
+        return Future.failedFuture(new SpokeException("actor '" + spec.actorId + "' (" + spec.actorType + ") failed to start: " + err));
+      })
+      .compose(id -> {
+        actorDeployment = id;
+        return runtime.listen(config.bindHost, 0);
+      });
+  }
+
+  private Future<Object> reportFailure(Throwable failure) {
+    String message = failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    System.err.println("Actor " + config.actorId + " failed to start: " + message);
+    if (agent == null || agent.isClosed()) {
+      ActorHostMain.exit(ActorHostMain.EXIT_START_FAILED);
+      return Future.failedFuture(failure);
+    }
+    FlatBufferBuilder b = agent.builder();
+    int body = StartFailed.createStartFailed(b, b.createString(message), ErrorCodes.codeOf(failure));
+    return agent.request(Body.StartFailed, body, null, AGENT_TIMEOUT_MS, "start failure report", frame -> null)
+      .eventually(() -> {
+        ActorHostMain.exit(ActorHostMain.EXIT_START_FAILED);
+        return Future.succeededFuture();
+      })
+      .transform(ar -> Future.failedFuture(failure));
+  }
+
+  private void onAgentMessage(Connection connection, Frame frame) {
+    long id = frame.id();
+    byte type = frame.bodyType();
+    frame.release();
+    if (type == Body.Shutdown) {
+      shutdown(id);
+    } else {
+      connection.replyError(id, io.spoke.vertx.protocol.fb.ErrorCode.Protocol, "actor hosts do not handle message type " + type
+        + " from their agent", null, Body.NONE, 0);
+    }
+  }
+
+  private void shutdown(long requestId) {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    log.info("Stopping actor {}", config.actorId);
+    Future<Void> undeployed = actorDeployment == null ? Future.succeededFuture() : vertx.undeploy(actorDeployment);
+    long timer = vertx.setTimer(STOP_TIMEOUT_MS, t -> {
+      log.warn("Actor {} did not stop within {} ms; exiting", config.actorId, STOP_TIMEOUT_MS);
+      ActorHostMain.exit(ActorHostMain.EXIT_STOP_TIMEOUT);
+    });
+    undeployed
+      .onFailure(err -> log.warn("Actor {} failed while stopping", config.actorId, err))
+      .eventually(() -> runtime == null ? Future.succeededFuture() : runtime.close())
+      .onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        agent.reply(requestId, Body.NONE, 0, null);
+        agent.close().onComplete(v -> ActorHostMain.exit(ActorHostMain.EXIT_OK));
+      });
+  }
+
+  private void onAgentLost() {
+    if (!stopping) {
+      System.err.println("Actor " + config.actorId + ": lost the connection to its agent; exiting");
+      ActorHostMain.exit(ActorHostMain.EXIT_AGENT_LOST);
+    }
+  }
+
+  private static final class Spec {
+
+    final String actorType;
+    final String actorId;
+    final String nodeId;
+    final List<Integer> gpuIds;
+    final Buffer args;
+
+    Spec(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Buffer args) {
+      this.actorType = actorType;
+      this.actorId = actorId;
+      this.nodeId = nodeId;
+      this.gpuIds = gpuIds;
+      this.args = args;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package io.spoke.vertx.client;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Where an actor runs and how it is doing: what the hub's directory holds for an actor id. Immutable.
+ */
+public final class ActorInfo {
+
+  private final String id;
+  private final String type;
+  private final String nodeId;
+  private final String host;
+  private final int port;
+  private final long pid;
+  private final String logFile;
+  private final ActorState state;
+  private final int exitCode;
+  private final String reason;
+  private final List<Integer> gpuIds;
+
+  public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
+                   int exitCode, String reason, List<Integer> gpuIds) {
+    this.id = Objects.requireNonNull(id, "id");
+    this.type = type;
+    this.nodeId = nodeId;
+    this.host = host;
+    this.port = port;
+    this.pid = pid;
+    this.logFile = logFile;
+    this.state = Objects.requireNonNull(state, "state");
+    this.exitCode = exitCode;
+    this.reason = reason;
+    this.gpuIds = List.copyOf(gpuIds);
+  }
+
+  /** The actor's id. */
+  public String id() {
+    return id;
+  }
+
+  /** The type name it was spawned as. */
+  public String type() {
+    return type;
+  }
+
+  /** The node (agent) it runs on. */
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /** The address clients connect to for calls. */
+  public String host() {
+    return host;
+  }
+
+  /** The port of its call listener; 0 until it is running. */
+  public int port() {
+    return port;
+  }
+
+  /** Its process id on its node. */
+  public long pid() {
+    return pid;
+  }
+
+  /** Path of its log file (stdout and stderr) on its node. */
+  public String logFile() {
+    return logFile;
+  }
+
+  public ActorState state() {
+    return state;
+  }
+
+  /** Exit status once {@link ActorState#EXITED} (128 + n: killed by signal n); -1 before. */
+  public int exitCode() {
+    return exitCode;
+  }
+
+  /** Why it exited, for a person; {@code null} while it runs. */
+  public String reason() {
+    return reason;
+  }
+
+  /** Physical ids of the GPUs reserved for it. */
+  public List<Integer> gpuIds() {
+    return gpuIds;
+  }
+
+  /** A copy in another state. */
+  public ActorInfo withState(ActorState state, int exitCode, String reason) {
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds);
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+      .put("id", id)
+      .put("type", type)
+      .put("node", nodeId)
+      .put("host", host)
+      .put("port", port)
+      .put("pid", pid)
+      .put("state", state.name())
+      .put("gpus", new JsonArray(gpuIds))
+      .put("log", logFile);
+    if (state == ActorState.EXITED) {
+      json.put("exitCode", exitCode).put("reason", reason);
+    }
+    return json;
+  }
+
+  @Override
+  public String toString() {
+    return "ActorInfo" + toJson().encode();
+  }
+}

@@ -1,0 +1,172 @@
+package io.spoke.vertx.client;
+
+import io.spoke.vertx.internal.OptionsJson;
+import io.spoke.vertx.protocol.ProtocolVersion;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * Options of a {@link SpokeClient}: where the hub is, and how long operations may take.
+ */
+public class SpokeClientOptions {
+
+  /** The hub's default port (Spoke's). */
+  public static final int DEFAULT_HUB_PORT = 8888;
+  public static final String DEFAULT_HUB_HOST = "127.0.0.1";
+  public static final long DEFAULT_CONNECT_TIMEOUT = 10_000;
+  public static final long DEFAULT_REQUEST_TIMEOUT = 30_000;
+  public static final long DEFAULT_CALL_TIMEOUT = 30_000;
+  public static final long DEFAULT_SPAWN_TIMEOUT = 120_000;
+  public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
+
+  private static final List<String> KEYS = List.of("hubHost", "hubPort", "name", "connectTimeout", "requestTimeout",
+    "callTimeout", "spawnTimeout", "maxFrameSize");
+
+  private String hubHost = DEFAULT_HUB_HOST;
+  private int hubPort = DEFAULT_HUB_PORT;
+  private String name;
+  private long connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+  private long requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+  private long callTimeout = DEFAULT_CALL_TIMEOUT;
+  private long spawnTimeout = DEFAULT_SPAWN_TIMEOUT;
+  private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+
+  public SpokeClientOptions() {
+  }
+
+  public SpokeClientOptions(SpokeClientOptions other) {
+    this.hubHost = other.hubHost;
+    this.hubPort = other.hubPort;
+    this.name = other.name;
+    this.connectTimeout = other.connectTimeout;
+    this.requestTimeout = other.requestTimeout;
+    this.callTimeout = other.callTimeout;
+    this.spawnTimeout = other.spawnTimeout;
+    this.maxFrameSize = other.maxFrameSize;
+  }
+
+  /**
+   * @throws IllegalArgumentException on an unknown key or a value out of range, naming it
+   */
+  public SpokeClientOptions(JsonObject json) {
+    OptionsJson o = new OptionsJson(json, "client", KEYS);
+    setHubHost(o.string("hubHost", DEFAULT_HUB_HOST));
+    setHubPort(o.integer("hubPort", DEFAULT_HUB_PORT));
+    setName(o.string("name", null));
+    setConnectTimeout(o.longValue("connectTimeout", DEFAULT_CONNECT_TIMEOUT));
+    setRequestTimeout(o.longValue("requestTimeout", DEFAULT_REQUEST_TIMEOUT));
+    setCallTimeout(o.longValue("callTimeout", DEFAULT_CALL_TIMEOUT));
+    setSpawnTimeout(o.longValue("spawnTimeout", DEFAULT_SPAWN_TIMEOUT));
+    setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+      .put("hubHost", hubHost)
+      .put("hubPort", hubPort)
+      .put("connectTimeout", connectTimeout)
+      .put("requestTimeout", requestTimeout)
+      .put("callTimeout", callTimeout)
+      .put("spawnTimeout", spawnTimeout)
+      .put("maxFrameSize", maxFrameSize);
+    if (name != null) {
+      json.put("name", name);
+    }
+    return json;
+  }
+
+  public String getHubHost() {
+    return hubHost;
+  }
+
+  /** Address of the hub. */
+  public SpokeClientOptions setHubHost(String hubHost) {
+    if (hubHost == null || hubHost.isBlank()) {
+      throw new IllegalArgumentException("hubHost must not be empty");
+    }
+    this.hubHost = hubHost;
+    return this;
+  }
+
+  public int getHubPort() {
+    return hubPort;
+  }
+
+  public SpokeClientOptions setHubPort(int hubPort) {
+    if (hubPort < 1 || hubPort > 65535) {
+      throw new IllegalArgumentException("hubPort must be in 1..65535, got " + hubPort);
+    }
+    this.hubPort = hubPort;
+    return this;
+  }
+
+  public String getName() {
+    return name;
+  }
+
+  /** Name shown in the hub's logs; {@code null} for one made of the process id. */
+  public SpokeClientOptions setName(String name) {
+    this.name = name;
+    return this;
+  }
+
+  public long getConnectTimeout() {
+    return connectTimeout;
+  }
+
+  /** Milliseconds to connect and complete the handshake with the hub or an actor. */
+  public SpokeClientOptions setConnectTimeout(long connectTimeout) {
+    this.connectTimeout = positive("connectTimeout", connectTimeout);
+    return this;
+  }
+
+  public long getRequestTimeout() {
+    return requestTimeout;
+  }
+
+  /** Milliseconds for a control request to the hub (resolve, stop, status). */
+  public SpokeClientOptions setRequestTimeout(long requestTimeout) {
+    this.requestTimeout = positive("requestTimeout", requestTimeout);
+    return this;
+  }
+
+  public long getCallTimeout() {
+    return callTimeout;
+  }
+
+  /** Milliseconds a method call may take, from send to reply. */
+  public SpokeClientOptions setCallTimeout(long callTimeout) {
+    this.callTimeout = positive("callTimeout", callTimeout);
+    return this;
+  }
+
+  public long getSpawnTimeout() {
+    return spawnTimeout;
+  }
+
+  /** Default milliseconds for a spawn, from request to the actor listening (a JVM start and the actor's start hook). */
+  public SpokeClientOptions setSpawnTimeout(long spawnTimeout) {
+    this.spawnTimeout = positive("spawnTimeout", spawnTimeout);
+    return this;
+  }
+
+  public int getMaxFrameSize() {
+    return maxFrameSize;
+  }
+
+  /** Largest frame this client accepts (a reply, a pushed message), in bytes. */
+  public SpokeClientOptions setMaxFrameSize(int maxFrameSize) {
+    if (maxFrameSize < ProtocolVersion.MIN_MAX_FRAME_SIZE) {
+      throw new IllegalArgumentException("maxFrameSize must be at least " + ProtocolVersion.MIN_MAX_FRAME_SIZE + ", got " + maxFrameSize);
+    }
+    this.maxFrameSize = maxFrameSize;
+    return this;
+  }
+
+  static long positive(String name, long value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    }
+    return value;
+  }
+}

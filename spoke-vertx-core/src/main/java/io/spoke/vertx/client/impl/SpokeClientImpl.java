@@ -1,0 +1,517 @@
+package io.spoke.vertx.client.impl;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.ActorDeadException;
+import io.spoke.vertx.ActorNotFoundException;
+import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.UnavailableException;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Messages;
+import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.fb.ActorEvent;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.KeyValue;
+import io.spoke.vertx.protocol.fb.Push;
+import io.spoke.vertx.protocol.fb.Resolve;
+import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.protocol.fb.Spawn;
+import io.spoke.vertx.protocol.fb.Status;
+import io.spoke.vertx.protocol.fb.Stop;
+import io.spoke.vertx.protocol.fb.Subscribe;
+import io.spoke.vertx.protocol.fb.Unsubscribe;
+import io.spoke.vertx.serialization.Serializer;
+import io.spoke.vertx.serialization.Serializers;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The client. All state is confined to {@link #context}; public methods hop onto it when called from
+ * elsewhere. One connection to the hub (opened on first use, reopened on the next use after a loss) and one
+ * to each actor called.
+ */
+public final class SpokeClientImpl implements SpokeClient {
+
+  private static final Logger log = LogManager.getLogger(SpokeClientImpl.class);
+
+  /** How long to wait for the hub to report an actor's exit after its connection drops with calls in flight. */
+  static final long DEATH_REPORT_GRACE_MS = 500;
+  /** Exited actors remembered, to explain failures of late calls. */
+  static final int DEATHS_KEPT = 1024;
+
+  private final Vertx vertx;
+  private final boolean ownsVertx;
+  private final SpokeClientOptions options;
+  private final ContextInternal context;
+  private final NetClient netClient;
+  private final String name;
+  private final Map<String, ActorChannel> channels = new HashMap<>();
+  private final Map<String, ActorInfo> deaths = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, ActorInfo> eldest) {
+      return size() > DEATHS_KEPT;
+    }
+  };
+  private Connection hub;
+  private Future<Connection> hubConnecting;
+  private boolean closed;
+
+  public SpokeClientImpl(Vertx vertx, SpokeClientOptions options, boolean ownsVertx) {
+    this.vertx = Objects.requireNonNull(vertx, "vertx");
+    this.options = new SpokeClientOptions(Objects.requireNonNull(options, "options"));
+    this.ownsVertx = ownsVertx;
+    ContextInternal current = ContextInternal.current();
+    this.context = current != null && current.owner() == vertx && current.isEventLoopContext()
+      ? current : (ContextInternal) vertx.getOrCreateContext();
+    this.netClient = vertx.createNetClient(new NetClientOptions()
+      .setTcpNoDelay(true)
+      .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.getConnectTimeout())));
+    this.name = options.getName() != null ? options.getName() : "client-" + ProcessHandle.current().pid();
+  }
+
+  // ------------------------------------------------------------------ control operations
+
+  @Override
+  public Future<ActorHandle> spawn(String actorType, String actorId, SpawnOptions spawnOptions) {
+    String error = Names.checkType(actorType);
+    if (error == null) {
+      error = Names.checkId("actor id", actorId);
+    }
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    SpawnOptions o = new SpawnOptions(Objects.requireNonNull(spawnOptions, "options"));
+    long timeout = o.getTimeout() > 0 ? o.getTimeout() : options.getSpawnTimeout();
+    return onContext(() -> hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int type = b.createString(actorType);
+      int id = b.createString(actorId);
+      int node = Messages.string(b, o.getNode());
+      int[] env = new int[o.getEnv().size()];
+      int i = 0;
+      for (Map.Entry<String, String> e : o.getEnv().entrySet()) {
+        env[i++] = KeyValue.createKeyValue(b, b.createString(e.getKey()), b.createString(e.getValue()));
+      }
+      int envVector = Spawn.createEnvVector(b, env);
+      int jvm = Messages.stringVector(b, o.getJvmOptions());
+      int body = Spawn.createSpawn(b, type, id, node, o.getGpus(), o.getCpus(), o.getMemoryMb(), envVector, jvm, timeout, 0);
+      // The hub answers once the agent has the actor listening; allow for the hops around the spawn itself.
+      return hub.request(Body.Spawn, body, o.getArgs(), timeout + options.getRequestTimeout(), "spawn of actor '" + actorId + "'",
+        SpokeClientImpl::readActorInfo);
+    }).map(info -> {
+      deaths.remove(info.id());
+      ActorChannel channel = channels.computeIfAbsent(info.id(), ActorChannel::new);
+      channel.info = info;
+      return (ActorHandle) new ActorHandleImpl(this, info);
+    }));
+  }
+
+  @Override
+  public Future<ActorHandle> actor(String actorId) {
+    return resolve(actorId).map(info -> {
+      if (info.state() == ActorState.EXITED) {
+        throw deadException(info);
+      }
+      return new ActorHandleImpl(this, info);
+    });
+  }
+
+  @Override
+  public Future<Void> stop(String actorId) {
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    return onContext(() -> hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int body = Stop.createStop(b, b.createString(actorId));
+      return hub.request(Body.Stop, body, null, options.getRequestTimeout() + 60_000, "stop of actor '" + actorId + "'", f -> (Void) null);
+    }).onSuccess(v -> {
+      ActorChannel channel = channels.remove(actorId);
+      if (channel != null && channel.connection != null) {
+        channel.connection.close();
+      }
+    }));
+  }
+
+  @Override
+  public Future<ActorInfo> resolve(String actorId) {
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    return onContext(() -> resolveOnContext(actorId));
+  }
+
+  private Future<ActorInfo> resolveOnContext(String actorId) {
+    return hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int body = Resolve.createResolve(b, b.createString(actorId));
+      return hub.request(Body.Resolve, body, null, options.getRequestTimeout(), "resolve of actor '" + actorId + "'",
+        SpokeClientImpl::readActorInfo);
+    }).onSuccess(info -> {
+      if (info.state() == ActorState.EXITED) {
+        deaths.put(info.id(), info);
+      }
+    });
+  }
+
+  @Override
+  public Future<ClusterStatus> status() {
+    return onContext(() -> hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      Status.startStatus(b);
+      int body = Status.endStatus(b);
+      return hub.request(Body.Status, body, null, options.getRequestTimeout(), "status", frame -> {
+        if (frame.bodyType() != Body.ClusterStatus) {
+          throw new ProtocolException("the hub answered status with message type " + frame.bodyType());
+        }
+        return Messages.readClusterStatus((io.spoke.vertx.protocol.fb.ClusterStatus) frame.header()
+          .body(new io.spoke.vertx.protocol.fb.ClusterStatus()));
+      });
+    }));
+  }
+
+  private static ActorInfo readActorInfo(Frame frame) {
+    if (frame.bodyType() != Body.ActorInfo) {
+      throw new ProtocolException("expected actor information from the hub, got message type " + frame.bodyType());
+    }
+    return Messages.readActorInfo((io.spoke.vertx.protocol.fb.ActorInfo) frame.header()
+      .body(new io.spoke.vertx.protocol.fb.ActorInfo()));
+  }
+
+  private Future<Connection> hub() {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("client is closed"));
+    }
+    if (hub != null && !hub.isClosed()) {
+      return Future.succeededFuture(hub);
+    }
+    if (hubConnecting == null) {
+      SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
+      hubConnecting = Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, null, null,
+          options.getConnectTimeout())
+        .recover(err -> Future.failedFuture(err instanceof UnavailableException
+          ? new UnavailableException("cannot reach the Spoke hub at " + address + " (" + rootMessage(err)
+          + "); is it running? Start one with ./spoke hub, or set the hub's address in SpokeClientOptions")
+          : err))
+        .onComplete(ar -> {
+          hubConnecting = null;
+          if (ar.succeeded()) {
+            Connection connection = ar.result();
+            hub = connection;
+            connection.messageHandler(this::onHubMessage);
+            connection.closeHandler(c -> {
+              if (hub == c) {
+                hub = null;
+              }
+            });
+          }
+        });
+    }
+    return hubConnecting;
+  }
+
+  private void onHubMessage(Connection connection, Frame frame) {
+    try {
+      if (frame.bodyType() == Body.ActorEvent && frame.id() == 0) {
+        ActorEvent event = (ActorEvent) frame.header().body(new ActorEvent());
+        if (event.actor() != null) {
+          onActorEvent(Messages.readActorInfo(event.actor()));
+        }
+      } else if (frame.id() != 0) {
+        connection.replyError(frame.id(), io.spoke.vertx.protocol.fb.ErrorCode.Protocol,
+          "clients do not handle message type " + frame.bodyType(), null, Body.NONE, 0);
+      }
+    } catch (RuntimeException e) {
+      log.warn("Ignoring a malformed event from the hub: {}", e.getMessage());
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void onActorEvent(ActorInfo info) {
+    ActorChannel channel = channels.get(info.id());
+    if (info.state() != ActorState.EXITED) {
+      if (channel != null && info.state() == ActorState.RUNNING) {
+        channel.info = info;
+      }
+      return;
+    }
+    deaths.put(info.id(), info);
+    if (channel == null) {
+      return;
+    }
+    channel.info = null;
+    ActorDeadException dead = deadException(info);
+    for (Connection orphan : channel.awaitingDeathReport) {
+      orphan.failPending(dead);
+    }
+    channel.awaitingDeathReport.clear();
+    if (channel.connection != null) {
+      Connection connection = channel.connection;
+      channel.connection = null;
+      connection.failPending(dead);
+      connection.close();
+    }
+    channels.remove(info.id());
+  }
+
+  static ActorDeadException deadException(ActorInfo info) {
+    String reason = info.reason() != null ? info.reason() : ExitStatus.describe(info.exitCode());
+    return new ActorDeadException(info.id(), info.exitCode(), info.logFile(), "actor '" + info.id() + "' is dead: " + reason
+      + (info.logFile() != null ? "; its log: " + info.logFile() + (info.nodeId() != null ? " on node " + info.nodeId() : "") : ""));
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  @Override
+  public Future<Buffer> call(String actorId, int methodId, Buffer request) {
+    return call(actorId, methodId, request, Serializers.BUFFER, Serializers.BUFFER);
+  }
+
+  @Override
+  public <Q, R> Future<R> call(String actorId, int methodId, Q request, Serializer<Q> requestSerializer,
+                               Serializer<R> responseSerializer) {
+    Objects.requireNonNull(requestSerializer, "requestSerializer");
+    Objects.requireNonNull(responseSerializer, "responseSerializer");
+    if (context.inThread()) {
+      return callOnContext(actorId, methodId, request, requestSerializer, responseSerializer);
+    }
+    Promise<R> promise = context.promise();
+    context.runOnContext(v -> callOnContext(actorId, methodId, request, requestSerializer, responseSerializer).onComplete(promise));
+    return promise.future();
+  }
+
+  private <Q, R> Future<R> callOnContext(String actorId, int methodId, Q request, Serializer<Q> requestSerializer,
+                                         Serializer<R> responseSerializer) {
+    ActorChannel channel = channels.get(actorId);
+    if (channel != null && channel.connection != null) {
+      return channel.connection.call(methodId, request, requestSerializer, responseSerializer, options.getCallTimeout());
+    }
+    return actorConnection(actorId)
+      .compose(connection -> connection.call(methodId, request, requestSerializer, responseSerializer, options.getCallTimeout()));
+  }
+
+  /** The connection to an actor's host, resolving and connecting on first use. */
+  private Future<Connection> actorConnection(String actorId) {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("client is closed"));
+    }
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    ActorChannel channel = channels.computeIfAbsent(actorId, ActorChannel::new);
+    if (channel.connection != null) {
+      return Future.succeededFuture(channel.connection);
+    }
+    if (channel.connecting == null) {
+      boolean cached = channel.info != null;
+      Future<Connection> connecting = endpoint(channel).compose(info -> connect(channel, info));
+      if (cached) {
+        // The cached endpoint may be stale (the actor was stopped and spawned again elsewhere): retry once, fresh.
+        connecting = connecting.recover(err -> {
+          if (!(err instanceof UnavailableException) && !(err instanceof ActorNotFoundException)) {
+            return Future.failedFuture(err);
+          }
+          channel.info = null;
+          return endpoint(channel).compose(info -> connect(channel, info));
+        });
+      }
+      channel.connecting = connecting.onComplete(ar -> channel.connecting = null);
+    }
+    return channel.connecting;
+  }
+
+  private Future<ActorInfo> endpoint(ActorChannel channel) {
+    if (channel.info != null) {
+      return Future.succeededFuture(channel.info);
+    }
+    ActorInfo dead = deaths.get(channel.actorId);
+    Future<ActorInfo> resolved = resolveOnContext(channel.actorId);
+    return resolved.compose(info -> {
+      if (info.state() == ActorState.EXITED) {
+        return Future.failedFuture(deadException(info));
+      }
+      if (info.state() != ActorState.RUNNING || info.port() <= 0) {
+        return Future.failedFuture(new UnavailableException("actor '" + info.id() + "' is " + info.state().name().toLowerCase()
+          + ", not running"));
+      }
+      channel.info = info;
+      return Future.succeededFuture(info);
+    }, err -> dead != null && err instanceof ActorNotFoundException ? Future.failedFuture(deadException(dead)) : Future.failedFuture(err));
+  }
+
+  private Future<Connection> connect(ActorChannel channel, ActorInfo info) {
+    SocketAddress address = SocketAddress.inetSocketAddress(info.port(), info.host());
+    return Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, info.id(), null,
+        options.getConnectTimeout())
+      .recover(err -> Future.failedFuture(err instanceof UnavailableException
+        ? new UnavailableException("cannot connect to actor '" + info.id() + "' at " + address + ": " + rootMessage(err), err) : err))
+      .map(connection -> {
+        if (closed) {
+          connection.close();
+          throw new IllegalStateException("client is closed");
+        }
+        channel.connection = connection;
+        connection.messageHandler((c, frame) -> onActorMessage(channel, c, frame));
+        connection.closeHandler(c -> onActorConnectionClosed(channel, c));
+        return connection;
+      });
+  }
+
+  private void onActorMessage(ActorChannel channel, Connection connection, Frame frame) {
+    try {
+      if (frame.bodyType() == Body.Push) {
+        int mailbox = ((Push) frame.header().body(new Push())).mailbox();
+        Handler<Buffer> handler = channel.subscriptions.get(mailbox);
+        if (handler != null) {
+          try {
+            handler.handle(frame.payload());
+          } catch (RuntimeException e) {
+            log.error("Mailbox {} handler of actor {} failed", mailbox, channel.actorId, e);
+          }
+        }
+      } else if (frame.id() != 0) {
+        connection.replyError(frame.id(), io.spoke.vertx.protocol.fb.ErrorCode.Protocol,
+          "clients do not handle message type " + frame.bodyType(), null, Body.NONE, 0);
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void onActorConnectionClosed(ActorChannel channel, Connection connection) {
+    if (channel.connection == connection) {
+      channel.connection = null;
+      channel.subscriptions.clear();
+    }
+    if (connection.pendingCount() == 0) {
+      return;
+    }
+    ActorInfo dead = deaths.get(channel.actorId);
+    if (dead != null) {
+      connection.failPending(deadException(dead));
+      return;
+    }
+    // The process probably died; its agent reports the exit status through the hub within milliseconds.
+    connection.deferPendingFailure();
+    channel.awaitingDeathReport.add(connection);
+    context.setTimer(DEATH_REPORT_GRACE_MS, t -> {
+      if (channel.awaitingDeathReport.remove(connection)) {
+        connection.failPending(new UnavailableException("lost the connection to actor '" + channel.actorId + "' at "
+          + connection.remoteAddress() + " with calls in flight; the hub has not reported the actor's exit"));
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ mailboxes
+
+  @Override
+  public Future<Void> subscribe(String actorId, int mailboxId, Handler<Buffer> handler) {
+    Objects.requireNonNull(handler, "handler");
+    return onContext(() -> actorConnection(actorId).compose(connection -> {
+      ActorChannel channel = channels.get(actorId);
+      if (channel == null || channel.connection != connection) {
+        return Future.failedFuture(new UnavailableException("the connection to actor '" + actorId + "' closed"));
+      }
+      channel.subscriptions.put(mailboxId, handler);
+      FlatBufferBuilder b = connection.builder();
+      int body = Subscribe.createSubscribe(b, mailboxId);
+      return connection.request(Body.Subscribe, body, null, options.getRequestTimeout(),
+          "subscribe to mailbox " + mailboxId + " of actor '" + actorId + "'", f -> (Void) null)
+        .onFailure(err -> channel.subscriptions.remove(mailboxId, handler));
+    }));
+  }
+
+  @Override
+  public Future<Void> unsubscribe(String actorId, int mailboxId) {
+    return onContext(() -> {
+      ActorChannel channel = channels.get(actorId);
+      if (channel == null || channel.connection == null || channel.subscriptions.remove(mailboxId) == null) {
+        return Future.succeededFuture();
+      }
+      Connection connection = channel.connection;
+      FlatBufferBuilder b = connection.builder();
+      int body = Unsubscribe.createUnsubscribe(b, mailboxId);
+      return connection.request(Body.Unsubscribe, body, null, options.getRequestTimeout(),
+        "unsubscribe from mailbox " + mailboxId + " of actor '" + actorId + "'", f -> (Void) null);
+    });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  @Override
+  public Future<Void> close() {
+    return onContext(() -> {
+      if (closed) {
+        return Future.succeededFuture();
+      }
+      closed = true;
+      for (ActorChannel channel : new ArrayList<>(channels.values())) {
+        if (channel.connection != null) {
+          channel.connection.close();
+        }
+      }
+      channels.clear();
+      Future<Void> hubClosed = hub != null ? hub.close() : Future.succeededFuture();
+      return hubClosed.transform(ar -> netClient.close());
+    }).transform(ar -> ownsVertx ? vertx.close() : Future.succeededFuture());
+  }
+
+  private <T> Future<T> onContext(Supplier<Future<T>> action) {
+    if (context.inThread()) {
+      return action.get();
+    }
+    Promise<T> promise = context.promise();
+    context.runOnContext(v -> action.get().onComplete(promise));
+    return promise.future();
+  }
+
+  private static String rootMessage(Throwable error) {
+    Throwable t = error;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() != null ? t.getMessage() : t.toString();
+  }
+
+  /** What the client keeps per actor it talks to. */
+  private static final class ActorChannel {
+
+    final String actorId;
+    final Map<Integer, Handler<Buffer>> subscriptions = new HashMap<>();
+    final java.util.List<Connection> awaitingDeathReport = new ArrayList<>(1);
+    ActorInfo info;
+    Connection connection;
+    Future<Connection> connecting;
+
+    ActorChannel(String actorId) {
+      this.actorId = actorId;
+    }
+  }
+}

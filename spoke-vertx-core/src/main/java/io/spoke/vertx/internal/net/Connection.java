@@ -1,0 +1,590 @@
+package io.spoke.vertx.internal.net;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelPipeline;
+import io.netty.util.collection.LongObjectHashMap;
+import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.SpokeException;
+import io.spoke.vertx.SpokeTimeoutException;
+import io.spoke.vertx.UnavailableException;
+import io.spoke.vertx.VersionMismatchException;
+import io.spoke.vertx.protocol.ErrorCodes;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.FrameDecoder;
+import io.spoke.vertx.protocol.FrameEncoder;
+import io.spoke.vertx.protocol.ProtocolVersion;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.Call;
+import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.fb.Welcome;
+import io.spoke.vertx.serialization.Serializer;
+import io.spoke.vertx.serialization.Serializers;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One Spoke connection: framing, the hello handshake, and multiplexed requests with correlation ids and
+ * timeouts, in both directions, over one Vert.x socket. Every method must be called on the connection's
+ * event loop ({@link #context()}); state is confined to it, so there are no locks.
+ * <p>
+ * Frames are decoded in the Netty pipeline and handed over without a copy; replies are matched to their
+ * request by id, and a request that outlives its timeout fails with {@link SpokeTimeoutException} (checked
+ * every {@link #SWEEP_INTERVAL_MS} ms). When the connection closes, every request still waiting fails,
+ * with {@link UnavailableException} unless the owner says otherwise in its {@link #closeHandler}.
+ */
+public final class Connection {
+
+  private static final Logger log = LogManager.getLogger(Connection.class);
+
+  /** How often pending requests are checked for their deadline. */
+  public static final long SWEEP_INTERVAL_MS = 50;
+
+  /** How long a new connection may take to say hello. */
+  public static final long HELLO_TIMEOUT_MS = 10_000;
+
+  private static final long HELLO_ID = 1;
+
+  private final NetSocketInternal socket;
+  private final ContextInternal context;
+  private final FrameEncoder encoder;
+  private final LongObjectHashMap<Pending> pending = new LongObjectHashMap<>();
+  private final Call call = new Call();
+  private long nextId = HELLO_ID + 1;
+  private long sweepTimer = -1;
+  private boolean established;
+  private boolean closed;
+  private boolean pendingFailureDeferred;
+  private String peerName;
+  private byte peerRole;
+  private MessageHandler messageHandler;
+  private Handler<Connection> closeHandler;
+  private Object attachment;
+
+  private Connection(NetSocket socket, int maxFrameSize) {
+    this.socket = (NetSocketInternal) socket;
+    this.context = (ContextInternal) ContextInternal.current();
+    this.encoder = new FrameEncoder(this.socket.channelHandlerContext().alloc());
+    ChannelPipeline pipeline = this.socket.channelHandlerContext().pipeline();
+    pipeline.addBefore("handler", FrameDecoder.NAME, new FrameDecoder(maxFrameSize));
+    this.socket.messageHandler(this::onMessage);
+    this.socket.closeHandler(v -> onClosed());
+    this.socket.exceptionHandler(this::onException);
+  }
+
+  /**
+   * Connects and says hello; completes once the peer has welcomed this connection, on the caller's context,
+   * or fails with the peer's refusal (e.g. {@link VersionMismatchException}) or {@link UnavailableException}.
+   *
+   * @param target for connections to an actor host, the actor to call
+   * @param secret for actor hosts connecting back to their agent, the one-time spawn secret
+   */
+  public static Future<Connection> connect(NetClient client, SocketAddress address, int maxFrameSize, byte role,
+                                           String name, String target, String secret, long timeoutMs) {
+    ContextInternal ctx = (ContextInternal) ContextInternal.current();
+    if (ctx == null) {
+      return Future.failedFuture(new IllegalStateException("Connection.connect must be called on a Vert.x context"));
+    }
+    return client.connect(address)
+      .recover(err -> Future.failedFuture(new UnavailableException("cannot connect to " + address + ": " + err.getMessage(), err)))
+      .compose(so -> {
+        Connection connection = new Connection(so, maxFrameSize);
+        connection.peerName = String.valueOf(address);
+        FlatBufferBuilder b = connection.encoder.builder();
+        int nameOffset = name == null ? 0 : b.createString(name);
+        int targetOffset = target == null ? 0 : b.createString(target);
+        int secretOffset = secret == null ? 0 : b.createString(secret);
+        int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, role, nameOffset, targetOffset,
+          secretOffset, maxFrameSize);
+        Promise<Connection> promise = ctx.promise();
+        connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", timeoutMs);
+        connection.write(connection.encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));
+        return promise.future().onFailure(err -> connection.close());
+      });
+  }
+
+  /**
+   * Serves a connection accepted by a server: waits for its hello, asks {@code acceptor}, and welcomes or
+   * refuses it. Must be called on the server's context, in its connect handler.
+   */
+  public static void accept(NetSocket socket, int maxFrameSize, String serverName, Acceptor acceptor) {
+    Connection connection = new Connection(socket, maxFrameSize);
+    connection.peerName = String.valueOf(socket.remoteAddress());
+    long helloTimer = connection.context.setTimer(HELLO_TIMEOUT_MS, id -> {
+      if (!connection.established && !connection.closed) {
+        log.info("Closing connection from {}: no hello within {} ms", connection.peerName, HELLO_TIMEOUT_MS);
+        connection.close();
+      }
+    });
+    connection.messageHandler = (conn, frame) -> {
+      connection.context.owner().cancelTimer(helloTimer);
+      try {
+        connection.onHello(frame, maxFrameSize, serverName, acceptor);
+      } finally {
+        frame.release();
+      }
+    };
+  }
+
+  private void onHello(Frame frame, int maxFrameSize, String serverName, Acceptor acceptor) {
+    if (frame.bodyType() != Body.Hello || frame.isReply()) {
+      refuse(frame.id(), new ProtocolException("expected a Hello as the first frame, got "
+        + Body.name(Math.max(0, Math.min(frame.bodyType(), Body.names.length - 1)))));
+      return;
+    }
+    Hello hello = (Hello) frame.header().body(new Hello());
+    if (hello.magic() != ProtocolVersion.MAGIC) {
+      refuse(frame.id(), new ProtocolException("not a Spoke peer (bad magic 0x" + Long.toHexString(hello.magic()) + ")"));
+      return;
+    }
+    if (hello.version() != ProtocolVersion.VERSION) {
+      refuse(frame.id(), new VersionMismatchException("peer speaks Spoke protocol version " + hello.version() + ", "
+        + serverName + " speaks version " + ProtocolVersion.VERSION + ": run the same Spoke release on both sides"));
+      return;
+    }
+    long peerMax = hello.maxFrameSize();
+    encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, peerMax)));
+    peerRole = hello.role();
+    if (hello.name() != null && !hello.name().isEmpty()) {
+      peerName = hello.name() + " (" + socket.remoteAddress() + ")";
+    }
+    long id = frame.id();
+    messageHandler = null;
+    Future<MessageHandler> accepted;
+    try {
+      accepted = acceptor.accept(this, hello);
+    } catch (RuntimeException e) {
+      accepted = Future.failedFuture(e);
+    }
+    accepted.onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.failed()) {
+        refuse(id, ar.cause());
+        return;
+      }
+      messageHandler = ar.result();
+      established = true;
+      FlatBufferBuilder b = encoder.builder();
+      int nameOffset = b.createString(serverName);
+      int body = Welcome.createWelcome(b, ProtocolVersion.VERSION, nameOffset, maxFrameSize);
+      write(encoder.encode(id, true, ErrorCode.None, null, null, Body.Welcome, body));
+    });
+  }
+
+  private Connection onWelcome(Frame frame) {
+    if (frame.bodyType() != Body.Welcome) {
+      throw new ProtocolException("expected a Welcome in answer to Hello from " + peerName);
+    }
+    Welcome welcome = (Welcome) frame.header().body(new Welcome());
+    if (welcome.version() != ProtocolVersion.VERSION) {
+      throw new VersionMismatchException(peerName + " speaks Spoke protocol version " + welcome.version()
+        + ", this process speaks version " + ProtocolVersion.VERSION);
+    }
+    encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, welcome.maxFrameSize())));
+    if (welcome.name() != null) {
+      peerName = welcome.name() + " (" + socket.remoteAddress() + ")";
+    }
+    established = true;
+    return this;
+  }
+
+  /** Sends an error reply to the handshake and closes once it is written. */
+  private void refuse(long id, Throwable failure) {
+    log.info("Refusing connection from {}: {}", peerName, failure.getMessage());
+    sendErrorAndClose(id, failure);
+  }
+
+  private void sendErrorAndClose(long id, Throwable failure) {
+    if (closed) {
+      return;
+    }
+    ByteBuf buf = encoder.encode(id, true, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, Body.NONE, 0);
+    socket.writeMessage(buf).onComplete(ar -> close());
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  private void onMessage(Object message) {
+    if (message instanceof Frame) {
+      Frame frame = (Frame) message;
+      if (closed) {
+        frame.release();
+      } else if (frame.isReply()) {
+        onReply(frame);
+      } else if (messageHandler != null) {
+        messageHandler.handle(this, frame);
+      } else {
+        frame.release();
+        sendErrorAndClose(0, new ProtocolException("request received before the handshake completed"));
+      }
+    } else if (message instanceof ProtocolException) {
+      ProtocolException error = (ProtocolException) message;
+      log.warn("Closing connection with {}: {}", peerName, error.getMessage());
+      failPending(error);
+      sendErrorAndClose(0, error);
+    } else {
+      io.netty.util.ReferenceCountUtil.release(message);
+    }
+  }
+
+  private void onReply(Frame frame) {
+    long id = frame.id();
+    if (id == 0) {
+      // A connection-level error from the peer, which closes the connection after it.
+      SpokeException error = ErrorCodes.toException(frame.header().code(), frame.header().message(), null, null);
+      frame.release();
+      log.debug("Connection error from {}: {}", peerName, error.getMessage());
+      failPending(error);
+      return;
+    }
+    Pending p = pending.remove(id);
+    if (p == null) {
+      frame.release();
+      return;
+    }
+    p.complete(frame);
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /** The builder for the body of the next frame; cleared. Build the body, then call one send method. */
+  public FlatBufferBuilder builder() {
+    return encoder.builder();
+  }
+
+  /**
+   * Sends a request and completes with its decoded reply, a typed failure, or {@link SpokeTimeoutException}
+   * after {@code timeoutMs}. {@code what} names the operation in timeout messages ("spawn", "resolve").
+   */
+  public <T> Future<T> request(byte bodyType, int body, Buffer payload, long timeoutMs, String what, ReplyDecoder<T> decoder) {
+    Promise<T> promise = context.promise();
+    if (closed) {
+      promise.fail(closedException());
+      return promise.future();
+    }
+    long id = nextId++;
+    ByteBuf buf;
+    try {
+      buf = encoder.encode(id, false, bodyType, body, payload);
+    } catch (RuntimeException e) {
+      promise.fail(e);
+      return promise.future();
+    }
+    registerPending(id, promise, decoder, what, timeoutMs);
+    write(buf);
+    return promise.future();
+  }
+
+  /**
+   * Calls a method of the actor at the other end: the hot path. The argument is serialized straight into
+   * the frame; the reply is read by {@code responseSerializer} from the receive buffer (or from a heap copy
+   * when the serializer returns views, so that the value outlives the frame).
+   */
+  public <Q, R> Future<R> call(int methodId, Q request, Serializer<Q> requestSerializer, Serializer<R> responseSerializer,
+                               long timeoutMs) {
+    Promise<R> promise = context.promise();
+    if (closed) {
+      promise.fail(closedException());
+      return promise.future();
+    }
+    long id = nextId++;
+    ByteBuf buf;
+    try {
+      FlatBufferBuilder b = encoder.builder();
+      int body = Call.createCall(b, methodId);
+      buf = requestSerializer == Serializers.BUFFER
+        ? encoder.encode(id, false, Body.Call, body, (Buffer) request)
+        : encoder.encode(id, false, Body.Call, body, requestSerializer, request);
+    } catch (RuntimeException e) {
+      promise.fail(e);
+      return promise.future();
+    }
+    Pending p = new Pending(promise, responseSerializer, null, deadline(timeoutMs), methodId);
+    addPending(id, p);
+    write(buf);
+    return promise.future();
+  }
+
+  /** Sends a one-way message (no reply). Failures to encode are thrown. */
+  public void send(byte bodyType, int body, Buffer payload) {
+    if (!closed) {
+      write(encoder.encode(0, false, bodyType, body, payload));
+    }
+  }
+
+  /** Sends a one-way message whose payload {@code serializer} writes. */
+  public <T> void send(byte bodyType, int body, Serializer<T> serializer, T value) {
+    if (!closed) {
+      write(encoder.encode(0, false, bodyType, body, serializer, value));
+    }
+  }
+
+  /** Replies to request {@code id} with a body (0 for none) and a payload (or {@code null}). */
+  public void reply(long id, byte bodyType, int body, Buffer payload) {
+    if (!closed) {
+      write(encoder.encode(id, true, bodyType, body, payload));
+    }
+  }
+
+  /** Replies to request {@code id} with a value its serializer writes straight into the frame. */
+  public <T> void reply(long id, Serializer<T> serializer, T value) {
+    if (!closed) {
+      write(encoder.encode(id, true, Body.NONE, 0, serializer, value));
+    }
+  }
+
+  /** Replies to request {@code id} with a failure, keeping its type ({@link ErrorCodes}). */
+  public void replyFailure(long id, Throwable failure) {
+    replyError(id, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, Body.NONE, 0);
+  }
+
+  /** Replies to request {@code id} with an error; the body (0 for none) may describe it further. */
+  public void replyError(long id, short code, String message, String remoteClass, byte bodyType, int body) {
+    if (!closed) {
+      write(encoder.encode(id, true, code, message, remoteClass, bodyType, body));
+    }
+  }
+
+  private void write(ByteBuf buf) {
+    socket.writeMessage(buf);
+  }
+
+  // ------------------------------------------------------------------ pending requests
+
+  private <T> void registerPending(long id, Promise<T> promise, ReplyDecoder<T> decoder, String what, long timeoutMs) {
+    addPending(id, new Pending(promise, decoder, what, deadline(timeoutMs), 0));
+  }
+
+  private static long deadline(long timeoutMs) {
+    return System.nanoTime() + timeoutMs * 1_000_000L;
+  }
+
+  private void addPending(long id, Pending p) {
+    pending.put(id, p);
+    if (sweepTimer < 0) {
+      sweepTimer = context.setTimer(SWEEP_INTERVAL_MS, this::sweep);
+    }
+  }
+
+  private void sweep(long timerId) {
+    sweepTimer = -1;
+    if (pending.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    List<Long> expired = null;
+    for (LongObjectHashMap.PrimitiveEntry<Pending> e : pending.entries()) {
+      if (now - e.value().deadline >= 0) {
+        if (expired == null) {
+          expired = new ArrayList<>();
+        }
+        expired.add(e.key());
+      }
+    }
+    if (expired != null) {
+      for (long id : expired) {
+        Pending p = pending.remove(id);
+        p.fail(new SpokeTimeoutException(p.describe(peerName) + " got no answer within its timeout"));
+      }
+    }
+    if (!pending.isEmpty() && !closed) {
+      sweepTimer = context.setTimer(SWEEP_INTERVAL_MS, this::sweep);
+    }
+  }
+
+  /** Fails every request still waiting for a reply. */
+  public void failPending(Throwable failure) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<Pending> all = new ArrayList<>(pending.values());
+    pending.clear();
+    for (Pending p : all) {
+      p.fail(failure);
+    }
+  }
+
+  /** Number of requests waiting for a reply. */
+  public int pendingCount() {
+    return pending.size();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  private void onException(Throwable error) {
+    log.debug("Connection with {} failed: {}", peerName, error.toString());
+    close();
+  }
+
+  private void onClosed() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (sweepTimer >= 0) {
+      context.owner().cancelTimer(sweepTimer);
+      sweepTimer = -1;
+    }
+    if (closeHandler != null) {
+      closeHandler.handle(this);
+    }
+    if (!pendingFailureDeferred) {
+      failPending(closedException());
+    }
+  }
+
+  /**
+   * Called from the {@link #closeHandler}: the owner will fail the pending requests itself, soon, with a
+   * better reason than "connection closed" (e.g. once the actor's exit status is known).
+   */
+  public void deferPendingFailure() {
+    pendingFailureDeferred = true;
+  }
+
+  private UnavailableException closedException() {
+    return new UnavailableException("connection to " + peerName + " closed");
+  }
+
+  /** Closes the connection; pending requests fail (see {@link #closeHandler}). */
+  public Future<Void> close() {
+    Future<Void> f = socket.close();
+    onClosed();
+    return f;
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Whether the handshake is complete. */
+  public boolean isEstablished() {
+    return established;
+  }
+
+  /**
+   * Called once when the connection closes, before pending requests fail with {@link UnavailableException}:
+   * the handler may fail them itself with a better reason ({@link #failPending}), now or, after
+   * {@link #deferPendingFailure()}, later.
+   */
+  public Connection closeHandler(Handler<Connection> handler) {
+    this.closeHandler = handler;
+    return this;
+  }
+
+  /** Replaces the handler of requests and one-way messages (the one the acceptor gave, on servers). */
+  public Connection messageHandler(MessageHandler handler) {
+    this.messageHandler = handler;
+    return this;
+  }
+
+  public ContextInternal context() {
+    return context;
+  }
+
+  public String peerName() {
+    return peerName;
+  }
+
+  /** {@link io.spoke.vertx.protocol.fb.Role} the peer announced in its hello (servers only). */
+  public byte peerRole() {
+    return peerRole;
+  }
+
+  public SocketAddress remoteAddress() {
+    return socket.remoteAddress();
+  }
+
+  public SocketAddress localAddress() {
+    return socket.localAddress();
+  }
+
+  /** Largest frame the peer accepts. */
+  public int peerMaxFrameSize() {
+    return encoder.peerMaxFrameSize();
+  }
+
+  /** Whether the socket's write queue is over its high-water mark. */
+  public boolean writeQueueFull() {
+    return socket.writeQueueFull();
+  }
+
+  /** State an owner keeps with the connection. */
+  @SuppressWarnings("unchecked")
+  public <T> T attachment() {
+    return (T) attachment;
+  }
+
+  public void attachment(Object attachment) {
+    this.attachment = attachment;
+  }
+
+  @Override
+  public String toString() {
+    return "Connection[" + peerName + "]";
+  }
+
+  /** A request waiting for its reply. */
+  private static final class Pending {
+
+    final Promise<Object> promise;
+    final Object decoder;
+    final String what;
+    final long deadline;
+    final int methodId;
+
+    @SuppressWarnings("unchecked")
+    Pending(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
+      this.promise = (Promise<Object>) promise;
+      this.decoder = decoder;
+      this.what = what;
+      this.deadline = deadline;
+      this.methodId = methodId;
+    }
+
+    String describe(String peer) {
+      return what != null ? what + " (" + peer + ")" : "call of method " + methodId + " on " + peer;
+    }
+
+    @SuppressWarnings("unchecked")
+    void complete(Frame frame) {
+      Object value;
+      try {
+        short code = frame.header().code();
+        if (code != ErrorCode.None) {
+          fail(ErrorCodes.toException(code, frame.header().message(), frame.header().remoteClass(), null));
+          return;
+        }
+        if (decoder instanceof Serializer) {
+          Serializer<Object> serializer = (Serializer<Object>) decoder;
+          value = serializer.readsView() ? serializer.read(frame.copyPayload()) : serializer.read(frame.payload());
+        } else {
+          value = ((ReplyDecoder<Object>) decoder).decode(frame);
+        }
+      } catch (RuntimeException e) {
+        fail(e instanceof SpokeException ? e : new ProtocolException("cannot read the reply to " + describe("peer") + ": " + e, e));
+        return;
+      } finally {
+        frame.release();
+      }
+      promise.tryComplete(value);
+    }
+
+    void fail(Throwable failure) {
+      promise.tryFail(failure);
+    }
+  }
+}

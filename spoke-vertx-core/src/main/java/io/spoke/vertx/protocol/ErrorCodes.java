@@ -1,0 +1,127 @@
+package io.spoke.vertx.protocol;
+
+import io.spoke.vertx.ActorDeadException;
+import io.spoke.vertx.ActorNotFoundException;
+import io.spoke.vertx.ActorTypeNotFoundException;
+import io.spoke.vertx.DuplicateActorException;
+import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.InvalidRequestException;
+import io.spoke.vertx.NodeUnavailableException;
+import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.RemoteActorException;
+import io.spoke.vertx.SchedulingException;
+import io.spoke.vertx.SerializationException;
+import io.spoke.vertx.SpawnException;
+import io.spoke.vertx.SpokeException;
+import io.spoke.vertx.SpokeTimeoutException;
+import io.spoke.vertx.UnavailableException;
+import io.spoke.vertx.UnknownMethodException;
+import io.spoke.vertx.VersionMismatchException;
+import io.spoke.vertx.protocol.fb.ErrorCode;
+
+/**
+ * The one place where wire error codes ({@link ErrorCode}) and {@link SpokeException} subclasses meet, in
+ * both directions, so that a failure keeps its type across processes.
+ */
+public final class ErrorCodes {
+
+  private ErrorCodes() {
+  }
+
+  /** The wire code for a failure; anything that is not a {@link SpokeException} is {@code Internal}. */
+  public static short codeOf(Throwable failure) {
+    if (failure instanceof VersionMismatchException) {
+      return ErrorCode.VersionMismatch;
+    } else if (failure instanceof FrameTooLargeException) {
+      return ErrorCode.FrameTooLarge;
+    } else if (failure instanceof ProtocolException) {
+      return ErrorCode.Protocol;
+    } else if (failure instanceof InvalidRequestException || failure instanceof IllegalArgumentException) {
+      return ErrorCode.InvalidArgument;
+    } else if (failure instanceof SpokeTimeoutException) {
+      return ErrorCode.Timeout;
+    } else if (failure instanceof UnavailableException) {
+      return ErrorCode.Unavailable;
+    } else if (failure instanceof ActorNotFoundException) {
+      return ErrorCode.UnknownActor;
+    } else if (failure instanceof UnknownMethodException) {
+      return ErrorCode.UnknownMethod;
+    } else if (failure instanceof ActorTypeNotFoundException) {
+      return ErrorCode.UnknownActorType;
+    } else if (failure instanceof DuplicateActorException) {
+      return ErrorCode.DuplicateActor;
+    } else if (failure instanceof ActorDeadException) {
+      return ErrorCode.ActorDead;
+    } else if (failure instanceof RemoteActorException) {
+      return ErrorCode.RemoteFailure;
+    } else if (failure instanceof SerializationException) {
+      return ErrorCode.Serialization;
+    } else if (failure instanceof SpawnException) {
+      return ErrorCode.SpawnFailed;
+    } else if (failure instanceof NodeUnavailableException) {
+      return ErrorCode.NodeDead;
+    } else if (failure instanceof SchedulingException) {
+      return ErrorCode.InsufficientResources;
+    }
+    return ErrorCode.Internal;
+  }
+
+  /**
+   * The exception for a failed reply.
+   *
+   * @param remoteClass for {@code RemoteFailure}, the class of the exception the actor threw
+   * @param actorId for {@code ActorDead}, the actor concerned, or {@code null}
+   */
+  public static SpokeException toException(short code, String message, String remoteClass, String actorId) {
+    String text = message == null || message.isEmpty() ? ErrorCode.name(safe(code)) : message;
+    switch (code) {
+      case ErrorCode.Protocol:
+        return new ProtocolException(text);
+      case ErrorCode.VersionMismatch:
+        return new VersionMismatchException(text);
+      case ErrorCode.FrameTooLarge:
+        return new FrameTooLargeException(text);
+      case ErrorCode.InvalidArgument:
+        return new InvalidRequestException(text);
+      case ErrorCode.Timeout:
+        return new SpokeTimeoutException(text);
+      case ErrorCode.Unavailable:
+        return new UnavailableException(text);
+      case ErrorCode.UnknownActor:
+        return new ActorNotFoundException(text);
+      case ErrorCode.UnknownMethod:
+        return new UnknownMethodException(text);
+      case ErrorCode.UnknownActorType:
+        return new ActorTypeNotFoundException(text);
+      case ErrorCode.DuplicateActor:
+        return new DuplicateActorException(text);
+      case ErrorCode.ActorDead:
+        return new ActorDeadException(actorId, -1, null, text);
+      case ErrorCode.RemoteFailure:
+        return new RemoteActorException(remoteClass, message, text);
+      case ErrorCode.Serialization:
+        return new SerializationException(text);
+      case ErrorCode.SpawnFailed:
+        return new SpawnException(text);
+      case ErrorCode.UnknownNode:
+      case ErrorCode.NodeDead:
+        return new NodeUnavailableException(text);
+      case ErrorCode.InsufficientResources:
+        return new SchedulingException(text);
+      default:
+        return new SpokeException(text);
+    }
+  }
+
+  /** A message for a failure that is not a {@link SpokeException}: its class and message. */
+  public static String describe(Throwable failure) {
+    if (failure instanceof SpokeException || failure instanceof IllegalArgumentException) {
+      return String.valueOf(failure.getMessage());
+    }
+    return failure.getClass().getName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
+  }
+
+  private static int safe(short code) {
+    return code >= 0 && code < ErrorCode.names.length && !ErrorCode.names[code].isEmpty() ? code : ErrorCode.Internal;
+  }
+}

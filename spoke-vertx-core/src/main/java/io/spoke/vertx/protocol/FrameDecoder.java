@@ -1,0 +1,93 @@
+package io.spoke.vertx.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.protocol.fb.Header;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Splits the byte stream of a connection into {@link Frame}s (layout in {@link Frame}), reading each
+ * frame's header in place. The declared length is checked against {@code maxFrameSize} before anything is
+ * buffered for the frame. A stream that breaks the framing yields one {@link ProtocolException} (or
+ * {@link FrameTooLargeException}) message and then nothing more: the reader closes the connection, since
+ * after a framing error the position of the next frame is unknown.
+ */
+public final class FrameDecoder extends ByteToMessageDecoder {
+
+  /** Name of this handler in the Netty pipeline, placed before Vert.x's own handler. */
+  public static final String NAME = "spoke-frame-decoder";
+
+  private final int maxFrameSize;
+  private boolean failed;
+
+  public FrameDecoder(int maxFrameSize) {
+    this.maxFrameSize = maxFrameSize;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    while (in.readableBytes() >= 4) {
+      int start = in.readerIndex();
+      long length = in.getUnsignedInt(start);
+      if (length > maxFrameSize - 4L) {
+        fail(in, out, new FrameTooLargeException("frame of " + (length + 4) + " bytes exceeds the maximum frame size of "
+          + maxFrameSize + " bytes"));
+        return;
+      }
+      if (length < 4) {
+        fail(in, out, new ProtocolException("malformed frame: length " + length + " is too small to hold a header"));
+        return;
+      }
+      if (in.readableBytes() < 4 + length) {
+        return;
+      }
+      int frameLength = (int) length;
+      int headerLength = in.getInt(start + 4);
+      if (headerLength < 8 || headerLength > frameLength - 4) {
+        fail(in, out, new ProtocolException("malformed frame: header length " + headerLength + " does not fit in a frame of "
+          + frameLength + " bytes"));
+        return;
+      }
+      ByteBuf frameBuf = in.retainedSlice(start, 4 + frameLength);
+      in.skipBytes(4 + frameLength);
+      try {
+        out.add(parse(frameBuf, headerLength, frameLength));
+      } catch (RuntimeException e) {
+        frameBuf.release();
+        fail(in, out, new ProtocolException("malformed frame header: " + e.getMessage()));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Reads the header of a complete frame (without its leading length field's check). The FlatBuffers Java
+   * runtime has no verifier: reads outside the header's region fail with an index exception, which the
+   * caller turns into a protocol error.
+   */
+  static Frame parse(ByteBuf frameBuf, int headerLength, int frameLength) {
+    ByteBuffer headerBytes = frameBuf.nioBuffer(Frame.PREFIX_SIZE, headerLength);
+    Header header = Header.getRootAsHeader(headerBytes);
+    // Touch the fields every reader uses so that a corrupt vtable is reported here, not deep in a handler.
+    header.id();
+    header.bodyType();
+    header.reply();
+    header.code();
+    int payloadIndex = Frame.PREFIX_SIZE + headerLength;
+    return new Frame(frameBuf, header, payloadIndex, frameLength + 4 - payloadIndex);
+  }
+
+  private void fail(ByteBuf in, List<Object> out, ProtocolException error) {
+    failed = true;
+    in.skipBytes(in.readableBytes());
+    out.add(error);
+  }
+}

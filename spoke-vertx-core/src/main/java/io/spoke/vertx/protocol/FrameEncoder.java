@@ -1,0 +1,142 @@
+package io.spoke.vertx.protocol;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.protocol.fb.Header;
+import io.spoke.vertx.serialization.Serializer;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.nio.ByteBuffer;
+
+/**
+ * Writes frames (layout in {@link Frame}) into pooled buffers, reusing one FlatBufferBuilder. Not
+ * thread-safe: one encoder per connection, used on its event loop.
+ * <p>
+ * Use: {@link #builder()} to build the body's strings, vectors and table, then one of the
+ * {@code encode} methods, which adds the header and the payload. Serializers write the payload directly
+ * into the frame's buffer; a caller's {@link Buffer} payload is copied into it once, or, for heap buffers
+ * from {@link #ZERO_COPY_THRESHOLD} bytes up, attached by reference (the caller must then not change the
+ * buffer until the frame is written).
+ */
+public final class FrameEncoder {
+
+  /** Payload buffers at least this large are sent by reference instead of being copied. */
+  public static final int ZERO_COPY_THRESHOLD = 32 * 1024;
+
+  private final FlatBufferBuilder fbb = new FlatBufferBuilder(256);
+  private final ByteBufAllocator alloc;
+  private int peerMaxFrameSize = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
+
+  public FrameEncoder(ByteBufAllocator alloc) {
+    this.alloc = alloc;
+  }
+
+  /** The largest frame the peer accepts, learnt in the handshake. */
+  public void peerMaxFrameSize(int size) {
+    this.peerMaxFrameSize = size;
+  }
+
+  public int peerMaxFrameSize() {
+    return peerMaxFrameSize;
+  }
+
+  /** Clears and returns the builder for the next frame's body. */
+  public FlatBufferBuilder builder() {
+    fbb.clear();
+    return fbb;
+  }
+
+  /** Header with no payload. */
+  public ByteBuf encode(long id, boolean reply, short code, String message, String remoteClass, byte bodyType, int body) {
+    int headerLength = finishHeader(id, reply, code, message, remoteClass, bodyType, body);
+    ByteBuf buf = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength);
+    writeHeader(buf, headerLength);
+    return fixLength(buf);
+  }
+
+  /** Header followed by a copy of (or, when large, a reference to) {@code payload}. */
+  public ByteBuf encode(long id, boolean reply, byte bodyType, int body, Buffer payload) {
+    int headerLength = finishHeader(id, reply, (short) 0, null, null, bodyType, body);
+    int payloadLength = payload == null ? 0 : payload.length();
+    checkSize(headerLength, payloadLength);
+    ByteBuf payloadBuf = payloadLength == 0 ? null : ((BufferInternal) payload).getByteBuf();
+    if (payloadLength >= ZERO_COPY_THRESHOLD && payloadBuf.hasArray()) {
+      // Heap buffers made by the application live as long as something references them: attach, don't copy.
+      // Views of pooled receive buffers (an actor echoing its request) are copied, since their memory goes
+      // back to the pool when the request is released, possibly before this frame is written.
+      ByteBuf head = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength);
+      writeHeader(head, headerLength);
+      head.setInt(0, 4 + headerLength + payloadLength);
+      CompositeByteBuf composite = alloc.compositeDirectBuffer(2);
+      composite.addComponent(true, head);
+      composite.addComponent(true, payloadBuf);
+      return composite;
+    }
+    ByteBuf buf = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength + payloadLength);
+    writeHeader(buf, headerLength);
+    if (payloadLength > 0) {
+      buf.writeBytes(payloadBuf);
+    }
+    return fixLength(buf);
+  }
+
+  /** Header followed by {@code value}, written by {@code serializer} straight into the frame's buffer. */
+  public <T> ByteBuf encode(long id, boolean reply, byte bodyType, int body, Serializer<T> serializer, T value) {
+    int headerLength = finishHeader(id, reply, (short) 0, null, null, bodyType, body);
+    int hint = serializer.sizeHint(value);
+    ByteBuf buf = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength + Math.max(hint, 0));
+    try {
+      writeHeader(buf, headerLength);
+      serializer.write(value, BufferInternal.buffer(buf));
+      checkSize(headerLength, buf.writerIndex() - Frame.PREFIX_SIZE - headerLength);
+      return fixLength(buf);
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+  }
+
+  private void checkSize(int headerLength, int payloadLength) {
+    long size = (long) Frame.PREFIX_SIZE + headerLength + payloadLength;
+    if (size > peerMaxFrameSize) {
+      throw new FrameTooLargeException("message of " + size + " bytes exceeds the peer's maximum frame size of "
+        + peerMaxFrameSize + " bytes; raise maxFrameSize on both sides, or send it in parts");
+    }
+  }
+
+  private int finishHeader(long id, boolean reply, short code, String message, String remoteClass, byte bodyType, int body) {
+    int messageOffset = message == null ? 0 : fbb.createString(message);
+    int remoteClassOffset = remoteClass == null ? 0 : fbb.createString(remoteClass);
+    Header.startHeader(fbb);
+    Header.addId(fbb, id);
+    if (body != 0) {
+      Header.addBody(fbb, body);
+    }
+    if (messageOffset != 0) {
+      Header.addMessage(fbb, messageOffset);
+    }
+    if (remoteClassOffset != 0) {
+      Header.addRemoteClass(fbb, remoteClassOffset);
+    }
+    Header.addCode(fbb, code);
+    Header.addReply(fbb, reply);
+    Header.addBodyType(fbb, bodyType);
+    fbb.finish(Header.endHeader(fbb));
+    return fbb.offset();
+  }
+
+  private void writeHeader(ByteBuf buf, int headerLength) {
+    ByteBuffer header = fbb.dataBuffer();
+    buf.writeInt(0);
+    buf.writeInt(headerLength);
+    buf.writeBytes(header);
+  }
+
+  private static ByteBuf fixLength(ByteBuf buf) {
+    buf.setInt(0, buf.writerIndex() - 4);
+    return buf;
+  }
+}

@@ -1,0 +1,58 @@
+package io.spoke.vertx.hub;
+
+import io.spoke.vertx.hub.impl.HubServer;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+
+/**
+ * The hub: registry of nodes (agents) and actors, and the scheduler that places actors on nodes. Clients
+ * send it control requests (spawn, stop, resolve, status); agents register with it and keep a heartbeat;
+ * calls to actors never pass through it.
+ * <p>
+ * Deploy it in any Vert.x application, configured by {@link HubOptions} given directly or as the
+ * deployment's config:
+ * <pre>
+ * vertx.deployVerticle(new HubVerticle(), new DeploymentOptions().setConfig(new HubOptions().setPort(8888).toJson()));
+ * </pre>
+ * All state lives on the verticle's event loop. The deployment completes once the hub listens, and fails
+ * if the port cannot be bound or the options are invalid.
+ */
+public class HubVerticle extends VerticleBase {
+
+  private final HubOptions options;
+  private HubServer server;
+
+  /** A hub configured by the deployment's config ({@link HubOptions#HubOptions(io.vertx.core.json.JsonObject)}). */
+  public HubVerticle() {
+    this.options = null;
+  }
+
+  public HubVerticle(HubOptions options) {
+    this.options = new HubOptions(options);
+  }
+
+  @Override
+  public Future<?> start() {
+    HubOptions effective;
+    try {
+      effective = options != null ? options : new HubOptions(config());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    server = new HubServer(vertx, context, effective);
+    return server.start();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.stop();
+  }
+
+  /** The port the hub listens on, once deployed (useful with port 0). */
+  public int actualPort() {
+    if (server == null) {
+      throw new IllegalStateException("the hub is not deployed");
+    }
+    return server.actualPort();
+  }
+}

@@ -1,0 +1,583 @@
+package io.spoke.vertx.hub.impl;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.ActorNotFoundException;
+import io.spoke.vertx.DuplicateActorException;
+import io.spoke.vertx.InvalidRequestException;
+import io.spoke.vertx.NodeUnavailableException;
+import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.GpuInfo;
+import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.hub.scheduler.Allocation;
+import io.spoke.vertx.hub.scheduler.NodeState;
+import io.spoke.vertx.hub.scheduler.Resources;
+import io.spoke.vertx.hub.scheduler.Scheduler;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.MessageHandler;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Messages;
+import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.fb.ActorEvent;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.fb.KeyValue;
+import io.spoke.vertx.protocol.fb.RegisterNode;
+import io.spoke.vertx.protocol.fb.Registered;
+import io.spoke.vertx.protocol.fb.Resolve;
+import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.protocol.fb.Spawn;
+import io.spoke.vertx.protocol.fb.Stop;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The hub's state and protocol handling. Everything runs on the hub verticle's event loop: no locks.
+ */
+public final class HubServer {
+
+  private static final Logger log = LogManager.getLogger(HubServer.class);
+
+  /** Exited actors remembered, so that late callers learn why an actor is gone. */
+  static final int GRAVEYARD_SIZE = 4096;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final HubOptions options;
+  private final Scheduler scheduler = new Scheduler();
+  private final Map<String, NodeRecord> nodes = new TreeMap<>();
+  private final Map<String, ActorRecord> actors = new HashMap<>();
+  private final Map<String, ActorInfo> graveyard = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, ActorInfo> eldest) {
+      return size() > GRAVEYARD_SIZE;
+    }
+  };
+  private final Set<Connection> connections = new HashSet<>();
+  private NetServer server;
+  private long checkTimer = -1;
+
+  public HubServer(Vertx vertx, Context context, HubOptions options) {
+    this.vertx = vertx;
+    this.context = context;
+    this.options = options;
+  }
+
+  public Future<Void> start() {
+    if (options.getNodeTimeout() <= options.getHeartbeatInterval()) {
+      return Future.failedFuture(new IllegalArgumentException("nodeTimeout (" + options.getNodeTimeout()
+        + " ms) must be longer than heartbeatInterval (" + options.getHeartbeatInterval() + " ms)"));
+    }
+    server = vertx.createNetServer(new NetServerOptions().setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
+    server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "hub", this::accept));
+    return server.listen().map(s -> {
+      checkTimer = vertx.setPeriodic(Math.max(10, options.getHeartbeatInterval() / 2), id -> checkNodes());
+      log.info("Hub listening on {}:{}", options.getHost(), s.actualPort());
+      return null;
+    });
+  }
+
+  public Future<Void> stop() {
+    if (checkTimer >= 0) {
+      vertx.cancelTimer(checkTimer);
+    }
+    for (Connection connection : new ArrayList<>(connections)) {
+      connection.close();
+    }
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private Future<MessageHandler> accept(Connection connection, Hello hello) {
+    switch (hello.role()) {
+      case Role.Agent:
+        connections.add(connection);
+        connection.attachment(new AgentSession());
+        connection.closeHandler(this::onAgentClosed);
+        return Future.succeededFuture(this::onAgentMessage);
+      case Role.Client:
+        connections.add(connection);
+        connection.attachment(new ClientSession());
+        connection.closeHandler(this::onClientClosed);
+        return Future.succeededFuture(this::onClientMessage);
+      default:
+        return Future.failedFuture(new ProtocolException("the hub serves clients and agents; a peer with role " + hello.role()
+          + " connected"));
+    }
+  }
+
+  // ------------------------------------------------------------------ agents
+
+  private void onAgentMessage(Connection connection, Frame frame) {
+    AgentSession session = connection.attachment();
+    long id = frame.id();
+    try {
+      if (session.node != null) {
+        session.node.lastSeen = System.nanoTime();
+      }
+      switch (frame.bodyType()) {
+        case Body.RegisterNode:
+          register(connection, session, id, (RegisterNode) frame.header().body(new RegisterNode()));
+          break;
+        case Body.Heartbeat:
+          break;
+        case Body.ActorEvent:
+          ActorEvent event = (ActorEvent) frame.header().body(new ActorEvent());
+          if (session.node != null && event.actor() != null) {
+            onAgentActorEvent(session.node, Messages.readActorInfo(event.actor()));
+          }
+          break;
+        default:
+          protocolError(connection, id, "agents may not send message type " + frame.bodyType() + " to the hub");
+      }
+    } catch (RuntimeException e) {
+      protocolError(connection, id, "malformed message from agent " + connection.peerName() + ": " + e.getMessage());
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void register(Connection connection, AgentSession session, long requestId, RegisterNode r) {
+    String nodeId = r.nodeId();
+    String error = Names.checkId("node id", nodeId);
+    if (error == null && (r.host() == null || r.host().isEmpty())) {
+      error = "node " + nodeId + " registered without an address";
+    }
+    if (error != null) {
+      connection.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    NodeRecord node = nodes.get(nodeId);
+    if (node != null && node.connection != null && node.connection != connection && !node.connection.isClosed()) {
+      connection.replyFailure(requestId, new InvalidRequestException("node id '" + nodeId + "' is already registered by the agent at "
+        + node.connection.remoteAddress() + "; give each agent its own --node-id"));
+      return;
+    }
+    List<GpuInfo> gpus = Messages.readGpus(r.capacity());
+    BitSet gpuIds = new BitSet();
+    for (GpuInfo gpu : gpus) {
+      if (gpu.index() < 0 || gpu.index() > 4096) {
+        connection.replyFailure(requestId, new InvalidRequestException("GPU index " + gpu.index() + " of node " + nodeId + " is out of range"));
+        return;
+      }
+      gpuIds.set(gpu.index());
+    }
+    int cpus = r.capacity() == null ? 0 : Math.max(0, r.capacity().cpus());
+    long memory = r.capacity() == null ? 0 : Math.max(0, r.capacity().memoryMb());
+    boolean rejoin = node != null;
+    if (node == null || !node.alive) {
+      if (node != null) {
+        scheduler.removeNode(nodeId);
+      }
+      node = new NodeRecord(nodeId);
+      nodes.put(nodeId, node);
+    }
+    node.host = r.host();
+    node.port = r.port();
+    node.gpus = gpus;
+    node.connection = connection;
+    node.alive = true;
+    node.lastSeen = System.nanoTime();
+    session.node = node;
+    scheduler.addNode(nodeId, gpuIds, cpus, memory);
+
+    // Actors the agent runs: keep or adopt them; actors the hub placed there that the agent no longer has are gone.
+    Set<String> reported = new HashSet<>();
+    io.spoke.vertx.protocol.fb.ActorInfo table = new io.spoke.vertx.protocol.fb.ActorInfo();
+    int count = Messages.length(r.actorsLength(), "actors");
+    for (int i = 0; i < count; i++) {
+      ActorInfo info = Messages.readActorInfo(r.actors(table, i));
+      reported.add(info.id());
+      ActorRecord existing = actors.get(info.id());
+      if (existing == null && info.state() == ActorState.RUNNING) {
+        Allocation allocation = scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray(), 0, 0);
+        ActorRecord adopted = new ActorRecord(info, nodeId, allocation);
+        actors.put(info.id(), adopted);
+        node.actors.add(info.id());
+      }
+    }
+    for (String actorId : new ArrayList<>(node.actors)) {
+      ActorRecord record = actors.get(actorId);
+      if (record != null && record.info.state() == ActorState.RUNNING && !reported.contains(actorId)) {
+        markExited(record, -1, "its agent no longer reports it", record.info.logFile());
+      }
+    }
+    log.info("Node {} {} at {}:{} with {} GPUs, {} CPUs, {} MiB", nodeId, rejoin ? "re-registered" : "registered", node.host, node.port,
+      gpus.size(), cpus, memory);
+    FlatBufferBuilder b = connection.builder();
+    int body = Registered.createRegistered(b, (int) options.getHeartbeatInterval());
+    connection.reply(requestId, Body.Registered, body, null);
+  }
+
+  private void onAgentActorEvent(NodeRecord node, ActorInfo info) {
+    ActorRecord record = actors.get(info.id());
+    if (record == null || !record.nodeId.equals(node.id)) {
+      return;
+    }
+    if (info.state() == ActorState.EXITED) {
+      markExited(record, info.exitCode(), info.reason(), info.logFile());
+    }
+  }
+
+  private void onAgentClosed(Connection connection) {
+    connections.remove(connection);
+    AgentSession session = connection.attachment();
+    NodeRecord node = session.node;
+    if (node != null && node.connection == connection) {
+      node.connection = null;
+      scheduler.available(node.id, false);
+      log.warn("Agent of node {} disconnected; the node is dead unless it re-registers within {} ms", node.id, options.getNodeTimeout());
+    }
+  }
+
+  private void checkNodes() {
+    long now = System.nanoTime();
+    for (NodeRecord node : nodes.values()) {
+      if (node.alive && now - node.lastSeen > options.getNodeTimeout() * 1_000_000L) {
+        nodeDied(node, "no heartbeat for " + options.getNodeTimeout() + " ms");
+      }
+    }
+  }
+
+  private void nodeDied(NodeRecord node, String why) {
+    log.warn("Node {} is dead: {}", node.id, why);
+    node.alive = false;
+    if (node.connection != null) {
+      Connection connection = node.connection;
+      node.connection = null;
+      connection.close();
+    }
+    for (String actorId : new ArrayList<>(node.actors)) {
+      ActorRecord record = actors.get(actorId);
+      if (record != null) {
+        markExited(record, -1, "its node " + node.id + " died (" + why + ")", record.info.logFile());
+      }
+    }
+    scheduler.removeNode(node.id);
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  private void onClientMessage(Connection connection, Frame frame) {
+    ClientSession session = connection.attachment();
+    long id = frame.id();
+    try {
+      switch (frame.bodyType()) {
+        case Body.Spawn:
+          spawn(connection, session, id, (Spawn) frame.header().body(new Spawn()), frame.payload());
+          break;
+        case Body.Stop:
+          stop(connection, id, ((Stop) frame.header().body(new Stop())).actorId());
+          break;
+        case Body.Resolve:
+          resolve(connection, session, id, ((Resolve) frame.header().body(new Resolve())).actorId());
+          break;
+        case Body.Status:
+          status(connection, id);
+          break;
+        default:
+          protocolError(connection, id, "clients may not send message type " + frame.bodyType() + " to the hub");
+      }
+    } catch (RuntimeException e) {
+      protocolError(connection, id, "malformed request from " + connection.peerName() + ": " + e.getMessage());
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void spawn(Connection client, ClientSession session, long requestId, Spawn s, Buffer args) {
+    String actorId = s.actorId();
+    String actorType = s.actorType();
+    String error = Names.checkType(actorType);
+    if (error == null) {
+      error = Names.checkId("actor id", actorId);
+    }
+    if (error == null && (s.gpus() < 0 || s.cpus() < 0 || s.memoryMb() < 0 || s.timeoutMs() <= 0)) {
+      error = "spawn of " + actorId + ": resources must not be negative and the timeout must be positive";
+    }
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    ActorRecord existing = actors.get(actorId);
+    if (existing != null) {
+      client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by a "
+        + existing.info.state().name().toLowerCase() + " actor of type " + existing.info.type() + " on node " + existing.nodeId
+        + "; stop it first or choose another id"));
+      return;
+    }
+    String nodeId = s.nodeId() == null || s.nodeId().isEmpty() ? null : s.nodeId();
+    Allocation allocation;
+    try {
+      allocation = scheduler.allocate(new Resources(s.gpus(), s.cpus(), s.memoryMb()), nodeId);
+    } catch (RuntimeException e) {
+      client.replyFailure(requestId, e);
+      return;
+    }
+    NodeRecord node = nodes.get(allocation.nodeId());
+    Connection agent = node.connection;
+    List<Integer> gpuIds = new ArrayList<>();
+    for (int gpu : allocation.gpuIds()) {
+      gpuIds.add(gpu);
+    }
+    ActorInfo starting = new ActorInfo(actorId, actorType, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null, gpuIds);
+    ActorRecord record = new ActorRecord(starting, node.id, allocation);
+    record.watchers.add(client);
+    session.watched.add(actorId);
+    actors.put(actorId, record);
+    node.actors.add(actorId);
+
+    FlatBufferBuilder b = agent.builder();
+    int type = b.createString(actorType);
+    int id = b.createString(actorId);
+    int envCount = Messages.length(s.envLength(), "env");
+    int[] env = new int[envCount];
+    KeyValue kv = new KeyValue();
+    for (int i = 0; i < envCount; i++) {
+      s.env(kv, i);
+      env[i] = KeyValue.createKeyValue(b, b.createString(Messages.nonNull(kv.key(), "env key")), Messages.string(b, kv.value()));
+    }
+    int envVector = Spawn.createEnvVector(b, env);
+    int jvmCount = Messages.length(s.jvmOptionsLength(), "jvm options");
+    List<String> jvm = new ArrayList<>(jvmCount);
+    for (int i = 0; i < jvmCount; i++) {
+      jvm.add(Messages.nonNull(s.jvmOptions(i), "jvm option"));
+    }
+    int jvmVector = Messages.stringVector(b, jvm);
+    int gpuVector = Messages.intVector(b, allocation.gpuIds());
+    int body = Spawn.createSpawn(b, type, id, b.createString(node.id), s.gpus(), s.cpus(), s.memoryMb(), envVector, jvmVector,
+      s.timeoutMs(), gpuVector);
+    long timeout = s.timeoutMs() + options.getAgentTimeout();
+    agent.request(Body.Spawn, body, args, timeout, "spawn of actor '" + actorId + "' on node " + node.id, HubServer::readActorInfo)
+      .onComplete(ar -> {
+        if (actors.get(actorId) != record) {
+          // Stopped, or its node died, while starting: markExited already cleaned up.
+          client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
+            + "' was stopped while it started"));
+          return;
+        }
+        if (ar.failed()) {
+          forget(record);
+          client.replyFailure(requestId, ar.cause());
+          return;
+        }
+        record.info = ar.result();
+        log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, actorType, node.id, record.info.host(),
+          record.info.port(), record.info.pid());
+        replyActorInfo(client, requestId, record.info);
+      });
+  }
+
+  private void stop(Connection client, long requestId, String actorId) {
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    ActorRecord record = actors.get(actorId);
+    if (record == null) {
+      if (graveyard.containsKey(actorId)) {
+        client.reply(requestId, Body.NONE, 0, null);
+      } else {
+        client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
+      }
+      return;
+    }
+    NodeRecord node = nodes.get(record.nodeId);
+    if (node == null || node.connection == null) {
+      client.replyFailure(requestId, new NodeUnavailableException("node " + record.nodeId + " of actor '" + actorId
+        + "' is disconnected; the actor will be reported dead if the node does not return within " + options.getNodeTimeout() + " ms"));
+      return;
+    }
+    Connection agent = node.connection;
+    FlatBufferBuilder b = agent.builder();
+    int body = Stop.createStop(b, b.createString(actorId));
+    agent.request(Body.Stop, body, null, options.getAgentTimeout() + 60_000, "stop of actor '" + actorId + "'", HubServer::readActorInfo)
+      .onComplete(ar -> {
+        if (ar.failed()) {
+          client.replyFailure(requestId, ar.cause());
+          return;
+        }
+        ActorInfo exited = ar.result();
+        ActorRecord current = actors.get(actorId);
+        if (current == record) {
+          markExited(record, exited.exitCode(), exited.reason() != null ? exited.reason() : "stopped", exited.logFile());
+        }
+        client.reply(requestId, Body.NONE, 0, null);
+      });
+  }
+
+  private void resolve(Connection client, ClientSession session, long requestId, String actorId) {
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    ActorRecord record = actors.get(actorId);
+    if (record != null) {
+      record.watchers.add(client);
+      session.watched.add(actorId);
+      replyActorInfo(client, requestId, record.info);
+      return;
+    }
+    ActorInfo dead = graveyard.get(actorId);
+    if (dead != null) {
+      replyActorInfo(client, requestId, dead);
+      return;
+    }
+    client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
+  }
+
+  private void status(Connection client, long requestId) {
+    List<NodeInfo> nodeInfos = new ArrayList<>();
+    for (NodeRecord node : nodes.values()) {
+      NodeState state = scheduler.node(node.id);
+      List<Integer> free = new ArrayList<>();
+      int cpus = 0;
+      int freeCpus = 0;
+      long memory = 0;
+      long freeMemory = 0;
+      if (state != null) {
+        state.freeGpus().stream().forEach(free::add);
+        cpus = state.cpus();
+        freeCpus = state.freeCpus();
+        memory = state.memoryMb();
+        freeMemory = state.freeMemoryMb();
+      }
+      nodeInfos.add(new NodeInfo(node.id, node.host, node.port, node.alive, node.gpus, free, cpus, freeCpus, memory, freeMemory,
+        node.actors.size()));
+    }
+    List<ActorInfo> actorInfos = new ArrayList<>();
+    new TreeMap<>(actors).values().forEach(r -> actorInfos.add(r.info));
+    FlatBufferBuilder b = client.builder();
+    int body = Messages.writeClusterStatus(b, new ClusterStatus(nodeInfos, actorInfos));
+    client.reply(requestId, Body.ClusterStatus, body, null);
+  }
+
+  private void onClientClosed(Connection connection) {
+    connections.remove(connection);
+    ClientSession session = connection.attachment();
+    for (String actorId : session.watched) {
+      ActorRecord record = actors.get(actorId);
+      if (record != null) {
+        record.watchers.remove(connection);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ actors
+
+  /** Records an actor's end: frees its resources and id, and tells the clients that know it. */
+  private void markExited(ActorRecord record, int exitCode, String reason, String logFile) {
+    ActorInfo current = record.info;
+    ActorInfo exited = new ActorInfo(current.id(), current.type(), current.nodeId(), current.host(), current.port(), current.pid(),
+      logFile != null ? logFile : current.logFile(), ActorState.EXITED, exitCode, reason, current.gpuIds());
+    forget(record);
+    graveyard.put(exited.id(), exited);
+    log.info("Actor {} exited: {}", exited.id(), reason);
+    for (Connection watcher : record.watchers) {
+      if (!watcher.isClosed()) {
+        FlatBufferBuilder b = watcher.builder();
+        int info = Messages.writeActorInfo(b, exited);
+        watcher.send(Body.ActorEvent, ActorEvent.createActorEvent(b, info), null);
+        ClientSession session = watcher.attachment();
+        session.watched.remove(exited.id());
+      }
+    }
+  }
+
+  private void forget(ActorRecord record) {
+    actors.remove(record.info.id());
+    scheduler.release(record.allocation);
+    NodeRecord node = nodes.get(record.nodeId);
+    if (node != null) {
+      node.actors.remove(record.info.id());
+    }
+  }
+
+  private static void replyActorInfo(Connection connection, long requestId, ActorInfo info) {
+    FlatBufferBuilder b = connection.builder();
+    int body = Messages.writeActorInfo(b, info);
+    connection.reply(requestId, Body.ActorInfo, body, null);
+  }
+
+  private static ActorInfo readActorInfo(Frame frame) {
+    if (frame.bodyType() != Body.ActorInfo) {
+      throw new ProtocolException("expected actor information from the agent, got message type " + frame.bodyType());
+    }
+    return Messages.readActorInfo((io.spoke.vertx.protocol.fb.ActorInfo) frame.header().body(new io.spoke.vertx.protocol.fb.ActorInfo()));
+  }
+
+  private static void protocolError(Connection connection, long id, String message) {
+    log.warn("Closing connection with {}: {}", connection.peerName(), message);
+    connection.replyError(id, ErrorCode.Protocol, message, null, Body.NONE, 0);
+    connection.close();
+  }
+
+  /** Number of nodes alive, for tests and status lines. */
+  public int aliveNodes() {
+    return (int) nodes.values().stream().filter(n -> n.alive).count();
+  }
+
+  static final class NodeRecord {
+
+    final String id;
+    final Set<String> actors = new HashSet<>();
+    String host;
+    int port;
+    List<GpuInfo> gpus = List.of();
+    Connection connection;
+    boolean alive;
+    long lastSeen;
+
+    NodeRecord(String id) {
+      this.id = id;
+    }
+  }
+
+  static final class ActorRecord {
+
+    final String nodeId;
+    final Allocation allocation;
+    final Set<Connection> watchers = new HashSet<>();
+    ActorInfo info;
+
+    ActorRecord(ActorInfo info, String nodeId, Allocation allocation) {
+      this.info = info;
+      this.nodeId = nodeId;
+      this.allocation = allocation;
+    }
+  }
+
+  static final class AgentSession {
+
+    NodeRecord node;
+  }
+
+  static final class ClientSession {
+
+    final Set<String> watched = new HashSet<>();
+  }
+}
