@@ -28,6 +28,8 @@ public final class FrameEncoder {
 
   private final FlatBufferBuilder fbb = new FlatBufferBuilder(256);
   private final ByteBufAllocator alloc;
+  /** Whether {@link #builder()} cleared the builder for the frame being encoded. */
+  private boolean building;
   private int peerMaxFrameSize = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
 
   public FrameEncoder(ByteBufAllocator alloc) {
@@ -46,6 +48,7 @@ public final class FrameEncoder {
   /** Clears and returns the builder for the next frame's body. */
   public FlatBufferBuilder builder() {
     fbb.clear();
+    building = true;
     return fbb;
   }
 
@@ -108,6 +111,12 @@ public final class FrameEncoder {
   }
 
   private int finishHeader(long id, boolean reply, short code, String message, String remoteClass, byte bodyType, int body) {
+    if (body == 0) {
+      fbb.clear();
+    } else if (!building) {
+      throw new IllegalStateException("a frame body must be built on a builder from builder()");
+    }
+    building = false;
     int messageOffset = message == null ? 0 : fbb.createString(message);
     int remoteClassOffset = remoteClass == null ? 0 : fbb.createString(remoteClass);
     Header.startHeader(fbb);

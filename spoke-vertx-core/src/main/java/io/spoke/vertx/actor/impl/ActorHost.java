@@ -37,6 +37,8 @@ public final class ActorHost extends VerticleBase {
   static final long STOP_TIMEOUT_MS = 30_000;
 
   private final ActorHostConfig config;
+  // Held for the life of the host: Vert.x closes a NetClient's connections when the client is garbage-collected.
+  private NetClient client;
   private Connection agent;
   private ActorRuntime runtime;
   private String actorDeployment;
@@ -48,7 +50,7 @@ public final class ActorHost extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    NetClient client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
+    client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
     SocketAddress address = SocketAddress.inetSocketAddress(config.agentPort, config.agentHost);
     return Connection.connect(client, address, config.maxFrameSize, Role.ActorHost, config.actorId, null, config.secret,
         AGENT_TIMEOUT_MS)

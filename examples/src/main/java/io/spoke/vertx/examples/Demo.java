@@ -1,0 +1,185 @@
+package io.spoke.vertx.examples;
+
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.AgentVerticle;
+import io.spoke.vertx.agent.process.GpuDiscovery;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.client.impl.ClientMain;
+import io.spoke.vertx.examples.hello.MyActor;
+import io.spoke.vertx.examples.stream.TokenStreamActor;
+import io.spoke.vertx.examples.task.ComplexTask;
+import io.spoke.vertx.examples.task.ComplexTaskSerializer;
+import io.spoke.vertx.examples.task.TaskActor;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.serialization.Serializers;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ./spoke demo}: a hub and an agent embedded in this JVM, actors in processes of their own. Spawns
+ * the example actors, calls them, streams pushed tokens, stops them, and prints what happened.
+ * Exits 0 when every step worked.
+ */
+public final class Demo {
+
+  private static final long STEP_TIMEOUT_S = 120;
+
+  private Demo() {
+  }
+
+  public static void main(String[] args) {
+    long start = System.nanoTime();
+    Vertx vertx = Vertx.vertx();
+    int status = 1;
+    try {
+      run(vertx);
+      System.out.printf("%nDemo finished in %.1f s.%n", (System.nanoTime() - start) / 1e9);
+      status = 0;
+    } catch (Exception e) {
+      System.out.println();
+      System.out.println("Demo failed: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+    } finally {
+      try {
+        vertx.close().await(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.out.println("Closing Vert.x failed: " + e);
+      }
+    }
+    System.exit(status);
+  }
+
+  static void run(Vertx vertx) throws Exception {
+    System.out.println("Spoke demo: an embedded hub and agent; every actor runs in its own process.");
+
+    HubVerticle hub = new HubVerticle(new HubOptions().setPort(0));
+    await(vertx.deployVerticle(hub));
+    System.out.println("  hub listening on 127.0.0.1:" + hub.actualPort());
+
+    boolean realGpus = !GpuDiscovery.discover(-1, System.getenv("CUDA_VISIBLE_DEVICES")).isEmpty();
+    AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setGpus(realGpus ? -1 : 8);
+    AgentVerticle agent = new AgentVerticle(agentOptions);
+    await(vertx.deployVerticle(agent));
+    await(agent.registered());
+    System.out.println("  agent registered as node " + agent.nodeId() + (realGpus ? " with this machine's GPUs"
+      : " with 8 simulated GPUs (no nvidia-smi here)") + "; actor logs in ./" + agentOptions.getLogDir());
+
+    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
+
+    System.out.println();
+    System.out.println("1. Define an actor and spawn it (the spawn returns once the actor's process is listening)");
+    long t0 = System.nanoTime();
+    ActorHandle hello = await(client.spawn("MyActor", "actor_instance_1"));
+    System.out.printf("   spawned MyActor 'actor_instance_1' in %d ms: pid %d, listening on %s:%d%n", millisSince(t0),
+      hello.info().pid(), hello.info().host(), hello.info().port());
+    String greeting = await(hello.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING));
+    System.out.println("   call 0x01 -> \"" + greeting + "\"");
+
+    System.out.println();
+    System.out.println("2. A structured request with a zero-copy serializer, on an actor given one GPU");
+    ActorHandle worker = await(client.spawn("TaskActor", "worker_0", new SpawnOptions().setGpus(1)));
+    System.out.println("   spawned TaskActor 'worker_0' with GPU " + worker.info().gpuIds() + ", pid " + worker.info().pid());
+    ComplexTask task = new ComplexTask(666, "ZeroCopyCheck", new double[] {1.0, 2.0});
+    String result = await(worker.call(TaskActor.PROCESS, task, ComplexTaskSerializer.INSTANCE, Serializers.STRING));
+    System.out.println("   call 0x60 with " + task + " -> \"" + result + "\"");
+    String devices = await(worker.call(TaskActor.DEVICES, null, Serializers.VOID, Serializers.STRING));
+    System.out.println("   the actor's own view: " + devices);
+
+    System.out.println();
+    System.out.println("3. Pushed messages: an actor streams tokens to a client mailbox while a call runs");
+    ActorHandle streamer = await(client.spawn("TokenStream", "llm_0"));
+    List<String> tokens = new ArrayList<>();
+    await(streamer.subscribe(TokenStreamActor.TOKENS, token -> tokens.add(token.toString())));
+    int count = await(streamer.call(TokenStreamActor.GENERATE, "hello", Serializers.STRING, Serializers.INT));
+    if (tokens.size() != count) {
+      throw new IllegalStateException("expected " + count + " pushed tokens, received " + tokens.size());
+    }
+    System.out.println("   call returned " + count + "; pushed to mailbox " + TokenStreamActor.TOKENS + ": " + String.join(" ", tokens));
+
+    System.out.println();
+    System.out.println("4. Calls go straight from client to actor process, not through the hub or agent");
+    int calls = 5_000;
+    await(sequentialCalls(hello, 500));
+    long t1 = System.nanoTime();
+    await(sequentialCalls(hello, calls));
+    double seconds = (System.nanoTime() - t1) / 1e9;
+    System.out.printf("   %d sequential calls (each sent when the previous reply arrives) in %.2f s: %.0f calls/s, %.0f us per round"
+      + " trip%n", calls, seconds, calls / seconds, seconds * 1e6 / calls);
+    System.out.println("   (./spoke bench measures this against a plain socket echo on the same machine)");
+
+    System.out.println();
+    System.out.println("5. The cluster as the hub sees it (./spoke status prints the same)");
+    ClusterStatus status = await(client.status());
+    ClientMain.print(status, indented());
+
+    System.out.println();
+    System.out.println("6. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
+    for (ActorHandle actor : List.of(hello, worker, streamer)) {
+      await(actor.stop());
+      boolean alive = ProcessHandle.of(actor.info().pid()).map(ProcessHandle::isAlive).orElse(false);
+      System.out.println("   stopped " + actor.id() + " (process " + actor.info().pid() + (alive ? " still alive!" : " gone") + ")");
+      if (alive) {
+        throw new IllegalStateException("process " + actor.info().pid() + " of " + actor.id() + " outlived its stop");
+      }
+    }
+    ClusterStatus after = await(client.status());
+    System.out.println("   actors left: " + after.actors().size() + "; free GPUs: " + after.nodes().get(0).freeGpus().size() + " of "
+      + after.nodes().get(0).gpus().size());
+    await(client.close());
+    // Agent first, so that it does not see its hub go away.
+    await(vertx.undeploy(agent.deploymentID()));
+  }
+
+  /** {@code count} calls, one at a time, issued from the client's event loop as each reply arrives. */
+  static Future<Void> sequentialCalls(ActorHandle actor, int count) {
+    Promise<Void> done = Promise.promise();
+    Handler<AsyncResult<String>> next = new Handler<>() {
+      private int completed;
+
+      @Override
+      public void handle(AsyncResult<String> ar) {
+        if (ar.failed()) {
+          done.tryFail(ar.cause());
+        } else if (++completed == count) {
+          done.complete();
+        } else {
+          actor.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING).onComplete(this);
+        }
+      }
+    };
+    actor.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING).onComplete(next);
+    return done.future();
+  }
+
+  private static java.io.PrintStream indented() {
+    return new java.io.PrintStream(System.out, true) {
+      @Override
+      public void println(String x) {
+        super.println("  " + x);
+      }
+
+      @Override
+      public java.io.PrintStream printf(String format, Object... args) {
+        return super.printf("  " + format, args);
+      }
+    };
+  }
+
+  private static long millisSince(long t0) {
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(STEP_TIMEOUT_S, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,67 @@
+package io.spoke.vertx.agent;
+
+import io.spoke.vertx.internal.CommandLine;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ./spoke agent --hub HOST:PORT [--port P] [--gpus N] [--cpus N] [--memory MiB] ...}: runs an agent
+ * until the process is told to stop; its actors stop with it.
+ */
+public final class AgentMain {
+
+  static final Set<String> STRING_KEYS = Set.of("advertiseHost", "nodeId", "javaCommand", "actorClasspath");
+  static final Map<String, String> ALIASES = Map.of("memory", "memoryMb");
+
+  private AgentMain() {
+  }
+
+  public static void main(String[] args) {
+    List<String> list = new ArrayList<>(Arrays.asList(args));
+    if (list.contains("--help") || list.contains("-h")) {
+      System.out.println("usage: spoke agent --hub HOST:PORT [options]\n  options: --hub "
+        + CommandLine.flags(new AgentOptions().toJson(), STRING_KEYS, ALIASES)
+        + "\n  (the options of AgentOptions, in kebab case; defaults: " + new AgentOptions().toJson().encode() + ")");
+      return;
+    }
+    AgentOptions options;
+    try {
+      options = parse(list);
+    } catch (IllegalArgumentException e) {
+      System.err.println("spoke agent: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Vertx vertx = Vertx.vertx();
+    AgentVerticle agent = new AgentVerticle(options);
+    vertx.deployVerticle(agent)
+      .onSuccess(id -> agent.registered().onSuccess(v -> System.out.println("Spoke agent " + agent.nodeId() + " registered with the hub at "
+        + options.getHubHost() + ":" + options.getHubPort())))
+      .onFailure(err -> {
+        System.err.println("spoke agent: cannot start: " + err.getMessage());
+        System.exit(1);
+      });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        vertx.close().await(15, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // exiting anyway: the actors get their parent-death signal
+      }
+    }, "spoke-agent-shutdown"));
+  }
+
+  static AgentOptions parse(List<String> args) {
+    String hub = CommandLine.take(args, "hub");
+    JsonObject json = CommandLine.parse(args, new AgentOptions().toJson(), STRING_KEYS, ALIASES);
+    if (hub != null) {
+      json.mergeIn(CommandLine.hostPort("hub", hub, "hubHost", "hubPort"));
+    }
+    return new AgentOptions(json);
+  }
+}

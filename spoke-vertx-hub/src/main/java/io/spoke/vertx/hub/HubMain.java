@@ -1,0 +1,49 @@
+package io.spoke.vertx.hub;
+
+import io.spoke.vertx.internal.CommandLine;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/** {@code ./spoke hub [--port P] [--host H] ...}: runs a hub until the process is told to stop. */
+public final class HubMain {
+
+  private HubMain() {
+  }
+
+  public static void main(String[] args) {
+    List<String> list = new ArrayList<>(Arrays.asList(args));
+    if (list.contains("--help") || list.contains("-h")) {
+      System.out.println("usage: spoke hub [options]\n  options: " + CommandLine.flags(new HubOptions().toJson(), Set.of(), Map.of())
+        + "\n  (the options of HubOptions, in kebab case; defaults: " + new HubOptions().toJson().encode() + ")");
+      return;
+    }
+    HubOptions options;
+    try {
+      options = new HubOptions(CommandLine.parse(list, new HubOptions().toJson(), Set.of(), Map.of()));
+    } catch (IllegalArgumentException e) {
+      System.err.println("spoke hub: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Vertx vertx = Vertx.vertx();
+    HubVerticle hub = new HubVerticle(options);
+    vertx.deployVerticle(hub)
+      .onSuccess(id -> System.out.println("Spoke hub listening on " + options.getHost() + ":" + hub.actualPort()))
+      .onFailure(err -> {
+        System.err.println("spoke hub: cannot start: " + err.getMessage());
+        System.exit(1);
+      });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // exiting anyway
+      }
+    }, "spoke-hub-shutdown"));
+  }
+}
