@@ -1,0 +1,266 @@
+package io.spoke.vertx.internal.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.SpokeTimeoutException;
+import io.spoke.vertx.UnavailableException;
+import io.spoke.vertx.VersionMismatchException;
+import io.spoke.vertx.protocol.ErrorCodes;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.FrameDecoder;
+import io.spoke.vertx.protocol.FrameEncoder;
+import io.spoke.vertx.protocol.ProtocolVersion;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** One Spoke connection over real sockets: handshake, multiplexing, timeouts, and what bad peers get. */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class ConnectionIT {
+
+  private static final int SERVER_MAX_FRAME = ProtocolVersion.MIN_MAX_FRAME_SIZE;
+
+  private Vertx vertx;
+  private NetClient netClient;
+  private int port;
+  private final List<Frame> held = new ArrayList<>();
+  private final List<Connection> accepted = new ArrayList<>();
+
+  /** The server's handler: echoes call payloads; "hold" holds requests and answers them in reverse order on "flush". */
+  private void serve(Connection connection, Frame frame) {
+    String text = frame.payload().toString();
+    switch (text) {
+      case "silence":
+        frame.release();
+        return;
+      case "hang up":
+        frame.release();
+        connection.close();
+        return;
+      case "hold":
+        held.add(frame);
+        return;
+      case "flush":
+        for (int i = held.size() - 1; i >= 0; i--) {
+          Frame h = held.get(i);
+          connection.reply(h.id(), Serializers.STRING, "answer to " + h.id());
+          h.release();
+        }
+        held.clear();
+        connection.reply(frame.id(), Serializers.STRING, "flushed");
+        frame.release();
+        return;
+      default:
+        connection.reply(frame.id(), Body.NONE, 0, frame.payload());
+        frame.release();
+    }
+  }
+
+  @BeforeEach
+  void startServer(Vertx vertx) throws Exception {
+    this.vertx = vertx;
+    NetServer server = vertx.createNetServer();
+    server.connectHandler(so -> Connection.accept(so, SERVER_MAX_FRAME, "test-server", (connection, hello) -> {
+      accepted.add(connection);
+      return Future.succeededFuture(this::serve);
+    }));
+    port = server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+    netClient = vertx.createNetClient();
+  }
+
+  private <T> T onContext(Supplier<Future<T>> action) throws Exception {
+    Promise<T> promise = Promise.promise();
+    vertx.getOrCreateContext().runOnContext(v -> action.get().onComplete(promise));
+    return promise.future().await(20, TimeUnit.SECONDS);
+  }
+
+  private Connection connect() throws Exception {
+    return onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
+      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, Role.Client, "test", null, null, 5_000));
+  }
+
+  private Future<String> call(Connection connection, String text, long timeoutMs) {
+    return connection.call(1, text, Serializers.STRING, Serializers.STRING, timeoutMs);
+  }
+
+  @Test
+  void handshakesAndEchoes() throws Exception {
+    Connection connection = connect();
+    assertThat(connection.isEstablished()).isTrue();
+    assertThat(connection.peerMaxFrameSize()).isEqualTo(SERVER_MAX_FRAME);
+    assertThat(onContext(() -> call(connection, "ping", 5_000))).isEqualTo("ping");
+  }
+
+  @Test
+  void matchesRepliesToRequestsWhateverTheirOrder() throws Exception {
+    Connection connection = connect();
+    List<Future<String>> held = onContext(() -> {
+      List<Future<String>> calls = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        calls.add(call(connection, "hold", 5_000));
+      }
+      return Future.succeededFuture(calls);
+    });
+    assertThat(onContext(() -> call(connection, "flush", 5_000))).isEqualTo("flushed");
+    for (Future<String> f : held) {
+      assertThat(f.await(5, TimeUnit.SECONDS)).startsWith("answer to ");
+    }
+    assertThat(held.stream().map(Future::result).distinct().count()).isEqualTo(5);
+  }
+
+  @Test
+  void requestsWithoutAnswerTimeOut() throws Exception {
+    Connection connection = connect();
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> onContext(() -> call(connection, "silence", 200)))
+      .isInstanceOf(SpokeTimeoutException.class)
+      .hasMessageContaining("got no answer within its timeout");
+    assertThat((System.nanoTime() - start) / 1_000_000).isBetween(150L, 2_000L);
+    assertThat(onContext(() -> call(connection, "still usable", 5_000))).isEqualTo("still usable");
+  }
+
+  @Test
+  void pendingRequestsFailWhenThePeerHangsUp() throws Exception {
+    Connection connection = connect();
+    Future<String> first = onContext(() -> Future.succeededFuture(call(connection, "silence", 30_000)));
+    assertThatThrownBy(() -> onContext(() -> call(connection, "hang up", 30_000))).isInstanceOf(UnavailableException.class)
+      .hasMessageContaining("closed");
+    assertThatThrownBy(() -> first.await(5, TimeUnit.SECONDS)).isInstanceOf(UnavailableException.class);
+    assertThat(connection.isClosed()).isTrue();
+  }
+
+  @Test
+  void oversizedRequestsFailBeforeAnythingIsSent() throws Exception {
+    Connection connection = connect();
+    Buffer big = Buffer.buffer(new byte[SERVER_MAX_FRAME]);
+    assertThatThrownBy(() -> onContext(() -> connection.call(1, big, Serializers.BUFFER, Serializers.BUFFER, 5_000)))
+      .isInstanceOf(FrameTooLargeException.class);
+    assertThat(onContext(() -> call(connection, "after", 5_000))).isEqualTo("after");
+  }
+
+  @Test
+  void refusesAPeerOfAnotherProtocolVersion() throws Exception {
+    RawPeer peer = RawPeer.connect(vertx, port);
+    FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
+    FlatBufferBuilder b = encoder.builder();
+    int body = Hello.createHello(b, ProtocolVersion.MAGIC, 99, Role.Client, b.createString("future"), 0, 0, 1 << 20);
+    peer.send(encoder.encode(1, false, Body.Hello, body, null));
+    Frame reply = peer.nextFrame();
+    assertThat(reply.isReply()).isTrue();
+    assertThat(reply.header().code()).isEqualTo(ErrorCode.VersionMismatch);
+    assertThat(ErrorCodes.toException(reply.header().code(), reply.header().message(), null, null))
+      .isInstanceOf(VersionMismatchException.class)
+      .hasMessageContaining("peer speaks Spoke protocol version 99")
+      .hasMessageContaining("speaks version " + ProtocolVersion.VERSION);
+    reply.release();
+    peer.awaitClosed();
+  }
+
+  @Test
+  void garbageClosesOnlyThatConnection() throws Exception {
+    Connection good = connect();
+    RawPeer bad = RawPeer.connect(vertx, port);
+    bad.send(Unpooled.wrappedBuffer("GET / HTTP/1.1\r\nHost: spoke\r\n\r\n".getBytes()));
+    Frame error = bad.nextFrame();
+    assertThat(error.header().code()).isEqualTo(ErrorCode.FrameTooLarge);
+    error.release();
+    bad.awaitClosed();
+    assertThat(onContext(() -> call(good, "still served", 5_000))).isEqualTo("still served");
+  }
+
+  @Test
+  void aFrameLargerThanTheServerAcceptsIsRefusedBeforeItArrives() throws Exception {
+    Connection good = connect();
+    RawPeer bad = RawPeer.connect(vertx, port);
+    bad.send(Unpooled.buffer().writeInt(SERVER_MAX_FRAME * 4));
+    Frame error = bad.nextFrame();
+    assertThat(error.header().code()).isEqualTo(ErrorCode.FrameTooLarge);
+    assertThat(error.header().message()).contains("exceeds the maximum frame size of " + SERVER_MAX_FRAME);
+    error.release();
+    bad.awaitClosed();
+    assertThat(onContext(() -> call(good, "fine", 5_000))).isEqualTo("fine");
+  }
+
+  @Test
+  void requestsBeforeTheHandshakeAreRefused() throws Exception {
+    RawPeer bad = RawPeer.connect(vertx, port);
+    FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
+    FlatBufferBuilder b = encoder.builder();
+    int body = io.spoke.vertx.protocol.fb.Call.createCall(b, 1);
+    bad.send(encoder.encode(5, false, Body.Call, body, Buffer.buffer("sneaky")));
+    Frame error = bad.nextFrame();
+    assertThat(error.header().code()).isEqualTo(ErrorCode.Protocol);
+    assertThat(error.header().message()).contains("expected a Hello");
+    error.release();
+    bad.awaitClosed();
+  }
+
+  /** A socket that speaks raw bytes, to play a bad peer. */
+  static final class RawPeer {
+
+    private final NetSocket socket;
+    private final EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(ProtocolVersion.DEFAULT_MAX_FRAME_SIZE));
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final java.util.concurrent.LinkedBlockingQueue<Frame> frames = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    private RawPeer(NetSocket socket) {
+      this.socket = socket;
+      socket.handler(data -> {
+        decoder.writeInbound(Unpooled.copiedBuffer(((BufferInternal) data).getByteBuf()));
+        Object message;
+        while ((message = decoder.readInbound()) != null) {
+          if (message instanceof Frame) {
+            frames.add((Frame) message);
+          }
+        }
+      });
+      socket.closeHandler(v -> closed.complete(null));
+    }
+
+    static RawPeer connect(Vertx vertx, int port) throws Exception {
+      return new RawPeer(vertx.createNetClient().connect(port, "127.0.0.1").await(5, TimeUnit.SECONDS));
+    }
+
+    void send(ByteBuf bytes) throws Exception {
+      socket.write(BufferInternal.buffer(bytes)).await(5, TimeUnit.SECONDS);
+    }
+
+    Frame nextFrame() throws InterruptedException {
+      Frame frame = frames.poll(5, TimeUnit.SECONDS);
+      assertThat(frame).as("a frame from the server").isNotNull();
+      return frame;
+    }
+
+    void awaitClosed() throws Exception {
+      closed.get(5, TimeUnit.SECONDS);
+    }
+  }
+}
