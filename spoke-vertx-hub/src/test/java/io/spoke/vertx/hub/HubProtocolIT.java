@@ -184,6 +184,27 @@ class HubProtocolIT {
   }
 
   @Test
+  void aReRegistrationUpdatesTheNode() throws Exception {
+    TestAgent first = agent("n1", 2);
+    first.close();
+    agent("n1", 6);
+    assertThat(node("n1").gpus()).hasSize(6);
+    assertThat(node("n1").alive()).isTrue();
+  }
+
+  @Test
+  void refusesRequestsWithIdsThatWouldEscapeTheLogDirectory() throws Exception {
+    agent("n1", 0);
+    Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
+      1 << 20, Role.Client, "raw", null, null, 5_000));
+    assertThatThrownBy(() -> onContext(() -> {
+      FlatBufferBuilder b = raw.builder();
+      int body = Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"), 0, 0, 0, 0, 0, 0, 1000, 0);
+      return raw.request(Body.Spawn, body, null, 5_000, "spawn", f -> null);
+    })).isInstanceOf(InvalidRequestException.class).hasMessageContaining("must not start with '.'");
+  }
+
+  @Test
   void marksANodeDeadWhenItsHeartbeatsStop() throws Exception {
     TestAgent agent = agent("quiet", 1);
     for (int i = 0; i < 10; i++) {

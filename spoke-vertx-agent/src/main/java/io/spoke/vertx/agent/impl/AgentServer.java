@@ -538,6 +538,8 @@ public final class AgentServer {
     if (proc.host != null) {
       proc.host.close();
     }
+    // What the actor started and left behind (its process group outlives it) goes with it.
+    launcher.killGroup(context, proc.pid);
     String reason;
     if (proc.stopRequested) {
       reason = proc.killedAfterGrace ? "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)" : "stopped";

@@ -127,20 +127,31 @@ public final class ProcessLauncher implements AutoCloseable {
    * SIGKILLs a child and everything in its process group (or, without process groups, its descendants).
    */
   public Future<Void> kill(ContextInternal context, ProcessHandle process) {
-    return submit(context, () -> {
-      if (groupKill && process.isAlive()) {
-        try {
-          Process kill = new ProcessBuilder("/bin/kill", "-KILL", "--", "-" + process.pid()).redirectErrorStream(true).start();
-          kill.getInputStream().readAllBytes();
-          kill.waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-          log.warn("kill of process group {} failed: {}", process.pid(), e.toString());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
+    return killGroup(context, process.pid()).compose(v -> submit(context, () -> {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
+      return null;
+    }));
+  }
+
+  /**
+   * SIGKILLs what is left of the process group of a child that has exited: processes it started and did
+   * not stop. A no-op without process groups.
+   */
+  public Future<Void> killGroup(ContextInternal context, long pgid) {
+    if (!groupKill) {
+      return context.succeededFuture();
+    }
+    return submit(context, () -> {
+      try {
+        Process kill = new ProcessBuilder("/bin/kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true).start();
+        kill.getInputStream().readAllBytes();
+        kill.waitFor(5, TimeUnit.SECONDS);
+      } catch (IOException e) {
+        log.warn("kill of process group {} failed: {}", pgid, e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       return null;
     });
   }

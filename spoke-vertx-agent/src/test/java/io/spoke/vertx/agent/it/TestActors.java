@@ -20,6 +20,7 @@ public final class TestActors {
   public static final int BLOCKING = 8;
   public static final int ADD = 9;
   public static final int PID = 10;
+  public static final int CHILD = 11;
 
   private TestActors() {
   }
@@ -60,6 +61,21 @@ public final class TestActors {
       });
       registerMethod(ADD, Serializers.LONG, Serializers.LONG, value -> Future.succeededFuture(value + (++calls)));
       registerMethod(PID, request -> ProcessHandle.current().pid());
+      registerBlockingMethod(CHILD, request -> new ProcessBuilder("sleep", "600").start().pid());
+    }
+  }
+
+  /** Never becomes ready: its start hook never completes. */
+  @SpokeActor("NeverReady")
+  public static class NeverReadyActor extends Actor {
+
+    @Override
+    protected void registerMethods() {
+    }
+
+    @Override
+    protected Future<?> onStart() {
+      return Promise.promise().future();
     }
   }
 

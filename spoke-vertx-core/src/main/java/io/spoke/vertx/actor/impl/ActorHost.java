@@ -1,6 +1,7 @@
 package io.spoke.vertx.actor.impl;
 
 import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.actor.Actor;
 import io.spoke.vertx.internal.net.Connection;
@@ -98,14 +99,14 @@ public final class ActorHost extends VerticleBase {
     } catch (ReflectiveOperationException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       log.error("Constructing actor {} of type {} failed", spec.actorId, spec.actorType, cause);
-      return Future.failedFuture(new SpokeException("constructing actor type '" + spec.actorType + "' failed: " + cause));
+      return Future.failedFuture(new SpawnException("its constructor threw " + cause));
     }
     runtime = new ActorRuntime(vertx, spec.actorId, spec.actorType, spec.nodeId, spec.args, spec.gpuIds, config.maxFrameSize);
     actor.bind(runtime);
     return vertx.deployVerticle(actor)
       .recover(err -> {
         log.error("Starting actor {} of type {} failed", spec.actorId, spec.actorType, err);
-        return Future.failedFuture(new SpokeException("actor '" + spec.actorId + "' (" + spec.actorType + ") failed to start: " + err));
+        return Future.failedFuture(new SpawnException("its start failed with " + err));
       })
       .compose(id -> {
         actorDeployment = id;
@@ -115,7 +116,7 @@ public final class ActorHost extends VerticleBase {
 
   private Future<Object> reportFailure(Throwable failure) {
     String message = failure.getMessage() == null ? failure.toString() : failure.getMessage();
-    System.err.println("Actor " + config.actorId + " failed to start: " + message);
+    System.err.println("Actor " + config.actorId + " could not start: " + message);
     if (agent == null || agent.isClosed()) {
       ActorHostMain.exit(ActorHostMain.EXIT_START_FAILED);
       return Future.failedFuture(failure);

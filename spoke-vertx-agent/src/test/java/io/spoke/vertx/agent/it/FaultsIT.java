@@ -1,0 +1,115 @@
+package io.spoke.vertx.agent.it;
+
+import static io.spoke.vertx.agent.it.TestCluster.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spoke.vertx.ActorDeadException;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.ProcessCleanup;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Faults inflicted with SIGKILL on real processes. */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class FaultsIT {
+
+  @RegisterExtension
+  static ProcessCleanup processes = new ProcessCleanup();
+
+  private TestCluster cluster;
+  private SpokeClient client;
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    cluster = TestCluster.start(vertx, processes, new HubOptions().setHeartbeatInterval(100).setNodeTimeout(1_000));
+    client = cluster.client();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    cluster.close();
+  }
+
+  @Test
+  void killingTheAgentKillsAllItsActorsWithinOneSecond() throws Exception {
+    Process agent = cluster.startAgentProcess("doomed", Map.of(), "--gpus", "2");
+    List<Future<ActorHandle>> spawns = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      spawns.add(client.spawn("Echo", "orphan-" + i, new SpawnOptions().setNode("doomed").setGpus(i == 0 ? 1 : 0)));
+    }
+    List<Long> pids = new ArrayList<>();
+    for (Future<ActorHandle> spawn : spawns) {
+      pids.add(processes.track(await(spawn).info().pid()));
+    }
+    assertThat(pids).allMatch(ProcessCleanup::alive);
+
+    agent.destroyForcibly();
+    assertThat(agent.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(agent.exitValue()).isEqualTo(137);
+    for (long pid : pids) {
+      long took = ProcessCleanup.awaitExit(pid, 1_000);
+      assertThat(took).as("actor %d exited %d ms after its agent", pid, took).isLessThan(1_000);
+    }
+
+    // The hub notices within its node timeout and reports the actors dead, with why.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    ActorInfo info;
+    while ((info = await(client.resolve("orphan-0"))).state() != ActorState.EXITED) {
+      assertThat(System.nanoTime()).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    assertThat(info.reason()).contains("its node doomed died");
+    assertThatThrownBy(() -> await(client.call("orphan-1", TestActors.HELLO, "x", Serializers.STRING, Serializers.STRING)))
+      .isInstanceOf(ActorDeadException.class).hasMessageContaining("node doomed died");
+  }
+
+  @Test
+  void killingAnActorFailsItsCallsInFlightWithinOneSecond() throws Exception {
+    cluster.startAgent(new io.spoke.vertx.agent.AgentOptions().setGpus(0));
+    ActorHandle victim = cluster.spawn(client, "Echo", "victim");
+    List<Future<String>> inFlight = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      inFlight.add(victim.call(TestActors.SLOW, 60_000L, Serializers.LONG, Serializers.STRING));
+    }
+    // A round trip after the slow calls were sent proves they reached the actor.
+    assertThat(await(victim.call(TestActors.HELLO, "still", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, still!");
+
+    long killedAt = System.nanoTime();
+    ProcessHandle.of(victim.info().pid()).orElseThrow().destroyForcibly();
+    for (Future<String> call : inFlight) {
+      assertThatThrownBy(() -> call.await(1_000 - (System.nanoTime() - killedAt) / 1_000_000, TimeUnit.MILLISECONDS))
+        .isInstanceOfSatisfying(ActorDeadException.class, e -> {
+          assertThat(e.actorId()).isEqualTo("victim");
+          assertThat(e.exitCode()).isEqualTo(137);
+          assertThat(e.logFile()).isEqualTo(victim.info().logFile());
+          assertThat(e.getMessage()).contains("actor 'victim' is dead: killed by SIGKILL (exit status 137)")
+            .contains(victim.info().logFile());
+        });
+    }
+    assertThat((System.nanoTime() - killedAt) / 1_000_000).as("ms until every call failed").isLessThan(1_000);
+
+    // Later calls fail the same way, at once, and the id is free for a new actor.
+    assertThatThrownBy(() -> await(victim.call(TestActors.HELLO, "late", Serializers.STRING, Serializers.STRING)))
+      .isInstanceOf(ActorDeadException.class).hasMessageContaining("SIGKILL");
+    ActorHandle successor = cluster.spawn(client, "Echo", "victim");
+    assertThat(await(successor.call(TestActors.HELLO, "again", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, again!");
+  }
+}
