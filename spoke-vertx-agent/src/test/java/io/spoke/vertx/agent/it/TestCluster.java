@@ -132,6 +132,20 @@ final class TestCluster {
       await(vertx.undeploy(agent.deploymentID()));
     }
     await(vertx.undeploy(hub.deploymentID()));
+    assertNoBlockedThreadsInActorLogs();
+  }
+
+  /** Actor processes log Vert.x's blocked-thread warnings to their log files: a test that caused one fails. */
+  private void assertNoBlockedThreadsInActorLogs() throws IOException {
+    try (java.util.stream.Stream<Path> files = Files.walk(logDir)) {
+      for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".log"))::iterator) {
+        for (String line : Files.readAllLines(file)) {
+          if (line.contains("has been blocked for")) {
+            throw new AssertionError("an actor blocked its event loop (" + file + "): " + line);
+          }
+        }
+      }
+    }
   }
 
   static <T> T await(Future<T> future) throws Exception {
