@@ -9,6 +9,7 @@ import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.impl.ClientMain;
+import io.spoke.vertx.examples.gang.GangExample;
 import io.spoke.vertx.examples.hello.MyActor;
 import io.spoke.vertx.examples.stream.TokenStreamActor;
 import io.spoke.vertx.examples.task.ComplexTask;
@@ -67,12 +68,17 @@ public final class Demo {
     System.out.println("  hub listening on 127.0.0.1:" + hub.actualPort());
 
     boolean realGpus = !GpuDiscovery.discover(-1, System.getenv("CUDA_VISIBLE_DEVICES")).isEmpty();
-    AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setGpus(realGpus ? -1 : 8);
+    AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setNodeId("node-a").setGpus(realGpus ? -1 : 8);
     AgentVerticle agent = new AgentVerticle(agentOptions);
     await(vertx.deployVerticle(agent));
     await(agent.registered());
     System.out.println("  agent registered as node " + agent.nodeId() + (realGpus ? " with this machine's GPUs"
       : " with 8 simulated GPUs (no nvidia-smi here)") + "; actor logs in ./" + agentOptions.getLogDir());
+    // A second node for the gang: in a cluster, an agent per machine; here, a second agent in this JVM.
+    AgentVerticle second = new AgentVerticle(new AgentOptions(agentOptions).setNodeId("node-b").setGpus(8));
+    await(vertx.deployVerticle(second));
+    await(second.registered());
+    System.out.println("  agent registered as node " + second.nodeId() + " with 8 simulated GPUs");
 
     SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
 
@@ -123,7 +129,15 @@ public final class Demo {
     ClientMain.print(status, indented());
 
     System.out.println();
-    System.out.println("6. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
+    System.out.println("6. Gang scheduling: reserve 2 nodes x 4 ranks with 1 GPU each (STRICT_PACK) all at once, launch, call, release");
+    int perNode = (int) Math.min(4, status.nodes().stream().mapToLong(n -> n.freeGpus().size()).min().orElse(0));
+    if (perNode == 0) {
+      throw new IllegalStateException("a node has no free GPU for the gang");
+    }
+    await(GangExample.run(client, 2, perNode, System.out));
+
+    System.out.println();
+    System.out.println("7. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
     for (ActorHandle actor : List.of(hello, worker, streamer)) {
       await(actor.stop());
       boolean alive = ProcessHandle.of(actor.info().pid()).map(ProcessHandle::isAlive).orElse(false);
@@ -133,11 +147,12 @@ public final class Demo {
       }
     }
     ClusterStatus after = await(client.status());
-    System.out.println("   actors left: " + after.actors().size() + "; free GPUs: " + after.nodes().get(0).freeGpus().size() + " of "
-      + after.nodes().get(0).gpus().size());
+    System.out.println("   actors left: " + after.actors().size() + ", tickets left: " + after.tickets().size() + "; free GPUs: "
+      + after.nodes().stream().mapToInt(n -> n.freeGpus().size()).sum() + " of " + after.nodes().stream().mapToInt(n -> n.gpus().size()).sum());
     await(client.close());
-    // Agent first, so that it does not see its hub go away.
+    // Agents first, so that they do not see their hub go away.
     await(vertx.undeploy(agent.deploymentID()));
+    await(vertx.undeploy(second.deploymentID()));
   }
 
   /** {@code count} calls, one at a time, issued from the client's event loop as each reply arrives. */

@@ -1,5 +1,6 @@
 package io.spoke.vertx.agent;
 
+import io.spoke.vertx.agent.impl.RendezvousPorts;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.internal.OptionsJson;
 import io.spoke.vertx.protocol.Names;
@@ -7,7 +8,9 @@ import io.spoke.vertx.protocol.ProtocolVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Options of an {@link AgentVerticle}; a verticle reads them from its config, and
@@ -25,11 +28,13 @@ public class AgentOptions {
   public static final long DEFAULT_RECONNECT_INTERVAL = 1_000;
   public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
   /** Actor JVMs start small and fast: they are many, and most of their work is elsewhere (GPUs, native code). */
+  /** Where gangs' MASTER_PORTs come from: torch.distributed's default port and up, below the kernel's ephemeral range. */
+  public static final String DEFAULT_MASTER_PORT_RANGE = "29500-29999";
   public static final List<String> DEFAULT_ACTOR_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k");
 
   private static final List<String> KEYS = List.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus", "cpus",
-    "memoryMb", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout", "reconnectInterval",
-    "maxFrameSize");
+    "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
+    "reconnectInterval", "maxFrameSize", "masterPortRange");
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -40,6 +45,7 @@ public class AgentOptions {
   private int gpus = -1;
   private int cpus = -1;
   private long memoryMb = -1;
+  private Map<String, Long> resources = new LinkedHashMap<>();
   private String logDir = DEFAULT_LOG_DIR;
   private String javaCommand;
   private String actorClasspath;
@@ -48,6 +54,7 @@ public class AgentOptions {
   private long maxSpawnTimeout = DEFAULT_MAX_SPAWN_TIMEOUT;
   private long reconnectInterval = DEFAULT_RECONNECT_INTERVAL;
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  private String masterPortRange = DEFAULT_MASTER_PORT_RANGE;
 
   public AgentOptions() {
   }
@@ -62,6 +69,7 @@ public class AgentOptions {
     this.gpus = other.gpus;
     this.cpus = other.cpus;
     this.memoryMb = other.memoryMb;
+    this.resources = new LinkedHashMap<>(other.resources);
     this.logDir = other.logDir;
     this.javaCommand = other.javaCommand;
     this.actorClasspath = other.actorClasspath;
@@ -70,6 +78,7 @@ public class AgentOptions {
     this.maxSpawnTimeout = other.maxSpawnTimeout;
     this.reconnectInterval = other.reconnectInterval;
     this.maxFrameSize = other.maxFrameSize;
+    this.masterPortRange = other.masterPortRange;
   }
 
   /**
@@ -86,6 +95,7 @@ public class AgentOptions {
     setGpus(o.integer("gpus", -1));
     setCpus(o.integer("cpus", -1));
     setMemoryMb(o.longValue("memoryMb", -1));
+    setResources(o.longMap("resources", Map.of()));
     setLogDir(o.string("logDir", DEFAULT_LOG_DIR));
     setJavaCommand(o.string("javaCommand", null));
     setActorClasspath(o.string("actorClasspath", null));
@@ -94,6 +104,7 @@ public class AgentOptions {
     setMaxSpawnTimeout(o.longValue("maxSpawnTimeout", DEFAULT_MAX_SPAWN_TIMEOUT));
     setReconnectInterval(o.longValue("reconnectInterval", DEFAULT_RECONNECT_INTERVAL));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
+    setMasterPortRange(o.string("masterPortRange", DEFAULT_MASTER_PORT_RANGE));
   }
 
   public JsonObject toJson() {
@@ -105,12 +116,14 @@ public class AgentOptions {
       .put("gpus", gpus)
       .put("cpus", cpus)
       .put("memoryMb", memoryMb)
+      .put("resources", new JsonObject(new LinkedHashMap<>(resources)))
       .put("logDir", logDir)
       .put("actorJvmOptions", new JsonArray(new ArrayList<>(actorJvmOptions)))
       .put("stopTimeout", stopTimeout)
       .put("maxSpawnTimeout", maxSpawnTimeout)
       .put("reconnectInterval", reconnectInterval)
-      .put("maxFrameSize", maxFrameSize);
+      .put("maxFrameSize", maxFrameSize)
+      .put("masterPortRange", masterPortRange);
     if (advertiseHost != null) {
       json.put("advertiseHost", advertiseHost);
     }
@@ -236,6 +249,39 @@ public class AgentOptions {
       throw new IllegalArgumentException("memoryMb must be -1 (detect) or more, got " + memoryMb);
     }
     this.memoryMb = memoryMb;
+    return this;
+  }
+
+  public Map<String, Long> getResources() {
+    return resources;
+  }
+
+  /**
+   * Named custom resources this node offers (e.g. {@code rdma_nic: 2}), which gang requests can ask for;
+   * on the command line {@code --resources rdma_nic=2,nvme=1}.
+   */
+  public AgentOptions setResources(Map<String, Long> resources) {
+    for (Map.Entry<String, Long> e : resources.entrySet()) {
+      String error = Names.checkId("resource name", e.getKey());
+      if (error != null) {
+        throw new IllegalArgumentException("resources: " + error);
+      }
+      if (e.getValue() == null || e.getValue() < 0) {
+        throw new IllegalArgumentException("resources: '" + e.getKey() + "' must not be negative, got " + e.getValue());
+      }
+    }
+    this.resources = new LinkedHashMap<>(resources);
+    return this;
+  }
+
+  public String getMasterPortRange() {
+    return masterPortRange;
+  }
+
+  /** Ports handed out as MASTER_PORT to gangs whose rank 0 runs here, as {@code FIRST-LAST}. */
+  public AgentOptions setMasterPortRange(String masterPortRange) {
+    RendezvousPorts.parse(masterPortRange);
+    this.masterPortRange = masterPortRange;
     return this;
   }
 

@@ -1,5 +1,6 @@
 package io.spoke.vertx.actor;
 
+import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.serialization.Serializer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -25,6 +26,13 @@ public interface ActorContext {
 
   /** The physical ids of the GPUs reserved for this actor (what {@code CUDA_VISIBLE_DEVICES} lists). */
   List<Integer> gpuIds();
+
+  /**
+   * For an actor launched in a gang's slot: its rank, world size, local rank, master address and port (the
+   * same values as its {@code RANK}, {@code WORLD_SIZE}... environment variables). {@code null} for an actor
+   * spawned on its own.
+   */
+  Slot slot();
 
   /** The Vert.x instance of the actor's host process. */
   Vertx vertx();

@@ -21,9 +21,17 @@ public final class ActorInfo {
   private final int exitCode;
   private final String reason;
   private final List<Integer> gpuIds;
+  private final String ticket;
+  private final int rank;
 
+  /** An ad-hoc actor (no ticket). */
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
                    int exitCode, String reason, List<Integer> gpuIds) {
+    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, null, -1);
+  }
+
+  public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
+                   int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank) {
     this.id = Objects.requireNonNull(id, "id");
     this.type = type;
     this.nodeId = nodeId;
@@ -35,6 +43,8 @@ public final class ActorInfo {
     this.exitCode = exitCode;
     this.reason = reason;
     this.gpuIds = List.copyOf(gpuIds);
+    this.ticket = ticket;
+    this.rank = rank;
   }
 
   /** The actor's id. */
@@ -91,9 +101,19 @@ public final class ActorInfo {
     return gpuIds;
   }
 
+  /** The ticket of a gang actor, {@code null} for an ad-hoc one. */
+  public String ticket() {
+    return ticket;
+  }
+
+  /** The global rank of a gang actor, -1 for an ad-hoc one. */
+  public int rank() {
+    return rank;
+  }
+
   /** A copy in another state. */
   public ActorInfo withState(ActorState state, int exitCode, String reason) {
-    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds);
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank);
   }
 
   public JsonObject toJson() {
@@ -107,6 +127,9 @@ public final class ActorInfo {
       .put("state", state.name())
       .put("gpus", new JsonArray(gpuIds))
       .put("log", logFile);
+    if (ticket != null) {
+      json.put("ticket", ticket).put("rank", rank);
+    }
     if (state == ActorState.EXITED) {
       json.put("exitCode", exitCode).put("reason", reason);
     }

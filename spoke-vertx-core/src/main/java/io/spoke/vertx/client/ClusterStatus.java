@@ -9,10 +9,17 @@ public final class ClusterStatus {
 
   private final List<NodeInfo> nodes;
   private final List<ActorInfo> actors;
+  private final List<Allocation> tickets;
 
-  public ClusterStatus(List<NodeInfo> nodes, List<ActorInfo> actors) {
+  public ClusterStatus(List<NodeInfo> nodes, List<ActorInfo> actors, List<Allocation> tickets) {
     this.nodes = List.copyOf(nodes);
     this.actors = List.copyOf(actors);
+    this.tickets = List.copyOf(tickets);
+  }
+
+  /** Every live ticket (pending, allocated or failed). */
+  public List<Allocation> tickets() {
+    return tickets;
   }
 
   public List<NodeInfo> nodes() {
@@ -28,6 +35,8 @@ public final class ClusterStatus {
     nodes.forEach(node -> n.add(node.toJson()));
     JsonArray a = new JsonArray();
     actors.forEach(actor -> a.add(actor.toJson()));
-    return new JsonObject().put("nodes", n).put("actors", a);
+    JsonArray t = new JsonArray();
+    tickets.forEach(ticket -> t.add(ticket.toJson()));
+    return new JsonObject().put("nodes", n).put("actors", a).put("tickets", t);
   }
 }

@@ -2,7 +2,11 @@ package io.spoke.vertx.client;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** A node of the cluster (one agent) and its free resources, as the hub sees it. Immutable. */
 public final class NodeInfo {
@@ -18,9 +22,17 @@ public final class NodeInfo {
   private final long memoryMb;
   private final long freeMemoryMb;
   private final int actors;
+  private final Map<String, Long> customResources;
+  private final Map<String, Long> freeCustomResources;
 
   public NodeInfo(String id, String host, int port, boolean alive, List<GpuInfo> gpus, List<Integer> freeGpus, int cpus,
                   int freeCpus, long memoryMb, long freeMemoryMb, int actors) {
+    this(id, host, port, alive, gpus, freeGpus, cpus, freeCpus, memoryMb, freeMemoryMb, actors, Map.of(), Map.of());
+  }
+
+  public NodeInfo(String id, String host, int port, boolean alive, List<GpuInfo> gpus, List<Integer> freeGpus, int cpus,
+                  int freeCpus, long memoryMb, long freeMemoryMb, int actors, Map<String, Long> customResources,
+                  Map<String, Long> freeCustomResources) {
     this.id = id;
     this.host = host;
     this.port = port;
@@ -32,6 +44,18 @@ public final class NodeInfo {
     this.memoryMb = memoryMb;
     this.freeMemoryMb = freeMemoryMb;
     this.actors = actors;
+    this.customResources = Collections.unmodifiableMap(new TreeMap<>(customResources));
+    this.freeCustomResources = Collections.unmodifiableMap(new TreeMap<>(freeCustomResources));
+  }
+
+  /** Named custom resources the node declared, and their amounts. */
+  public Map<String, Long> customResources() {
+    return customResources;
+  }
+
+  /** What is free of each custom resource. */
+  public Map<String, Long> freeCustomResources() {
+    return freeCustomResources;
   }
 
   public String id() {
@@ -96,7 +120,9 @@ public final class NodeInfo {
       .put("freeCpus", freeCpus)
       .put("memoryMb", memoryMb)
       .put("freeMemoryMb", freeMemoryMb)
-      .put("actors", actors);
+      .put("actors", actors)
+      .put("customResources", new JsonObject(new LinkedHashMap<>(customResources)))
+      .put("freeCustomResources", new JsonObject(new LinkedHashMap<>(freeCustomResources)));
   }
 
   @Override

@@ -99,12 +99,71 @@ public interface SpokeClient {
   /** What the hub knows of an actor, including recently exited ones (state {@link ActorState#EXITED}). */
   Future<ActorInfo> resolve(String actorId);
 
+  /**
+   * Reserves resources for a gang of {@code nodes x actorsPerNode} ranks, all or nothing, and reports the
+   * placement (node, local rank and exact GPU ids of each rank, MASTER_ADDR and MASTER_PORT) before
+   * anything runs: the first phase of Spoke's two-phase launch. The ticket belongs to this client: it is
+   * released when the client closes, or dies, unless the request is {@linkplain GangRequest#setDetached detached}.
+   * <p>
+   * Fails at once with {@link io.spoke.vertx.SchedulingException} saying what is missing when the gang does
+   * not fit now, unless the request {@linkplain GangRequest#setWaitForResources waits}: it then queues
+   * (first in, first out) until placed or until its timeout, failing with
+   * {@link io.spoke.vertx.PlacementTimeoutException}. A gang that can never fit the registered nodes fails at
+   * once with {@link io.spoke.vertx.InfeasibleException}, also when asked to wait. Releasing the ticket
+   * while it waits cancels the request.
+   */
+  Future<Allocation> gangAllocate(GangRequest request);
+
+  /** Launches an actor in a slot, with no constructor arguments. */
+  default Future<ActorHandle> launch(String ticketId, int globalRank, String actorType, String actorId) {
+    return launch(ticketId, globalRank, actorType, actorId, new SpawnOptions());
+  }
+
+  /**
+   * Starts actor {@code actorId} in slot {@code globalRank} of a ticket: on the slot's node, with exactly
+   * its GPUs in {@code CUDA_VISIBLE_DEVICES} (empty when it has none), and {@code RANK},
+   * {@code WORLD_SIZE}, {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR},
+   * {@code MASTER_PORT} and {@code SPOKE_TICKET} set, so that the ranks form a torch.distributed / NCCL
+   * process group with no further configuration. Completes when the actor is listening.
+   * <p>
+   * {@code options} may give arguments, environment, JVM options and a timeout; resources come from the
+   * slot, so its node and resources must not be set. Fails with {@link io.spoke.vertx.TicketNotFoundException}
+   * for an unknown or released ticket, {@link io.spoke.vertx.InvalidRequestException} for a rank out of
+   * range, {@link io.spoke.vertx.SlotTakenException} when the rank runs an actor already.
+   */
+  Future<ActorHandle> launch(String ticketId, int globalRank, String actorType, String actorId, SpawnOptions options);
+
+  /**
+   * Stops every actor launched under the ticket and frees all its resources at once, once they have
+   * stopped; cancels the request if it is still waiting. Idempotent: releasing a released ticket, or one
+   * whose node died, succeeds.
+   */
+  Future<Void> release(String ticketId);
+
+  /** This client's tickets, each with its slots and the actors launched in them. */
+  Future<java.util.List<Allocation>> tickets();
+
+  /**
+   * Reads up to {@code maxBytes} of an actor's log (its stdout and stderr) from {@code offset}, through the
+   * hub, wherever the actor runs; also for actors that exited recently.
+   */
+  Future<ActorLog> readLog(String actorId, long offset, int maxBytes);
+
+  /**
+   * Called on the client's context when the hub reports that one of this client's tickets changed on its
+   * own: failed because a node died, or released after this client's session expired.
+   */
+  SpokeClient ticketHandler(Handler<Allocation> handler);
+
+  /** Called on the client's context when an actor this client knows (spawned, launched or called) exits. */
+  SpokeClient actorExitHandler(Handler<ActorInfo> handler);
+
   /** The cluster's nodes, their free resources, and its actors. */
   Future<ClusterStatus> status();
 
   /**
-   * Closes every connection (calls in flight fail) and, for a standalone client, its Vert.x instance.
-   * Actors keep running.
+   * Releases this client's tickets (except detached ones), then closes every connection (calls in flight
+   * fail) and, for a standalone client, its Vert.x instance. Ad-hoc actors keep running.
    */
   Future<Void> close();
 }

@@ -74,6 +74,17 @@ public final class CommandLine {
         return Boolean.parseBoolean(value);
       } else if (defaultValue instanceof JsonArray) {
         return new JsonArray(value.isEmpty() ? new ArrayList<>() : new ArrayList<>(Arrays.asList(value.split(","))));
+      } else if (defaultValue instanceof JsonObject) {
+        JsonObject map = new JsonObject();
+        for (String pair : value.isEmpty() ? new String[0] : value.split(",")) {
+          int eq = pair.indexOf('=');
+          if (eq <= 0) {
+            throw new IllegalArgumentException("option --" + flag + " takes NAME=VALUE,..., got '" + value + "'");
+          }
+          String v = pair.substring(eq + 1).trim();
+          map.put(pair.substring(0, eq).trim(), v.matches("-?\\d+") ? (Object) Long.parseLong(v) : v);
+        }
+        return map;
       }
       return value;
     } catch (NumberFormatException e) {

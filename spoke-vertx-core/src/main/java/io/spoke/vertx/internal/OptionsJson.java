@@ -82,6 +82,23 @@ public final class OptionsJson {
     return map;
   }
 
+  /** An object mapping names to whole numbers, e.g. custom resources. */
+  public Map<String, Long> longMap(String key, Map<String, Long> fallback) {
+    if (!has(key)) {
+      return fallback;
+    }
+    JsonObject object = get(key, JsonObject.class);
+    Map<String, Long> map = new LinkedHashMap<>();
+    for (String name : object.fieldNames()) {
+      Object value = object.getValue(name);
+      if (!(value instanceof Number)) {
+        throw new IllegalArgumentException(owner + " option '" + key + "' must map names to numbers; '" + name + "' is " + describe(value));
+      }
+      map.put(name, ((Number) value).longValue());
+    }
+    return map;
+  }
+
   private Number number(String key) {
     Object value = json.getValue(key);
     if (!(value instanceof Number)) {

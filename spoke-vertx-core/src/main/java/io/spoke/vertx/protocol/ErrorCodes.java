@@ -5,15 +5,19 @@ import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.ActorTypeNotFoundException;
 import io.spoke.vertx.DuplicateActorException;
 import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.InfeasibleException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.NodeUnavailableException;
+import io.spoke.vertx.PlacementTimeoutException;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.RemoteActorException;
 import io.spoke.vertx.SchedulingException;
 import io.spoke.vertx.SerializationException;
+import io.spoke.vertx.SlotTakenException;
 import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.SpokeTimeoutException;
+import io.spoke.vertx.TicketNotFoundException;
 import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.UnknownMethodException;
 import io.spoke.vertx.VersionMismatchException;
@@ -60,8 +64,16 @@ public final class ErrorCodes {
       return ErrorCode.SpawnFailed;
     } else if (failure instanceof NodeUnavailableException) {
       return ErrorCode.NodeDead;
+    } else if (failure instanceof InfeasibleException) {
+      return ErrorCode.Infeasible;
+    } else if (failure instanceof PlacementTimeoutException) {
+      return ErrorCode.PlacementTimeout;
     } else if (failure instanceof SchedulingException) {
       return ErrorCode.InsufficientResources;
+    } else if (failure instanceof TicketNotFoundException) {
+      return ErrorCode.UnknownTicket;
+    } else if (failure instanceof SlotTakenException) {
+      return ErrorCode.SlotTaken;
     }
     return ErrorCode.Internal;
   }
@@ -108,6 +120,14 @@ public final class ErrorCodes {
         return new NodeUnavailableException(text);
       case ErrorCode.InsufficientResources:
         return new SchedulingException(text);
+      case ErrorCode.Infeasible:
+        return new InfeasibleException(text);
+      case ErrorCode.PlacementTimeout:
+        return new PlacementTimeoutException(text);
+      case ErrorCode.UnknownTicket:
+        return new TicketNotFoundException(text);
+      case ErrorCode.SlotTaken:
+        return new SlotTakenException(text);
       default:
         return new SpokeException(text);
     }

@@ -3,16 +3,23 @@ package io.spoke.vertx.protocol;
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.protocol.fb.Capacity;
 import io.spoke.vertx.protocol.fb.Gpu;
 import io.spoke.vertx.protocol.fb.NodeStatus;
+import io.spoke.vertx.protocol.fb.Quantity;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Conversions between the FlatBuffers tables of the protocol and the Java types of the API, shared by the
@@ -71,7 +78,12 @@ public final class Messages {
     int log = string(b, info.logFile());
     int reason = string(b, info.reason());
     int gpus = createInts(b, toArray(info.gpuIds()));
+    int ticket = string(b, info.ticket());
     io.spoke.vertx.protocol.fb.ActorInfo.startActorInfo(b);
+    if (ticket != 0) {
+      io.spoke.vertx.protocol.fb.ActorInfo.addTicket(b, ticket);
+    }
+    io.spoke.vertx.protocol.fb.ActorInfo.addRank(b, info.rank());
     io.spoke.vertx.protocol.fb.ActorInfo.addActorId(b, id);
     if (type != 0) {
       io.spoke.vertx.protocol.fb.ActorInfo.addActorType(b, type);
@@ -107,7 +119,7 @@ public final class Messages {
       gpus.add(t.gpuIds(i));
     }
     return new ActorInfo(nonNull(t.actorId(), "actor id"), t.actorType(), t.nodeId(), t.host(), t.port(), t.pid(), t.logFile(),
-      ActorState.values()[state], t.exitCode(), t.reason(), gpus);
+      ActorState.values()[state], t.exitCode(), t.reason(), gpus, t.ticket(), t.rank());
   }
 
   public static int[] toArray(Collection<Integer> values) {
@@ -138,14 +150,44 @@ public final class Messages {
 
   // ------------------------------------------------------------------ capacity and nodes
 
-  public static int writeCapacity(FlatBufferBuilder b, List<GpuInfo> gpus, int cpus, long memoryMb) {
+  public static int writeCapacity(FlatBufferBuilder b, List<GpuInfo> gpus, int cpus, long memoryMb, Map<String, Long> custom) {
     int[] gpuOffsets = new int[gpus.size()];
     for (int i = 0; i < gpuOffsets.length; i++) {
       GpuInfo g = gpus.get(i);
       gpuOffsets[i] = Gpu.createGpu(b, g.index(), string(b, g.uuid()), string(b, g.name()), g.memoryMb());
     }
     int vector = Capacity.createGpusVector(b, gpuOffsets);
-    return Capacity.createCapacity(b, vector, cpus, memoryMb);
+    int customVector = quantities(b, custom);
+    return Capacity.createCapacity(b, vector, cpus, memoryMb, customVector);
+  }
+
+  /** A vector of Quantity tables. */
+  public static int quantities(FlatBufferBuilder b, Map<String, Long> amounts) {
+    int[] offsets = new int[amounts.size()];
+    int i = 0;
+    for (Map.Entry<String, Long> e : amounts.entrySet()) {
+      offsets[i++] = Quantity.createQuantity(b, b.createString(e.getKey()), e.getValue());
+    }
+    b.startVector(4, offsets.length, 4);
+    for (int j = offsets.length - 1; j >= 0; j--) {
+      b.addOffset(offsets[j]);
+    }
+    return b.endVector();
+  }
+
+  /** Reads a vector of Quantity tables through an accessor of the table that holds it. */
+  public static Map<String, Long> readQuantities(int count, java.util.function.BiFunction<Quantity, Integer, Quantity> accessor) {
+    Map<String, Long> amounts = new LinkedHashMap<>();
+    Quantity q = new Quantity();
+    for (int i = 0; i < length(count, "quantities"); i++) {
+      accessor.apply(q, i);
+      amounts.put(nonNull(q.name(), "quantity name"), q.amount());
+    }
+    return amounts;
+  }
+
+  public static Map<String, Long> readCustom(Capacity capacity) {
+    return capacity == null ? Map.of() : readQuantities(capacity.customLength(), capacity::custom);
   }
 
   public static List<GpuInfo> readGpus(Capacity capacity) {
@@ -165,9 +207,11 @@ public final class Messages {
   public static int writeNodeStatus(FlatBufferBuilder b, NodeInfo node) {
     int id = b.createString(node.id());
     int host = string(b, node.host());
-    int capacity = writeCapacity(b, node.gpus(), node.cpus(), node.memoryMb());
+    int capacity = writeCapacity(b, node.gpus(), node.cpus(), node.memoryMb(), node.customResources());
     int free = createInts(b, toArray(node.freeGpus()));
+    int freeCustom = quantities(b, node.freeCustomResources());
     NodeStatus.startNodeStatus(b);
+    NodeStatus.addFreeCustom(b, freeCustom);
     NodeStatus.addNodeId(b, id);
     if (host != 0) {
       NodeStatus.addHost(b, host);
@@ -190,7 +234,8 @@ public final class Messages {
       free.add(s.freeGpus(i));
     }
     return new NodeInfo(nonNull(s.nodeId(), "node id"), s.host(), s.port(), s.alive(), readGpus(capacity), free,
-      capacity == null ? 0 : capacity.cpus(), s.freeCpus(), capacity == null ? 0 : capacity.memoryMb(), s.freeMemoryMb(), s.actors());
+      capacity == null ? 0 : capacity.cpus(), s.freeCpus(), capacity == null ? 0 : capacity.memoryMb(), s.freeMemoryMb(), s.actors(),
+      readCustom(capacity), readQuantities(s.freeCustomLength(), s::freeCustom));
   }
 
   public static int writeClusterStatus(FlatBufferBuilder b, ClusterStatus status) {
@@ -202,9 +247,14 @@ public final class Messages {
     for (int i = 0; i < actors.length; i++) {
       actors[i] = writeActorInfo(b, status.actors().get(i));
     }
+    int[] tickets = new int[status.tickets().size()];
+    for (int i = 0; i < tickets.length; i++) {
+      tickets[i] = writeAllocation(b, status.tickets().get(i), null);
+    }
     int nodeVector = io.spoke.vertx.protocol.fb.ClusterStatus.createNodesVector(b, nodes);
     int actorVector = io.spoke.vertx.protocol.fb.ClusterStatus.createActorsVector(b, actors);
-    return io.spoke.vertx.protocol.fb.ClusterStatus.createClusterStatus(b, nodeVector, actorVector);
+    int ticketVector = io.spoke.vertx.protocol.fb.ClusterStatus.createTicketsVector(b, tickets);
+    return io.spoke.vertx.protocol.fb.ClusterStatus.createClusterStatus(b, nodeVector, actorVector, ticketVector);
   }
 
   public static ClusterStatus readClusterStatus(io.spoke.vertx.protocol.fb.ClusterStatus s) {
@@ -220,6 +270,71 @@ public final class Messages {
     for (int i = 0; i < a; i++) {
       actors.add(readActorInfo(s.actors(actor, i)));
     }
-    return new ClusterStatus(nodes, actors);
+    int t = length(s.ticketsLength(), "tickets");
+    List<Allocation> tickets = new ArrayList<>(t);
+    io.spoke.vertx.protocol.fb.Allocation ticket = new io.spoke.vertx.protocol.fb.Allocation();
+    for (int i = 0; i < t; i++) {
+      tickets.add(readAllocation(s.tickets(ticket, i)));
+    }
+    return new ClusterStatus(nodes, actors, tickets);
+  }
+
+  // ------------------------------------------------------------------ gangs
+
+  public static int writeSlot(FlatBufferBuilder b, Slot slot) {
+    int ticket = string(b, slot.ticketId());
+    int node = string(b, slot.nodeId());
+    int host = string(b, slot.host());
+    int gpus = createInts(b, toArray(slot.gpuIds()));
+    int master = string(b, slot.masterAddr());
+    int actor = string(b, slot.actorId());
+    byte actorState = slot.actorState() == null ? (byte) 0 : (byte) slot.actorState().ordinal();
+    return io.spoke.vertx.protocol.fb.Slot.createSlot(b, ticket, slot.globalRank(), slot.worldSize(), slot.localRank(),
+      slot.localWorldSize(), node, host, gpus, master, slot.masterPort(), actor, actorState);
+  }
+
+  public static Slot readSlot(io.spoke.vertx.protocol.fb.Slot t) {
+    int n = length(t.gpuIdsLength(), "slot gpu ids");
+    List<Integer> gpus = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      gpus.add(t.gpuIds(i));
+    }
+    String actorId = t.actorId();
+    int state = t.actorState();
+    if (state < 0 || state >= ActorState.values().length) {
+      throw new ProtocolException("malformed message: actor state " + state);
+    }
+    return new Slot(t.ticket(), t.rank(), t.worldSize(), t.localRank(), t.localWorldSize(), t.nodeId(), t.host(), gpus,
+      t.masterAddr(), t.masterPort(), actorId, actorId == null ? null : ActorState.values()[state]);
+  }
+
+  /** @param owner the owning session, or {@code null} to leave it out */
+  public static int writeAllocation(FlatBufferBuilder b, Allocation allocation, String owner) {
+    int ticket = b.createString(allocation.ticketId());
+    int[] slots = new int[allocation.slots().size()];
+    for (int i = 0; i < slots.length; i++) {
+      slots[i] = writeSlot(b, allocation.slots().get(i));
+    }
+    int slotVector = io.spoke.vertx.protocol.fb.Allocation.createSlotsVector(b, slots);
+    int reason = string(b, allocation.reason());
+    int ownerOffset = string(b, owner);
+    return io.spoke.vertx.protocol.fb.Allocation.createAllocation(b, ticket, (byte) allocation.state().ordinal(),
+      (byte) allocation.strategy().ordinal(), allocation.detached(), slotVector, reason, ownerOffset);
+  }
+
+  public static Allocation readAllocation(io.spoke.vertx.protocol.fb.Allocation t) {
+    int state = t.state();
+    int strategy = t.strategy();
+    if (state < 0 || state >= TicketState.values().length || strategy < 0 || strategy >= PlacementStrategy.values().length) {
+      throw new ProtocolException("malformed message: ticket state " + state + ", strategy " + strategy);
+    }
+    int n = length(t.slotsLength(), "slots");
+    List<Slot> slots = new ArrayList<>(n);
+    io.spoke.vertx.protocol.fb.Slot slot = new io.spoke.vertx.protocol.fb.Slot();
+    for (int i = 0; i < n; i++) {
+      slots.add(readSlot(t.slots(slot, i)));
+    }
+    return new Allocation(nonNull(t.ticket(), "ticket"), TicketState.values()[state], PlacementStrategy.values()[strategy],
+      t.detached(), slots, t.reason());
   }
 }

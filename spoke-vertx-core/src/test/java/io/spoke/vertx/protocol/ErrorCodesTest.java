@@ -32,7 +32,9 @@ class ErrorCodesTest {
       new UnavailableException("u"), new ActorNotFoundException("a"), new UnknownMethodException("m"),
       new ActorTypeNotFoundException("t"), new DuplicateActorException("d"), new ActorDeadException("x", 137, "/log", "dead"),
       new RemoteActorException("java.lang.IllegalStateException", "boom", "boom"), new SerializationException("s"),
-      new SpawnException("s"), new NodeUnavailableException("n"), new SchedulingException("s"));
+      new SpawnException("s"), new NodeUnavailableException("n"), new SchedulingException("s"),
+      new io.spoke.vertx.InfeasibleException("i"), new io.spoke.vertx.PlacementTimeoutException("p"),
+      new io.spoke.vertx.TicketNotFoundException("t"), new io.spoke.vertx.SlotTakenException("s"));
     for (SpokeException failure : failures) {
       short code = ErrorCodes.codeOf(failure);
       SpokeException back = ErrorCodes.toException(code, failure.getMessage(), "java.lang.IllegalStateException", "x");

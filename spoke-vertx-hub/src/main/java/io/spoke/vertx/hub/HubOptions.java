@@ -18,8 +18,10 @@ public class HubOptions {
   public static final long DEFAULT_NODE_TIMEOUT = 5_000;
   public static final long DEFAULT_AGENT_TIMEOUT = 30_000;
   public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
+  public static final long DEFAULT_CLIENT_GRACE_PERIOD = 10_000;
 
-  private static final List<String> KEYS = List.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout", "maxFrameSize");
+  private static final List<String> KEYS = List.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout", "maxFrameSize",
+    "clientGracePeriod");
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
@@ -27,6 +29,7 @@ public class HubOptions {
   private long nodeTimeout = DEFAULT_NODE_TIMEOUT;
   private long agentTimeout = DEFAULT_AGENT_TIMEOUT;
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  private long clientGracePeriod = DEFAULT_CLIENT_GRACE_PERIOD;
 
   public HubOptions() {
   }
@@ -38,6 +41,7 @@ public class HubOptions {
     this.nodeTimeout = other.nodeTimeout;
     this.agentTimeout = other.agentTimeout;
     this.maxFrameSize = other.maxFrameSize;
+    this.clientGracePeriod = other.clientGracePeriod;
   }
 
   /**
@@ -51,6 +55,7 @@ public class HubOptions {
     setNodeTimeout(o.longValue("nodeTimeout", DEFAULT_NODE_TIMEOUT));
     setAgentTimeout(o.longValue("agentTimeout", DEFAULT_AGENT_TIMEOUT));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
+    setClientGracePeriod(o.longValue("clientGracePeriod", DEFAULT_CLIENT_GRACE_PERIOD));
   }
 
   public JsonObject toJson() {
@@ -60,7 +65,8 @@ public class HubOptions {
       .put("heartbeatInterval", heartbeatInterval)
       .put("nodeTimeout", nodeTimeout)
       .put("agentTimeout", agentTimeout)
-      .put("maxFrameSize", maxFrameSize);
+      .put("maxFrameSize", maxFrameSize)
+      .put("clientGracePeriod", clientGracePeriod);
   }
 
   public String getHost() {
@@ -128,6 +134,22 @@ public class HubOptions {
       throw new IllegalArgumentException("agentTimeout must be positive, got " + agentTimeout);
     }
     this.agentTimeout = agentTimeout;
+    return this;
+  }
+
+  public long getClientGracePeriod() {
+    return clientGracePeriod;
+  }
+
+  /**
+   * Milliseconds a client may stay disconnected and still keep its tickets (when it reconnects with its
+   * session); after that the hub releases them and stops their actors, except detached tickets.
+   */
+  public HubOptions setClientGracePeriod(long clientGracePeriod) {
+    if (clientGracePeriod < 0) {
+      throw new IllegalArgumentException("clientGracePeriod must not be negative, got " + clientGracePeriod);
+    }
+    this.clientGracePeriod = clientGracePeriod;
     return this;
   }
 

@@ -39,7 +39,7 @@ public class HubVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    server = new HubServer(vertx, context, effective);
+    server = new HubServer(vertx, effective);
     return server.start();
   }
 

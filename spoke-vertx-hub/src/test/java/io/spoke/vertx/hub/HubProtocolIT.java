@@ -102,7 +102,7 @@ class HubProtocolIT {
         FlatBufferBuilder b = connection.builder();
         int id = b.createString(nodeId);
         int host = b.createString("127.0.0.1");
-        int capacity = Messages.writeCapacity(b, gpuList, 8, 4096);
+        int capacity = Messages.writeCapacity(b, gpuList, 8, 4096, java.util.Map.of());
         int actors = RegisterNode.createActorsVector(b, new int[0]);
         int body = RegisterNode.createRegisterNode(b, id, host, 1234, capacity, actors);
         return connection.request(Body.RegisterNode, body, null, 5_000, "register", f -> null);
@@ -157,7 +157,7 @@ class HubProtocolIT {
 
   private TestAgent agent(String nodeId, int gpus) throws Exception {
     Connection connection = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, Role.Agent, nodeId, null, null, 5_000));
+      1 << 20, Role.Agent, nodeId, null, null, null, 5_000));
     TestAgent agent = new TestAgent(connection);
     agent.register(nodeId, gpus);
     return agent;
@@ -196,10 +196,10 @@ class HubProtocolIT {
   void refusesRequestsWithIdsThatWouldEscapeTheLogDirectory() throws Exception {
     agent("n1", 0);
     Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, Role.Client, "raw", null, null, 5_000));
+      1 << 20, Role.Client, "raw", null, null, null, 5_000));
     assertThatThrownBy(() -> onContext(() -> {
       FlatBufferBuilder b = raw.builder();
-      int body = Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"), 0, 0, 0, 0, 0, 0, 1000, 0);
+      int body = Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"), 0, 0, 0, 0, 0, 0, 1000, 0, 0);
       return raw.request(Body.Spawn, body, null, 5_000, "spawn", f -> null);
     })).isInstanceOf(InvalidRequestException.class).hasMessageContaining("must not start with '.'");
   }

@@ -15,6 +15,7 @@ import io.spoke.vertx.agent.process.ProcessLauncher;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.GpuInfo;
+import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
@@ -29,9 +30,14 @@ import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Heartbeat;
 import io.spoke.vertx.protocol.fb.Hello;
 import io.spoke.vertx.protocol.fb.KeyValue;
+import io.spoke.vertx.protocol.fb.LogChunk;
+import io.spoke.vertx.protocol.fb.PortReserved;
+import io.spoke.vertx.protocol.fb.ReadLog;
 import io.spoke.vertx.protocol.fb.Ready;
 import io.spoke.vertx.protocol.fb.RegisterNode;
 import io.spoke.vertx.protocol.fb.Registered;
+import io.spoke.vertx.protocol.fb.ReleasePort;
+import io.spoke.vertx.protocol.fb.ReservePort;
 import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.protocol.fb.Shutdown;
 import io.spoke.vertx.protocol.fb.Spawn;
@@ -88,6 +94,7 @@ public final class AgentServer {
     }
   };
   private final Promise<Void> registered = Promise.promise();
+  private final RendezvousPorts ports;
   private ProcessLauncher launcher;
   private ActorLogs logs;
   private List<GpuInfo> gpus;
@@ -109,6 +116,7 @@ public final class AgentServer {
     this.context = context;
     this.options = options;
     this.reconnectDelay = options.getReconnectInterval();
+    this.ports = new RendezvousPorts(options.getMasterPortRange());
   }
 
   /** Completes once the machine is inspected and the agent listens; registration with the hub follows. */
@@ -158,7 +166,7 @@ public final class AgentServer {
       return;
     }
     SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
-    Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Agent, options.getNodeId(), null, null, HUB_TIMEOUT)
+    Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Agent, options.getNodeId(), null, null, null, HUB_TIMEOUT)
       .compose(connection -> {
         if (stopping) {
           connection.close();
@@ -191,7 +199,7 @@ public final class AgentServer {
     FlatBufferBuilder b = connection.builder();
     int id = b.createString(nodeId);
     int host = b.createString(advertiseHost);
-    int capacity = Messages.writeCapacity(b, gpus, cpus, memoryMb);
+    int capacity = Messages.writeCapacity(b, gpus, cpus, memoryMb, options.getResources());
     List<ActorProcess> running = actors.values().stream().filter(p -> p.state == ActorState.RUNNING).collect(Collectors.toList());
     int[] infos = new int[running.size()];
     for (int i = 0; i < infos.length; i++) {
@@ -259,6 +267,15 @@ public final class AgentServer {
         case Body.Stop:
           stop(connection, id, ((Stop) frame.header().body(new Stop())).actorId());
           break;
+        case Body.ReservePort:
+          reservePort(connection, id, ((ReservePort) frame.header().body(new ReservePort())).ticket());
+          break;
+        case Body.ReleasePort:
+          ports.release(((ReleasePort) frame.header().body(new ReleasePort())).ticket());
+          break;
+        case Body.ReadLog:
+          readLog(connection, id, (ReadLog) frame.header().body(new ReadLog()));
+          break;
         default:
           connection.replyError(id, ErrorCode.Protocol, "agents do not handle message type " + frame.bodyType(), null, Body.NONE, 0);
       }
@@ -312,8 +329,9 @@ public final class AgentServer {
       jvmOptions.add(Messages.nonNull(s.jvmOptions(i), "jvm option"));
     }
     long timeout = Math.min(s.timeoutMs() > 0 ? s.timeoutMs() : options.getMaxSpawnTimeout(), options.getMaxSpawnTimeout());
+    Slot slot = s.slot() == null ? null : Messages.readSlot(s.slot());
 
-    ActorProcess proc = new ActorProcess(actorId, actorType, gpuIds, args, newSecret(), timeout);
+    ActorProcess proc = new ActorProcess(actorId, actorType, gpuIds, slot, args, newSecret(), timeout);
     actors.put(actorId, proc);
     proc.spawned.future().onComplete(ar -> {
       if (ar.succeeded()) {
@@ -325,10 +343,12 @@ public final class AgentServer {
     });
 
     String header = "# Spoke actor '" + actorId + "' of type " + actorType + " on node " + nodeId + ", started " + Instant.now() + "\n"
+      + (slot == null ? "" : "# ticket " + slot.ticketId() + ", rank " + slot.globalRank() + " of " + slot.worldSize() + " (local rank "
+      + slot.localRank() + " of " + slot.localWorldSize() + "), master " + slot.masterAddr() + ":" + slot.masterPort() + "\n")
       + "# GPUs: " + (gpuIds.isEmpty() ? "none" : gpuIds.toString()) + "\n";
     Map<String, String> env = environment(proc, userEnv);
     List<String> command = command(jvmOptions);
-    vertx.executeBlocking(() -> logs.create(null, actorId, header))
+    vertx.executeBlocking(() -> logs.create(slot == null ? null : slot.ticketId(), actorId, header))
       .compose(file -> {
         proc.logFile = file;
         return launcher.start(context, command, env, file);
@@ -361,12 +381,25 @@ public final class AgentServer {
   private Map<String, String> environment(ActorProcess proc, Map<String, String> userEnv) {
     Map<String, String> env = new HashMap<>(System.getenv());
     env.putAll(userEnv);
-    if (!proc.gpuIds.isEmpty() || gpuEnvManaged) {
-      // The actor sees exactly its GPUs, also when the agent itself was given a subset (never the agent's whole set).
+    if (!proc.gpuIds.isEmpty() || gpuEnvManaged || proc.slot != null) {
+      // The actor sees exactly its GPUs, also when the agent itself was given a subset (never the agent's whole
+      // set); a gang actor without GPUs sees none (Spoke's managed mode). Only ad-hoc actors without GPUs, on an
+      // agent that was not given a subset, inherit the agent's environment.
       String ids = proc.gpuIds.stream().map(String::valueOf).collect(Collectors.joining(","));
       env.put("CUDA_VISIBLE_DEVICES", ids);
       env.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
       env.put("ROCR_VISIBLE_DEVICES", ids);
+    }
+    Slot slot = proc.slot;
+    if (slot != null) {
+      // What torch.distributed's env:// rendezvous and NCCL read: the gang forms a process group as is.
+      env.put("RANK", String.valueOf(slot.globalRank()));
+      env.put("WORLD_SIZE", String.valueOf(slot.worldSize()));
+      env.put("LOCAL_RANK", String.valueOf(slot.localRank()));
+      env.put("LOCAL_WORLD_SIZE", String.valueOf(slot.localWorldSize()));
+      env.put("MASTER_ADDR", slot.masterAddr());
+      env.put("MASTER_PORT", String.valueOf(slot.masterPort()));
+      env.put("SPOKE_TICKET", slot.ticketId());
     }
     env.put(ActorHostConfig.ENV_AGENT_HOST, agentHostForChildren());
     env.put(ActorHostConfig.ENV_AGENT_PORT, String.valueOf(server.actualPort()));
@@ -428,8 +461,9 @@ public final class AgentServer {
       switch (frame.bodyType()) {
         case Body.Bootstrap:
           FlatBufferBuilder b = connection.builder();
+          int slotOffset = proc.slot == null ? 0 : Messages.writeSlot(b, proc.slot);
           int spec = ActorSpec.createActorSpec(b, b.createString(proc.actorType), b.createString(proc.actorId),
-            Messages.string(b, nodeId), Messages.intVector(b, proc.gpuIds), options.getMaxFrameSize());
+            Messages.string(b, nodeId), Messages.intVector(b, proc.gpuIds), options.getMaxFrameSize(), slotOffset);
           connection.reply(id, Body.ActorSpec, spec, proc.args);
           break;
         case Body.Ready:
@@ -466,6 +500,44 @@ public final class AgentServer {
     if (proc.stopRequested) {
       requestShutdown(proc);
     }
+  }
+
+  // ------------------------------------------------------------------ rendezvous ports and logs
+
+  private void reservePort(Connection hubConnection, long requestId, String ticket) {
+    vertx.executeBlocking(() -> ports.reserve(ticket)).onComplete(ar -> {
+      if (ar.failed()) {
+        hubConnection.replyFailure(requestId, ar.cause());
+        return;
+      }
+      FlatBufferBuilder b = hubConnection.builder();
+      hubConnection.reply(requestId, Body.PortReserved, PortReserved.createPortReserved(b, ar.result()), null);
+    });
+  }
+
+  private void readLog(Connection hubConnection, long requestId, ReadLog r) {
+    String actorId = r.actorId();
+    ActorProcess proc = actorId == null ? null : actors.get(actorId);
+    String path = proc != null ? (proc.logFile == null ? null : proc.logFile.toString())
+      : actorId == null || recentlyExited.get(actorId) == null ? null : recentlyExited.get(actorId).logFile();
+    if (path == null) {
+      hubConnection.replyFailure(requestId, new ActorNotFoundException("node " + nodeId + " has no log of actor '" + actorId + "'"));
+      return;
+    }
+    boolean running = proc != null;
+    long offset = Math.max(0, r.offset());
+    int max = Math.max(0, Math.min(r.maxBytes(), options.getMaxFrameSize() / 2));
+    vertx.executeBlocking(() -> ActorLogs.read(Paths.get(path), offset, max)).onComplete(ar -> {
+      if (ar.failed()) {
+        hubConnection.replyFailure(requestId, new ActorNotFoundException("cannot read the log of actor '" + actorId + "' (" + path
+          + "): " + ar.cause().getMessage()));
+        return;
+      }
+      ActorLogs.Chunk chunk = ar.result();
+      FlatBufferBuilder b = hubConnection.builder();
+      int body = LogChunk.createLogChunk(b, b.createString(path), offset + chunk.data.length(), chunk.size, running);
+      hubConnection.reply(requestId, Body.LogChunk, body, chunk.data);
+    });
   }
 
   // ------------------------------------------------------------------ stop and exit
@@ -628,6 +700,7 @@ public final class AgentServer {
     final String actorId;
     final String actorType;
     final List<Integer> gpuIds;
+    final Slot slot;
     final Buffer args;
     final String secret;
     final long timeout;
@@ -647,10 +720,11 @@ public final class AgentServer {
     boolean exited;
     RuntimeException startFailure;
 
-    ActorProcess(String actorId, String actorType, List<Integer> gpuIds, Buffer args, String secret, long timeout) {
+    ActorProcess(String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, String secret, long timeout) {
       this.actorId = actorId;
       this.actorType = actorType;
       this.gpuIds = List.copyOf(gpuIds);
+      this.slot = slot;
       this.args = args;
       this.secret = secret;
       this.timeout = timeout;
@@ -658,7 +732,7 @@ public final class AgentServer {
 
     ActorInfo info() {
       return new ActorInfo(actorId, actorType, nodeId, advertiseHost, port, pid, logFile == null ? null : logFile.toString(), state,
-        -1, null, gpuIds);
+        -1, null, gpuIds, slot == null ? null : slot.ticketId(), slot == null ? -1 : slot.globalRank());
     }
   }
 }

@@ -48,6 +48,32 @@ public final class ActorLogs {
     return file;
   }
 
+  /** A piece of a log file. */
+  public static final class Chunk {
+
+    public final io.vertx.core.buffer.Buffer data;
+    public final long size;
+
+    Chunk(io.vertx.core.buffer.Buffer data, long size) {
+      this.data = data;
+      this.size = size;
+    }
+  }
+
+  /** Up to {@code max} bytes of {@code file} from {@code offset}, and the file's size. */
+  public static Chunk read(Path file, long offset, int max) throws IOException {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+      long size = raf.length();
+      if (offset >= size) {
+        return new Chunk(io.vertx.core.buffer.Buffer.buffer(0), size);
+      }
+      byte[] bytes = new byte[(int) Math.min(max, size - offset)];
+      raf.seek(offset);
+      raf.readFully(bytes);
+      return new Chunk(io.vertx.core.buffer.Buffer.buffer(bytes), size);
+    }
+  }
+
   /** The last {@code lines} lines of a log (at most 64 KiB of it), for error messages. */
   public static String tail(Path file, int lines) {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {

@@ -4,9 +4,11 @@ import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.actor.Actor;
+import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.ActorSpec;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Bootstrap;
@@ -54,7 +56,7 @@ public final class ActorHost extends VerticleBase {
     client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
     SocketAddress address = SocketAddress.inetSocketAddress(config.agentPort, config.agentHost);
     return Connection.connect(client, address, config.maxFrameSize, Role.ActorHost, config.actorId, null, config.secret,
-        AGENT_TIMEOUT_MS)
+        null, AGENT_TIMEOUT_MS)
       .compose(connection -> {
         agent = connection;
         connection.closeHandler(c -> onAgentLost());
@@ -83,7 +85,8 @@ public final class ActorHost extends VerticleBase {
     for (int i = 0; i < spec.gpuIdsLength(); i++) {
       gpus.add(spec.gpuIds(i));
     }
-    return new Spec(spec.actorType(), spec.actorId(), spec.nodeId(), gpus, frame.copyPayload());
+    Slot slot = spec.slot() == null ? null : Messages.readSlot(spec.slot());
+    return new Spec(spec.actorType(), spec.actorId(), spec.nodeId(), gpus, slot, frame.copyPayload());
   }
 
   private Future<Integer> startActor(Spec spec) {
@@ -101,7 +104,8 @@ public final class ActorHost extends VerticleBase {
       log.error("Constructing actor {} of type {} failed", spec.actorId, spec.actorType, cause);
       return Future.failedFuture(new SpawnException("its constructor threw " + cause));
     }
-    runtime = new ActorRuntime(vertx, spec.actorId, spec.actorType, spec.nodeId, spec.args, spec.gpuIds, config.maxFrameSize);
+    runtime = new ActorRuntime(vertx, spec.actorId, spec.actorType, spec.nodeId, spec.args, spec.gpuIds, spec.slot,
+      config.maxFrameSize);
     actor.bind(runtime);
     return vertx.deployVerticle(actor)
       .recover(err -> {
@@ -177,13 +181,15 @@ public final class ActorHost extends VerticleBase {
     final String actorId;
     final String nodeId;
     final List<Integer> gpuIds;
+    final Slot slot;
     final Buffer args;
 
-    Spec(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Buffer args) {
+    Spec(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Slot slot, Buffer args) {
       this.actorType = actorType;
       this.actorId = actorId;
       this.nodeId = nodeId;
       this.gpuIds = gpuIds;
+      this.slot = slot;
       this.args = args;
     }
   }

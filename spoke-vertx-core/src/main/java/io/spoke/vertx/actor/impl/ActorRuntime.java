@@ -8,6 +8,7 @@ import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.SerializationException;
 import io.spoke.vertx.actor.ActorContext;
 import io.spoke.vertx.actor.MethodHandler;
+import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.Frame;
@@ -54,6 +55,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
   private final String nodeId;
   private final Buffer args;
   private final List<Integer> gpuIds;
+  private final Slot slot;
   private final int maxFrameSize;
   private final IntObjectHashMap<MethodEntry> methods = new IntObjectHashMap<>();
   private final IntObjectHashMap<Set<Connection>> subscribers = new IntObjectHashMap<>();
@@ -63,13 +65,14 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
   private NetServer server;
 
   public ActorRuntime(Vertx vertx, String actorId, String actorType, String nodeId, Buffer args, List<Integer> gpuIds,
-                      int maxFrameSize) {
+                      Slot slot, int maxFrameSize) {
     this.vertx = vertx;
     this.actorId = actorId;
     this.actorType = actorType;
     this.nodeId = nodeId;
     this.args = args;
     this.gpuIds = List.copyOf(gpuIds);
+    this.slot = slot;
     this.maxFrameSize = maxFrameSize;
   }
 
@@ -98,6 +101,11 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
   @Override
   public List<Integer> gpuIds() {
     return gpuIds;
+  }
+
+  @Override
+  public Slot slot() {
+    return slot;
   }
 
   @Override

@@ -1,8 +1,11 @@
 package io.spoke.vertx.client.impl;
 
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorLog;
+import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.internal.CommandLine;
@@ -13,49 +16,89 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-/** {@code ./spoke status [--hub HOST:PORT] [--json]}: what the hub knows. */
+/**
+ * The client commands of {@code ./spoke}:
+ * <pre>
+ *   spoke status [--hub HOST:PORT] [--json]       nodes with free and used GPUs, tickets, actors
+ *   spoke logs ACTOR_ID [-f] [--hub HOST:PORT]    an actor's log, read through the hub from its node
+ * </pre>
+ */
 public final class ClientMain {
+
+  static final String USAGE = "usage: spoke status [--hub HOST:PORT] [--json]\n       spoke logs ACTOR_ID [-f] [--hub HOST:PORT]";
+  static final int CHUNK = 256 * 1024;
+  static final long FOLLOW_INTERVAL_MS = 500;
 
   private ClientMain() {
   }
 
   public static void main(String[] args) throws Exception {
     List<String> list = new ArrayList<>(Arrays.asList(args));
-    if (list.isEmpty() || !list.get(0).equals("status")) {
-      System.err.println("usage: spoke status [--hub HOST:PORT] [--json]");
+    String command = list.isEmpty() ? "" : list.remove(0);
+    if (!command.equals("status") && !command.equals("logs")) {
+      System.err.println(USAGE);
       System.exit(2);
     }
-    list.remove(0);
     boolean json = list.remove("--json");
+    boolean follow = list.remove("-f") | list.remove("--follow");
     SpokeClientOptions options = new SpokeClientOptions().setConnectTimeout(5_000).setRequestTimeout(10_000);
+    String actorId = null;
     try {
       String hub = CommandLine.take(list, "hub");
       if (hub != null) {
         options = new SpokeClientOptions(options.toJson().mergeIn(CommandLine.hostPort("hub", hub, "hubHost", "hubPort")));
       }
+      if (command.equals("logs")) {
+        if (list.size() != 1) {
+          throw new IllegalArgumentException("logs takes one actor id");
+        }
+        actorId = list.remove(0);
+      }
       if (!list.isEmpty()) {
         throw new IllegalArgumentException("unexpected argument " + list.get(0));
       }
     } catch (IllegalArgumentException e) {
-      System.err.println("spoke status: " + e.getMessage());
+      System.err.println("spoke " + command + ": " + e.getMessage() + "\n" + USAGE);
       System.exit(2);
     }
     SpokeClient client = SpokeClient.create(options);
     int status = 0;
     try {
-      ClusterStatus cluster = client.status().await(15, TimeUnit.SECONDS);
-      if (json) {
-        System.out.println(cluster.toJson().encodePrettily());
+      if (command.equals("status")) {
+        ClusterStatus cluster = client.status().await(15, TimeUnit.SECONDS);
+        if (json) {
+          System.out.println(cluster.toJson().encodePrettily());
+        } else {
+          print(cluster, System.out);
+        }
       } else {
-        print(cluster, System.out);
+        printLog(client, actorId, follow, System.out);
       }
     } catch (Exception e) {
-      System.err.println("spoke status: " + e.getMessage());
+      System.err.println("spoke " + command + ": " + e.getMessage());
       status = 1;
     } finally {
       client.close().await(10, TimeUnit.SECONDS);
     }
     System.exit(status);
+  }
+
+  /** Prints an actor's log from the start; with {@code follow}, keeps printing what it appends while it runs. */
+  static void printLog(SpokeClient client, String actorId, boolean follow, PrintStream out) throws Exception {
+    long offset = 0;
+    while (true) {
+      ActorLog chunk = client.readLog(actorId, offset, CHUNK).await(15, TimeUnit.SECONDS);
+      out.write(chunk.data().getBytes());
+      out.flush();
+      offset = chunk.nextOffset();
+      if (offset < chunk.size()) {
+        continue;
+      }
+      if (!follow || !chunk.running()) {
+        return;
+      }
+      Thread.sleep(FOLLOW_INTERVAL_MS);
+    }
   }
 
   /** The cluster as two tables: nodes with their free and used GPUs, and actors. */
@@ -70,6 +113,18 @@ public final class ClientMain {
         node.freeCpus() + "/" + node.cpus(), node.freeMemoryMb() + "/" + node.memoryMb(), node.actors());
       if (!used.isEmpty()) {
         out.printf("  %-24s used GPU ids: %s%n", "", ids(used));
+      }
+    }
+    out.println("Tickets: " + cluster.tickets().size());
+    for (Allocation ticket : cluster.tickets()) {
+      out.printf("  %-16s %-10s %-13s ranks %d%s%s%n", ticket.ticketId(), ticket.state().name().toLowerCase(),
+        ticket.strategy().name().toLowerCase(), ticket.worldSize(),
+        ticket.masterAddr() == null ? "" : ", master " + ticket.masterAddr() + ":" + ticket.masterPort(),
+        ticket.reason() == null ? "" : " (" + ticket.reason() + ")");
+      for (Slot slot : ticket.slots()) {
+        out.printf("    rank %-4d %-24s local %d/%d  GPUs %-10s %s%n", slot.globalRank(), slot.nodeId(), slot.localRank(),
+          slot.localWorldSize(), ids(slot.gpuIds()), slot.actorId() == null ? "" : slot.actorId() + " (" + slot.actorState().name()
+          .toLowerCase() + ")");
       }
     }
     out.println("Actors: " + cluster.actors().size());

@@ -7,8 +7,12 @@ import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorLog;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
@@ -19,7 +23,12 @@ import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.KeyValue;
+import io.spoke.vertx.protocol.fb.Launch;
+import io.spoke.vertx.protocol.fb.LogChunk;
+import io.spoke.vertx.protocol.fb.ReadLog;
+import io.spoke.vertx.protocol.fb.Release;
 import io.spoke.vertx.protocol.fb.Push;
 import io.spoke.vertx.protocol.fb.Resolve;
 import io.spoke.vertx.protocol.fb.Role;
@@ -27,6 +36,9 @@ import io.spoke.vertx.protocol.fb.Spawn;
 import io.spoke.vertx.protocol.fb.Status;
 import io.spoke.vertx.protocol.fb.Stop;
 import io.spoke.vertx.protocol.fb.Subscribe;
+import io.spoke.vertx.protocol.fb.TicketEvent;
+import io.spoke.vertx.protocol.fb.TicketList;
+import io.spoke.vertx.protocol.fb.Tickets;
 import io.spoke.vertx.protocol.fb.Unsubscribe;
 import io.spoke.vertx.serialization.Serializer;
 import io.spoke.vertx.serialization.Serializers;
@@ -42,6 +54,7 @@ import io.vertx.core.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -75,6 +88,12 @@ public final class SpokeClientImpl implements SpokeClient {
       return size() > DEATHS_KEPT;
     }
   };
+  /** Identifies this client to the hub across reconnections: its tickets belong to it. */
+  private final String session = "s-" + Long.toHexString(new java.security.SecureRandom().nextLong());
+  /** Tickets this client allocated, not detached: released by close(). */
+  private final java.util.Set<String> ownedTickets = new java.util.LinkedHashSet<>();
+  private Handler<Allocation> ticketHandler;
+  private Handler<ActorInfo> actorExitHandler;
   private Connection hub;
   private Future<Connection> hubConnecting;
   private boolean closed;
@@ -110,14 +129,9 @@ public final class SpokeClientImpl implements SpokeClient {
       int type = b.createString(actorType);
       int id = b.createString(actorId);
       int node = Messages.string(b, o.getNode());
-      int[] env = new int[o.getEnv().size()];
-      int i = 0;
-      for (Map.Entry<String, String> e : o.getEnv().entrySet()) {
-        env[i++] = KeyValue.createKeyValue(b, b.createString(e.getKey()), b.createString(e.getValue()));
-      }
-      int envVector = Spawn.createEnvVector(b, env);
+      int envVector = envVector(b, o.getEnv());
       int jvm = Messages.stringVector(b, o.getJvmOptions());
-      int body = Spawn.createSpawn(b, type, id, node, o.getGpus(), o.getCpus(), o.getMemoryMb(), envVector, jvm, timeout, 0);
+      int body = Spawn.createSpawn(b, type, id, node, o.getGpus(), o.getCpus(), o.getMemoryMb(), envVector, jvm, timeout, 0, 0);
       // The hub answers once the agent has the actor listening; allow for the hops around the spawn itself.
       return hub.request(Body.Spawn, body, o.getArgs(), timeout + options.getRequestTimeout(), "spawn of actor '" + actorId + "'",
         SpokeClientImpl::readActorInfo);
@@ -127,6 +141,158 @@ public final class SpokeClientImpl implements SpokeClient {
       channel.info = info;
       return (ActorHandle) new ActorHandleImpl(this, info);
     }));
+  }
+
+  private static int envVector(FlatBufferBuilder b, Map<String, String> env) {
+    int[] entries = new int[env.size()];
+    int i = 0;
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      entries[i++] = KeyValue.createKeyValue(b, b.createString(e.getKey()), b.createString(e.getValue()));
+    }
+    return Spawn.createEnvVector(b, entries);
+  }
+
+  // ------------------------------------------------------------------ gangs
+
+  @Override
+  public Future<Allocation> gangAllocate(GangRequest request) {
+    GangRequest r = new GangRequest(Objects.requireNonNull(request, "request"));
+    long timeout = r.getTimeout() > 0 ? r.getTimeout() : options.getRequestTimeout();
+    return onContext(() -> hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int ticket = b.createString(r.getTicketId());
+      int custom = Messages.quantities(b, r.getCustomResources());
+      int preferred = Messages.string(b, r.getPreferredNode());
+      int body = GangAllocate.createGangAllocate(b, ticket, r.getNodes(), r.getActorsPerNode(), r.getGpus(), r.getCpus(),
+        r.getMemoryMb(), custom, (byte) r.getStrategy().ordinal(), preferred, timeout, r.isWaitForResources(), r.isDetached());
+      if (!r.isDetached()) {
+        ownedTickets.add(r.getTicketId());
+      }
+      // The hub answers when the gang is placed (or its wait ends), then reserves a rendezvous port: allow for both.
+      return hub.request(Body.GangAllocate, body, null, timeout + options.getRequestTimeout(),
+          "gang allocation of ticket " + r.getTicketId(), SpokeClientImpl::readAllocation)
+        .onFailure(err -> ownedTickets.remove(r.getTicketId()));
+    }));
+  }
+
+  @Override
+  public Future<ActorHandle> launch(String ticketId, int globalRank, String actorType, String actorId, SpawnOptions spawnOptions) {
+    String error = Names.checkId("ticket id", ticketId);
+    if (error == null) {
+      error = Names.checkType(actorType);
+    }
+    if (error == null) {
+      error = Names.checkId("actor id", actorId);
+    }
+    if (error == null && globalRank < 0) {
+      error = "rank must not be negative, got " + globalRank;
+    }
+    SpawnOptions o = new SpawnOptions(Objects.requireNonNull(spawnOptions, "options"));
+    if (error == null && (o.getNode() != null || o.getGpus() != 0 || o.getCpus() != 0 || o.getMemoryMb() != 0)) {
+      error = "a launched actor runs on its slot's node with its slot's resources: do not set node, gpus, cpus or memoryMb";
+    }
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    long timeout = o.getTimeout() > 0 ? o.getTimeout() : options.getSpawnTimeout();
+    return onContext(() -> hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int ticket = b.createString(ticketId);
+      int type = b.createString(actorType);
+      int id = b.createString(actorId);
+      int env = envVector(b, o.getEnv());
+      int jvm = Messages.stringVector(b, o.getJvmOptions());
+      int body = Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeout);
+      return hub.request(Body.Launch, body, o.getArgs(), timeout + options.getRequestTimeout(),
+        "launch of rank " + globalRank + " of ticket " + ticketId, SpokeClientImpl::readActorInfo);
+    }).map(info -> {
+      deaths.remove(info.id());
+      channels.computeIfAbsent(info.id(), ActorChannel::new).info = info;
+      return (ActorHandle) new ActorHandleImpl(this, info);
+    }));
+  }
+
+  @Override
+  public Future<Void> release(String ticketId) {
+    String error = Names.checkId("ticket id", ticketId);
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    return onContext(() -> releaseOnContext(ticketId));
+  }
+
+  private Future<Void> releaseOnContext(String ticketId) {
+    return hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int body = Release.createRelease(b, b.createString(ticketId));
+      // Stopping the ticket's actors may take the agents' stop timeout.
+      return hub.request(Body.Release, body, null, options.getRequestTimeout() + 60_000, "release of ticket " + ticketId,
+        f -> (Void) null);
+    }).onSuccess(v -> ownedTickets.remove(ticketId));
+  }
+
+  @Override
+  public Future<List<Allocation>> tickets() {
+    return onContext(() -> hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int body = Tickets.createTickets(b, false);
+      return hub.request(Body.Tickets, body, null, options.getRequestTimeout(), "tickets", frame -> {
+        if (frame.bodyType() != Body.TicketList) {
+          throw new ProtocolException("the hub answered with message type " + frame.bodyType() + " instead of a ticket list");
+        }
+        TicketList list = (TicketList) frame.header().body(new TicketList());
+        int n = Messages.length(list.ticketsLength(), "tickets");
+        List<Allocation> tickets = new ArrayList<>(n);
+        io.spoke.vertx.protocol.fb.Allocation table = new io.spoke.vertx.protocol.fb.Allocation();
+        for (int i = 0; i < n; i++) {
+          tickets.add(Messages.readAllocation(list.tickets(table, i)));
+        }
+        return tickets;
+      });
+    }));
+  }
+
+  @Override
+  public Future<ActorLog> readLog(String actorId, long offset, int maxBytes) {
+    String error = Names.checkId("actor id", actorId);
+    if (error == null && (offset < 0 || maxBytes <= 0)) {
+      error = "offset must not be negative and maxBytes must be positive";
+    }
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    int max = Math.min(maxBytes, options.getMaxFrameSize() / 2);
+    return onContext(() -> hub().compose(hub -> {
+      FlatBufferBuilder b = hub.builder();
+      int body = ReadLog.createReadLog(b, b.createString(actorId), offset, max);
+      return hub.request(Body.ReadLog, body, null, options.getRequestTimeout(), "log of actor '" + actorId + "'", frame -> {
+        if (frame.bodyType() != Body.LogChunk) {
+          throw new ProtocolException("the hub answered with message type " + frame.bodyType() + " instead of a log chunk");
+        }
+        LogChunk chunk = (LogChunk) frame.header().body(new LogChunk());
+        return new ActorLog(chunk.path(), offset, chunk.nextOffset(), chunk.size(), chunk.running(), frame.copyPayload());
+      });
+    }));
+  }
+
+  @Override
+  public synchronized SpokeClient ticketHandler(Handler<Allocation> handler) {
+    this.ticketHandler = handler;
+    return this;
+  }
+
+  @Override
+  public synchronized SpokeClient actorExitHandler(Handler<ActorInfo> handler) {
+    this.actorExitHandler = handler;
+    return this;
+  }
+
+  private static Allocation readAllocation(Frame frame) {
+    if (frame.bodyType() != Body.Allocation) {
+      throw new ProtocolException("expected an allocation from the hub, got message type " + frame.bodyType());
+    }
+    return Messages.readAllocation((io.spoke.vertx.protocol.fb.Allocation) frame.header()
+      .body(new io.spoke.vertx.protocol.fb.Allocation()));
   }
 
   @Override
@@ -212,7 +378,7 @@ public final class SpokeClientImpl implements SpokeClient {
     }
     if (hubConnecting == null) {
       SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
-      hubConnecting = Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, null, null,
+      hubConnecting = Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, null, null, session,
           options.getConnectTimeout())
         .recover(err -> Future.failedFuture(err instanceof UnavailableException
           ? new UnavailableException("cannot reach the Spoke hub at " + address + " (" + rootMessage(err)
@@ -242,6 +408,21 @@ public final class SpokeClientImpl implements SpokeClient {
         if (event.actor() != null) {
           onActorEvent(Messages.readActorInfo(event.actor()));
         }
+      } else if (frame.bodyType() == Body.TicketEvent && frame.id() == 0) {
+        TicketEvent event = (TicketEvent) frame.header().body(new TicketEvent());
+        if (event.allocation() != null) {
+          Allocation allocation = Messages.readAllocation(event.allocation());
+          if (allocation.state() == TicketState.RELEASED) {
+            ownedTickets.remove(allocation.ticketId());
+          }
+          Handler<Allocation> handler;
+          synchronized (this) {
+            handler = ticketHandler;
+          }
+          if (handler != null) {
+            handler.handle(allocation);
+          }
+        }
       } else if (frame.id() != 0) {
         connection.replyError(frame.id(), io.spoke.vertx.protocol.fb.ErrorCode.Protocol,
           "clients do not handle message type " + frame.bodyType(), null, Body.NONE, 0);
@@ -262,6 +443,17 @@ public final class SpokeClientImpl implements SpokeClient {
       return;
     }
     deaths.put(info.id(), info);
+    Handler<ActorInfo> handler;
+    synchronized (this) {
+      handler = actorExitHandler;
+    }
+    if (handler != null) {
+      try {
+        handler.handle(info);
+      } catch (RuntimeException e) {
+        log.error("Actor exit handler failed", e);
+      }
+    }
     if (channel == null) {
       return;
     }
@@ -368,7 +560,7 @@ public final class SpokeClientImpl implements SpokeClient {
 
   private Future<Connection> connect(ActorChannel channel, ActorInfo info) {
     SocketAddress address = SocketAddress.inetSocketAddress(info.port(), info.host());
-    return Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, info.id(), null,
+    return Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, info.id(), null, null,
         options.getConnectTimeout())
       .recover(err -> Future.failedFuture(err instanceof UnavailableException
         ? new UnavailableException("cannot connect to actor '" + info.id() + "' at " + address + ": " + rootMessage(err), err) : err))
@@ -471,16 +663,30 @@ public final class SpokeClientImpl implements SpokeClient {
       if (closed) {
         return Future.succeededFuture();
       }
-      closed = true;
-      for (ActorChannel channel : new ArrayList<>(channels.values())) {
-        if (channel.connection != null) {
-          channel.connection.close();
-        }
+      List<Future<Void>> releases = new ArrayList<>();
+      for (String ticket : new ArrayList<>(ownedTickets)) {
+        releases.add(releaseOnContext(ticket).recover(err -> {
+          log.warn("Releasing ticket {} on close failed: {}", ticket, err.getMessage());
+          return Future.succeededFuture();
+        }));
       }
-      channels.clear();
-      Future<Void> hubClosed = hub != null ? hub.close() : Future.succeededFuture();
-      return hubClosed.transform(ar -> netClient.close());
+      return Future.join(releases).transform(ar -> closeConnections());
     }).transform(ar -> ownsVertx ? vertx.close() : Future.succeededFuture());
+  }
+
+  private Future<Void> closeConnections() {
+    if (closed) {
+      return Future.succeededFuture();
+    }
+    closed = true;
+    for (ActorChannel channel : new ArrayList<>(channels.values())) {
+      if (channel.connection != null) {
+        channel.connection.close();
+      }
+    }
+    channels.clear();
+    Future<Void> hubClosed = hub != null ? hub.close() : Future.succeededFuture();
+    return hubClosed.transform(ar -> netClient.close());
   }
 
   private <T> Future<T> onContext(Supplier<Future<T>> action) {

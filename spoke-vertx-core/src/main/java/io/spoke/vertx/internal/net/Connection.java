@@ -90,9 +90,10 @@ public final class Connection {
    *
    * @param target for connections to an actor host, the actor to call
    * @param secret for actor hosts connecting back to their agent, the one-time spawn secret
+   * @param session for clients connecting to the hub, the session that owns their tickets
    */
   public static Future<Connection> connect(NetClient client, SocketAddress address, int maxFrameSize, byte role,
-                                           String name, String target, String secret, long timeoutMs) {
+                                           String name, String target, String secret, String session, long timeoutMs) {
     ContextInternal ctx = (ContextInternal) ContextInternal.current();
     if (ctx == null) {
       return Future.failedFuture(new IllegalStateException("Connection.connect must be called on a Vert.x context"));
@@ -106,8 +107,9 @@ public final class Connection {
         int nameOffset = name == null ? 0 : b.createString(name);
         int targetOffset = target == null ? 0 : b.createString(target);
         int secretOffset = secret == null ? 0 : b.createString(secret);
+        int sessionOffset = session == null ? 0 : b.createString(session);
         int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, role, nameOffset, targetOffset,
-          secretOffset, maxFrameSize);
+          secretOffset, maxFrameSize, sessionOffset);
         Promise<Connection> promise = ctx.promise();
         connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", timeoutMs);
         connection.write(connection.encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));

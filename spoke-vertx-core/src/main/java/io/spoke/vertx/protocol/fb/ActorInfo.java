@@ -49,6 +49,13 @@ public final class ActorInfo extends Table {
   public IntVector gpuIdsVector(IntVector obj) { int o = __offset(24); return o != 0 ? obj.__assign(__vector(o), bb) : null; }
   public ByteBuffer gpuIdsAsByteBuffer() { return __vector_as_bytebuffer(24, 4); }
   public ByteBuffer gpuIdsInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 24, 4); }
+  /**
+   * Gang actors: their ticket and global rank (-1 for ad-hoc actors).
+   */
+  public String ticket() { int o = __offset(26); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer ticketAsByteBuffer() { return __vector_as_bytebuffer(26, 1); }
+  public ByteBuffer ticketInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 26, 1); }
+  public int rank() { int o = __offset(28); return o != 0 ? bb.getInt(o + bb_pos) : -1; }
 
   public static int createActorInfo(FlatBufferBuilder builder,
       int actorIdOffset,
@@ -61,9 +68,13 @@ public final class ActorInfo extends Table {
       byte state,
       int exitCode,
       int reasonOffset,
-      int gpuIdsOffset) {
-    builder.startTable(11);
+      int gpuIdsOffset,
+      int ticketOffset,
+      int rank) {
+    builder.startTable(13);
     ActorInfo.addPid(builder, pid);
+    ActorInfo.addRank(builder, rank);
+    ActorInfo.addTicket(builder, ticketOffset);
     ActorInfo.addGpuIds(builder, gpuIdsOffset);
     ActorInfo.addReason(builder, reasonOffset);
     ActorInfo.addExitCode(builder, exitCode);
@@ -77,7 +88,7 @@ public final class ActorInfo extends Table {
     return ActorInfo.endActorInfo(builder);
   }
 
-  public static void startActorInfo(FlatBufferBuilder builder) { builder.startTable(11); }
+  public static void startActorInfo(FlatBufferBuilder builder) { builder.startTable(13); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(0, actorIdOffset, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(1, actorTypeOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -91,6 +102,8 @@ public final class ActorInfo extends Table {
   public static void addGpuIds(FlatBufferBuilder builder, int gpuIdsOffset) { builder.addOffset(10, gpuIdsOffset, 0); }
   public static int createGpuIdsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addInt(data[i]); return builder.endVector(); }
   public static void startGpuIdsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(11, ticketOffset, 0); }
+  public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(12, rank, -1); }
   public static int endActorInfo(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -34,14 +34,21 @@ public final class ActorSpec extends Table {
   public ByteBuffer gpuIdsAsByteBuffer() { return __vector_as_bytebuffer(10, 4); }
   public ByteBuffer gpuIdsInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 10, 4); }
   public long maxFrameSize() { int o = __offset(12); return o != 0 ? (long)bb.getInt(o + bb_pos) & 0xFFFFFFFFL : 0L; }
+  /**
+   * Gang actors: their slot.
+   */
+  public io.spoke.vertx.protocol.fb.Slot slot() { return slot(new io.spoke.vertx.protocol.fb.Slot()); }
+  public io.spoke.vertx.protocol.fb.Slot slot(io.spoke.vertx.protocol.fb.Slot obj) { int o = __offset(14); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createActorSpec(FlatBufferBuilder builder,
       int actorTypeOffset,
       int actorIdOffset,
       int nodeIdOffset,
       int gpuIdsOffset,
-      long maxFrameSize) {
-    builder.startTable(5);
+      long maxFrameSize,
+      int slotOffset) {
+    builder.startTable(6);
+    ActorSpec.addSlot(builder, slotOffset);
     ActorSpec.addMaxFrameSize(builder, maxFrameSize);
     ActorSpec.addGpuIds(builder, gpuIdsOffset);
     ActorSpec.addNodeId(builder, nodeIdOffset);
@@ -50,7 +57,7 @@ public final class ActorSpec extends Table {
     return ActorSpec.endActorSpec(builder);
   }
 
-  public static void startActorSpec(FlatBufferBuilder builder) { builder.startTable(5); }
+  public static void startActorSpec(FlatBufferBuilder builder) { builder.startTable(6); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -58,6 +65,7 @@ public final class ActorSpec extends Table {
   public static int createGpuIdsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addInt(data[i]); return builder.endVector(); }
   public static void startGpuIdsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addMaxFrameSize(FlatBufferBuilder builder, long maxFrameSize) { builder.addInt(4, (int) maxFrameSize, (int) 0L); }
+  public static void addSlot(FlatBufferBuilder builder, int slotOffset) { builder.addOffset(5, slotOffset, 0); }
   public static int endActorSpec(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

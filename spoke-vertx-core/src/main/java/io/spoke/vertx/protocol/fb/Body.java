@@ -27,8 +27,20 @@ public final class Body {
   public static final byte Ready = 19;
   public static final byte StartFailed = 20;
   public static final byte Shutdown = 21;
+  public static final byte GangAllocate = 22;
+  public static final byte Allocation = 23;
+  public static final byte Launch = 24;
+  public static final byte Release = 25;
+  public static final byte Tickets = 26;
+  public static final byte TicketList = 27;
+  public static final byte TicketEvent = 28;
+  public static final byte ReservePort = 29;
+  public static final byte PortReserved = 30;
+  public static final byte ReleasePort = 31;
+  public static final byte ReadLog = 32;
+  public static final byte LogChunk = 33;
 
-  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "ActorInfo", "ActorEvent", "Status", "ClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", };
+  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "ActorInfo", "ActorEvent", "Status", "ClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "Allocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", };
 
   public static String name(int e) { return names[e]; }
 }

@@ -22,24 +22,34 @@ public final class Capacity extends Table {
   public io.spoke.vertx.protocol.fb.Gpu.Vector gpusVector(io.spoke.vertx.protocol.fb.Gpu.Vector obj) { int o = __offset(4); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
   public int cpus() { int o = __offset(6); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
   public long memoryMb() { int o = __offset(8); return o != 0 ? bb.getLong(o + bb_pos) : 0L; }
+  public io.spoke.vertx.protocol.fb.Quantity custom(int j) { return custom(new io.spoke.vertx.protocol.fb.Quantity(), j); }
+  public io.spoke.vertx.protocol.fb.Quantity custom(io.spoke.vertx.protocol.fb.Quantity obj, int j) { int o = __offset(10); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public int customLength() { int o = __offset(10); return o != 0 ? __vector_len(o) : 0; }
+  public io.spoke.vertx.protocol.fb.Quantity.Vector customVector() { return customVector(new io.spoke.vertx.protocol.fb.Quantity.Vector()); }
+  public io.spoke.vertx.protocol.fb.Quantity.Vector customVector(io.spoke.vertx.protocol.fb.Quantity.Vector obj) { int o = __offset(10); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
   public static int createCapacity(FlatBufferBuilder builder,
       int gpusOffset,
       int cpus,
-      long memoryMb) {
-    builder.startTable(3);
+      long memoryMb,
+      int customOffset) {
+    builder.startTable(4);
     Capacity.addMemoryMb(builder, memoryMb);
+    Capacity.addCustom(builder, customOffset);
     Capacity.addCpus(builder, cpus);
     Capacity.addGpus(builder, gpusOffset);
     return Capacity.endCapacity(builder);
   }
 
-  public static void startCapacity(FlatBufferBuilder builder) { builder.startTable(3); }
+  public static void startCapacity(FlatBufferBuilder builder) { builder.startTable(4); }
   public static void addGpus(FlatBufferBuilder builder, int gpusOffset) { builder.addOffset(0, gpusOffset, 0); }
   public static int createGpusVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startGpusVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addCpus(FlatBufferBuilder builder, int cpus) { builder.addInt(1, cpus, 0); }
   public static void addMemoryMb(FlatBufferBuilder builder, long memoryMb) { builder.addLong(2, memoryMb, 0L); }
+  public static void addCustom(FlatBufferBuilder builder, int customOffset) { builder.addOffset(3, customOffset, 0); }
+  public static int createCustomVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startCustomVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static int endCapacity(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -25,23 +25,33 @@ public final class ClusterStatus extends Table {
   public int actorsLength() { int o = __offset(6); return o != 0 ? __vector_len(o) : 0; }
   public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector() { return actorsVector(new io.spoke.vertx.protocol.fb.ActorInfo.Vector()); }
   public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector(io.spoke.vertx.protocol.fb.ActorInfo.Vector obj) { int o = __offset(6); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.Allocation tickets(int j) { return tickets(new io.spoke.vertx.protocol.fb.Allocation(), j); }
+  public io.spoke.vertx.protocol.fb.Allocation tickets(io.spoke.vertx.protocol.fb.Allocation obj, int j) { int o = __offset(8); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public int ticketsLength() { int o = __offset(8); return o != 0 ? __vector_len(o) : 0; }
+  public io.spoke.vertx.protocol.fb.Allocation.Vector ticketsVector() { return ticketsVector(new io.spoke.vertx.protocol.fb.Allocation.Vector()); }
+  public io.spoke.vertx.protocol.fb.Allocation.Vector ticketsVector(io.spoke.vertx.protocol.fb.Allocation.Vector obj) { int o = __offset(8); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
   public static int createClusterStatus(FlatBufferBuilder builder,
       int nodesOffset,
-      int actorsOffset) {
-    builder.startTable(2);
+      int actorsOffset,
+      int ticketsOffset) {
+    builder.startTable(3);
+    ClusterStatus.addTickets(builder, ticketsOffset);
     ClusterStatus.addActors(builder, actorsOffset);
     ClusterStatus.addNodes(builder, nodesOffset);
     return ClusterStatus.endClusterStatus(builder);
   }
 
-  public static void startClusterStatus(FlatBufferBuilder builder) { builder.startTable(2); }
+  public static void startClusterStatus(FlatBufferBuilder builder) { builder.startTable(3); }
   public static void addNodes(FlatBufferBuilder builder, int nodesOffset) { builder.addOffset(0, nodesOffset, 0); }
   public static int createNodesVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startNodesVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addActors(FlatBufferBuilder builder, int actorsOffset) { builder.addOffset(1, actorsOffset, 0); }
   public static int createActorsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startActorsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addTickets(FlatBufferBuilder builder, int ticketsOffset) { builder.addOffset(2, ticketsOffset, 0); }
+  public static int createTicketsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startTicketsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static int endClusterStatus(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -28,8 +28,12 @@ public final class ErrorCode {
   public static final short UnknownNode = 40;
   public static final short NodeDead = 41;
   public static final short InsufficientResources = 42;
+  public static final short Infeasible = 43;
+  public static final short PlacementTimeout = 44;
+  public static final short UnknownTicket = 45;
+  public static final short SlotTaken = 46;
 
-  public static final String[] names = { "None", "Protocol", "VersionMismatch", "FrameTooLarge", "Authentication", "InvalidArgument", "Timeout", "Internal", "Unavailable", "", "", "", "", "", "", "", "", "", "", "", "UnknownActor", "UnknownMethod", "UnknownActorType", "DuplicateActor", "ActorDead", "RemoteFailure", "Serialization", "SpawnFailed", "", "", "", "", "", "", "", "", "", "", "", "", "UnknownNode", "NodeDead", "InsufficientResources", };
+  public static final String[] names = { "None", "Protocol", "VersionMismatch", "FrameTooLarge", "Authentication", "InvalidArgument", "Timeout", "Internal", "Unavailable", "", "", "", "", "", "", "", "", "", "", "", "UnknownActor", "UnknownMethod", "UnknownActorType", "DuplicateActor", "ActorDead", "RemoteFailure", "Serialization", "SpawnFailed", "", "", "", "", "", "", "", "", "", "", "", "", "UnknownNode", "NodeDead", "InsufficientResources", "Infeasible", "PlacementTimeout", "UnknownTicket", "SlotTaken", };
 
   public static String name(int e) { return names[e]; }
 }

@@ -40,6 +40,13 @@ public final class Hello extends Table {
   public ByteBuffer secretAsByteBuffer() { return __vector_as_bytebuffer(14, 1); }
   public ByteBuffer secretInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 14, 1); }
   public long maxFrameSize() { int o = __offset(16); return o != 0 ? (long)bb.getInt(o + bb_pos) & 0xFFFFFFFFL : 0L; }
+  /**
+   * Clients: the session this connection belongs to; a client that reconnects within the hub's grace
+   * period with the same session keeps its tickets.
+   */
+  public String session() { int o = __offset(18); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer sessionAsByteBuffer() { return __vector_as_bytebuffer(18, 1); }
+  public ByteBuffer sessionInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 18, 1); }
 
   public static int createHello(FlatBufferBuilder builder,
       long magic,
@@ -48,8 +55,10 @@ public final class Hello extends Table {
       int nameOffset,
       int targetOffset,
       int secretOffset,
-      long maxFrameSize) {
-    builder.startTable(7);
+      long maxFrameSize,
+      int sessionOffset) {
+    builder.startTable(8);
+    Hello.addSession(builder, sessionOffset);
     Hello.addMaxFrameSize(builder, maxFrameSize);
     Hello.addSecret(builder, secretOffset);
     Hello.addTarget(builder, targetOffset);
@@ -60,7 +69,7 @@ public final class Hello extends Table {
     return Hello.endHello(builder);
   }
 
-  public static void startHello(FlatBufferBuilder builder) { builder.startTable(7); }
+  public static void startHello(FlatBufferBuilder builder) { builder.startTable(8); }
   public static void addMagic(FlatBufferBuilder builder, long magic) { builder.addInt(0, (int) magic, (int) 0L); }
   public static void addVersion(FlatBufferBuilder builder, int version) { builder.addShort(1, (short) version, (short) 0); }
   public static void addRole(FlatBufferBuilder builder, byte role) { builder.addByte(2, role, 0); }
@@ -68,6 +77,7 @@ public final class Hello extends Table {
   public static void addTarget(FlatBufferBuilder builder, int targetOffset) { builder.addOffset(4, targetOffset, 0); }
   public static void addSecret(FlatBufferBuilder builder, int secretOffset) { builder.addOffset(5, secretOffset, 0); }
   public static void addMaxFrameSize(FlatBufferBuilder builder, long maxFrameSize) { builder.addInt(6, (int) maxFrameSize, (int) 0L); }
+  public static void addSession(FlatBufferBuilder builder, int sessionOffset) { builder.addOffset(7, sessionOffset, 0); }
   public static int endHello(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -34,6 +34,11 @@ public final class NodeStatus extends Table {
   public int freeCpus() { int o = __offset(16); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
   public long freeMemoryMb() { int o = __offset(18); return o != 0 ? bb.getLong(o + bb_pos) : 0L; }
   public int actors() { int o = __offset(20); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
+  public io.spoke.vertx.protocol.fb.Quantity freeCustom(int j) { return freeCustom(new io.spoke.vertx.protocol.fb.Quantity(), j); }
+  public io.spoke.vertx.protocol.fb.Quantity freeCustom(io.spoke.vertx.protocol.fb.Quantity obj, int j) { int o = __offset(22); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public int freeCustomLength() { int o = __offset(22); return o != 0 ? __vector_len(o) : 0; }
+  public io.spoke.vertx.protocol.fb.Quantity.Vector freeCustomVector() { return freeCustomVector(new io.spoke.vertx.protocol.fb.Quantity.Vector()); }
+  public io.spoke.vertx.protocol.fb.Quantity.Vector freeCustomVector(io.spoke.vertx.protocol.fb.Quantity.Vector obj) { int o = __offset(22); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
   public static int createNodeStatus(FlatBufferBuilder builder,
       int nodeIdOffset,
@@ -44,9 +49,11 @@ public final class NodeStatus extends Table {
       int freeGpusOffset,
       int freeCpus,
       long freeMemoryMb,
-      int actors) {
-    builder.startTable(9);
+      int actors,
+      int freeCustomOffset) {
+    builder.startTable(10);
     NodeStatus.addFreeMemoryMb(builder, freeMemoryMb);
+    NodeStatus.addFreeCustom(builder, freeCustomOffset);
     NodeStatus.addActors(builder, actors);
     NodeStatus.addFreeCpus(builder, freeCpus);
     NodeStatus.addFreeGpus(builder, freeGpusOffset);
@@ -58,7 +65,7 @@ public final class NodeStatus extends Table {
     return NodeStatus.endNodeStatus(builder);
   }
 
-  public static void startNodeStatus(FlatBufferBuilder builder) { builder.startTable(9); }
+  public static void startNodeStatus(FlatBufferBuilder builder) { builder.startTable(10); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(0, nodeIdOffset, 0); }
   public static void addHost(FlatBufferBuilder builder, int hostOffset) { builder.addOffset(1, hostOffset, 0); }
   public static void addPort(FlatBufferBuilder builder, int port) { builder.addInt(2, port, 0); }
@@ -70,6 +77,9 @@ public final class NodeStatus extends Table {
   public static void addFreeCpus(FlatBufferBuilder builder, int freeCpus) { builder.addInt(6, freeCpus, 0); }
   public static void addFreeMemoryMb(FlatBufferBuilder builder, long freeMemoryMb) { builder.addLong(7, freeMemoryMb, 0L); }
   public static void addActors(FlatBufferBuilder builder, int actors) { builder.addInt(8, actors, 0); }
+  public static void addFreeCustom(FlatBufferBuilder builder, int freeCustomOffset) { builder.addOffset(9, freeCustomOffset, 0); }
+  public static int createFreeCustomVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startFreeCustomVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static int endNodeStatus(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -52,6 +52,11 @@ public final class Spawn extends Table {
   public IntVector gpuIdsVector(IntVector obj) { int o = __offset(22); return o != 0 ? obj.__assign(__vector(o), bb) : null; }
   public ByteBuffer gpuIdsAsByteBuffer() { return __vector_as_bytebuffer(22, 4); }
   public ByteBuffer gpuIdsInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 22, 4); }
+  /**
+   * Hub to agent, gang actors: the slot the actor runs in.
+   */
+  public io.spoke.vertx.protocol.fb.Slot slot() { return slot(new io.spoke.vertx.protocol.fb.Slot()); }
+  public io.spoke.vertx.protocol.fb.Slot slot(io.spoke.vertx.protocol.fb.Slot obj) { int o = __offset(24); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createSpawn(FlatBufferBuilder builder,
       int actorTypeOffset,
@@ -63,10 +68,12 @@ public final class Spawn extends Table {
       int envOffset,
       int jvmOptionsOffset,
       long timeoutMs,
-      int gpuIdsOffset) {
-    builder.startTable(10);
+      int gpuIdsOffset,
+      int slotOffset) {
+    builder.startTable(11);
     Spawn.addTimeoutMs(builder, timeoutMs);
     Spawn.addMemoryMb(builder, memoryMb);
+    Spawn.addSlot(builder, slotOffset);
     Spawn.addGpuIds(builder, gpuIdsOffset);
     Spawn.addJvmOptions(builder, jvmOptionsOffset);
     Spawn.addEnv(builder, envOffset);
@@ -78,7 +85,7 @@ public final class Spawn extends Table {
     return Spawn.endSpawn(builder);
   }
 
-  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(10); }
+  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(11); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -95,6 +102,7 @@ public final class Spawn extends Table {
   public static void addGpuIds(FlatBufferBuilder builder, int gpuIdsOffset) { builder.addOffset(9, gpuIdsOffset, 0); }
   public static int createGpuIdsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addInt(data[i]); return builder.endVector(); }
   public static void startGpuIdsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addSlot(FlatBufferBuilder builder, int slotOffset) { builder.addOffset(10, slotOffset, 0); }
   public static int endSpawn(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -104,7 +104,7 @@ class ConnectionIT {
 
   private Connection connect() throws Exception {
     return onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
-      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, Role.Client, "test", null, null, 5_000));
+      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, Role.Client, "test", null, null, null, 5_000));
   }
 
   private Future<String> call(Connection connection, String text, long timeoutMs) {
@@ -171,7 +171,7 @@ class ConnectionIT {
     RawPeer peer = RawPeer.connect(vertx, port);
     FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
     FlatBufferBuilder b = encoder.builder();
-    int body = Hello.createHello(b, ProtocolVersion.MAGIC, 99, Role.Client, b.createString("future"), 0, 0, 1 << 20);
+    int body = Hello.createHello(b, ProtocolVersion.MAGIC, 99, Role.Client, b.createString("future"), 0, 0, 1 << 20, 0);
     peer.send(encoder.encode(1, false, Body.Hello, body, null));
     Frame reply = peer.nextFrame();
     assertThat(reply.isReply()).isTrue();

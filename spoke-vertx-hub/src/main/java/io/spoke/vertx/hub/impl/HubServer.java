@@ -8,12 +8,13 @@ import io.spoke.vertx.NodeUnavailableException;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.hub.HubOptions;
-import io.spoke.vertx.hub.scheduler.Allocation;
 import io.spoke.vertx.hub.scheduler.NodeState;
+import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.hub.scheduler.Resources;
 import io.spoke.vertx.hub.scheduler.Scheduler;
 import io.spoke.vertx.internal.net.Connection;
@@ -24,15 +25,20 @@ import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.Hello;
 import io.spoke.vertx.protocol.fb.KeyValue;
+import io.spoke.vertx.protocol.fb.Launch;
+import io.spoke.vertx.protocol.fb.LogChunk;
+import io.spoke.vertx.protocol.fb.ReadLog;
 import io.spoke.vertx.protocol.fb.RegisterNode;
 import io.spoke.vertx.protocol.fb.Registered;
+import io.spoke.vertx.protocol.fb.Release;
 import io.spoke.vertx.protocol.fb.Resolve;
 import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.protocol.fb.Spawn;
 import io.spoke.vertx.protocol.fb.Stop;
-import io.vertx.core.Context;
+import io.spoke.vertx.protocol.fb.Tickets;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -52,6 +58,7 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * The hub's state and protocol handling. Everything runs on the hub verticle's event loop: no locks.
+ * Gangs (tickets) are handled by {@link TicketDesk}; this class keeps nodes, actors and client sessions.
  */
 public final class HubServer {
 
@@ -60,12 +67,12 @@ public final class HubServer {
   /** Exited actors remembered, so that late callers learn why an actor is gone. */
   static final int GRAVEYARD_SIZE = 4096;
 
-  private final Vertx vertx;
-  private final Context context;
-  private final HubOptions options;
-  private final Scheduler scheduler = new Scheduler();
-  private final Map<String, NodeRecord> nodes = new TreeMap<>();
-  private final Map<String, ActorRecord> actors = new HashMap<>();
+  final Vertx vertx;
+  final HubOptions options;
+  final Scheduler scheduler = new Scheduler();
+  final Map<String, NodeRecord> nodes = new TreeMap<>();
+  final Map<String, ActorRecord> actors = new HashMap<>();
+  final Map<String, ClientSession> sessions = new HashMap<>();
   private final Map<String, ActorInfo> graveyard = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, ActorInfo> eldest) {
@@ -73,13 +80,15 @@ public final class HubServer {
     }
   };
   private final Set<Connection> connections = new HashSet<>();
+  private final TicketDesk tickets;
   private NetServer server;
   private long checkTimer = -1;
+  private long anonymousSessions;
 
-  public HubServer(Vertx vertx, Context context, HubOptions options) {
+  public HubServer(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
-    this.context = context;
     this.options = options;
+    this.tickets = new TicketDesk(this);
   }
 
   public Future<Void> start() {
@@ -110,6 +119,11 @@ public final class HubServer {
     return server.actualPort();
   }
 
+  /** Number of nodes alive, for tests and status lines. */
+  public int aliveNodes() {
+    return (int) nodes.values().stream().filter(n -> n.alive).count();
+  }
+
   private Future<MessageHandler> accept(Connection connection, Hello hello) {
     switch (hello.role()) {
       case Role.Agent:
@@ -119,13 +133,26 @@ public final class HubServer {
         return Future.succeededFuture(this::onAgentMessage);
       case Role.Client:
         connections.add(connection);
-        connection.attachment(new ClientSession());
+        String sessionId = hello.session() != null && !hello.session().isEmpty() ? hello.session() : "anonymous-" + ++anonymousSessions;
+        ClientSession session = sessions.computeIfAbsent(sessionId, ClientSession::new);
+        if (session.graceTimer >= 0) {
+          vertx.cancelTimer(session.graceTimer);
+          session.graceTimer = -1;
+          log.info("Client session {} resumed", sessionId);
+        }
+        session.connection = connection;
+        connection.attachment(session);
         connection.closeHandler(this::onClientClosed);
         return Future.succeededFuture(this::onClientMessage);
       default:
         return Future.failedFuture(new ProtocolException("the hub serves clients and agents; a peer with role " + hello.role()
           + " connected"));
     }
+  }
+
+  static final class AgentSession {
+
+    NodeRecord node;
   }
 
   // ------------------------------------------------------------------ agents
@@ -186,6 +213,7 @@ public final class HubServer {
     }
     int cpus = r.capacity() == null ? 0 : Math.max(0, r.capacity().cpus());
     long memory = r.capacity() == null ? 0 : Math.max(0, r.capacity().memoryMb());
+    Map<String, Long> custom = Messages.readCustom(r.capacity());
     boolean rejoin = node != null;
     if (node == null || !node.alive) {
       if (node != null) {
@@ -197,11 +225,12 @@ public final class HubServer {
     node.host = r.host();
     node.port = r.port();
     node.gpus = gpus;
+    node.custom = custom;
     node.connection = connection;
     node.alive = true;
     node.lastSeen = System.nanoTime();
     session.node = node;
-    scheduler.addNode(nodeId, gpuIds, cpus, memory);
+    scheduler.addNode(nodeId, gpuIds, cpus, memory, custom);
 
     // Actors the agent runs: keep or adopt them; actors the hub placed there that the agent no longer has are gone.
     Set<String> reported = new HashSet<>();
@@ -210,11 +239,10 @@ public final class HubServer {
     for (int i = 0; i < count; i++) {
       ActorInfo info = Messages.readActorInfo(r.actors(table, i));
       reported.add(info.id());
-      ActorRecord existing = actors.get(info.id());
-      if (existing == null && info.state() == ActorState.RUNNING) {
-        Allocation allocation = scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray(), 0, 0);
-        ActorRecord adopted = new ActorRecord(info, nodeId, allocation);
-        actors.put(info.id(), adopted);
+      if (!actors.containsKey(info.id()) && info.state() == ActorState.RUNNING) {
+        Reservation reservation = info.ticket() == null
+          ? scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray()) : null;
+        actors.put(info.id(), new ActorRecord(info, nodeId, reservation));
         node.actors.add(info.id());
       }
     }
@@ -224,11 +252,12 @@ public final class HubServer {
         markExited(record, -1, "its agent no longer reports it", record.info.logFile());
       }
     }
-    log.info("Node {} {} at {}:{} with {} GPUs, {} CPUs, {} MiB", nodeId, rejoin ? "re-registered" : "registered", node.host, node.port,
-      gpus.size(), cpus, memory);
+    log.info("Node {} {} at {}:{} with {} GPUs, {} CPUs, {} MiB{}", nodeId, rejoin ? "re-registered" : "registered", node.host,
+      node.port, gpus.size(), cpus, memory, custom.isEmpty() ? "" : ", " + custom);
     FlatBufferBuilder b = connection.builder();
     int body = Registered.createRegistered(b, (int) options.getHeartbeatInterval());
     connection.reply(requestId, Body.Registered, body, null);
+    tickets.drain();
   }
 
   private void onAgentActorEvent(NodeRecord node, ActorInfo info) {
@@ -248,13 +277,13 @@ public final class HubServer {
     if (node != null && node.connection == connection) {
       node.connection = null;
       scheduler.available(node.id, false);
-      log.warn("Agent of node {} disconnected; the node is dead unless it re-registers within {} ms", node.id, options.getNodeTimeout());
+      log.info("Agent of node {} disconnected; the node is dead unless it re-registers within {} ms", node.id, options.getNodeTimeout());
     }
   }
 
   private void checkNodes() {
     long now = System.nanoTime();
-    for (NodeRecord node : nodes.values()) {
+    for (NodeRecord node : new ArrayList<>(nodes.values())) {
       if (node.alive && now - node.lastSeen > options.getNodeTimeout() * 1_000_000L) {
         nodeDied(node, "no heartbeat for " + options.getNodeTimeout() + " ms");
       }
@@ -269,13 +298,15 @@ public final class HubServer {
       node.connection = null;
       connection.close();
     }
+    String reason = "its node " + node.id + " died (" + why + ")";
     for (String actorId : new ArrayList<>(node.actors)) {
       ActorRecord record = actors.get(actorId);
       if (record != null) {
-        markExited(record, -1, "its node " + node.id + " died (" + why + ")", record.info.logFile());
+        markExited(record, -1, reason, record.info.logFile());
       }
     }
     scheduler.removeNode(node.id);
+    tickets.nodeDied(node.id, "node " + node.id + " died (" + why + ")");
   }
 
   // ------------------------------------------------------------------ clients
@@ -296,6 +327,21 @@ public final class HubServer {
           break;
         case Body.Status:
           status(connection, id);
+          break;
+        case Body.ReadLog:
+          readLog(connection, id, (ReadLog) frame.header().body(new ReadLog()));
+          break;
+        case Body.GangAllocate:
+          tickets.allocate(connection, session, id, (GangAllocate) frame.header().body(new GangAllocate()));
+          break;
+        case Body.Launch:
+          tickets.launch(connection, session, id, (Launch) frame.header().body(new Launch()), frame.payload());
+          break;
+        case Body.Release:
+          tickets.release(connection, id, ((Release) frame.header().body(new Release())).ticket());
+          break;
+        case Body.Tickets:
+          tickets.list(connection, session, id, ((Tickets) frame.header().body(new Tickets())).all());
           break;
         default:
           protocolError(connection, id, "clients may not send message type " + frame.bodyType() + " to the hub");
@@ -321,70 +367,107 @@ public final class HubServer {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
-    ActorRecord existing = actors.get(actorId);
-    if (existing != null) {
-      client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by a "
-        + existing.info.state().name().toLowerCase() + " actor of type " + existing.info.type() + " on node " + existing.nodeId
-        + "; stop it first or choose another id"));
+    if (refuseDuplicate(client, requestId, actorId)) {
       return;
     }
     String nodeId = s.nodeId() == null || s.nodeId().isEmpty() ? null : s.nodeId();
-    Allocation allocation;
+    Reservation reservation;
     try {
-      allocation = scheduler.allocate(new Resources(s.gpus(), s.cpus(), s.memoryMb()), nodeId);
+      reservation = scheduler.allocate(new Resources(s.gpus(), s.cpus(), s.memoryMb()), nodeId);
     } catch (RuntimeException e) {
       client.replyFailure(requestId, e);
       return;
     }
-    NodeRecord node = nodes.get(allocation.nodeId());
-    Connection agent = node.connection;
+    NodeRecord node = nodes.get(reservation.nodeId());
     List<Integer> gpuIds = new ArrayList<>();
-    for (int gpu : allocation.gpuIds()) {
+    for (int gpu : reservation.gpuIds()) {
       gpuIds.add(gpu);
     }
     ActorInfo starting = new ActorInfo(actorId, actorType, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null, gpuIds);
-    ActorRecord record = new ActorRecord(starting, node.id, allocation);
+    ActorRecord record = new ActorRecord(starting, node.id, reservation);
+    startActor(client, session, requestId, record, node, s::env, s.envLength(), s.jvmOptionsLength(), s::jvmOptions, s.timeoutMs(),
+      args, b -> 0, () -> { });
+  }
+
+  /** Replies DuplicateActor and returns true when {@code actorId} is taken. */
+  boolean refuseDuplicate(Connection client, long requestId, String actorId) {
+    ActorRecord existing = actors.get(actorId);
+    if (existing == null) {
+      return false;
+    }
+    client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by a "
+      + existing.info.state().name().toLowerCase() + " actor of type " + existing.info.type() + " on node " + existing.nodeId
+      + "; stop it first or choose another id"));
+    return true;
+  }
+
+  /** Functional accessor of a string vector of a FlatBuffers table. */
+  interface StringAt {
+    String get(int index);
+  }
+
+  /** Functional accessor of the env vector of a request table. */
+  interface EnvAt {
+    KeyValue get(KeyValue into, int index);
+  }
+
+  /** Writes an optional part of a Spawn body into the builder; returns its offset or 0. */
+  interface BodyPart {
+    int write(FlatBufferBuilder b);
+  }
+
+  /**
+   * Records a starting actor and asks its node's agent to start it; answers the client when the actor is
+   * listening, or forgets it and answers with the failure.
+   *
+   * @param slot writes the gang slot of the actor, or returns 0 for an ad-hoc actor
+   * @param onFailure runs when the actor did not start
+   */
+  void startActor(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, EnvAt env,
+                  int envCount, int jvmCount, StringAt jvmOptions, long timeoutMs, Buffer args, BodyPart slot, Runnable onFailure) {
+    String actorId = record.id();
     record.watchers.add(client);
     session.watched.add(actorId);
     actors.put(actorId, record);
     node.actors.add(actorId);
-
+    Connection agent = node.connection;
     FlatBufferBuilder b = agent.builder();
-    int type = b.createString(actorType);
+    int type = b.createString(record.info.type());
     int id = b.createString(actorId);
-    int envCount = Messages.length(s.envLength(), "env");
-    int[] env = new int[envCount];
+    int[] envOffsets = new int[Messages.length(envCount, "env")];
     KeyValue kv = new KeyValue();
-    for (int i = 0; i < envCount; i++) {
-      s.env(kv, i);
-      env[i] = KeyValue.createKeyValue(b, b.createString(Messages.nonNull(kv.key(), "env key")), Messages.string(b, kv.value()));
+    for (int i = 0; i < envOffsets.length; i++) {
+      env.get(kv, i);
+      envOffsets[i] = KeyValue.createKeyValue(b, b.createString(Messages.nonNull(kv.key(), "env key")), Messages.string(b, kv.value()));
     }
-    int envVector = Spawn.createEnvVector(b, env);
-    int jvmCount = Messages.length(s.jvmOptionsLength(), "jvm options");
-    List<String> jvm = new ArrayList<>(jvmCount);
-    for (int i = 0; i < jvmCount; i++) {
-      jvm.add(Messages.nonNull(s.jvmOptions(i), "jvm option"));
+    int envVector = Spawn.createEnvVector(b, envOffsets);
+    List<String> jvm = new ArrayList<>();
+    for (int i = 0; i < Messages.length(jvmCount, "jvm options"); i++) {
+      jvm.add(Messages.nonNull(jvmOptions.get(i), "jvm option"));
     }
     int jvmVector = Messages.stringVector(b, jvm);
-    int gpuVector = Messages.intVector(b, allocation.gpuIds());
-    int body = Spawn.createSpawn(b, type, id, b.createString(node.id), s.gpus(), s.cpus(), s.memoryMb(), envVector, jvmVector,
-      s.timeoutMs(), gpuVector);
-    long timeout = s.timeoutMs() + options.getAgentTimeout();
+    int gpuVector = Messages.intVector(b, record.info.gpuIds());
+    int slotOffset = slot.write(b);
+    int body = Spawn.createSpawn(b, type, id, b.createString(node.id), record.info.gpuIds().size(), 0, 0, envVector, jvmVector,
+      timeoutMs, gpuVector, slotOffset);
+    long timeout = timeoutMs + options.getAgentTimeout();
     agent.request(Body.Spawn, body, args, timeout, "spawn of actor '" + actorId + "' on node " + node.id, HubServer::readActorInfo)
       .onComplete(ar -> {
         if (actors.get(actorId) != record) {
           // Stopped, or its node died, while starting: markExited already cleaned up.
+          onFailure.run();
           client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
             + "' was stopped while it started"));
           return;
         }
         if (ar.failed()) {
           forget(record);
+          onFailure.run();
           client.replyFailure(requestId, ar.cause());
           return;
         }
         record.info = ar.result();
-        log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, actorType, node.id, record.info.host(),
+        log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, record.info.type(), node.id, record.info.host(),
           record.info.port(), record.info.pid());
         replyActorInfo(client, requestId, record.info);
       });
@@ -405,27 +488,35 @@ public final class HubServer {
       }
       return;
     }
+    stopActor(record).onComplete(ar -> {
+      if (ar.succeeded()) {
+        client.reply(requestId, Body.NONE, 0, null);
+      } else {
+        client.replyFailure(requestId, ar.cause());
+      }
+    });
+  }
+
+  /**
+   * Asks the actor's agent to stop it; completes when its process has exited (and the actor is recorded as
+   * exited), or fails when the node cannot be reached.
+   */
+  Future<Void> stopActor(ActorRecord record) {
     NodeRecord node = nodes.get(record.nodeId);
     if (node == null || node.connection == null) {
-      client.replyFailure(requestId, new NodeUnavailableException("node " + record.nodeId + " of actor '" + actorId
+      return Future.failedFuture(new NodeUnavailableException("node " + record.nodeId + " of actor '" + record.id()
         + "' is disconnected; the actor will be reported dead if the node does not return within " + options.getNodeTimeout() + " ms"));
-      return;
     }
     Connection agent = node.connection;
     FlatBufferBuilder b = agent.builder();
-    int body = Stop.createStop(b, b.createString(actorId));
-    agent.request(Body.Stop, body, null, options.getAgentTimeout() + 60_000, "stop of actor '" + actorId + "'", HubServer::readActorInfo)
-      .onComplete(ar -> {
-        if (ar.failed()) {
-          client.replyFailure(requestId, ar.cause());
-          return;
-        }
-        ActorInfo exited = ar.result();
-        ActorRecord current = actors.get(actorId);
-        if (current == record) {
+    int body = Stop.createStop(b, b.createString(record.id()));
+    return agent.request(Body.Stop, body, null, options.getAgentTimeout() + 60_000, "stop of actor '" + record.id() + "'",
+        HubServer::readActorInfo)
+      .map(exited -> {
+        if (actors.get(record.id()) == record) {
           markExited(record, exited.exitCode(), exited.reason() != null ? exited.reason() : "stopped", exited.logFile());
         }
-        client.reply(requestId, Body.NONE, 0, null);
+        return null;
       });
   }
 
@@ -450,6 +541,12 @@ public final class HubServer {
     client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
   }
 
+  /** The actor's state: live, or from the graveyard; {@code null} if unknown. */
+  ActorInfo actorInfo(String actorId) {
+    ActorRecord record = actors.get(actorId);
+    return record != null ? record.info : graveyard.get(actorId);
+  }
+
   private void status(Connection client, long requestId) {
     List<NodeInfo> nodeInfos = new ArrayList<>();
     for (NodeRecord node : nodes.values()) {
@@ -459,21 +556,65 @@ public final class HubServer {
       int freeCpus = 0;
       long memory = 0;
       long freeMemory = 0;
-      if (state != null) {
+      Map<String, Long> freeCustom = Map.of();
+      if (state != null && node.alive) {
         state.freeGpus().stream().forEach(free::add);
         cpus = state.cpus();
         freeCpus = state.freeCpus();
         memory = state.memoryMb();
         freeMemory = state.freeMemoryMb();
+        freeCustom = state.freeCustom();
       }
       nodeInfos.add(new NodeInfo(node.id, node.host, node.port, node.alive, node.gpus, free, cpus, freeCpus, memory, freeMemory,
-        node.actors.size()));
+        node.actors.size(), node.custom, freeCustom));
     }
     List<ActorInfo> actorInfos = new ArrayList<>();
     new TreeMap<>(actors).values().forEach(r -> actorInfos.add(r.info));
+    List<Allocation> ticketList = tickets.all();
     FlatBufferBuilder b = client.builder();
-    int body = Messages.writeClusterStatus(b, new ClusterStatus(nodeInfos, actorInfos));
+    int body = Messages.writeClusterStatus(b, new ClusterStatus(nodeInfos, actorInfos, ticketList));
     client.reply(requestId, Body.ClusterStatus, body, null);
+  }
+
+  private void readLog(Connection client, long requestId, ReadLog r) {
+    String actorId = r.actorId();
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    ActorInfo info = actorInfo(actorId);
+    if (info == null) {
+      client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
+      return;
+    }
+    NodeRecord node = nodes.get(info.nodeId());
+    if (node == null || node.connection == null) {
+      client.replyFailure(requestId, new NodeUnavailableException("node " + info.nodeId() + " of actor '" + actorId
+        + "' is not connected, so its log cannot be read"));
+      return;
+    }
+    Connection agent = node.connection;
+    FlatBufferBuilder b = agent.builder();
+    int body = ReadLog.createReadLog(b, b.createString(actorId), r.offset(), Math.min(r.maxBytes(), options.getMaxFrameSize() / 2));
+    long offset = r.offset();
+    agent.request(Body.ReadLog, body, null, options.getAgentTimeout(), "log of actor '" + actorId + "'", frame -> {
+      if (frame.bodyType() != Body.LogChunk) {
+        throw new ProtocolException("the agent answered with message type " + frame.bodyType() + " instead of a log chunk");
+      }
+      LogChunk chunk = (LogChunk) frame.header().body(new LogChunk());
+      return new io.spoke.vertx.client.ActorLog(chunk.path(), offset, chunk.nextOffset(), chunk.size(), chunk.running(),
+        frame.copyPayload());
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        client.replyFailure(requestId, ar.cause());
+        return;
+      }
+      io.spoke.vertx.client.ActorLog chunk = ar.result();
+      FlatBufferBuilder cb = client.builder();
+      int reply = LogChunk.createLogChunk(cb, Messages.string(cb, chunk.path()), chunk.nextOffset(), chunk.size(), chunk.running());
+      client.reply(requestId, Body.LogChunk, reply, chunk.data());
+    });
   }
 
   private void onClientClosed(Connection connection) {
@@ -485,15 +626,33 @@ public final class HubServer {
         record.watchers.remove(connection);
       }
     }
+    if (session.connection != connection) {
+      return;
+    }
+    session.connection = null;
+    if (session.tickets.isEmpty()) {
+      sessions.remove(session.id);
+      return;
+    }
+    long grace = options.getClientGracePeriod();
+    log.info("Client session {} disconnected; its {} tickets are released unless it reconnects within {} ms", session.id,
+      session.tickets.size(), grace);
+    session.graceTimer = vertx.setTimer(grace, t -> {
+      session.graceTimer = -1;
+      if (session.connection == null) {
+        sessions.remove(session.id);
+        tickets.sessionExpired(session);
+      }
+    });
   }
 
   // ------------------------------------------------------------------ actors
 
   /** Records an actor's end: frees its resources and id, and tells the clients that know it. */
-  private void markExited(ActorRecord record, int exitCode, String reason, String logFile) {
-    ActorInfo current = record.info;
-    ActorInfo exited = new ActorInfo(current.id(), current.type(), current.nodeId(), current.host(), current.port(), current.pid(),
-      logFile != null ? logFile : current.logFile(), ActorState.EXITED, exitCode, reason, current.gpuIds());
+  void markExited(ActorRecord record, int exitCode, String reason, String logFile) {
+    ActorInfo exited = new ActorInfo(record.info.id(), record.info.type(), record.info.nodeId(), record.info.host(), record.info.port(),
+      record.info.pid(), logFile != null ? logFile : record.info.logFile(), ActorState.EXITED, exitCode, reason, record.info.gpuIds(),
+      record.info.ticket(), record.info.rank());
     forget(record);
     graveyard.put(exited.id(), exited);
     log.info("Actor {} exited: {}", exited.id(), reason);
@@ -508,22 +667,26 @@ public final class HubServer {
     }
   }
 
-  private void forget(ActorRecord record) {
-    actors.remove(record.info.id());
-    scheduler.release(record.allocation);
+  /** Removes an actor from the directory and frees what it held on its own. */
+  void forget(ActorRecord record) {
+    actors.remove(record.id());
+    if (record.reservation != null) {
+      scheduler.release(record.reservation);
+      tickets.drain();
+    }
     NodeRecord node = nodes.get(record.nodeId);
     if (node != null) {
-      node.actors.remove(record.info.id());
+      node.actors.remove(record.id());
     }
   }
 
-  private static void replyActorInfo(Connection connection, long requestId, ActorInfo info) {
+  static void replyActorInfo(Connection connection, long requestId, ActorInfo info) {
     FlatBufferBuilder b = connection.builder();
     int body = Messages.writeActorInfo(b, info);
     connection.reply(requestId, Body.ActorInfo, body, null);
   }
 
-  private static ActorInfo readActorInfo(Frame frame) {
+  static ActorInfo readActorInfo(Frame frame) {
     if (frame.bodyType() != Body.ActorInfo) {
       throw new ProtocolException("expected actor information from the agent, got message type " + frame.bodyType());
     }
@@ -534,50 +697,5 @@ public final class HubServer {
     log.warn("Closing connection with {}: {}", connection.peerName(), message);
     connection.replyError(id, ErrorCode.Protocol, message, null, Body.NONE, 0);
     connection.close();
-  }
-
-  /** Number of nodes alive, for tests and status lines. */
-  public int aliveNodes() {
-    return (int) nodes.values().stream().filter(n -> n.alive).count();
-  }
-
-  static final class NodeRecord {
-
-    final String id;
-    final Set<String> actors = new HashSet<>();
-    String host;
-    int port;
-    List<GpuInfo> gpus = List.of();
-    Connection connection;
-    boolean alive;
-    long lastSeen;
-
-    NodeRecord(String id) {
-      this.id = id;
-    }
-  }
-
-  static final class ActorRecord {
-
-    final String nodeId;
-    final Allocation allocation;
-    final Set<Connection> watchers = new HashSet<>();
-    ActorInfo info;
-
-    ActorRecord(ActorInfo info, String nodeId, Allocation allocation) {
-      this.info = info;
-      this.nodeId = nodeId;
-      this.allocation = allocation;
-    }
-  }
-
-  static final class AgentSession {
-
-    NodeRecord node;
-  }
-
-  static final class ClientSession {
-
-    final Set<String> watched = new HashSet<>();
   }
 }

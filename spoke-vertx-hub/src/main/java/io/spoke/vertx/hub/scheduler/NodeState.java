@@ -1,10 +1,14 @@
 package io.spoke.vertx.hub.scheduler;
 
 import java.util.BitSet;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * What the scheduler knows of one node: its capacity, and which GPU ids, CPUs and memory are free. GPUs are
- * tracked by id in a free set, never as a counter, so releases in any order cannot hand one GPU out twice.
+ * What the scheduler knows of one node: its capacity, and which GPU ids, CPUs, memory and custom resources
+ * are free. GPUs are tracked by id in a free set, never as a counter, so releases in any order cannot hand
+ * one GPU out twice.
  */
 public final class NodeState {
 
@@ -15,10 +19,12 @@ public final class NodeState {
   private int freeCpus;
   private long memoryMb;
   private long freeMemoryMb;
-  private int allocations;
+  private Map<String, Long> custom;
+  private final Map<String, Long> freeCustom;
+  private int reservations;
   private boolean available = true;
 
-  NodeState(String id, BitSet gpus, int cpus, long memoryMb) {
+  NodeState(String id, BitSet gpus, int cpus, long memoryMb, Map<String, Long> custom) {
     this.id = id;
     this.gpus = (BitSet) gpus.clone();
     this.freeGpus = (BitSet) gpus.clone();
@@ -26,6 +32,8 @@ public final class NodeState {
     this.freeCpus = cpus;
     this.memoryMb = memoryMb;
     this.freeMemoryMb = memoryMb;
+    this.custom = new TreeMap<>(custom);
+    this.freeCustom = new TreeMap<>(custom);
   }
 
   public String id() {
@@ -66,9 +74,19 @@ public final class NodeState {
     return freeMemoryMb;
   }
 
-  /** Live allocations on the node. */
-  public int allocations() {
-    return allocations;
+  /** Declared custom resources and their amounts. */
+  public Map<String, Long> custom() {
+    return Collections.unmodifiableMap(custom);
+  }
+
+  /** What is free of each custom resource. */
+  public Map<String, Long> freeCustom() {
+    return Collections.unmodifiableMap(freeCustom);
+  }
+
+  /** Live reservations on the node. */
+  public int reservations() {
+    return reservations;
   }
 
   /** Whether new work may be placed here (its agent is connected and alive). */
@@ -81,10 +99,37 @@ public final class NodeState {
   }
 
   boolean fits(Resources r) {
-    return freeGpus.cardinality() >= r.gpus() && freeCpus >= r.cpus() && freeMemoryMb >= r.memoryMb();
+    return fitCount(r, freeGpus.cardinality(), freeCpus, freeMemoryMb, freeCustom, 1) >= 1;
   }
 
-  /** Fraction of GPUs in use, then of CPUs: how loaded the node is, for least-loaded placement. */
+  /** How many actors of {@code r} fit in what is free now (at most {@code limit}). */
+  int fitsNow(Resources r, int limit) {
+    return fitCount(r, freeGpus.cardinality(), freeCpus, freeMemoryMb, freeCustom, limit);
+  }
+
+  /** How many actors of {@code r} would fit in the node's whole capacity, empty (at most {@code limit}). */
+  int fitsEmpty(Resources r, int limit) {
+    return fitCount(r, gpus.cardinality(), cpus, memoryMb, custom, limit);
+  }
+
+  private static int fitCount(Resources r, int gpus, int cpus, long memory, Map<String, Long> custom, int limit) {
+    long n = limit;
+    if (r.gpus() > 0) {
+      n = Math.min(n, gpus / r.gpus());
+    }
+    if (r.cpus() > 0) {
+      n = Math.min(n, cpus / r.cpus());
+    }
+    if (r.memoryMb() > 0) {
+      n = Math.min(n, memory / r.memoryMb());
+    }
+    for (Map.Entry<String, Long> e : r.custom().entrySet()) {
+      n = Math.min(n, custom.getOrDefault(e.getKey(), 0L) / e.getValue());
+    }
+    return (int) Math.max(0, n);
+  }
+
+  /** Fraction of GPUs in use (counted double), then of CPUs: how loaded the node is, for least-loaded placement. */
   double load() {
     int total = gpus.cardinality();
     double gpuLoad = total == 0 ? 0 : 1.0 - (double) freeGpus.cardinality() / total;
@@ -92,11 +137,14 @@ public final class NodeState {
     return gpuLoad * 2 + cpuLoad;
   }
 
-  Allocation allocate(Resources r) {
+  Reservation reserve(Resources r) {
     int[] ids = new int[r.gpus()];
     int next = -1;
     for (int i = 0; i < ids.length; i++) {
       next = freeGpus.nextSetBit(next + 1);
+      if (next < 0) {
+        throw new IllegalStateException("node " + id + " has no free GPU for " + r);
+      }
       ids[i] = next;
     }
     for (int gpu : ids) {
@@ -104,12 +152,13 @@ public final class NodeState {
     }
     freeCpus -= r.cpus();
     freeMemoryMb -= r.memoryMb();
-    allocations++;
-    return new Allocation(this, ids, r.cpus(), r.memoryMb());
+    r.custom().forEach((k, v) -> freeCustom.merge(k, -v, Long::sum));
+    reservations++;
+    return new Reservation(this, ids, r.cpus(), r.memoryMb(), r.custom());
   }
 
   /** Reserves exactly {@code gpuIds} (re-adopting an actor that already runs), as far as they exist and are free. */
-  Allocation adopt(int[] gpuIds, int cpus, long memoryMb) {
+  Reservation adopt(int[] gpuIds) {
     BitSet taken = new BitSet();
     for (int gpu : gpuIds) {
       if (gpu >= 0 && freeGpus.get(gpu)) {
@@ -117,16 +166,12 @@ public final class NodeState {
         taken.set(gpu);
       }
     }
-    int c = Math.min(cpus, freeCpus);
-    long m = Math.min(memoryMb, freeMemoryMb);
-    freeCpus -= c;
-    freeMemoryMb -= m;
-    allocations++;
-    return new Allocation(this, taken.stream().toArray(), c, m);
+    reservations++;
+    return new Reservation(this, taken.stream().toArray(), 0, 0, Map.of());
   }
 
-  void release(Allocation a) {
-    for (int gpu : a.gpuIdsUnsafe()) {
+  void release(Reservation r) {
+    for (int gpu : r.gpuIdsUnsafe()) {
       if (gpus.get(gpu)) {
         if (freeGpus.get(gpu)) {
           throw new IllegalStateException("GPU " + gpu + " of node " + id + " released twice");
@@ -134,13 +179,14 @@ public final class NodeState {
         freeGpus.set(gpu);
       }
     }
-    freeCpus = Math.min(cpus, freeCpus + a.cpus());
-    freeMemoryMb = Math.min(memoryMb, freeMemoryMb + a.memoryMb());
-    allocations--;
+    freeCpus = Math.min(cpus, freeCpus + r.cpus());
+    freeMemoryMb = Math.min(memoryMb, freeMemoryMb + r.memoryMb());
+    r.custom().forEach((k, v) -> freeCustom.put(k, Math.min(custom.getOrDefault(k, 0L), freeCustom.getOrDefault(k, 0L) + v)));
+    reservations--;
   }
 
-  /** New capacity from a re-registration: GPUs still reserved stay reserved, as far as they still exist. */
-  void resize(BitSet newGpus, int newCpus, long newMemoryMb) {
+  /** New capacity from a re-registration: what is reserved stays reserved, as far as it still exists. */
+  void resize(BitSet newGpus, int newCpus, long newMemoryMb, Map<String, Long> newCustom) {
     BitSet used = (BitSet) gpus.clone();
     used.andNot(freeGpus);
     used.and(newGpus);
@@ -151,11 +197,28 @@ public final class NodeState {
     cpus = newCpus;
     freeMemoryMb = Math.max(0, newMemoryMb - (memoryMb - freeMemoryMb));
     memoryMb = newMemoryMb;
+    Map<String, Long> oldCustom = custom;
+    custom = new TreeMap<>(newCustom);
+    Map<String, Long> oldFree = new TreeMap<>(freeCustom);
+    freeCustom.clear();
+    custom.forEach((k, v) -> {
+      long usedAmount = oldCustom.getOrDefault(k, 0L) - oldFree.getOrDefault(k, 0L);
+      freeCustom.put(k, Math.max(0, v - usedAmount));
+    });
+  }
+
+  /** What is free, for messages: "3 of 8 GPUs, 10 of 16 CPUs and 900 of 1000 MiB free". */
+  String describeFree() {
+    StringBuilder sb = new StringBuilder();
+    sb.append(freeGpus.cardinality()).append(" of ").append(gpus.cardinality()).append(" GPUs, ")
+      .append(freeCpus).append(" of ").append(cpus).append(" CPUs and ")
+      .append(freeMemoryMb).append(" of ").append(memoryMb).append(" MiB");
+    freeCustom.forEach((k, v) -> sb.append(", ").append(v).append(" of ").append(custom.get(k)).append(' ').append(k));
+    return sb.append(" free").toString();
   }
 
   @Override
   public String toString() {
-    return id + " (" + freeGpus.cardinality() + "/" + gpus.cardinality() + " GPUs free, " + freeCpus + "/" + cpus + " CPUs, "
-      + freeMemoryMb + "/" + memoryMb + " MiB)";
+    return id + " (" + describeFree() + ")";
   }
 }

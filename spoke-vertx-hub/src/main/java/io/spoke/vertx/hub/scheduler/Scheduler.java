@@ -1,35 +1,53 @@
 package io.spoke.vertx.hub.scheduler;
 
+import io.spoke.vertx.InfeasibleException;
 import io.spoke.vertx.NodeUnavailableException;
 import io.spoke.vertx.SchedulingException;
+import io.spoke.vertx.client.PlacementStrategy;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * Where actors go: a pure, deterministic model of the cluster's nodes and their free resources, with no I/O
- * and no clock. The hub feeds it events (a node joined, left, an actor needs room, an actor ended) on its
- * event loop; nothing here is thread-safe.
+ * Where actors go: a pure, deterministic model of the cluster's nodes and their free resources, with no
+ * I/O and no clock. The hub feeds it events (a node joined or left, a request arrived, resources were
+ * released, a waiting request expired) on its event loop; nothing here is thread-safe.
+ * <p>
+ * Gangs are placed all or nothing: a plan is computed first, then committed in one step, so no partial
+ * gang is ever reserved. Requests that ask to wait are queued first in, first out; only the head of the
+ * queue may be placed, so a large gang is not starved by smaller ones that arrive after it.
  */
 public final class Scheduler {
 
   private final Map<String, NodeState> nodes = new TreeMap<>();
+  private final LinkedHashMap<String, GangSpec> queue = new LinkedHashMap<>();
+
+  // ------------------------------------------------------------------ nodes
 
   /** Adds a node, or updates the capacity of a known one (its reservations stay). */
-  public NodeState addNode(String id, BitSet gpus, int cpus, long memoryMb) {
+  public NodeState addNode(String id, BitSet gpus, int cpus, long memoryMb, Map<String, Long> custom) {
     NodeState node = nodes.get(id);
     if (node == null) {
-      node = new NodeState(id, gpus, cpus, memoryMb);
+      node = new NodeState(id, gpus, cpus, memoryMb, custom);
       nodes.put(id, node);
     } else {
-      node.resize(gpus, cpus, memoryMb);
+      node.resize(gpus, cpus, memoryMb, custom);
     }
     node.available(true);
     return node;
+  }
+
+  public NodeState addNode(String id, BitSet gpus, int cpus, long memoryMb) {
+    return addNode(id, gpus, cpus, memoryMb, Map.of());
   }
 
   /** Forgets a node and everything reserved on it. */
@@ -54,27 +72,25 @@ public final class Scheduler {
     return Collections.unmodifiableCollection(nodes.values());
   }
 
+  // ------------------------------------------------------------------ single actors
+
   /**
    * Reserves {@code request} on node {@code nodeId}, or, when it is {@code null}, on the least loaded
-   * available node where it fits (ties broken by fewest allocations, then id).
+   * available node where it fits (ties broken by fewest reservations, then id). Single actors do not queue.
    *
    * @throws NodeUnavailableException if the named node is unknown or unavailable
    * @throws SchedulingException saying what was missing, if nothing fits
    */
-  public Allocation allocate(Resources request, String nodeId) {
+  public Reservation allocate(Resources request, String nodeId) {
     if (nodeId != null) {
-      NodeState node = nodes.get(nodeId);
-      if (node == null) {
-        throw new NodeUnavailableException("unknown node '" + nodeId + "'; the nodes are: "
-          + (nodes.isEmpty() ? "none" : String.join(", ", nodes.keySet())));
-      }
+      NodeState node = requireNode(nodeId);
       if (!node.available()) {
         throw new NodeUnavailableException("node '" + nodeId + "' is not available (its agent is disconnected or dead)");
       }
       if (!node.fits(request)) {
-        throw new SchedulingException("node " + nodeId + " cannot fit " + request + ": it has " + free(node));
+        throw new SchedulingException("node " + nodeId + " cannot fit " + request + ": it has " + node.describeFree());
       }
-      return node.allocate(request);
+      return node.reserve(request);
     }
     NodeState best = null;
     for (NodeState node : nodes.values()) {
@@ -83,33 +99,357 @@ public final class Scheduler {
       }
     }
     if (best == null) {
-      throw new SchedulingException(noRoom(request));
+      throw new SchedulingException(noRoomForOne(request));
     }
-    return best.allocate(request);
+    return best.reserve(request);
   }
 
   /** Reserves exactly the GPUs an actor already uses (an agent re-registering with running actors). */
-  public Allocation adopt(String nodeId, int[] gpuIds, int cpus, long memoryMb) {
-    NodeState node = nodes.get(nodeId);
-    if (node == null) {
-      throw new NodeUnavailableException("unknown node '" + nodeId + "'");
-    }
-    return node.adopt(gpuIds, cpus, memoryMb);
+  public Reservation adopt(String nodeId, int[] gpuIds) {
+    return requireNode(nodeId).adopt(gpuIds);
   }
 
-  /** Gives an allocation back. Allocations of nodes removed since are ignored. */
-  public void release(Allocation allocation) {
-    NodeState node = nodes.get(allocation.nodeId());
-    if (node != null && node == allocation.node()) {
-      node.release(allocation);
+  /** Gives a reservation back. Reservations of nodes removed since are ignored. */
+  public void release(Reservation reservation) {
+    NodeState node = nodes.get(reservation.nodeId());
+    if (node != null && node == reservation.node()) {
+      node.release(reservation);
     }
   }
+
+  // ------------------------------------------------------------------ gangs
+
+  /**
+   * Places a gang now, or queues it.
+   *
+   * @param wait queue the request when it cannot be placed now
+   * @return the placement, committed; {@code null} when the request was queued
+   * @throws InfeasibleException when the gang can never fit the registered nodes, even empty (also when
+   *   asked to wait)
+   * @throws SchedulingException when it does not fit now and may not wait, saying what is missing
+   * @throws NodeUnavailableException when the preferred node is unknown
+   */
+  public GangPlacement submit(GangSpec spec, boolean wait) {
+    if (spec.preferredNode() != null) {
+      requireNode(spec.preferredNode());
+    }
+    if (queue.containsKey(spec.ticket())) {
+      throw new IllegalArgumentException("ticket " + spec.ticket() + " is already waiting");
+    }
+    String infeasible = infeasibility(spec);
+    if (infeasible != null) {
+      throw new InfeasibleException(infeasible);
+    }
+    if (queue.isEmpty()) {
+      List<Share> plan = plan(spec, false);
+      if (plan != null) {
+        return commit(spec, plan);
+      }
+    }
+    if (wait) {
+      queue.put(spec.ticket(), spec);
+      return null;
+    }
+    String reason = queue.isEmpty() ? shortage(spec) : queue.size() + (queue.size() == 1 ? " earlier request is" : " earlier requests are")
+      + " waiting for resources ahead of this one (first in, first out); ask to wait, or retry later";
+    throw new SchedulingException(reason);
+  }
+
+  /** Why {@code spec} does not fit now, or {@code null} if it would. Reserves nothing. */
+  public String shortageNow(GangSpec spec) {
+    return plan(spec, false) == null ? shortage(spec) : null;
+  }
+
+  /** Why {@code spec} can never fit the registered nodes even empty, or {@code null} if it could. */
+  public String infeasibility(GangSpec spec) {
+    if (nodes.isEmpty()) {
+      return "no node is registered with the hub; start agents with ./spoke agent --hub HOST:PORT";
+    }
+    if (plan(spec, true) != null) {
+      return null;
+    }
+    NodeState largest = nodes.values().stream()
+      .max(Comparator.comparingInt(NodeState::gpuCount).thenComparingInt(NodeState::cpus).thenComparingLong(NodeState::memoryMb))
+      .orElseThrow();
+    String what = describeNeed(spec);
+    return "can never fit the cluster as registered: " + what + ", and the " + nodes.size() + (nodes.size() == 1 ? " node" : " nodes")
+      + " registered cannot hold that even empty (largest: " + largest.id() + " with " + largest.gpuCount() + " GPUs, "
+      + largest.cpus() + " CPUs, " + largest.memoryMb() + " MiB" + (largest.custom().isEmpty() ? "" : ", " + largest.custom()) + ")";
+  }
+
+  /**
+   * Places waiting requests from the head of the queue while the head fits. Heads that became infeasible
+   * (their nodes left) are taken out and reported in {@code infeasible}.
+   */
+  public List<GangPlacement> drain(Map<String, String> infeasible) {
+    List<GangPlacement> placed = new ArrayList<>();
+    Iterator<GangSpec> it = queue.values().iterator();
+    while (it.hasNext()) {
+      GangSpec head = it.next();
+      String reason = infeasibility(head);
+      if (reason != null) {
+        it.remove();
+        infeasible.put(head.ticket(), reason);
+        continue;
+      }
+      List<Share> plan = plan(head, false);
+      if (plan == null) {
+        break;
+      }
+      it.remove();
+      placed.add(commit(head, plan));
+    }
+    return placed;
+  }
+
+  /** Takes a waiting request out of the queue; false if it was not waiting. */
+  public boolean cancel(String ticket) {
+    return queue.remove(ticket) != null;
+  }
+
+  /** Tickets waiting, first in first out. */
+  public List<String> waiting() {
+    return List.copyOf(queue.keySet());
+  }
+
+  /** Gives every reservation of a gang back. Reservations of nodes removed since are ignored. */
+  public void release(GangPlacement placement) {
+    for (GangPlacement.Rank rank : placement.ranks()) {
+      release(rank.reservation());
+    }
+  }
+
+  /** One node's part of a plan: how many ranks go there. */
+  private static final class Share {
+
+    final NodeState node;
+    int count;
+
+    Share(NodeState node, int count) {
+      this.node = node;
+      this.count = count;
+    }
+  }
+
+  /** A candidate node and how many ranks it can take. */
+  private static final class Fit {
+
+    final NodeState node;
+    final int fit;
+
+    Fit(NodeState node, int fit) {
+      this.node = node;
+      this.fit = fit;
+    }
+  }
+
+  /**
+   * How the gang would be placed, without reserving anything; {@code null} if it does not fit.
+   *
+   * @param empty plan against every registered node's whole capacity (feasibility) instead of what is free
+   *   on available nodes now
+   */
+  private List<Share> plan(GangSpec spec, boolean empty) {
+    int perNode = spec.actorsPerNode();
+    int total = spec.worldSize();
+    PlacementStrategy strategy = spec.strategy();
+    int limit = strategy == PlacementStrategy.STRICT_SPREAD ? 1 : strategy == PlacementStrategy.STRICT_PACK ? perNode : total;
+    int minimum = strategy == PlacementStrategy.STRICT_PACK ? perNode : 1;
+    NodeState preferred = empty || spec.preferredNode() == null ? null : nodes.get(spec.preferredNode());
+    List<Fit> candidates = new ArrayList<>();
+    Fit preferredFit = null;
+    for (NodeState node : nodes.values()) {
+      if (!empty && !node.available()) {
+        continue;
+      }
+      int fit = empty ? node.fitsEmpty(spec.perActor(), limit) : node.fitsNow(spec.perActor(), limit);
+      if (fit < minimum) {
+        continue;
+      }
+      if (node == preferred) {
+        preferredFit = new Fit(node, fit);
+      } else {
+        candidates.add(new Fit(node, fit));
+      }
+    }
+    switch (strategy) {
+      case STRICT_PACK:
+        return groups(candidates, preferredFit, spec.nodes(), perNode, BEST_FIT);
+      case STRICT_SPREAD:
+        return groups(candidates, preferredFit, total, 1, MOST_ROOM);
+      case PACK:
+        return pack(candidates, preferredFit, total);
+      case SPREAD:
+        return spread(candidates, preferredFit, total);
+      default:
+        throw new IllegalStateException("unknown strategy " + strategy);
+    }
+  }
+
+  /** Tightest fit first: keeps large free blocks for large groups. */
+  private static final Comparator<Fit> BEST_FIT = Comparator.<Fit>comparingInt(f -> f.fit).thenComparing(f -> f.node.id());
+  /** Most room first. */
+  private static final Comparator<Fit> MOST_ROOM = Comparator.<Fit>comparingInt(f -> -f.fit).thenComparing(f -> f.node.id());
+
+  /** {@code groups} distinct nodes with room for {@code size} ranks each. */
+  private static List<Share> groups(List<Fit> candidates, Fit preferred, int groups, int size, Comparator<Fit> order) {
+    int needed = groups - (preferred != null ? 1 : 0);
+    if (candidates.size() < needed) {
+      return null;
+    }
+    List<Share> plan = new ArrayList<>(groups);
+    if (preferred != null) {
+      plan.add(new Share(preferred.node, size));
+    }
+    for (Fit fit : smallest(candidates, needed, order)) {
+      plan.add(new Share(fit.node, size));
+    }
+    return plan;
+  }
+
+  /** As few nodes as possible: the preferred node, then those with the most room. */
+  private static List<Share> pack(List<Fit> candidates, Fit preferred, int total) {
+    List<Share> plan = new ArrayList<>();
+    int remaining = total;
+    if (preferred != null) {
+      int n = Math.min(preferred.fit, remaining);
+      plan.add(new Share(preferred.node, n));
+      remaining -= n;
+    }
+    PriorityQueue<Fit> byRoom = new PriorityQueue<>(Math.max(1, candidates.size()), MOST_ROOM);
+    byRoom.addAll(candidates);
+    while (remaining > 0 && !byRoom.isEmpty()) {
+      Fit fit = byRoom.poll();
+      int n = Math.min(fit.fit, remaining);
+      plan.add(new Share(fit.node, n));
+      remaining -= n;
+    }
+    return remaining == 0 ? plan : null;
+  }
+
+  /** As many nodes as possible: one rank per node in turn, the preferred node first, then those with the most room. */
+  private static List<Share> spread(List<Fit> candidates, Fit preferred, int total) {
+    List<Fit> chosen = new ArrayList<>();
+    if (preferred != null) {
+      chosen.add(preferred);
+    }
+    chosen.addAll(smallest(candidates, Math.min(candidates.size(), total - chosen.size()), MOST_ROOM));
+    List<Share> plan = new ArrayList<>(chosen.size());
+    for (Fit fit : chosen) {
+      plan.add(new Share(fit.node, 0));
+    }
+    int remaining = total;
+    boolean progress = true;
+    while (remaining > 0 && progress) {
+      progress = false;
+      for (int i = 0; i < plan.size() && remaining > 0; i++) {
+        if (plan.get(i).count < chosen.get(i).fit) {
+          plan.get(i).count++;
+          remaining--;
+          progress = true;
+        }
+      }
+    }
+    return remaining == 0 ? plan : null;
+  }
+
+  /** The {@code n} first of {@code fits} in {@code order}, without sorting them all. */
+  private static List<Fit> smallest(List<Fit> fits, int n, Comparator<Fit> order) {
+    if (n <= 0) {
+      return List.of();
+    }
+    PriorityQueue<Fit> worstFirst = new PriorityQueue<>(n + 1, order.reversed());
+    for (Fit fit : fits) {
+      worstFirst.add(fit);
+      if (worstFirst.size() > n) {
+        worstFirst.poll();
+      }
+    }
+    List<Fit> best = new ArrayList<>(worstFirst);
+    best.sort(order);
+    return best;
+  }
+
+  /** Reserves a plan: ranks are consecutive per node, in plan order, so rank 0 is on the first (preferred) node. */
+  private GangPlacement commit(GangSpec spec, List<Share> plan) {
+    List<GangPlacement.Rank> ranks = new ArrayList<>(spec.worldSize());
+    int rank = 0;
+    for (Share share : plan) {
+      for (int local = 0; local < share.count; local++) {
+        ranks.add(new GangPlacement.Rank(rank++, local, share.count, share.node.reserve(spec.perActor())));
+      }
+    }
+    return new GangPlacement(spec, ranks);
+  }
+
+  // ------------------------------------------------------------------ messages
 
   private static final Comparator<NodeState> LEAST_LOADED = Comparator.comparingDouble(NodeState::load)
-    .thenComparingInt(NodeState::allocations)
+    .thenComparingInt(NodeState::reservations)
     .thenComparing(NodeState::id);
 
-  private String noRoom(Resources request) {
+  private NodeState requireNode(String nodeId) {
+    NodeState node = nodes.get(nodeId);
+    if (node == null) {
+      throw new NodeUnavailableException("unknown node '" + nodeId + "'; the nodes are: "
+        + (nodes.isEmpty() ? "none" : String.join(", ", nodes.keySet())));
+    }
+    return node;
+  }
+
+  private static String describeNeed(GangSpec spec) {
+    Resources r = spec.perActor();
+    switch (spec.strategy()) {
+      case STRICT_PACK:
+        return "needs " + spec.nodes() + (spec.nodes() == 1 ? " node" : " nodes") + " with " + r.times(spec.actorsPerNode())
+          + " free" + (spec.nodes() == 1 ? "" : " each") + " (" + spec.actorsPerNode() + " x " + r + ")";
+      case STRICT_SPREAD:
+        return "needs " + spec.worldSize() + " distinct nodes with " + r + " free each";
+      default:
+        return "needs room for " + spec.worldSize() + (spec.worldSize() == 1 ? " rank" : " ranks") + " of " + r + " in all";
+    }
+  }
+
+  /** What is missing now, as specifically as possible. */
+  private String shortage(GangSpec spec) {
+    List<NodeState> available = nodes.values().stream().filter(NodeState::available).collect(Collectors.toList());
+    if (available.isEmpty()) {
+      return describeNeed(spec) + "; every node is disconnected or dead";
+    }
+    Resources r = spec.perActor();
+    switch (spec.strategy()) {
+      case STRICT_PACK: {
+        int perNode = spec.actorsPerNode();
+        List<NodeState> have = available.stream().filter(n -> n.fitsNow(r, perNode) >= perNode).collect(Collectors.toList());
+        NodeState best = available.stream().filter(n -> n.fitsNow(r, perNode) < perNode)
+          .max(Comparator.comparingInt((NodeState n) -> n.fitsNow(r, perNode)).thenComparingInt(NodeState::freeGpuCount))
+          .orElse(null);
+        return describeNeed(spec) + "; " + (have.isEmpty() ? "no node has that" : have.size() + (have.size() == 1 ? " node has" : " nodes have")
+          + " that (" + have.stream().map(NodeState::id).collect(Collectors.joining(", ")) + ")")
+          + (best == null ? "" : "; best other node " + best.id() + " has " + best.describeFree());
+      }
+      case STRICT_SPREAD: {
+        long have = available.stream().filter(n -> n.fitsNow(r, 1) >= 1).count();
+        return describeNeed(spec) + "; " + have + (have == 1 ? " node has" : " nodes have") + " room for one";
+      }
+      default: {
+        int total = spec.worldSize();
+        long room = 0;
+        List<String> parts = new ArrayList<>();
+        for (NodeState n : available) {
+          int fit = n.fitsNow(r, total);
+          room += fit;
+          if (fit > 0 && parts.size() < 5) {
+            parts.add(n.id() + ": " + fit);
+          }
+        }
+        return describeNeed(spec) + "; the available nodes have room for " + room + " now"
+          + (parts.isEmpty() ? "" : " (" + String.join(", ", parts) + (parts.size() == 5 ? ", ..." : "") + ")");
+      }
+    }
+  }
+
+  private String noRoomForOne(Resources request) {
     Collection<NodeState> candidates = nodes.values().stream().filter(NodeState::available).collect(Collectors.toList());
     if (candidates.isEmpty()) {
       return "no node is available for " + request + (nodes.isEmpty() ? ": no agent has registered with the hub; start one with"
@@ -118,14 +458,8 @@ public final class Scheduler {
     NodeState best = candidates.stream()
       .max(Comparator.comparingInt(NodeState::freeGpuCount).thenComparingInt(NodeState::freeCpus)
         .thenComparingLong(NodeState::freeMemoryMb)).orElseThrow();
-    boolean everFits = candidates.stream().anyMatch(n -> n.gpuCount() >= request.gpus() && n.cpus() >= request.cpus()
-      && n.memoryMb() >= request.memoryMb());
-    return "needs 1 node with " + request + " free; best node " + best.id() + " has " + free(best)
+    boolean everFits = candidates.stream().anyMatch(n -> n.fitsEmpty(request, 1) >= 1);
+    return "needs 1 node with " + request + " free; best node " + best.id() + " has " + best.describeFree()
       + (everFits ? "" : " and no node is that large");
-  }
-
-  private static String free(NodeState node) {
-    return node.freeGpuCount() + " of " + node.gpuCount() + " GPUs, " + node.freeCpus() + " of " + node.cpus() + " CPUs and "
-      + node.freeMemoryMb() + " of " + node.memoryMb() + " MiB free";
   }
 }

@@ -28,8 +28,8 @@ class SchedulerTest {
     Scheduler s = new Scheduler();
     s.addNode("a", range(4), 8, 1000);
     s.addNode("b", range(4), 8, 1000);
-    Allocation first = s.allocate(new Resources(2, 0, 0), null);
-    Allocation second = s.allocate(new Resources(2, 0, 0), null);
+    Reservation first = s.allocate(new Resources(2, 0, 0), null);
+    Reservation second = s.allocate(new Resources(2, 0, 0), null);
     assertThat(first.nodeId()).isNotEqualTo(second.nodeId());
     assertThat(s.allocate(new Resources(0, 0, 0), null)).isNotNull();
   }
@@ -38,12 +38,12 @@ class SchedulerTest {
   void handsOutDistinctGpuIdsAndTakesThemBackInAnyOrder() {
     Scheduler s = new Scheduler();
     s.addNode("a", range(8), 0, 0);
-    Allocation x = s.allocate(new Resources(3, 0, 0), "a");
-    Allocation y = s.allocate(new Resources(2, 0, 0), "a");
+    Reservation x = s.allocate(new Resources(3, 0, 0), "a");
+    Reservation y = s.allocate(new Resources(2, 0, 0), "a");
     assertThat(x.gpuIds()).containsExactly(0, 1, 2);
     assertThat(y.gpuIds()).containsExactly(3, 4);
     s.release(x);
-    Allocation z = s.allocate(new Resources(4, 0, 0), "a");
+    Reservation z = s.allocate(new Resources(4, 0, 0), "a");
     // Spoke's used+i would hand out 5,6,7,8 here, and 8 does not exist; a free set gives back 0,1,2 and then 5.
     assertThat(z.gpuIds()).containsExactly(0, 1, 2, 5);
     assertThat(s.node("a").freeGpus()).isEqualTo(gpus(6, 7));
@@ -89,10 +89,10 @@ class SchedulerTest {
   void ignoresReleasesOfANodeThatWasRemovedAndReAdded() {
     Scheduler s = new Scheduler();
     s.addNode("a", range(2), 0, 0);
-    Allocation old = s.allocate(new Resources(2, 0, 0), "a");
+    Reservation old = s.allocate(new Resources(2, 0, 0), "a");
     s.removeNode("a");
     s.addNode("a", range(2), 0, 0);
-    Allocation fresh = s.allocate(new Resources(2, 0, 0), "a");
+    Reservation fresh = s.allocate(new Resources(2, 0, 0), "a");
     s.release(old);
     assertThat(s.node("a").freeGpuCount()).isZero();
     s.release(fresh);
@@ -104,7 +104,7 @@ class SchedulerTest {
     Scheduler s = new Scheduler();
     s.addNode("a", range(4), 4, 100);
     s.allocate(new Resources(2, 2, 50), "a");
-    s.addNode("a", range(8), 8, 200);
+    s.addNode("a", range(8), 8, 200, java.util.Map.of());
     assertThat(s.node("a").freeGpus()).isEqualTo(gpus(2, 3, 4, 5, 6, 7));
     assertThat(s.node("a").freeCpus()).isEqualTo(6);
     assertThat(s.node("a").freeMemoryMb()).isEqualTo(150);
@@ -114,7 +114,7 @@ class SchedulerTest {
   void adoptsTheGpusOfActorsThatAlreadyRun() {
     Scheduler s = new Scheduler();
     s.addNode("a", range(4), 0, 0);
-    Allocation adopted = s.adopt("a", new int[] {1, 3}, 0, 0);
+    Reservation adopted = s.adopt("a", new int[] {1, 3});
     assertThat(adopted.gpuIds()).containsExactly(1, 3);
     assertThat(s.allocate(new Resources(2, 0, 0), "a").gpuIds()).containsExactly(0, 2);
   }

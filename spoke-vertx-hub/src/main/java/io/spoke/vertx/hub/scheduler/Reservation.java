@@ -1,22 +1,28 @@
 package io.spoke.vertx.hub.scheduler;
 
 import java.util.Arrays;
+import java.util.Map;
 
-/** Resources reserved on one node, with the exact GPU ids. Immutable; give it back with {@link Scheduler#release}. */
-public final class Allocation {
+/**
+ * Resources reserved on one node for one actor, with the exact GPU ids. Immutable; give it back with
+ * {@link Scheduler#release}.
+ */
+public final class Reservation {
 
   private final NodeState node;
   private final String nodeId;
   private final int[] gpuIds;
   private final int cpus;
   private final long memoryMb;
+  private final Map<String, Long> custom;
 
-  Allocation(NodeState node, int[] gpuIds, int cpus, long memoryMb) {
+  Reservation(NodeState node, int[] gpuIds, int cpus, long memoryMb, Map<String, Long> custom) {
     this.node = node;
     this.nodeId = node.id();
     this.gpuIds = gpuIds;
     this.cpus = cpus;
     this.memoryMb = memoryMb;
+    this.custom = Map.copyOf(custom);
   }
 
   public String nodeId() {
@@ -44,8 +50,13 @@ public final class Allocation {
     return memoryMb;
   }
 
+  public Map<String, Long> custom() {
+    return custom;
+  }
+
   @Override
   public String toString() {
-    return "Allocation[" + nodeId + ", gpus=" + Arrays.toString(gpuIds) + ", cpus=" + cpus + ", memoryMb=" + memoryMb + "]";
+    return "Reservation[" + nodeId + ", gpus=" + Arrays.toString(gpuIds) + ", cpus=" + cpus + ", memoryMb=" + memoryMb
+      + (custom.isEmpty() ? "" : ", " + custom) + "]";
   }
 }

@@ -1,0 +1,79 @@
+package io.spoke.vertx.agent.impl;
+
+import io.spoke.vertx.SchedulingException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The ports an agent hands out as gangs' MASTER_PORT: one per ticket, from a range kept apart from the
+ * kernel's ephemeral ports (torch.distributed's default 29500 starts it), each checked free by binding it
+ * and held for its ticket until the ticket is released. Blocking (it binds sockets); thread-safe.
+ */
+public final class RendezvousPorts {
+
+  private final int first;
+  private final int last;
+  private final Map<String, Integer> byTicket = new HashMap<>();
+  private int next;
+
+  /** @param range {@code "FIRST-LAST"} */
+  RendezvousPorts(String range) {
+    int[] bounds = parse(range);
+    this.first = bounds[0];
+    this.last = bounds[1];
+    this.next = first;
+  }
+
+  /** {@code [first, last]} of a {@code "FIRST-LAST"} range; throws {@link IllegalArgumentException} naming the option. */
+  public static int[] parse(String range) {
+    String[] parts = range.split("-");
+    try {
+      int a = Integer.parseInt(parts[0].trim());
+      int b = Integer.parseInt(parts[parts.length - 1].trim());
+      if (parts.length != 2 || a < 1 || b > 65535 || a > b) {
+        throw new NumberFormatException();
+      }
+      return new int[] {a, b};
+    } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+      throw new IllegalArgumentException("masterPortRange must be FIRST-LAST within 1-65535, got '" + range + "'");
+    }
+  }
+
+  /** The ticket's port: the same one again if it has one. */
+  synchronized int reserve(String ticket) throws IOException {
+    Integer held = byTicket.get(ticket);
+    if (held != null) {
+      return held;
+    }
+    int span = last - first + 1;
+    for (int i = 0; i < span; i++) {
+      int port = next;
+      next = next == last ? first : next + 1;
+      if (byTicket.containsValue(port) || !free(port)) {
+        continue;
+      }
+      byTicket.put(ticket, port);
+      return port;
+    }
+    throw new SchedulingException("no free port left in the rendezvous range " + first + "-" + last + " on this node ("
+      + byTicket.size() + " held by tickets); widen --master-port-range");
+  }
+
+  synchronized void release(String ticket) {
+    byTicket.remove(ticket);
+  }
+
+  /** Free on every address: rank 0 may bind the wildcard address. */
+  private static boolean free(int port) throws IOException {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress(port));
+      return true;
+    } catch (java.net.BindException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package io.spoke.vertx.hub.impl;
+
+import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.hub.scheduler.GangPlacement;
+import io.spoke.vertx.hub.scheduler.GangSpec;
+import io.spoke.vertx.internal.net.Connection;
+import io.vertx.core.Future;
+
+/** A gang allocation from request to release. */
+final class TicketRecord {
+
+  final String id;
+  final ClientSession owner;
+  final boolean detached;
+  final GangSpec spec;
+  final long timeoutMs;
+  TicketState state = TicketState.PENDING;
+  GangPlacement placement;
+  String masterAddr;
+  int masterPort;
+  String reason;
+  /** The actor launched in each rank, if any (kept after it exits, for introspection). */
+  final String[] actors;
+  /** While the allocation request waits for its answer: the requester and its request id. */
+  Connection requester;
+  long requestId;
+  long deadlineTimer = -1;
+  /** Set once a release started; later releases join it. */
+  Future<Void> releasing;
+
+  TicketRecord(String id, ClientSession owner, boolean detached, GangSpec spec, long timeoutMs) {
+    this.id = id;
+    this.owner = owner;
+    this.detached = detached;
+    this.spec = spec;
+    this.timeoutMs = timeoutMs;
+    this.actors = new String[spec.worldSize()];
+  }
+}
