@@ -26,10 +26,13 @@ import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Heartbeat;
+import io.spoke.vertx.protocol.fb.PortReserved;
 import io.spoke.vertx.protocol.fb.RegisterNode;
+import io.spoke.vertx.protocol.fb.ReleasePort;
 import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.protocol.fb.Spawn;
 import io.spoke.vertx.test.BlockedThreadDetector;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -58,6 +61,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class HubProtocolIT {
 
   private Vertx vertx;
+  private Context context;
   private HubVerticle hub;
   private SpokeClient client;
   private NetClient netClient;
@@ -65,6 +69,7 @@ class HubProtocolIT {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     hub = new HubVerticle(new HubOptions().setPort(0).setHeartbeatInterval(50).setNodeTimeout(400));
     vertx.deployVerticle(hub).await(10, TimeUnit.SECONDS);
     client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()).setSpawnTimeout(5_000));
@@ -76,9 +81,10 @@ class HubProtocolIT {
     client.close().await(10, TimeUnit.SECONDS);
   }
 
+  /** Runs on the one context of this test's connections: they are confined to their event loop. */
   private <T> T onContext(Supplier<Future<T>> action) throws Exception {
     Promise<T> promise = Promise.promise();
-    vertx.getOrCreateContext().runOnContext(v -> action.get().onComplete(promise));
+    context.runOnContext(v -> action.get().onComplete(promise));
     return promise.future().await(20, TimeUnit.SECONDS);
   }
 
@@ -87,10 +93,23 @@ class HubProtocolIT {
 
     final Connection connection;
     final BlockingQueue<Frame> requests = new LinkedBlockingQueue<>();
+    final List<String> releasedPorts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    int nextPort = 29500;
 
     TestAgent(Connection connection) {
       this.connection = connection;
-      connection.messageHandler((c, frame) -> requests.add(frame));
+      connection.messageHandler((c, frame) -> {
+        if (frame.bodyType() == Body.ReservePort) {
+          FlatBufferBuilder b = c.builder();
+          c.reply(frame.id(), Body.PortReserved, PortReserved.createPortReserved(b, nextPort++), null);
+          frame.release();
+        } else if (frame.bodyType() == Body.ReleasePort) {
+          releasedPorts.add(((ReleasePort) frame.header().body(new ReleasePort())).ticket());
+          frame.release();
+        } else {
+          requests.add(frame);
+        }
+      });
     }
 
     void register(String nodeId, int gpus) throws Exception {

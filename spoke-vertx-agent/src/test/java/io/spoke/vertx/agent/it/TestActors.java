@@ -21,6 +21,9 @@ public final class TestActors {
   public static final int ADD = 9;
   public static final int PID = 10;
   public static final int CHILD = 11;
+  public static final int SLOT = 12;
+  public static final int SERVE_MASTER = 13;
+  public static final int DIAL_MASTER = 14;
 
   private TestActors() {
   }
@@ -62,6 +65,36 @@ public final class TestActors {
       registerMethod(ADD, Serializers.LONG, Serializers.LONG, value -> Future.succeededFuture(value + (++calls)));
       registerMethod(PID, request -> ProcessHandle.current().pid());
       registerBlockingMethod(CHILD, request -> new ProcessBuilder("sleep", "600").start().pid());
+      // A rendezvous the way torch.distributed's TCPStore does it: rank 0 listens on MASTER_PORT, the others dial
+      // MASTER_ADDR:MASTER_PORT.
+      registerBlockingMethod(SERVE_MASTER, request -> {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(Integer.parseInt(System.getenv("MASTER_PORT")))) {
+          server.setSoTimeout(30_000);
+          try (java.net.Socket peer = server.accept()) {
+            peer.getOutputStream().write(("hello from rank " + System.getenv("RANK") + "\n").getBytes());
+            return "served " + peer.getInetAddress().getHostAddress();
+          }
+        }
+      });
+      registerBlockingMethod(DIAL_MASTER, request -> {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+          try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress(System.getenv("MASTER_ADDR"), Integer.parseInt(System.getenv("MASTER_PORT"))), 5_000);
+            return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+          } catch (java.net.ConnectException e) {
+            if (System.currentTimeMillis() > deadline) {
+              throw e;
+            }
+            Thread.sleep(50);
+          }
+        }
+      });
+      registerMethod(SLOT, request -> {
+        io.spoke.vertx.client.Slot slot = actorContext().slot();
+        return slot == null ? "none" : slot.ticketId() + " " + slot.globalRank() + "/" + slot.worldSize() + " " + slot.localRank() + "/"
+          + slot.localWorldSize() + " " + slot.gpuIds() + " " + slot.masterAddr() + ":" + slot.masterPort();
+      });
     }
   }
 

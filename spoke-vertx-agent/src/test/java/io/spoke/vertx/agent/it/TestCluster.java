@@ -36,20 +36,22 @@ final class TestCluster {
   final ProcessCleanup processes;
   final HubVerticle hub;
   final Path logDir;
+  final String hubHost;
   final List<SpokeClient> clients = new ArrayList<>();
   final List<AgentVerticle> agents = new ArrayList<>();
 
-  private TestCluster(Vertx vertx, ProcessCleanup processes, HubVerticle hub, Path logDir) {
+  private TestCluster(Vertx vertx, ProcessCleanup processes, HubVerticle hub, String hubHost, Path logDir) {
     this.vertx = vertx;
     this.processes = processes;
     this.hub = hub;
+    this.hubHost = hubHost;
     this.logDir = logDir;
   }
 
   static TestCluster start(Vertx vertx, ProcessCleanup processes, HubOptions hubOptions) throws Exception {
     HubVerticle hub = new HubVerticle(hubOptions.setPort(0));
     await(vertx.deployVerticle(hub));
-    return new TestCluster(vertx, processes, hub, Files.createTempDirectory("spoke-it-logs"));
+    return new TestCluster(vertx, processes, hub, hubOptions.getHost(), Files.createTempDirectory("spoke-it-logs"));
   }
 
   static TestCluster start(Vertx vertx, ProcessCleanup processes) throws Exception {
@@ -66,9 +68,18 @@ final class TestCluster {
 
   /** An agent in a process of its own, with the test's classpath, registered before this returns. */
   Process startAgentProcess(String nodeId, Map<String, String> env, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+    return startAgentProcess(nodeId, env, List.of(), args);
+  }
+
+  /**
+   * An agent in a process of its own, started through {@code prefix} (e.g. {@code ip netns exec host-1}), with
+   * the test's classpath; registered before this returns.
+   */
+  Process startAgentProcess(String nodeId, Map<String, String> env, List<String> prefix, String... args) throws Exception {
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
       "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.spoke.vertx.agent.AgentMain",
-      "--hub", "127.0.0.1:" + hub.actualPort(), "--node-id", nodeId, "--log-dir", logDir.toString(), "--stop-timeout", "2000"));
+      "--hub", hubHost + ":" + hub.actualPort(), "--node-id", nodeId, "--log-dir", logDir.toString(), "--stop-timeout", "2000"));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve("agent-" + nodeId + ".out").toFile()))
@@ -108,7 +119,7 @@ final class TestCluster {
   }
 
   SpokeClient client(SpokeClientOptions options) {
-    SpokeClient client = SpokeClient.create(vertx, options.setHubPort(hub.actualPort()));
+    SpokeClient client = SpokeClient.create(vertx, options.setHubHost(hubHost).setHubPort(hub.actualPort()));
     clients.add(client);
     return client;
   }

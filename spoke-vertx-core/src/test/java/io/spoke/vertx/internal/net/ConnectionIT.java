@@ -23,6 +23,7 @@ import io.spoke.vertx.protocol.fb.Hello;
 import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -49,6 +50,7 @@ class ConnectionIT {
   private static final int SERVER_MAX_FRAME = ProtocolVersion.MIN_MAX_FRAME_SIZE;
 
   private Vertx vertx;
+  private Context context;
   private NetClient netClient;
   private int port;
   private final List<Frame> held = new ArrayList<>();
@@ -87,6 +89,7 @@ class ConnectionIT {
   @BeforeEach
   void startServer(Vertx vertx) throws Exception {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     NetServer server = vertx.createNetServer();
     server.connectHandler(so -> Connection.accept(so, SERVER_MAX_FRAME, "test-server", (connection, hello) -> {
       accepted.add(connection);
@@ -96,9 +99,10 @@ class ConnectionIT {
     netClient = vertx.createNetClient();
   }
 
+  /** Runs on the one context of this test's connections: they are confined to their event loop. */
   private <T> T onContext(Supplier<Future<T>> action) throws Exception {
     Promise<T> promise = Promise.promise();
-    vertx.getOrCreateContext().runOnContext(v -> action.get().onComplete(promise));
+    context.runOnContext(v -> action.get().onComplete(promise));
     return promise.future().await(20, TimeUnit.SECONDS);
   }
 

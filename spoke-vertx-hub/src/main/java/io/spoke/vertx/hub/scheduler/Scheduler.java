@@ -231,15 +231,20 @@ public final class Scheduler {
     }
   }
 
-  /** A candidate node and how many ranks it can take. */
+  /** A candidate node, how many ranks it can take, and how much room it has (for ordering). */
   private static final class Fit {
 
     final NodeState node;
     final int fit;
+    /** How many actors of the request fit at all (not capped by the gang's size), then free GPUs: for best fit. */
+    final int room;
+    final int freeGpus;
 
-    Fit(NodeState node, int fit) {
+    Fit(NodeState node, int fit, int room) {
       this.node = node;
       this.fit = fit;
+      this.room = room;
+      this.freeGpus = node.freeGpuCount();
     }
   }
 
@@ -262,14 +267,15 @@ public final class Scheduler {
       if (!empty && !node.available()) {
         continue;
       }
-      int fit = empty ? node.fitsEmpty(spec.perActor(), limit) : node.fitsNow(spec.perActor(), limit);
+      int room = empty ? node.fitsEmpty(spec.perActor(), Integer.MAX_VALUE) : node.fitsNow(spec.perActor(), Integer.MAX_VALUE);
+      int fit = Math.min(room, limit);
       if (fit < minimum) {
         continue;
       }
       if (node == preferred) {
-        preferredFit = new Fit(node, fit);
+        preferredFit = new Fit(node, fit, room);
       } else {
-        candidates.add(new Fit(node, fit));
+        candidates.add(new Fit(node, fit, room));
       }
     }
     switch (strategy) {
@@ -287,9 +293,11 @@ public final class Scheduler {
   }
 
   /** Tightest fit first: keeps large free blocks for large groups. */
-  private static final Comparator<Fit> BEST_FIT = Comparator.<Fit>comparingInt(f -> f.fit).thenComparing(f -> f.node.id());
+  private static final Comparator<Fit> BEST_FIT = Comparator.<Fit>comparingInt(f -> f.room).thenComparingInt(f -> f.freeGpus)
+    .thenComparing(f -> f.node.id());
   /** Most room first. */
-  private static final Comparator<Fit> MOST_ROOM = Comparator.<Fit>comparingInt(f -> -f.fit).thenComparing(f -> f.node.id());
+  private static final Comparator<Fit> MOST_ROOM = Comparator.<Fit>comparingInt(f -> -f.room).thenComparingInt(f -> -f.freeGpus)
+    .thenComparing(f -> f.node.id());
 
   /** {@code groups} distinct nodes with room for {@code size} ranks each. */
   private static List<Share> groups(List<Fit> candidates, Fit preferred, int groups, int size, Comparator<Fit> order) {

@@ -1,0 +1,115 @@
+package io.spoke.vertx.agent.it;
+
+import static io.spoke.vertx.agent.it.TestCluster.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.Allocation;
+import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.ProcessCleanup;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.io.File;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Two "hosts" with addresses of their own (network namespaces made by scripts/netns-cluster.sh; root only,
+ * as CI runs), each running an agent in its own process, and the hub and client on this host. Catches what
+ * loopback hides: an agent advertising 127.0.0.1, a MASTER_ADDR other hosts cannot reach.
+ */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class MultiHostIT {
+
+  private static final String PREFIX = "spokeit";
+  private static final String HOST0 = "10.213.0.1";
+  private static final Path SCRIPT = Paths.get("..", "scripts", "netns-cluster.sh").toAbsolutePath().normalize();
+
+  @RegisterExtension
+  static ProcessCleanup processes = new ProcessCleanup();
+
+  private TestCluster cluster;
+  private SpokeClient client;
+
+  @BeforeAll
+  static void hosts() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "network namespaces need root (CI runs as root)");
+    assumeTrue(new File("/usr/sbin/ip").canExecute() || new File("/sbin/ip").canExecute() || new File("/usr/bin/ip").canExecute(),
+      "network namespaces need iproute2");
+    run(SCRIPT.toString(), "down", PREFIX);
+    run(SCRIPT.toString(), "up", "2", PREFIX);
+  }
+
+  @AfterAll
+  static void removeHosts() throws Exception {
+    if ("root".equals(System.getProperty("user.name"))) {
+      run(SCRIPT.toString(), "down", PREFIX);
+    }
+  }
+
+  private static void run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("%s: %s", String.join(" ", command), output).isZero();
+  }
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    cluster = TestCluster.start(vertx, processes, new HubOptions().setHost(HOST0));
+    for (int i = 1; i <= 2; i++) {
+      cluster.startAgentProcess("host" + i, java.util.Map.of(), List.of("ip", "netns", "exec", PREFIX + "-" + i), "--gpus", "2");
+    }
+    client = cluster.client(new io.spoke.vertx.client.SpokeClientOptions().setHubHost(HOST0));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    cluster.close();
+  }
+
+  @Test
+  void ranksOnDifferentHostsFindEachOtherThroughMasterAddr() throws Exception {
+    Allocation allocation = await(client.gangAllocate(new GangRequest().setNodes(2).setActorsPerNode(1).setGpus(1)
+      .setStrategy(PlacementStrategy.STRICT_PACK).setPreferredNode("host2")));
+    assertThat(allocation.slot(0).host()).isEqualTo("10.213.0.12");
+    assertThat(allocation.slot(1).host()).isEqualTo("10.213.0.11");
+    assertThat(allocation.masterAddr()).isEqualTo("10.213.0.12");
+
+    List<ActorHandle> ranks = new ArrayList<>();
+    for (int rank = 0; rank < 2; rank++) {
+      ActorHandle actor = await(client.launch(allocation.ticketId(), rank, "Echo", "host-rank-" + rank));
+      processes.track(actor.info().pid());
+      ranks.add(actor);
+    }
+    // Actors advertise their host's address, and this host reaches them there.
+    assertThat(ranks.get(0).info().host()).isEqualTo("10.213.0.12");
+    assertThat(ranks.get(1).info().host()).isEqualTo("10.213.0.11");
+    assertThat(await(ranks.get(1).call(TestActors.ENV, "MASTER_ADDR", Serializers.STRING, Serializers.STRING))).isEqualTo("10.213.0.12");
+
+    // The rendezvous itself: rank 0 listens on MASTER_PORT on its host, rank 1 dials it from the other host.
+    Future<String> served = ranks.get(0).call(TestActors.SERVE_MASTER, null, Serializers.VOID, Serializers.STRING);
+    String greeting = await(ranks.get(1).call(TestActors.DIAL_MASTER, null, Serializers.VOID, Serializers.STRING));
+    assertThat(greeting).isEqualTo("hello from rank 0");
+    assertThat(await(served)).isEqualTo("served 10.213.0.11");
+
+    await(client.release(allocation.ticketId()));
+  }
+}
