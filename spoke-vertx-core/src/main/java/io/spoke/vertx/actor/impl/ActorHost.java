@@ -94,28 +94,33 @@ public final class ActorHost extends VerticleBase {
       return Future.failedFuture(new SpokeException("the agent sent the spec of actor '" + spec.actorId + "' to the host of '"
         + config.actorId + "'"));
     }
-    Actor actor;
-    try {
-      actor = new ActorTypes(Thread.currentThread().getContextClassLoader()).create(spec.actorType);
-    } catch (SpokeException e) {
-      return Future.failedFuture(e);
-    } catch (ReflectiveOperationException e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      log.error("Constructing actor {} of type {} failed", spec.actorId, spec.actorType, cause);
-      return Future.failedFuture(new SpawnException("its constructor threw " + cause));
-    }
-    runtime = new ActorRuntime(vertx, spec.actorId, spec.actorType, spec.nodeId, spec.args, spec.gpuIds, spec.slot,
-      config.maxFrameSize);
-    actor.bind(runtime);
-    return vertx.deployVerticle(actor)
-      .recover(err -> {
-        log.error("Starting actor {} of type {} failed", spec.actorId, spec.actorType, err);
-        return Future.failedFuture(new SpawnException("its start failed with " + err));
+    // Finding the class scans the class path, and a constructor may load a model: not on the event loop.
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    return vertx.executeBlocking(() -> construct(loader, spec), false)
+      .compose(actor -> {
+        runtime = new ActorRuntime(vertx, spec.actorId, spec.actorType, spec.nodeId, spec.args, spec.gpuIds, spec.slot,
+          config.maxFrameSize);
+        actor.bind(runtime);
+        return vertx.deployVerticle(actor)
+          .recover(err -> {
+            log.error("Starting actor {} of type {} failed", spec.actorId, spec.actorType, err);
+            return Future.failedFuture(new SpawnException("its start failed with " + err));
+          });
       })
       .compose(id -> {
         actorDeployment = id;
         return runtime.listen(config.bindHost, 0);
       });
+  }
+
+  private static Actor construct(ClassLoader loader, Spec spec) {
+    try {
+      return new ActorTypes(loader).create(spec.actorType);
+    } catch (ReflectiveOperationException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      log.error("Constructing actor {} of type {} failed", spec.actorId, spec.actorType, cause);
+      throw new SpawnException("its constructor threw " + cause);
+    }
   }
 
   private Future<Object> reportFailure(Throwable failure) {

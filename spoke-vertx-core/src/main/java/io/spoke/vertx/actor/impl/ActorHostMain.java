@@ -34,8 +34,11 @@ public final class ActorHostMain {
         + parent + "); exiting");
       System.exit(EXIT_ORPHANED);
     }
-    // One event loop: an actor is single-threaded by design; blocking methods use the worker pool.
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    // One event loop: an actor is single-threaded by design; blocking methods use the worker pool. A blocked
+    // event loop is reported with its stack from the first warning on, so that the log shows where.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1)
+      .setWarningExceptionTime(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME)
+      .setWarningExceptionTimeUnit(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME_UNIT));
     vertx.deployVerticle(new ActorHost(config)).onFailure(err -> exit(EXIT_START_FAILED));
   }
 
