@@ -11,10 +11,9 @@ import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.impl.ClientMain;
 import io.spoke.vertx.examples.gang.GangExample;
 import io.spoke.vertx.examples.hello.MyActor;
-import io.spoke.vertx.examples.stream.TokenStreamActor;
+import io.spoke.vertx.examples.stream.LlmService;
 import io.spoke.vertx.examples.task.ComplexTask;
-import io.spoke.vertx.examples.task.ComplexTaskSerializer;
-import io.spoke.vertx.examples.task.TaskActor;
+import io.spoke.vertx.examples.task.TaskService;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
 import io.spoke.vertx.serialization.Serializers;
@@ -92,25 +91,30 @@ public final class Demo {
     System.out.println("   call 0x01 -> \"" + greeting + "\"");
 
     System.out.println();
-    System.out.println("2. A structured request with a zero-copy serializer, on an actor given one GPU");
+    System.out.println("2. A service interface: Spoke generates the client proxy and the actor's dispatcher");
     ActorHandle worker = await(client.spawn("TaskActor", "worker_0", new SpawnOptions().setGpus(1)));
     System.out.println("   spawned TaskActor 'worker_0' with GPU " + worker.info().gpuIds() + ", pid " + worker.info().pid());
-    ComplexTask task = new ComplexTask(666, "ZeroCopyCheck", new double[] {1.0, 2.0});
-    String result = await(worker.call(TaskActor.PROCESS, task, ComplexTaskSerializer.INSTANCE, Serializers.STRING));
-    System.out.println("   call 0x60 with " + task + " -> \"" + result + "\"");
-    String devices = await(worker.call(TaskActor.DEVICES, null, Serializers.VOID, Serializers.STRING));
-    System.out.println("   the actor's own view: " + devices);
+    TaskService tasks = TaskService.createProxy(client, "worker_0");
+    ComplexTask task = new ComplexTask(666, "ZeroCopyCheck", List.of(1.0, 2.0));
+    System.out.println("   process(" + task + ") -> \"" + await(tasks.process(task)) + "\"");
+    System.out.println("   devices() -> " + await(tasks.devices()));
 
     System.out.println();
-    System.out.println("3. Pushed messages: an actor streams tokens to a client mailbox while a call runs");
-    ActorHandle streamer = await(client.spawn("TokenStream", "llm_0"));
-    List<String> tokens = new ArrayList<>();
-    await(streamer.subscribe(TokenStreamActor.TOKENS, token -> tokens.add(token.toString())));
-    int count = await(streamer.call(TokenStreamActor.GENERATE, "hello", Serializers.STRING, Serializers.INT));
-    if (tokens.size() != count) {
-      throw new IllegalStateException("expected " + count + " pushed tokens, received " + tokens.size());
+    System.out.println("3. Streams: a reply token by token, with back-pressure; and pushes to a client mailbox");
+    ActorHandle streamer = await(client.spawn("LlmActor", "llm_0"));
+    LlmService llm = LlmService.createProxy(client, "llm_0");
+    List<String> streamed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Promise<Void> ended = Promise.promise();
+    llm.generate("hello").handler(streamed::add).exceptionHandler(ended::tryFail).endHandler(ended::tryComplete);
+    await(ended.future());
+    System.out.println("   generate(\"hello\") streamed " + streamed.size() + " tokens: " + String.join(" ", streamed));
+    List<String> pushed = new ArrayList<>();
+    await(streamer.subscribe(LlmService.TOKENS, token -> pushed.add(token.toString())));
+    int count = await(llm.broadcast("hello"));
+    if (pushed.size() != count) {
+      throw new IllegalStateException("expected " + count + " pushed tokens, received " + pushed.size());
     }
-    System.out.println("   call returned " + count + "; pushed to mailbox " + TokenStreamActor.TOKENS + ": " + String.join(" ", tokens));
+    System.out.println("   broadcast(\"hello\") returned " + count + "; mailbox " + LlmService.TOKENS + " received them all first");
 
     System.out.println();
     System.out.println("4. Calls go straight from client to actor process, not through the hub or agent");

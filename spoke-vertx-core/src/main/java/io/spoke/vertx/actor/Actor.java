@@ -2,6 +2,9 @@ package io.spoke.vertx.actor;
 
 import io.spoke.vertx.actor.impl.MethodRegistry;
 import io.spoke.vertx.serialization.Serializer;
+import io.spoke.vertx.service.ServiceDispatcher;
+import io.spoke.vertx.service.ServiceRegistry;
+import io.spoke.vertx.actor.impl.ServiceInterfaces;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.Objects;
@@ -46,8 +49,36 @@ public abstract class Actor extends VerticleBase {
     return actorContext;
   }
 
-  /** Registers this actor's methods; called once, on the actor's event loop, before {@link #onStart()}. */
-  protected abstract void registerMethods();
+  /**
+   * Registers this actor's methods; called once, on the actor's event loop, before {@link #onStart()}. By
+   * default, {@link #registerServices()}: an actor that implements {@link io.spoke.vertx.service.SpokeService}
+   * interfaces needs nothing more. Override it to register methods by hand (and call
+   * {@code registerServices()} too if the actor also implements services).
+   */
+  protected void registerMethods() {
+    registerServices();
+  }
+
+  /**
+   * Registers, through their generated dispatchers ({@code FooSpokeDispatcher}), the methods of every
+   * {@link io.spoke.vertx.service.SpokeService} interface this actor implements.
+   *
+   * @throws IllegalStateException if a dispatcher was not generated (the code generator did not run)
+   */
+  @SuppressWarnings("unchecked")
+  protected final void registerServices() {
+    for (Class<?> service : ServiceInterfaces.of(getClass())) {
+      ServiceDispatcher<Object> dispatcher;
+      String name = service.getName() + "SpokeDispatcher";
+      try {
+        dispatcher = (ServiceDispatcher<Object>) Class.forName(name, true, service.getClassLoader()).getDeclaredConstructor().newInstance();
+      } catch (ReflectiveOperationException | ClassCastException e) {
+        throw new IllegalStateException("no generated dispatcher " + name + " for service " + service.getName()
+          + ": put spoke-vertx-codegen on the annotation processor path of the module that declares the service", e);
+      }
+      dispatcher.register((ServiceRegistry) registry(), this);
+    }
+  }
 
   /**
    * Called after {@link #registerMethods()}, before the actor is reported ready: the spawn completes only

@@ -4,6 +4,7 @@ import io.spoke.vertx.serialization.Serializer;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 
 /**
  * A reference to one running actor, as returned by {@link SpokeClient#spawn} and {@link SpokeClient#actor}:
@@ -22,6 +23,12 @@ public interface ActorHandle {
 
   /** @see SpokeClient#call(String, int, Object, Serializer, Serializer) */
   <Q, R> Future<R> call(int methodId, Q request, Serializer<Q> requestSerializer, Serializer<R> responseSerializer);
+
+  /** @see SpokeClient#send(String, int, Object, Serializer) */
+  <Q> Future<Void> send(int methodId, Q request, Serializer<Q> requestSerializer);
+
+  /** @see SpokeClient#callStream(String, int, Object, Serializer, Serializer) */
+  <Q, T> ReadStream<T> callStream(int methodId, Q request, Serializer<Q> requestSerializer, Serializer<T> itemSerializer);
 
   /** @see SpokeClient#subscribe(String, int, Handler) */
   Future<Void> subscribe(int mailboxId, Handler<Buffer> handler);

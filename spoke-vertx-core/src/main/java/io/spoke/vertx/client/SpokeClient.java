@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 
 /**
  * The entry point of applications: spawns, calls and stops actors on a Spoke cluster. Spoke's
@@ -79,6 +80,22 @@ public interface SpokeClient {
    * id, and {@link io.spoke.vertx.SpokeTimeoutException} after the call timeout.
    */
   <Q, R> Future<R> call(String actorId, int methodId, Q request, Serializer<Q> requestSerializer, Serializer<R> responseSerializer);
+
+  /**
+   * Calls a method without a reply (fire and forget): completes once the request is written to the actor's
+   * socket. Whatever the method then does, failure included, is not reported back.
+   */
+  <Q> Future<Void> send(String actorId, int methodId, Q request, Serializer<Q> requestSerializer);
+
+  /**
+   * Calls a method whose result is a stream of items (the tokens of an LLM reply, say), delivered as they
+   * come to the returned stream's handler on the client's context, with back-pressure: the actor produces
+   * only as far ahead as {@code streamWindow} items not yet consumed. {@code pause()} the stream and the
+   * actor's stream pauses; removing the handler cancels it. The stream ends with the actor's stream, fails
+   * with its failure (or with {@link io.spoke.vertx.ActorDeadException} if the actor dies), and fails with
+   * {@link io.spoke.vertx.SpokeTimeoutException} when no item arrives for the call timeout.
+   */
+  <Q, T> ReadStream<T> callStream(String actorId, int methodId, Q request, Serializer<Q> requestSerializer, Serializer<T> itemSerializer);
 
   /**
    * Stops an actor: a graceful stop (its {@code onStop}), then SIGKILL of its process group after the

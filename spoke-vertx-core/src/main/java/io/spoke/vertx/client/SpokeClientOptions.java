@@ -18,9 +18,10 @@ public class SpokeClientOptions {
   public static final long DEFAULT_CALL_TIMEOUT = 30_000;
   public static final long DEFAULT_SPAWN_TIMEOUT = 120_000;
   public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
+  public static final int DEFAULT_STREAM_WINDOW = 64;
 
   private static final List<String> KEYS = List.of("hubHost", "hubPort", "name", "connectTimeout", "requestTimeout",
-    "callTimeout", "spawnTimeout", "maxFrameSize");
+    "callTimeout", "spawnTimeout", "maxFrameSize", "streamWindow");
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -30,6 +31,7 @@ public class SpokeClientOptions {
   private long callTimeout = DEFAULT_CALL_TIMEOUT;
   private long spawnTimeout = DEFAULT_SPAWN_TIMEOUT;
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  private int streamWindow = DEFAULT_STREAM_WINDOW;
 
   public SpokeClientOptions() {
   }
@@ -43,6 +45,7 @@ public class SpokeClientOptions {
     this.callTimeout = other.callTimeout;
     this.spawnTimeout = other.spawnTimeout;
     this.maxFrameSize = other.maxFrameSize;
+    this.streamWindow = other.streamWindow;
   }
 
   /**
@@ -58,6 +61,7 @@ public class SpokeClientOptions {
     setCallTimeout(o.longValue("callTimeout", DEFAULT_CALL_TIMEOUT));
     setSpawnTimeout(o.longValue("spawnTimeout", DEFAULT_SPAWN_TIMEOUT));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
+    setStreamWindow(o.integer("streamWindow", DEFAULT_STREAM_WINDOW));
   }
 
   public JsonObject toJson() {
@@ -68,7 +72,8 @@ public class SpokeClientOptions {
       .put("requestTimeout", requestTimeout)
       .put("callTimeout", callTimeout)
       .put("spawnTimeout", spawnTimeout)
-      .put("maxFrameSize", maxFrameSize);
+      .put("maxFrameSize", maxFrameSize)
+      .put("streamWindow", streamWindow);
     if (name != null) {
       json.put("name", name);
     }
@@ -160,6 +165,22 @@ public class SpokeClientOptions {
       throw new IllegalArgumentException("maxFrameSize must be at least " + ProtocolVersion.MIN_MAX_FRAME_SIZE + ", got " + maxFrameSize);
     }
     this.maxFrameSize = maxFrameSize;
+    return this;
+  }
+
+  public int getStreamWindow() {
+    return streamWindow;
+  }
+
+  /**
+   * Items of a streamed result the actor may send ahead of what the client has consumed: the back-pressure
+   * window of {@link SpokeClient#callStream}.
+   */
+  public SpokeClientOptions setStreamWindow(int streamWindow) {
+    if (streamWindow < 1) {
+      throw new IllegalArgumentException("streamWindow must be at least 1, got " + streamWindow);
+    }
+    this.streamWindow = streamWindow;
     return this;
   }
 

@@ -39,7 +39,7 @@ class FrameCodecTest {
 
   private ByteBuf call(long id, int method, String payload) {
     FlatBufferBuilder b = encoder.builder();
-    int body = Call.createCall(b, method);
+    int body = Call.createCall(b, method, false, 0, 0);
     return encoder.encode(id, false, Body.Call, body, Buffer.buffer(payload));
   }
 
@@ -79,7 +79,7 @@ class FrameCodecTest {
   @Test
   void buildingABodyWithoutClearingTheBuilderIsRefused() {
     FlatBufferBuilder b = encoder.builder();
-    int body = Call.createCall(b, 1);
+    int body = Call.createCall(b, 1, false, 0, 0);
     encoder.encode(1, false, Body.Call, body, null).release();
     assertThatThrownBy(() -> encoder.encode(2, false, Body.Call, body, null)).isInstanceOf(IllegalStateException.class);
   }
@@ -191,13 +191,13 @@ class FrameCodecTest {
   void encoderRefusesMessagesLargerThanThePeerAccepts() {
     encoder.peerMaxFrameSize(ProtocolVersion.MIN_MAX_FRAME_SIZE);
     FlatBufferBuilder b = encoder.builder();
-    int body = Call.createCall(b, 1);
+    int body = Call.createCall(b, 1, false, 0, 0);
     Buffer big = Buffer.buffer(new byte[ProtocolVersion.MIN_MAX_FRAME_SIZE]);
     assertThatThrownBy(() -> encoder.encode(1, false, Body.Call, body, big))
       .isInstanceOf(FrameTooLargeException.class)
       .hasMessageContaining("exceeds the peer's maximum frame size of " + ProtocolVersion.MIN_MAX_FRAME_SIZE);
     FlatBufferBuilder b2 = encoder.builder();
-    int body2 = Call.createCall(b2, 1);
+    int body2 = Call.createCall(b2, 1, false, 0, 0);
     assertThatThrownBy(() -> encoder.encode(1, false, Body.Call, body2, Serializers.BUFFER, big))
       .isInstanceOf(FrameTooLargeException.class);
   }
@@ -208,13 +208,13 @@ class FrameCodecTest {
     new Random(1).nextBytes(bytes);
     Buffer large = Buffer.buffer(bytes);
     FlatBufferBuilder b = encoder.builder();
-    ByteBuf frame = encoder.encode(5, false, Body.Call, Call.createCall(b, 2), large);
+    ByteBuf frame = encoder.encode(5, false, Body.Call, Call.createCall(b, 2, false, 0, 0), large);
     assertThat(frame).isInstanceOf(CompositeByteBuf.class);
     channel.writeInbound(frame);
     assertThat(readFrame().payload()).isEqualTo(large);
 
     FlatBufferBuilder b2 = encoder.builder();
-    ByteBuf small = encoder.encode(6, false, Body.Call, Call.createCall(b2, 2), Buffer.buffer("small"));
+    ByteBuf small = encoder.encode(6, false, Body.Call, Call.createCall(b2, 2, false, 0, 0), Buffer.buffer("small"));
     assertThat(small).isNotInstanceOf(CompositeByteBuf.class);
     small.release();
   }

@@ -1,13 +1,11 @@
 package io.spoke.vertx.examples.gang;
 
 import io.spoke.vertx.client.ActorHandle;
-import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.PlacementStrategy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.serialization.Serializers;
 import io.vertx.core.Future;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -41,16 +39,16 @@ public final class GangExample {
       for (Slot slot : allocation.slots()) {
         launches.add(client.launch(allocation.ticketId(), slot.globalRank(), "RankActor", "rank-" + slot.globalRank()));
       }
-      return Future.all(launches).compose(launched -> callEveryRank(allocation, launched.list(), out))
+      return Future.all(launches).compose(launched -> callEveryRank(client, launched.list(), out))
         .eventually(() -> client.release(allocation.ticketId())
           .onSuccess(v -> out.println("   released " + allocation.ticketId() + ": every rank stopped, its GPUs free again")));
     });
   }
 
-  private static Future<Void> callEveryRank(Allocation allocation, List<ActorHandle> ranks, PrintStream out) {
+  private static Future<Void> callEveryRank(SpokeClient client, List<ActorHandle> ranks, PrintStream out) {
     List<Future<String>> calls = new ArrayList<>();
     for (ActorHandle rank : ranks) {
-      calls.add(rank.call(RankActor.DESCRIBE, null, Serializers.VOID, Serializers.STRING));
+      calls.add(RankService.createProxy(client, rank.id()).describe());
     }
     return Future.all(calls).map(all -> {
       for (int i = 0; i < calls.size(); i++) {

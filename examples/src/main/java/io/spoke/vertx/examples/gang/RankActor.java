@@ -3,25 +3,22 @@ package io.spoke.vertx.examples.gang;
 import io.spoke.vertx.actor.Actor;
 import io.spoke.vertx.actor.SpokeActor;
 import io.spoke.vertx.client.Slot;
+import io.vertx.core.Future;
 
 /**
  * One rank of a distributed job. A real one would call {@code torch.distributed.init_process_group("nccl")}
  * (or its Java equivalent) here: everything it needs is already in its environment.
  */
 @SpokeActor("RankActor")
-public class RankActor extends Actor {
-
-  public static final int DESCRIBE = 0x01;
+public class RankActor extends Actor implements RankService {
 
   @Override
-  protected void registerMethods() {
-    registerMethod(DESCRIBE, request -> {
-      Slot slot = actorContext().slot();
-      return "rank " + env("RANK") + "/" + env("WORLD_SIZE") + " local " + env("LOCAL_RANK") + "/" + env("LOCAL_WORLD_SIZE")
-        + " on " + actorContext().nodeId() + ", CUDA_VISIBLE_DEVICES=" + env("CUDA_VISIBLE_DEVICES")
-        + ", MASTER_ADDR=" + env("MASTER_ADDR") + ", MASTER_PORT=" + env("MASTER_PORT")
-        + (slot != null && slot.globalRank() == Integer.parseInt(env("RANK")) ? "" : " (slot and environment disagree!)");
-    });
+  public Future<String> describe() {
+    Slot slot = actorContext().slot();
+    return Future.succeededFuture("rank " + env("RANK") + "/" + env("WORLD_SIZE") + " local " + env("LOCAL_RANK") + "/"
+      + env("LOCAL_WORLD_SIZE") + " on " + actorContext().nodeId() + ", CUDA_VISIBLE_DEVICES=" + env("CUDA_VISIBLE_DEVICES")
+      + ", MASTER_ADDR=" + env("MASTER_ADDR") + ", MASTER_PORT=" + env("MASTER_PORT")
+      + (slot != null && slot.globalRank() == Integer.parseInt(env("RANK")) ? "" : " (slot and environment disagree!)"));
   }
 
   private static String env(String name) {

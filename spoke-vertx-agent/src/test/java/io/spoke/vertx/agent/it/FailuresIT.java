@@ -63,7 +63,7 @@ class FailuresIT {
     assertThatThrownBy(() -> await(echo.call(99, Buffer.buffer())))
       .isInstanceOf(UnknownMethodException.class)
       .hasMessageContaining("actor 'echo' (Echo) has no method 99 (0x63)")
-      .hasMessageContaining("1 (0x1), 2 (0x2)");
+      .hasMessageContaining("its methods are method 1 (0x1), method 2 (0x2)");
   }
 
   @Test
@@ -145,7 +145,7 @@ class FailuresIT {
     Buffer big = TestActors.pattern(2 * ProtocolVersion.MIN_MAX_FRAME_SIZE);
     assertThatThrownBy(() -> await(small.call("echo", TestActors.ECHO, big)))
       .isInstanceOf(FrameTooLargeException.class)
-      .hasMessageContaining("the result of method 1 of actor 'echo' is too large");
+      .hasMessageContaining("the result of method 1 (0x1) of actor 'echo' is too large");
     assertThat(await(small.call("echo", TestActors.ECHO, Buffer.buffer("small")))).isEqualTo(Buffer.buffer("small"));
   }
 }

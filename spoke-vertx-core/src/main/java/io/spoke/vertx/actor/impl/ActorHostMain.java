@@ -34,6 +34,11 @@ public final class ActorHostMain {
         + parent + "); exiting");
       System.exit(EXIT_ORPHANED);
     }
+    // An actor host only connects to its agent, by address: Netty's DNS resolver, which Vert.x would build on the
+    // event loop at the first connect (a UDP channel, many classes), is not needed; the JDK's is used.
+    if (System.getProperty("vertx.disableDnsResolver") == null) {
+      System.setProperty("vertx.disableDnsResolver", "true");
+    }
     // One event loop: an actor is single-threaded by design; blocking methods use the worker pool. A blocked
     // event loop is reported with its stack from the first warning on, so that the log shows where.
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1)

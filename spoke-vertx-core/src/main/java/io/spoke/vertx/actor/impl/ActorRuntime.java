@@ -18,10 +18,13 @@ import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Hello;
 import io.spoke.vertx.protocol.fb.Push;
 import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.protocol.fb.StreamCredit;
 import io.spoke.vertx.protocol.fb.Subscribe;
 import io.spoke.vertx.protocol.fb.Unsubscribe;
 import io.spoke.vertx.serialization.Serializer;
 import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.service.ServiceRegistry;
+import io.spoke.vertx.service.StreamHandler;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -30,6 +33,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.streams.ReadStream;
+import io.netty.util.collection.LongObjectHashMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -45,7 +50,7 @@ import org.apache.logging.log4j.Logger;
  * through the agent or the hub), and its mailboxes' subscribers. Everything happens on the actor's event
  * loop.
  */
-public final class ActorRuntime implements ActorContext, MethodRegistry {
+public final class ActorRuntime implements ActorContext, MethodRegistry, ServiceRegistry {
 
   private static final Logger log = LogManager.getLogger(ActorRuntime.class);
 
@@ -126,7 +131,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
     }
     for (Connection connection : targets) {
       FlatBufferBuilder b = connection.builder();
-      connection.send(Body.Push, Push.createPush(b, mailbox), data);
+      connection.send(Body.Push, Push.createPush(b, mailbox, 0), data);
     }
     return targets.size();
   }
@@ -144,7 +149,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
     }
     for (Connection connection : targets) {
       FlatBufferBuilder b = connection.builder();
-      connection.send(Body.Push, Push.createPush(b, mailbox), serializer, value);
+      connection.send(Body.Push, Push.createPush(b, mailbox, 0), serializer, value);
     }
     return targets.size();
   }
@@ -171,17 +176,35 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
 
   @Override
   public void register(int methodId, MethodHandler handler, boolean blocking) {
-    add(new MethodEntry(methodId, handler, null, blocking));
+    add(new MethodEntry(methodId, null, blocking ? Kind.BLOCKING : Kind.CALL, handler, null, null));
   }
 
   @Override
   public void register(int methodId, MethodHandler handler, Serializer<?> responseSerializer) {
-    add(new MethodEntry(methodId, handler, responseSerializer, false));
+    add(new MethodEntry(methodId, null, Kind.CALL, handler, responseSerializer, null));
+  }
+
+  @Override
+  public void method(int id, String name, MethodHandler handler, Serializer<?> resultSerializer) {
+    add(new MethodEntry(id, name, Kind.CALL, handler, resultSerializer, null));
+  }
+
+  @Override
+  public void oneWay(int id, String name, MethodHandler handler) {
+    add(new MethodEntry(id, name, Kind.ONE_WAY, handler, null, null));
+  }
+
+  @Override
+  public <T> void stream(int id, String name, StreamHandler<T> handler, Serializer<T> itemSerializer) {
+    add(new MethodEntry(id, name, Kind.STREAM, null, itemSerializer, handler));
   }
 
   private void add(MethodEntry entry) {
-    if (methods.containsKey(entry.id)) {
-      throw new IllegalArgumentException("method id " + entry.id + " is registered twice on actor type " + actorType);
+    MethodEntry existing = methods.get(entry.id);
+    if (existing != null) {
+      throw new IllegalArgumentException("method id " + entry.id + " (0x" + Integer.toHexString(entry.id) + ") is registered twice on"
+        + " actor type " + actorType + (entry.name != null || existing.name != null ? ": by " + existing.describe() + " and " + entry.describe()
+        : ""));
     }
     methods.put(entry.id, entry);
   }
@@ -189,7 +212,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
   /** Registered method ids, for messages. */
   String methodList() {
     int[] ids = methods.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
-    return ids.length == 0 ? "none" : Arrays.stream(ids).mapToObj(id -> id + " (0x" + Integer.toHexString(id) + ")")
+    return ids.length == 0 ? "none" : Arrays.stream(ids).mapToObj(id -> methods.get(id).describe())
       .collect(Collectors.joining(", "));
   }
 
@@ -227,15 +250,25 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
         + hello.target() + "': the actor was stopped and its port reused"));
     }
     connections.add(connection);
-    connection.attachment(new LinkedHashSet<Integer>());
+    connection.attachment(new ClientState());
     connection.closeHandler(this::onClosed);
     return Future.succeededFuture(this::onMessage);
   }
 
+  /** What the runtime keeps per client connection. */
+  private static final class ClientState {
+
+    final Set<Integer> mailboxes = new LinkedHashSet<>();
+    final LongObjectHashMap<StreamPump> streams = new LongObjectHashMap<>();
+  }
+
   private void onClosed(Connection connection) {
     connections.remove(connection);
-    Set<Integer> mailboxes = connection.attachment();
-    for (int mailbox : mailboxes) {
+    ClientState state = connection.attachment();
+    for (StreamPump pump : new ArrayList<>(state.streams.values())) {
+      pump.cancel();
+    }
+    for (int mailbox : state.mailboxes) {
       Set<Connection> targets = subscribers.get(mailbox);
       if (targets != null) {
         targets.remove(connection);
@@ -259,6 +292,18 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
         unsubscribe(connection, ((Unsubscribe) frame.header().body(new Unsubscribe())).mailbox(), frame.id());
         frame.release();
         break;
+      case Body.StreamCredit:
+        StreamCredit credit = (StreamCredit) frame.header().body(new StreamCredit());
+        frame.release();
+        StreamPump pump = ((ClientState) connection.attachment()).streams.get(credit.stream());
+        if (pump != null) {
+          if (credit.cancel()) {
+            pump.cancel();
+          } else {
+            pump.grant(credit.credit());
+          }
+        }
+        break;
       default:
         long id = frame.id();
         byte type = frame.bodyType();
@@ -270,8 +315,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
 
   private void subscribe(Connection connection, int mailbox, long id) {
     subscribers.computeIfAbsent(mailbox, k -> new LinkedHashSet<>()).add(connection);
-    Set<Integer> mailboxes = connection.attachment();
-    mailboxes.add(mailbox);
+    ((ClientState) connection.attachment()).mailboxes.add(mailbox);
     connection.reply(id, Body.NONE, 0, null);
   }
 
@@ -283,55 +327,187 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
         subscribers.remove(mailbox);
       }
     }
-    Set<Integer> mailboxes = connection.attachment();
-    mailboxes.remove(mailbox);
+    ((ClientState) connection.attachment()).mailboxes.remove(mailbox);
     connection.reply(id, Body.NONE, 0, null);
   }
 
   private void onCall(Connection connection, Frame frame) {
     long id = frame.id();
-    int methodId = ((Call) frame.header().body(call)).method();
+    Call header = (Call) frame.header().body(call);
+    int methodId = header.method();
+    boolean oneway = header.oneway();
+    long streamId = header.stream();
+    long credit = header.credit();
     MethodEntry method = methods.get(methodId);
+    String refusal = null;
+    short code = ErrorCode.UnknownMethod;
     if (method == null) {
+      refusal = "actor '" + actorId + "' (" + actorType + ") has no method " + methodId + " (0x" + Integer.toHexString(methodId)
+        + "); its methods are " + methodList();
+    } else if ((streamId != 0) != (method.kind == Kind.STREAM)) {
+      code = ErrorCode.InvalidArgument;
+      refusal = method.describe() + " of actor '" + actorId + "' " + (streamId != 0 ? "does not return a stream"
+        : "returns a stream: call it with callStream");
+    }
+    if (refusal != null) {
       frame.release();
-      connection.replyError(id, ErrorCode.UnknownMethod, "actor '" + actorId + "' (" + actorType + ") has no method "
-        + methodId + " (0x" + Integer.toHexString(methodId) + "); its methods are " + methodList(), null, Body.NONE, 0);
+      if (oneway) {
+        log.warn("One-way call refused: {}", refusal);
+      } else {
+        connection.replyError(id, code, refusal, null, Body.NONE, 0);
+      }
       return;
     }
     MessageViewImpl view = new MessageViewImpl(frame, methodId);
-    if (method.blocking) {
+    if (method.kind == Kind.STREAM) {
+      startStream(connection, frame, id, streamId, credit, method, view);
+      return;
+    }
+    if (method.kind == Kind.BLOCKING) {
       context.executeBlocking(() -> method.handler.handle(view), false)
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            replyValue(connection, id, method, ar.result());
-          } else {
-            replyFailure(connection, id, ar.cause());
-          }
-          frame.release();
-        });
+        .onComplete(ar -> complete(connection, id, oneway, method, ar.succeeded() ? ar.result() : null, ar.cause(), frame));
       return;
     }
     Object result;
     try {
       result = method.handler.handle(view);
     } catch (Throwable failure) {
-      replyFailure(connection, id, failure);
-      frame.release();
+      complete(connection, id, oneway, method, null, failure, frame);
       rethrowIfFatal(failure);
       return;
     }
     if (result instanceof Future) {
-      ((Future<?>) result).onComplete(ar -> {
-        if (ar.succeeded()) {
-          replyValue(connection, id, method, ar.result());
-        } else {
-          replyFailure(connection, id, ar.cause());
-        }
-        frame.release();
-      });
+      ((Future<?>) result).onComplete(ar -> complete(connection, id, oneway, method, ar.succeeded() ? ar.result() : null, ar.cause(),
+        frame));
     } else {
-      replyValue(connection, id, method, result);
+      complete(connection, id, oneway, method, result, null, frame);
+    }
+  }
+
+  /** Sends the outcome of a call (none for one-way calls) and releases its frame. */
+  private void complete(Connection connection, long id, boolean oneway, MethodEntry method, Object value, Throwable failure,
+                        Frame frame) {
+    try {
+      if (oneway || method.kind == Kind.ONE_WAY) {
+        if (failure != null) {
+          log.warn("One-way {} of actor {} failed", method.describe(), actorId, failure);
+        } else if (!oneway) {
+          connection.reply(id, Body.NONE, 0, null);
+        }
+      } else if (failure != null) {
+        replyFailure(connection, id, failure);
+      } else {
+        replyValue(connection, id, method, value);
+      }
+    } finally {
       frame.release();
+    }
+  }
+
+  private void startStream(Connection connection, Frame frame, long id, long streamId, long credit, MethodEntry method,
+                           MessageViewImpl view) {
+    ClientState state = connection.attachment();
+    if (state.streams.containsKey(streamId)) {
+      frame.release();
+      connection.replyError(id, ErrorCode.Protocol, "stream " + streamId + " is already open on this connection", null, Body.NONE, 0);
+      return;
+    }
+    ReadStream<?> source;
+    try {
+      source = method.streamHandler.handle(view);
+      if (source == null) {
+        throw new NullPointerException(method.describe() + " returned a null stream");
+      }
+    } catch (Throwable failure) {
+      frame.release();
+      replyFailure(connection, id, failure);
+      rethrowIfFatal(failure);
+      return;
+    }
+    StreamPump pump = new StreamPump(connection, state, id, streamId, method, source, frame);
+    state.streams.put(streamId, pump);
+    pump.start(credit);
+  }
+
+  /**
+   * Sends the items of a stream to its caller, reading the source only as fast as the caller's credit
+   * allows; the source's end or failure is the reply to the call. The request frame is held (its views may
+   * be used by the source) until the stream ends.
+   */
+  private final class StreamPump {
+
+    final Connection connection;
+    final ClientState state;
+    final long requestId;
+    final long streamId;
+    final MethodEntry method;
+    final ReadStream<Object> source;
+    final Frame request;
+    boolean done;
+
+    @SuppressWarnings("unchecked")
+    StreamPump(Connection connection, ClientState state, long requestId, long streamId, MethodEntry method, ReadStream<?> source,
+               Frame request) {
+      this.connection = connection;
+      this.state = state;
+      this.requestId = requestId;
+      this.streamId = streamId;
+      this.method = method;
+      this.source = (ReadStream<Object>) source;
+      this.request = request;
+    }
+
+    @SuppressWarnings("unchecked")
+    void start(long credit) {
+      source.pause();
+      source.exceptionHandler(err -> finish(err));
+      source.endHandler(v -> finish(null));
+      Serializer<Object> serializer = (Serializer<Object>) method.responseSerializer;
+      source.handler(item -> {
+        if (done) {
+          return;
+        }
+        try {
+          FlatBufferBuilder b = connection.builder();
+          connection.send(Body.Push, Push.createPush(b, 0, streamId), serializer, item);
+        } catch (RuntimeException e) {
+          finish(e);
+        }
+      });
+      grant(credit);
+    }
+
+    void grant(long credit) {
+      if (!done && credit > 0) {
+        source.fetch(credit);
+      }
+    }
+
+    void finish(Throwable failure) {
+      if (done) {
+        return;
+      }
+      done = true;
+      state.streams.remove(streamId);
+      request.release();
+      if (failure == null) {
+        connection.reply(requestId, Body.NONE, 0, null);
+      } else {
+        replyFailure(connection, requestId, failure);
+      }
+    }
+
+    /** The caller wants no more, or is gone: stop reading the source, and let the source know. */
+    void cancel() {
+      if (done) {
+        return;
+      }
+      done = true;
+      state.streams.remove(streamId);
+      source.pause();
+      source.handler(null);
+      request.release();
+      connection.reply(requestId, Body.NONE, 0, null);
     }
   }
 
@@ -348,14 +524,14 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
         connection.reply(id, Serializers.forValue(value), value);
       }
     } catch (FrameTooLargeException e) {
-      connection.replyError(id, ErrorCode.FrameTooLarge, "the result of method " + method.id + " of actor '" + actorId
+      connection.replyError(id, ErrorCode.FrameTooLarge, "the result of " + method.describe() + " of actor '" + actorId
         + "' is too large: " + e.getMessage(), null, Body.NONE, 0);
     } catch (SerializationException e) {
-      connection.replyError(id, ErrorCode.Serialization, "actor '" + actorId + "' could not serialize the result of method "
-        + method.id + ": " + e.getMessage(), null, Body.NONE, 0);
+      connection.replyError(id, ErrorCode.Serialization, "actor '" + actorId + "' could not serialize the result of "
+        + method.describe() + ": " + e.getMessage(), null, Body.NONE, 0);
     } catch (RuntimeException e) {
-      connection.replyError(id, ErrorCode.Serialization, "actor '" + actorId + "' could not serialize the result of method "
-        + method.id + ": " + e, null, Body.NONE, 0);
+      connection.replyError(id, ErrorCode.Serialization, "actor '" + actorId + "' could not serialize the result of "
+        + method.describe() + ": " + e, null, Body.NONE, 0);
     }
   }
 
@@ -375,18 +551,29 @@ public final class ActorRuntime implements ActorContext, MethodRegistry {
     return connections.size();
   }
 
+  enum Kind { CALL, BLOCKING, ONE_WAY, STREAM }
+
   static final class MethodEntry {
 
     final int id;
+    final String name;
+    final Kind kind;
     final MethodHandler handler;
+    /** The result's serializer, or the items' for a stream; {@code null}: by the result's runtime class. */
     final Serializer<?> responseSerializer;
-    final boolean blocking;
+    final StreamHandler<?> streamHandler;
 
-    MethodEntry(int id, MethodHandler handler, Serializer<?> responseSerializer, boolean blocking) {
+    MethodEntry(int id, String name, Kind kind, MethodHandler handler, Serializer<?> responseSerializer, StreamHandler<?> streamHandler) {
       this.id = id;
+      this.name = name;
+      this.kind = kind;
       this.handler = handler;
       this.responseSerializer = responseSerializer;
-      this.blocking = blocking;
+      this.streamHandler = streamHandler;
+    }
+
+    String describe() {
+      return (name != null ? name + " " : "method ") + id + " (0x" + Integer.toHexString(id) + ")";
     }
   }
 

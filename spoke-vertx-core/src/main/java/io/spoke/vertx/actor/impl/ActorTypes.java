@@ -3,10 +3,18 @@ package io.spoke.vertx.actor.impl;
 import io.spoke.vertx.ActorTypeNotFoundException;
 import io.spoke.vertx.actor.Actor;
 import io.spoke.vertx.actor.SpokeActor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * The actor types a class loader offers: classes listed in {@code META-INF/services/io.spoke.vertx.actor.Actor},
@@ -14,15 +22,45 @@ import java.util.TreeMap;
  */
 public final class ActorTypes {
 
+  private static final Logger log = LogManager.getLogger(ActorTypes.class);
+
   private final ClassLoader loader;
   private final Map<String, Class<? extends Actor>> byName = new TreeMap<>();
 
+  /** Where Spoke's code generator lists the {@code @SpokeActor} classes of a jar, one class name a line. */
+  public static final String INDEX = "META-INF/spoke/actors";
+
   public ActorTypes(ClassLoader loader) {
     this.loader = loader;
-    for (ServiceLoader.Provider<Actor> provider : ServiceLoader.load(Actor.class, loader).stream()
-      .toArray(ServiceLoader.Provider[]::new)) {
-      Class<? extends Actor> type = provider.type();
-      byName.putIfAbsent(nameOf(type), type);
+    Iterator<ServiceLoader.Provider<Actor>> providers = ServiceLoader.load(Actor.class, loader).stream().iterator();
+    while (true) {
+      try {
+        if (!providers.hasNext()) {
+          break;
+        }
+        Class<? extends Actor> type = providers.next().type();
+        byName.putIfAbsent(nameOf(type), type);
+      } catch (ServiceConfigurationError e) {
+        // One broken entry (a class removed, a typo) must not hide every other actor type.
+        log.warn("Skipping an actor type listed in META-INF/services/{}: {}", Actor.class.getName(), e.getMessage());
+      }
+    }
+    try {
+      for (URL index : Collections.list(loader.getResources(INDEX))) {
+        try (InputStream in = index.openStream()) {
+          for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\R")) {
+            String className = line.trim();
+            if (!className.isEmpty() && !className.startsWith("#")) {
+              Class<?> type = Class.forName(className, false, loader);
+              if (Actor.class.isAssignableFrom(type)) {
+                byName.putIfAbsent(nameOf(type), type.asSubclass(Actor.class));
+              }
+            }
+          }
+        }
+      }
+    } catch (IOException | ClassNotFoundException | LinkageError e) {
+      throw new ActorTypeNotFoundException("cannot read the actor index " + INDEX + ": " + e);
     }
   }
 

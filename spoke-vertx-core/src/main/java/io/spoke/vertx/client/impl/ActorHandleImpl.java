@@ -7,6 +7,7 @@ import io.spoke.vertx.serialization.Serializer;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 
 final class ActorHandleImpl implements ActorHandle {
 
@@ -36,6 +37,16 @@ final class ActorHandleImpl implements ActorHandle {
   @Override
   public <Q, R> Future<R> call(int methodId, Q request, Serializer<Q> requestSerializer, Serializer<R> responseSerializer) {
     return client.call(info.id(), methodId, request, requestSerializer, responseSerializer);
+  }
+
+  @Override
+  public <Q> Future<Void> send(int methodId, Q request, Serializer<Q> requestSerializer) {
+    return client.send(info.id(), methodId, request, requestSerializer);
+  }
+
+  @Override
+  public <Q, T> ReadStream<T> callStream(int methodId, Q request, Serializer<Q> requestSerializer, Serializer<T> itemSerializer) {
+    return client.callStream(info.id(), methodId, request, requestSerializer, itemSerializer);
   }
 
   @Override

@@ -51,6 +51,7 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.streams.ReadStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -508,6 +509,43 @@ public final class SpokeClientImpl implements SpokeClient {
       .compose(connection -> connection.call(methodId, request, requestSerializer, responseSerializer, options.getCallTimeout()));
   }
 
+  @Override
+  public <Q> Future<Void> send(String actorId, int methodId, Q request, Serializer<Q> requestSerializer) {
+    Objects.requireNonNull(requestSerializer, "requestSerializer");
+    return onContext(() -> {
+      ActorChannel channel = channels.get(actorId);
+      if (channel != null && channel.connection != null) {
+        return channel.connection.callOneWay(methodId, request, requestSerializer);
+      }
+      return actorConnection(actorId).compose(connection -> connection.callOneWay(methodId, request, requestSerializer));
+    });
+  }
+
+  @Override
+  public <Q, T> ReadStream<T> callStream(String actorId, int methodId, Q request, Serializer<Q> requestSerializer,
+                                         Serializer<T> itemSerializer) {
+    Objects.requireNonNull(requestSerializer, "requestSerializer");
+    Objects.requireNonNull(itemSerializer, "itemSerializer");
+    int window = options.getStreamWindow();
+    ItemStream<T> stream = new ItemStream<>(context, itemSerializer, window);
+    onContext(() -> actorConnection(actorId).map(connection -> {
+      ActorChannel channel = channels.get(actorId);
+      long streamId = ++channel.lastStreamId;
+      stream.opened(connection, streamId);
+      channel.streams.put(streamId, stream);
+      Promise<Void> done = context.promise();
+      long requestId = connection.callStream(methodId, request, requestSerializer, streamId, window, options.getCallTimeout(), done);
+      channel.streamCalls.put(streamId, requestId);
+      done.future().onComplete(ar -> {
+        channel.streams.remove(streamId);
+        channel.streamCalls.remove(streamId);
+        stream.onEnd(ar.cause());
+      });
+      return null;
+    })).onFailure(err -> stream.onEnd(err));
+    return stream;
+  }
+
   /** The connection to an actor's host, resolving and connecting on first use. */
   private Future<Connection> actorConnection(String actorId) {
     if (closed) {
@@ -579,7 +617,23 @@ public final class SpokeClientImpl implements SpokeClient {
   private void onActorMessage(ActorChannel channel, Connection connection, Frame frame) {
     try {
       if (frame.bodyType() == Body.Push) {
-        int mailbox = ((Push) frame.header().body(new Push())).mailbox();
+        Push push = (Push) frame.header().body(new Push());
+        if (push.stream() != 0) {
+          ItemStream<?> stream = channel.streams.get(push.stream());
+          if (stream != null) {
+            Long requestId = channel.streamCalls.get(push.stream());
+            if (requestId != null) {
+              connection.extendDeadline(requestId, options.getCallTimeout());
+            }
+            try {
+              stream.onItem(frame);
+            } catch (RuntimeException e) {
+              stream.onEnd(e);
+            }
+          }
+          return;
+        }
+        int mailbox = push.mailbox();
         Handler<Buffer> handler = channel.subscriptions.get(mailbox);
         if (handler != null) {
           try {
@@ -711,6 +765,9 @@ public final class SpokeClientImpl implements SpokeClient {
 
     final String actorId;
     final Map<Integer, Handler<Buffer>> subscriptions = new HashMap<>();
+    final Map<Long, ItemStream<?>> streams = new HashMap<>();
+    final Map<Long, Long> streamCalls = new HashMap<>();
+    long lastStreamId;
     final java.util.List<Connection> awaitingDeathReport = new ArrayList<>(1);
     ActorInfo info;
     Connection connection;

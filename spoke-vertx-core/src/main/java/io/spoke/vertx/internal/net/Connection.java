@@ -306,19 +306,74 @@ public final class Connection {
     long id = nextId++;
     ByteBuf buf;
     try {
-      FlatBufferBuilder b = encoder.builder();
-      int body = Call.createCall(b, methodId);
-      buf = requestSerializer == Serializers.BUFFER
-        ? encoder.encode(id, false, Body.Call, body, (Buffer) request)
-        : encoder.encode(id, false, Body.Call, body, requestSerializer, request);
+      buf = encodeCall(id, methodId, false, 0, 0, request, requestSerializer);
     } catch (RuntimeException e) {
       promise.fail(e);
       return promise.future();
     }
-    Pending p = new Pending(promise, responseSerializer, null, deadline(timeoutMs), methodId);
-    addPending(id, p);
+    addPending(id, new Pending(promise, responseSerializer, null, deadline(timeoutMs), methodId));
     write(buf);
     return promise.future();
+  }
+
+  /**
+   * Calls a method without waiting for, or getting, a reply: completes when the request is written to the
+   * socket, or fails when it cannot be encoded or the connection is closed.
+   */
+  public <Q> Future<Void> callOneWay(int methodId, Q request, Serializer<Q> requestSerializer) {
+    if (closed) {
+      return context.failedFuture(closedException());
+    }
+    ByteBuf buf;
+    try {
+      buf = encodeCall(0, methodId, true, 0, 0, request, requestSerializer);
+    } catch (RuntimeException e) {
+      return context.failedFuture(e);
+    }
+    return socket.writeMessage(buf);
+  }
+
+  /**
+   * Calls a method whose result is a stream: its items arrive as Push frames of {@code streamId} (the
+   * caller's message handler sees them), and the returned future completes when the stream ends, or fails
+   * with its failure. The deadline is an idle timeout: {@link #extendDeadline} on each item.
+   *
+   * @return the request id, to extend its deadline; the outcome goes to {@code done}
+   */
+  public <Q> long callStream(int methodId, Q request, Serializer<Q> requestSerializer, long streamId, int credit, long idleTimeoutMs,
+                             Promise<Void> done) {
+    if (closed) {
+      done.fail(closedException());
+      return 0;
+    }
+    long id = nextId++;
+    ByteBuf buf;
+    try {
+      buf = encodeCall(id, methodId, false, streamId, credit, request, requestSerializer);
+    } catch (RuntimeException e) {
+      done.fail(e);
+      return 0;
+    }
+    addPending(id, new Pending(done, (ReplyDecoder<Void>) f -> null, null, deadline(idleTimeoutMs), methodId));
+    write(buf);
+    return id;
+  }
+
+  /** Pushes the deadline of pending request {@code id} to {@code timeoutMs} from now. */
+  public void extendDeadline(long id, long timeoutMs) {
+    Pending p = pending.get(id);
+    if (p != null) {
+      p.deadline = deadline(timeoutMs);
+    }
+  }
+
+  private <Q> ByteBuf encodeCall(long id, int methodId, boolean oneway, long streamId, int credit, Q request,
+                                 Serializer<Q> requestSerializer) {
+    FlatBufferBuilder b = encoder.builder();
+    int body = Call.createCall(b, methodId, oneway, streamId, credit);
+    return requestSerializer == Serializers.BUFFER
+      ? encoder.encode(id, false, Body.Call, body, (Buffer) request)
+      : encoder.encode(id, false, Body.Call, body, requestSerializer, request);
   }
 
   /** Sends a one-way message (no reply). Failures to encode are thrown. */
@@ -545,7 +600,7 @@ public final class Connection {
     final Promise<Object> promise;
     final Object decoder;
     final String what;
-    final long deadline;
+    long deadline;
     final int methodId;
 
     @SuppressWarnings("unchecked")

@@ -19,16 +19,38 @@ public final class Call extends Table {
   public Call __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
   public int method() { int o = __offset(4); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
+  /**
+   * Fire and forget: the actor sends no reply, not even for a failure.
+   */
+  public boolean oneway() { int o = __offset(6); return o != 0 ? 0!=bb.get(o + bb_pos) : false; }
+  /**
+   * Streamed result: the items come as Push frames of this stream (chosen by the client, unique on its
+   * connection), the reply ends the stream. 0 for ordinary calls.
+   */
+  public long stream() { int o = __offset(8); return o != 0 ? (long)bb.getInt(o + bb_pos) & 0xFFFFFFFFL : 0L; }
+  /**
+   * Items the client can take before it grants more (StreamCredit).
+   */
+  public long credit() { int o = __offset(10); return o != 0 ? (long)bb.getInt(o + bb_pos) & 0xFFFFFFFFL : 0L; }
 
   public static int createCall(FlatBufferBuilder builder,
-      int method) {
-    builder.startTable(1);
+      int method,
+      boolean oneway,
+      long stream,
+      long credit) {
+    builder.startTable(4);
+    Call.addCredit(builder, credit);
+    Call.addStream(builder, stream);
     Call.addMethod(builder, method);
+    Call.addOneway(builder, oneway);
     return Call.endCall(builder);
   }
 
-  public static void startCall(FlatBufferBuilder builder) { builder.startTable(1); }
+  public static void startCall(FlatBufferBuilder builder) { builder.startTable(4); }
   public static void addMethod(FlatBufferBuilder builder, int method) { builder.addInt(0, method, 0); }
+  public static void addOneway(FlatBufferBuilder builder, boolean oneway) { builder.addBoolean(1, oneway, false); }
+  public static void addStream(FlatBufferBuilder builder, long stream) { builder.addInt(2, (int) stream, (int) 0L); }
+  public static void addCredit(FlatBufferBuilder builder, long credit) { builder.addInt(3, (int) credit, (int) 0L); }
   public static int endCall(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -8,7 +8,8 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 /**
- * Actor host to client, one-way: a message for a mailbox; the data is the payload.
+ * Actor host to client, one-way: a message for a mailbox, or an item of a streamed result; the data is
+ * the payload.
  */
 @SuppressWarnings("unused")
 public final class Push extends Table {
@@ -19,16 +20,23 @@ public final class Push extends Table {
   public Push __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
   public int mailbox() { int o = __offset(4); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
+  /**
+   * Non-zero: an item of this stream (see Call.stream), not a mailbox message.
+   */
+  public long stream() { int o = __offset(6); return o != 0 ? (long)bb.getInt(o + bb_pos) & 0xFFFFFFFFL : 0L; }
 
   public static int createPush(FlatBufferBuilder builder,
-      int mailbox) {
-    builder.startTable(1);
+      int mailbox,
+      long stream) {
+    builder.startTable(2);
+    Push.addStream(builder, stream);
     Push.addMailbox(builder, mailbox);
     return Push.endPush(builder);
   }
 
-  public static void startPush(FlatBufferBuilder builder) { builder.startTable(1); }
+  public static void startPush(FlatBufferBuilder builder) { builder.startTable(2); }
   public static void addMailbox(FlatBufferBuilder builder, int mailbox) { builder.addInt(0, mailbox, 0); }
+  public static void addStream(FlatBufferBuilder builder, long stream) { builder.addInt(1, (int) stream, (int) 0L); }
   public static int endPush(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -218,7 +218,7 @@ class ConnectionIT {
     RawPeer bad = RawPeer.connect(vertx, port);
     FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
     FlatBufferBuilder b = encoder.builder();
-    int body = io.spoke.vertx.protocol.fb.Call.createCall(b, 1);
+    int body = io.spoke.vertx.protocol.fb.Call.createCall(b, 1, false, 0, 0);
     bad.send(encoder.encode(5, false, Body.Call, body, Buffer.buffer("sneaky")));
     Frame error = bad.nextFrame();
     assertThat(error.header().code()).isEqualTo(ErrorCode.Protocol);
