@@ -123,8 +123,10 @@ public final class NodeState {
     if (r.memoryMb() > 0) {
       n = Math.min(n, memory / r.memoryMb());
     }
-    for (Map.Entry<String, Long> e : r.custom().entrySet()) {
-      n = Math.min(n, custom.getOrDefault(e.getKey(), 0L) / e.getValue());
+    if (!r.custom().isEmpty()) {
+      for (Map.Entry<String, Long> e : r.custom().entrySet()) {
+        n = Math.min(n, custom.getOrDefault(e.getKey(), 0L) / e.getValue());
+      }
     }
     return (int) Math.max(0, n);
   }

@@ -9,10 +9,12 @@ import java.util.BitSet;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -29,7 +31,12 @@ import java.util.stream.Collectors;
 public final class Scheduler {
 
   private final Map<String, NodeState> nodes = new TreeMap<>();
+  /** The nodes in id order as an array list, for the placement scan (10,000 nodes: a TreeMap walk costs twice as much). */
+  private final ArrayList<NodeState> scanOrder = new ArrayList<>();
   private final LinkedHashMap<String, GangSpec> queue = new LinkedHashMap<>();
+  /** Infeasibility by gang shape, for the nodes' capacities as they are: forgotten when a node comes, goes or changes. */
+  private final Map<String, Optional<String>> feasibility = new HashMap<>();
+  private static final int MAX_REMEMBERED_SHAPES = 1_024;
 
   // ------------------------------------------------------------------ nodes
 
@@ -39,9 +46,12 @@ public final class Scheduler {
     if (node == null) {
       node = new NodeState(id, gpus, cpus, memoryMb, custom);
       nodes.put(id, node);
+      scanOrder.clear();
+      scanOrder.addAll(nodes.values());
     } else {
       node.resize(gpus, cpus, memoryMb, custom);
     }
+    feasibility.clear();
     node.available(true);
     return node;
   }
@@ -52,7 +62,11 @@ public final class Scheduler {
 
   /** Forgets a node and everything reserved on it. */
   public void removeNode(String id) {
-    nodes.remove(id);
+    if (nodes.remove(id) != null) {
+      scanOrder.clear();
+      scanOrder.addAll(nodes.values());
+    }
+    feasibility.clear();
   }
 
   /** Marks a node (un)available for new placements; its reservations stay. */
@@ -165,6 +179,15 @@ public final class Scheduler {
     if (nodes.isEmpty()) {
       return "no node is registered with the hub; start agents with ./spoke agent --hub HOST:PORT";
     }
+    // The answer depends only on the gang's shape and on the nodes' capacities, which rarely change: remember it.
+    String shape = spec.nodes() + "x" + spec.actorsPerNode() + " " + spec.strategy() + " " + spec.perActor();
+    if (feasibility.size() > MAX_REMEMBERED_SHAPES) {
+      feasibility.clear();
+    }
+    return feasibility.computeIfAbsent(shape, s -> Optional.ofNullable(computeInfeasibility(spec))).orElse(null);
+  }
+
+  private String computeInfeasibility(GangSpec spec) {
     if (plan(spec, true) != null) {
       return null;
     }
@@ -261,9 +284,14 @@ public final class Scheduler {
     int limit = strategy == PlacementStrategy.STRICT_SPREAD ? 1 : strategy == PlacementStrategy.STRICT_PACK ? perNode : total;
     int minimum = strategy == PlacementStrategy.STRICT_PACK ? perNode : 1;
     NodeState preferred = empty || spec.preferredNode() == null ? null : nodes.get(spec.preferredNode());
-    List<Fit> candidates = new ArrayList<>();
+    // Only the best few candidates can be chosen (a group per node for STRICT_PACK, at most one node per rank
+    // otherwise): keep those in a bounded heap, so a scan of 10,000 nodes allocates next to nothing.
+    boolean bestFit = strategy == PlacementStrategy.STRICT_PACK;
+    int keep = bestFit ? spec.nodes() : total;
+    PriorityQueue<Fit> worstFirst = new PriorityQueue<>(keep + 1, bestFit ? WORST_FIT_FIRST : LEAST_ROOM_FIRST);
     Fit preferredFit = null;
-    for (NodeState node : nodes.values()) {
+    for (int i = 0, n = scanOrder.size(); i < n; i++) {
+      NodeState node = scanOrder.get(i);
       if (!empty && !node.available()) {
         continue;
       }
@@ -274,15 +302,20 @@ public final class Scheduler {
       }
       if (node == preferred) {
         preferredFit = new Fit(node, fit, room);
-      } else {
-        candidates.add(new Fit(node, fit, room));
+      } else if (worstFirst.size() < keep) {
+        worstFirst.add(new Fit(node, fit, room));
+      } else if (compare(bestFit, room, node.freeGpuCount(), node.id(), worstFirst.peek()) < 0) {
+        worstFirst.poll();
+        worstFirst.add(new Fit(node, fit, room));
       }
     }
+    List<Fit> candidates = new ArrayList<>(worstFirst);
+    candidates.sort(bestFit ? BEST_FIT : MOST_ROOM);
     switch (strategy) {
       case STRICT_PACK:
-        return groups(candidates, preferredFit, spec.nodes(), perNode, BEST_FIT);
+        return groups(candidates, preferredFit, spec.nodes(), perNode);
       case STRICT_SPREAD:
-        return groups(candidates, preferredFit, total, 1, MOST_ROOM);
+        return groups(candidates, preferredFit, total, 1);
       case PACK:
         return pack(candidates, preferredFit, total);
       case SPREAD:
@@ -292,15 +325,26 @@ public final class Scheduler {
     }
   }
 
+  /** {@link #BEST_FIT} (or {@link #MOST_ROOM}) order of a node not yet made a {@link Fit}, against {@code other}. */
+  private static int compare(boolean bestFit, int room, int freeGpus, String id, Fit other) {
+    int c = bestFit ? Integer.compare(room, other.room) : Integer.compare(other.room, room);
+    if (c == 0) {
+      c = bestFit ? Integer.compare(freeGpus, other.freeGpus) : Integer.compare(other.freeGpus, freeGpus);
+    }
+    return c != 0 ? c : id.compareTo(other.node.id());
+  }
+
   /** Tightest fit first: keeps large free blocks for large groups. */
   private static final Comparator<Fit> BEST_FIT = Comparator.<Fit>comparingInt(f -> f.room).thenComparingInt(f -> f.freeGpus)
     .thenComparing(f -> f.node.id());
   /** Most room first. */
   private static final Comparator<Fit> MOST_ROOM = Comparator.<Fit>comparingInt(f -> -f.room).thenComparingInt(f -> -f.freeGpus)
     .thenComparing(f -> f.node.id());
+  private static final Comparator<Fit> WORST_FIT_FIRST = BEST_FIT.reversed();
+  private static final Comparator<Fit> LEAST_ROOM_FIRST = MOST_ROOM.reversed();
 
-  /** {@code groups} distinct nodes with room for {@code size} ranks each. */
-  private static List<Share> groups(List<Fit> candidates, Fit preferred, int groups, int size, Comparator<Fit> order) {
+  /** {@code groups} distinct nodes with room for {@code size} ranks each; {@code candidates} best first. */
+  private static List<Share> groups(List<Fit> candidates, Fit preferred, int groups, int size) {
     int needed = groups - (preferred != null ? 1 : 0);
     if (candidates.size() < needed) {
       return null;
@@ -309,13 +353,13 @@ public final class Scheduler {
     if (preferred != null) {
       plan.add(new Share(preferred.node, size));
     }
-    for (Fit fit : smallest(candidates, needed, order)) {
+    for (Fit fit : candidates.subList(0, needed)) {
       plan.add(new Share(fit.node, size));
     }
     return plan;
   }
 
-  /** As few nodes as possible: the preferred node, then those with the most room. */
+  /** As few nodes as possible: the preferred node, then those with the most room ({@code candidates}, in that order). */
   private static List<Share> pack(List<Fit> candidates, Fit preferred, int total) {
     List<Share> plan = new ArrayList<>();
     int remaining = total;
@@ -324,10 +368,8 @@ public final class Scheduler {
       plan.add(new Share(preferred.node, n));
       remaining -= n;
     }
-    PriorityQueue<Fit> byRoom = new PriorityQueue<>(Math.max(1, candidates.size()), MOST_ROOM);
-    byRoom.addAll(candidates);
-    while (remaining > 0 && !byRoom.isEmpty()) {
-      Fit fit = byRoom.poll();
+    for (int i = 0; remaining > 0 && i < candidates.size(); i++) {
+      Fit fit = candidates.get(i);
       int n = Math.min(fit.fit, remaining);
       plan.add(new Share(fit.node, n));
       remaining -= n;
@@ -335,13 +377,16 @@ public final class Scheduler {
     return remaining == 0 ? plan : null;
   }
 
-  /** As many nodes as possible: one rank per node in turn, the preferred node first, then those with the most room. */
+  /**
+   * As many nodes as possible: one rank per node in turn, the preferred node first, then those with the most
+   * room ({@code candidates}, in that order).
+   */
   private static List<Share> spread(List<Fit> candidates, Fit preferred, int total) {
     List<Fit> chosen = new ArrayList<>();
     if (preferred != null) {
       chosen.add(preferred);
     }
-    chosen.addAll(smallest(candidates, Math.min(candidates.size(), total - chosen.size()), MOST_ROOM));
+    chosen.addAll(candidates.subList(0, Math.min(candidates.size(), total - chosen.size())));
     List<Share> plan = new ArrayList<>(chosen.size());
     for (Fit fit : chosen) {
       plan.add(new Share(fit.node, 0));
@@ -359,23 +404,6 @@ public final class Scheduler {
       }
     }
     return remaining == 0 ? plan : null;
-  }
-
-  /** The {@code n} first of {@code fits} in {@code order}, without sorting them all. */
-  private static List<Fit> smallest(List<Fit> fits, int n, Comparator<Fit> order) {
-    if (n <= 0) {
-      return List.of();
-    }
-    PriorityQueue<Fit> worstFirst = new PriorityQueue<>(n + 1, order.reversed());
-    for (Fit fit : fits) {
-      worstFirst.add(fit);
-      if (worstFirst.size() > n) {
-        worstFirst.poll();
-      }
-    }
-    List<Fit> best = new ArrayList<>(worstFirst);
-    best.sort(order);
-    return best;
   }
 
   /** Reserves a plan: ranks are consecutive per node, in plan order, so rank 0 is on the first (preferred) node. */
@@ -433,7 +461,7 @@ public final class Scheduler {
           .max(Comparator.comparingInt((NodeState n) -> n.fitsNow(r, perNode)).thenComparingInt(NodeState::freeGpuCount))
           .orElse(null);
         return describeNeed(spec) + "; " + (have.isEmpty() ? "no node has that" : have.size() + (have.size() == 1 ? " node has" : " nodes have")
-          + " that (" + have.stream().map(NodeState::id).collect(Collectors.joining(", ")) + ")")
+          + " that (" + have.stream().limit(5).map(NodeState::id).collect(Collectors.joining(", ")) + (have.size() > 5 ? ", ..." : "") + ")")
           + (best == null ? "" : "; best other node " + best.id() + " has " + best.describeFree());
       }
       case STRICT_SPREAD: {

@@ -139,6 +139,22 @@ class GangSchedulerTest {
   }
 
   @Test
+  void feasibilityFollowsNodesThatComeGrowAndGo() {
+    Scheduler s = cluster(1, 4);
+    GangSpec eight = gang("t", 1, 8, 1, PlacementStrategy.STRICT_PACK);
+    assertThat(s.infeasibility(eight)).contains("can never fit");
+    s.addNode("n0", range(8), 64, 256_000);
+    assertThat(s.infeasibility(eight)).isNull();
+    s.addNode("n0", range(2), 64, 256_000);
+    assertThat(s.infeasibility(eight)).contains("largest: n0 with 2 GPUs");
+    s.addNode("big", range(8), 64, 256_000);
+    assertThat(s.submit(eight, false).ranks()).hasSize(8);
+    s.removeNode("big");
+    assertThatThrownBy(() -> s.submit(gang("u", 1, 8, 1, PlacementStrategy.STRICT_PACK), true))
+      .isInstanceOf(InfeasibleException.class);
+  }
+
+  @Test
   void waitingGangsArePlacedFirstInFirstOutAsResourcesFree() {
     Scheduler s = cluster(1, 8);
     GangPlacement a = s.submit(gang("a", 1, 6, 1, PlacementStrategy.STRICT_PACK), false);
