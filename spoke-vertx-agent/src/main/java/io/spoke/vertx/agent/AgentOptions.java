@@ -30,11 +30,16 @@ public class AgentOptions {
   /** Actor JVMs start small and fast: they are many, and most of their work is elsewhere (GPUs, native code). */
   /** Where gangs' MASTER_PORTs come from: torch.distributed's default port and up, below the kernel's ephemeral range. */
   public static final String DEFAULT_MASTER_PORT_RANGE = "29500-29999";
-  public static final List<String> DEFAULT_ACTOR_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k");
+  /**
+   * An actor host is a small single-event-loop JVM: the serial collector, small stacks, and a small initial heap
+   * (an idle actor host's resident memory follows its initial heap: 125 MB with the JVM's default, 94 MB with 16 MB).
+   */
+  public static final List<String> DEFAULT_ACTOR_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xms16m");
+  public static final boolean DEFAULT_ACTOR_CDS = true;
 
   private static final List<String> KEYS = List.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus", "cpus",
     "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
-    "reconnectInterval", "maxFrameSize", "masterPortRange");
+    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds");
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -50,6 +55,7 @@ public class AgentOptions {
   private String javaCommand;
   private String actorClasspath;
   private List<String> actorJvmOptions = new ArrayList<>(DEFAULT_ACTOR_JVM_OPTIONS);
+  private boolean actorCds = DEFAULT_ACTOR_CDS;
   private long stopTimeout = DEFAULT_STOP_TIMEOUT;
   private long maxSpawnTimeout = DEFAULT_MAX_SPAWN_TIMEOUT;
   private long reconnectInterval = DEFAULT_RECONNECT_INTERVAL;
@@ -74,6 +80,7 @@ public class AgentOptions {
     this.javaCommand = other.javaCommand;
     this.actorClasspath = other.actorClasspath;
     this.actorJvmOptions = new ArrayList<>(other.actorJvmOptions);
+    this.actorCds = other.actorCds;
     this.stopTimeout = other.stopTimeout;
     this.maxSpawnTimeout = other.maxSpawnTimeout;
     this.reconnectInterval = other.reconnectInterval;
@@ -100,6 +107,7 @@ public class AgentOptions {
     setJavaCommand(o.string("javaCommand", null));
     setActorClasspath(o.string("actorClasspath", null));
     setActorJvmOptions(o.strings("actorJvmOptions", DEFAULT_ACTOR_JVM_OPTIONS));
+    setActorCds(o.bool("actorCds", DEFAULT_ACTOR_CDS));
     setStopTimeout(o.longValue("stopTimeout", DEFAULT_STOP_TIMEOUT));
     setMaxSpawnTimeout(o.longValue("maxSpawnTimeout", DEFAULT_MAX_SPAWN_TIMEOUT));
     setReconnectInterval(o.longValue("reconnectInterval", DEFAULT_RECONNECT_INTERVAL));
@@ -119,6 +127,7 @@ public class AgentOptions {
       .put("resources", new JsonObject(new LinkedHashMap<>(resources)))
       .put("logDir", logDir)
       .put("actorJvmOptions", new JsonArray(new ArrayList<>(actorJvmOptions)))
+      .put("actorCds", actorCds)
       .put("stopTimeout", stopTimeout)
       .put("maxSpawnTimeout", maxSpawnTimeout)
       .put("reconnectInterval", reconnectInterval)
@@ -327,6 +336,20 @@ public class AgentOptions {
       }
     }
     this.actorJvmOptions = new ArrayList<>(actorJvmOptions);
+    return this;
+  }
+
+  public boolean isActorCds() {
+    return actorCds;
+  }
+
+  /**
+   * Class-data sharing for actor hosts (default on): the first actor host writes an AppCDS archive of its classes
+   * to {@code <logDir>/.spoke-cds} at exit, and later ones start from it, in about half the time. Needs a class
+   * path of jar files; ignored for a spawn whose JVM options choose CDS settings of their own.
+   */
+  public AgentOptions setActorCds(boolean actorCds) {
+    this.actorCds = actorCds;
     return this;
   }
 

@@ -9,6 +9,7 @@ import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.actor.impl.ActorHostConfig;
 import io.spoke.vertx.actor.impl.ActorHostMain;
 import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.GpuDiscovery;
 import io.spoke.vertx.agent.process.ProcessLauncher;
@@ -97,6 +98,8 @@ public final class AgentServer {
   private final RendezvousPorts ports;
   private ProcessLauncher launcher;
   private ActorLogs logs;
+  /** AppCDS archive of actor hosts; null when turned off. */
+  private ActorCds cds;
   private List<GpuInfo> gpus;
   private int cpus;
   private long memoryMb;
@@ -131,6 +134,10 @@ public final class AgentServer {
       Path dir = Paths.get(options.getLogDir()).toAbsolutePath().normalize();
       Files.createDirectories(dir);
       logs = new ActorLogs(dir);
+      if (options.isActorCds()) {
+        cds = new ActorCds(dir.resolve(".spoke-cds"), javaCommand(), actorClasspath());
+        cds.load();
+      }
       return null;
     }).compose(v -> {
       netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout((int) HUB_TIMEOUT));
@@ -347,6 +354,9 @@ public final class AgentServer {
       + slot.localRank() + " of " + slot.localWorldSize() + "), master " + slot.masterAddr() + ":" + slot.masterPort() + "\n")
       + "# GPUs: " + (gpuIds.isEmpty() ? "none" : gpuIds.toString()) + "\n";
     Map<String, String> env = environment(proc, userEnv);
+    if (cds != null) {
+      jvmOptions.addAll(cds.optionsFor(actorId, jvmOptions));
+    }
     List<String> command = command(jvmOptions);
     vertx.executeBlocking(() -> logs.create(slot == null ? null : slot.ticketId(), actorId, header))
       .compose(file -> {
@@ -420,13 +430,20 @@ public final class AgentServer {
 
   private List<String> command(List<String> jvmOptions) {
     List<String> command = new ArrayList<>();
-    command.add(options.getJavaCommand() != null ? options.getJavaCommand()
-      : Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(javaCommand());
     command.addAll(jvmOptions);
     command.add("-cp");
-    command.add(options.getActorClasspath() != null ? options.getActorClasspath() : System.getProperty("java.class.path"));
+    command.add(actorClasspath());
     command.add(ActorHostMain.class.getName());
     return command;
+  }
+
+  private String javaCommand() {
+    return options.getJavaCommand() != null ? options.getJavaCommand() : Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private String actorClasspath() {
+    return options.getActorClasspath() != null ? options.getActorClasspath() : System.getProperty("java.class.path");
   }
 
   private String newSecret() {
@@ -600,6 +617,15 @@ public final class AgentServer {
     }
     proc.exited = true;
     int status = proc.process.exitValue();
+    Path trained = cds == null ? null : cds.trainerExited(proc.actorId);
+    if (trained != null) {
+      ActorCds archive = cds;
+      vertx.executeBlocking(() -> ActorCds.publish(trained, archive.archive())).onSuccess(ok -> {
+        if (ok) {
+          archive.published();
+        }
+      });
+    }
     if (proc.spawnTimer >= 0) {
       vertx.cancelTimer(proc.spawnTimer);
     }

@@ -1,0 +1,119 @@
+package io.spoke.vertx.examples.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.AgentVerticle;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.examples.hello.MyActor;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.ProcessCleanup;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Class-data sharing of actor hosts, on the distribution's class path (jar files only, as {@code ./spoke} runs
+ * it): the first actor host writes the archive at exit, the agent publishes it, and later actor hosts start from
+ * it without the JVM rejecting it.
+ */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class ActorCdsIT {
+
+  @RegisterExtension
+  static ProcessCleanup processes = new ProcessCleanup();
+
+  @Test
+  void laterActorHostsStartFromTheArchiveTheFirstOneWrote(Vertx vertx) throws Exception {
+    Path logDir = Files.createTempDirectory("spoke-cds-it");
+    HubVerticle hub = new HubVerticle(new HubOptions().setPort(0));
+    await(vertx.deployVerticle(hub));
+    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setGpus(0).setLogDir(logDir.toString())
+      .setActorClasspath(distributionClasspath()));
+    await(vertx.deployVerticle(agent));
+    await(agent.registered());
+    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
+    try {
+      ActorHandle trainer = await(client.spawn("MyActor", "trainer"));
+      processes.track(trainer.info().pid());
+      assertThat(commandLine(trainer.info().pid())).anyMatch(arg -> arg.startsWith("-XX:ArchiveClassesAtExit="));
+      assertThat(await(trainer.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
+      await(trainer.stop());
+
+      Path archives = logDir.resolve(".spoke-cds");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (archive(archives) == null && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      Path archive = archive(archives);
+      assertThat(archive).as("archive published in " + archives).isNotNull();
+      assertThat(Files.size(archive)).isGreaterThan(1_000_000);
+
+      ActorHandle second = await(client.spawn("MyActor", "second"));
+      processes.track(second.info().pid());
+      assertThat(commandLine(second.info().pid())).contains("-XX:SharedArchiveFile=" + archive);
+      assertThat(await(second.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
+      // A spawn that chooses its own CDS settings gets none of the agent's.
+      ActorHandle own = await(client.spawn("MyActor", "own", new SpawnOptions().setJvmOptions(List.of("-Xshare:auto"))));
+      processes.track(own.info().pid());
+      assertThat(commandLine(own.info().pid())).noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile") || arg.startsWith("-XX:ArchiveClasses"));
+      await(own.stop());
+      await(second.stop());
+      // The JVM says so in the actor's log when it cannot map an archive; it could.
+      String log = Files.readString(Paths.get(second.info().logFile()));
+      assertThat(log).doesNotContain("[cds]").doesNotContain("shared archive");
+    } finally {
+      await(client.close());
+    }
+  }
+
+  private static Path archive(Path dir) throws Exception {
+    if (!Files.isDirectory(dir)) {
+      return null;
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".jsa")).findFirst().orElse(null);
+    }
+  }
+
+  /** The examples jar and its dependencies, as ./spoke runs them. */
+  private static String distributionClasspath() throws Exception {
+    List<String> entries = new ArrayList<>();
+    try (Stream<Path> jars = Files.list(Paths.get("target"))) {
+      jars.filter(f -> f.getFileName().toString().matches("spoke-vertx-examples-.*[0-9T]\\.jar")).map(Path::toString).forEach(entries::add);
+    }
+    try (Stream<Path> jars = Files.list(Paths.get("target", "lib"))) {
+      entries.addAll(jars.map(Path::toString).sorted().collect(Collectors.toList()));
+    }
+    assertThat(entries.get(0)).contains("spoke-vertx-examples");
+    return entries.stream().map(e -> Paths.get(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
+  }
+
+  private static List<String> commandLine(long pid) throws Exception {
+    byte[] raw = Files.readAllBytes(Paths.get("/proc/" + pid + "/cmdline"));
+    return List.of(new String(raw, StandardCharsets.UTF_8).split("\u0000"));
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(120, TimeUnit.SECONDS);
+  }
+}

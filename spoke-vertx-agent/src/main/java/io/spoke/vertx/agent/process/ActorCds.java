@@ -1,0 +1,126 @@
+package io.spoke.vertx.agent.process;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Class-data sharing for actor hosts (AppCDS): the first actor host an agent starts writes a dynamic archive of
+ * the classes it loaded when it exits ({@code -XX:ArchiveClassesAtExit}), and every later one maps it
+ * ({@code -XX:SharedArchiveFile}) instead of loading and verifying those classes again, which takes the largest
+ * part of an actor's start-up. The archive is named after the JVM and class path it belongs to, so a changed
+ * class path trains a new one; the JVM checks the archive itself and starts without it (with a warning in the
+ * actor's log) if it does not match. Only class paths made of jar files can be archived.
+ *
+ * <p>Not thread-safe: the agent's event loop owns it; {@link #load} and {@link #exited} touch files and run on
+ * a worker.
+ */
+public final class ActorCds {
+
+  private static final Logger log = LogManager.getLogger(ActorCds.class);
+
+  private final Path archive;
+  private final boolean archivable;
+  private boolean ready;
+  private String trainer;
+  private Path trainerOutput;
+
+  /**
+   * @param dir where archives live
+   * @param java the java command of actor hosts
+   * @param classpath their class path
+   */
+  public ActorCds(Path dir, String java, String classpath) {
+    this.archive = dir.resolve("actor-host-" + digest(java + "\n" + System.getProperty("java.vm.version") + "\n" + classpath) + ".jsa");
+    this.archivable = !classpath.isEmpty() && List.of(classpath.split(File.pathSeparator)).stream()
+      .allMatch(entry -> entry.endsWith(".jar") && !entry.contains("*"));
+  }
+
+  /** Looks for an archive written earlier. Blocking: call on a worker, before the first spawn. */
+  public void load() throws IOException {
+    if (archivable) {
+      Files.createDirectories(archive.getParent());
+      ready = Files.isRegularFile(archive) && Files.size(archive) > 0;
+    }
+  }
+
+  public Path archive() {
+    return archive;
+  }
+
+  /** Whether actor hosts start from the archive now. */
+  public boolean ready() {
+    return ready;
+  }
+
+  /**
+   * JVM options for the next actor host: map the archive, or train it when there is none and no other actor
+   * host is training; none when the user chose CDS options of their own.
+   */
+  public List<String> optionsFor(String actorId, List<String> jvmOptions) {
+    if (!archivable || jvmOptions.stream().anyMatch(o -> o.startsWith("-XX:SharedArchiveFile") || o.startsWith("-XX:ArchiveClassesAtExit")
+      || o.startsWith("-Xshare"))) {
+      return List.of();
+    }
+    if (ready) {
+      return List.of("-XX:SharedArchiveFile=" + archive);
+    }
+    if (trainer != null) {
+      return List.of();
+    }
+    trainer = actorId;
+    trainerOutput = archive.resolveSibling(archive.getFileName() + "." + actorId + ".tmp");
+    return List.of("-XX:ArchiveClassesAtExit=" + trainerOutput);
+  }
+
+  /** Returns the training actor's output path if {@code actorId} was training, and stops training; else null. */
+  public Path trainerExited(String actorId) {
+    if (!actorId.equals(trainer)) {
+      return null;
+    }
+    trainer = null;
+    return trainerOutput;
+  }
+
+  /**
+   * Publishes what a trainer wrote at exit (nothing, if it was killed). Blocking: call on a worker.
+   *
+   * @return whether the archive is ready now
+   */
+  public static boolean publish(Path output, Path archive) {
+    try {
+      if (Files.isRegularFile(output) && Files.size(output) > 0) {
+        Files.move(output, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        log.info("Actor hosts start from the class-data archive {} from now on", archive);
+        return true;
+      }
+      Files.deleteIfExists(output);
+    } catch (IOException e) {
+      log.warn("Cannot publish the class-data archive {}: {}", archive, e.toString());
+    }
+    return false;
+  }
+
+  /** Marks the archive ready (on the owner's thread, after {@link #publish}). */
+  public void published() {
+    ready = true;
+  }
+
+  private static String digest(String s) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
