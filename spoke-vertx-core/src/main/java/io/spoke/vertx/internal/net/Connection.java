@@ -3,7 +3,6 @@ package io.spoke.vertx.internal.net;
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelPipeline;
-import io.netty.util.collection.LongObjectHashMap;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.SpokeTimeoutException;
@@ -30,8 +29,6 @@ import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -60,7 +57,7 @@ public final class Connection {
   private final NetSocketInternal socket;
   private final ContextInternal context;
   private final FrameEncoder encoder;
-  private final LongObjectHashMap<Pending> pending = new LongObjectHashMap<>();
+  private final PendingMap<Pending> pending = new PendingMap<>();
   private final Call call = new Call();
   private long nextId = HELLO_ID + 1;
   private long sweepTimer = -1;
@@ -443,20 +440,8 @@ public final class Connection {
       return;
     }
     long now = System.nanoTime();
-    List<Long> expired = null;
-    for (LongObjectHashMap.PrimitiveEntry<Pending> e : pending.entries()) {
-      if (now - e.value().deadline >= 0) {
-        if (expired == null) {
-          expired = new ArrayList<>();
-        }
-        expired.add(e.key());
-      }
-    }
-    if (expired != null) {
-      for (long id : expired) {
-        Pending p = pending.remove(id);
-        p.fail(new SpokeTimeoutException(p.describe(peerName) + " got no answer within its timeout"));
-      }
+    for (Pending p : pending.removeIf(p -> now - p.deadline >= 0)) {
+      p.fail(new SpokeTimeoutException(p.describe(peerName) + " got no answer within its timeout"));
     }
     if (!pending.isEmpty() && !closed) {
       sweepTimer = context.setTimer(SWEEP_INTERVAL_MS, this::sweep);
@@ -468,9 +453,7 @@ public final class Connection {
     if (pending.isEmpty()) {
       return;
     }
-    List<Pending> all = new ArrayList<>(pending.values());
-    pending.clear();
-    for (Pending p : all) {
+    for (Pending p : pending.clear()) {
       p.fail(failure);
     }
   }
