@@ -1,0 +1,591 @@
+package io.spoke.vertx.benchmarks;
+
+import io.spoke.vertx.agent.AgentMain;
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.AgentVerticle;
+import io.spoke.vertx.benchmarks.baseline.EchoClient;
+import io.spoke.vertx.benchmarks.baseline.EchoServer;
+import io.spoke.vertx.benchmarks.baseline.StartProbe;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.Allocation;
+import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.hub.HubMain;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.hub.HubVerticle;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * {@code ./spoke bench}: starts a hub, an agent and real actor processes, measures each metric and its baseline
+ * in the same run, and prints one JSON object per line ({@code metric, value, unit, baseline, ratio}). Results
+ * also go to {@code results.jsonl}, the machine to {@code machine.json} and a chart to {@code chart.png} in the
+ * output directory.
+ *
+ * <pre>
+ * Bench [--quick] [--out DIR] [--only call,native,nn,spawn,gang,hub,footprint,jmh]
+ * Bench --replot [--out DIR]
+ * </pre>
+ */
+public final class Bench {
+
+  static final List<String> ACTOR_JVM = AgentOptions.DEFAULT_ACTOR_JVM_OPTIONS;
+  static final Set<String> SECTIONS = new LinkedHashSet<>(List.of("footprint", "call", "native", "nn", "spawn", "gang", "hub", "jmh"));
+
+  private final boolean quick;
+  private final Path out;
+  private final Set<String> only;
+  private final long warmupMs;
+  private final long durationMs;
+  private final List<Metric> metrics = new ArrayList<>();
+  private final PrintStream stdout = System.out;
+
+  private Vertx vertx;
+  private Context context;
+  private HubVerticle hub;
+  private SpokeClient client;
+
+  private Bench(boolean quick, Path out, Set<String> only) {
+    this.quick = quick;
+    this.out = out;
+    this.only = only;
+    this.warmupMs = Long.getLong("bench.warmupMs", quick ? 500 : 3_000);
+    this.durationMs = Long.getLong("bench.durationMs", quick ? 1_000 : 5_000);
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    boolean replot = false;
+    Path out = Paths.get("benchmarks/target/bench");
+    Set<String> only = SECTIONS;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick":
+          quick = true;
+          break;
+        case "--out":
+          out = Paths.get(args[++i]);
+          break;
+        case "--only":
+          only = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
+          if (!SECTIONS.containsAll(only)) {
+            System.err.println("spoke bench: --only takes a list of " + String.join(",", SECTIONS));
+            System.exit(2);
+          }
+          break;
+        case "--replot":
+          replot = true;
+          break;
+        case "-h":
+        case "--help":
+          System.out.println("usage: spoke bench [--quick] [--out DIR] [--only " + String.join(",", SECTIONS) + "]\n"
+            + "       spoke bench --replot [--out DIR]   (redraws chart.png from results.jsonl and machine.json)");
+          return;
+        default:
+          System.err.println("spoke bench: unknown argument '" + args[i] + "'; try --help");
+          System.exit(2);
+      }
+    }
+    Files.createDirectories(out);
+    if (replot) {
+      List<Metric> saved = new ArrayList<>();
+      for (String line : Files.readAllLines(out.resolve("results.jsonl"))) {
+        saved.add(Metric.fromJson(new JsonObject(line)));
+      }
+      Chart.write(saved, new JsonObject(Files.readString(out.resolve("machine.json"))), out.resolve("chart.png"));
+      return;
+    }
+    int status = 1;
+    try {
+      new Bench(quick, out, only).run();
+      status = 0;
+    } catch (Throwable e) {
+      System.err.println("spoke bench failed: " + e);
+      e.printStackTrace();
+    }
+    System.exit(status);
+  }
+
+  private void run() throws Exception {
+    JsonObject machine = Machine.describe();
+    Files.writeString(out.resolve("machine.json"), machine.encodePrettily());
+    System.err.println("spoke bench" + (quick ? " --quick" : "") + " on " + machine.encode());
+    vertx = Vertx.vertx();
+    context = vertx.getOrCreateContext();
+    hub = new HubVerticle(new HubOptions().setPort(0));
+    await(vertx.deployVerticle(hub));
+    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("bench").setGpus(8)
+      .setLogDir(out.resolve("logs").toString()));
+    await(vertx.deployVerticle(agent));
+    await(agent.registered());
+    // A client belongs to the context it is created on, and calls made there go straight to the socket: the
+    // harness drives calls from that context, as a verticle embedding the client does.
+    client = onContext(context, () -> SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort())));
+    try {
+      if (only.contains("footprint")) {
+        footprint();
+      }
+      if (only.contains("call")) {
+        calls(vertx, context, client, "", false);
+      }
+      if (only.contains("native")) {
+        nativeCalls();
+      }
+      if (only.contains("nn")) {
+        nToN();
+      }
+      if (only.contains("spawn")) {
+        spawnCold();
+      }
+      if (only.contains("gang")) {
+        gang();
+        gangEndToEnd();
+      }
+      if (only.contains("hub")) {
+        HubScale.run(quick, this::emit);
+      }
+      if (only.contains("jmh")) {
+        jmh();
+      }
+    } finally {
+      await(client.close());
+      await(vertx.undeploy(agent.deploymentID()));
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+    Files.write(out.resolve("results.jsonl"), metrics.stream().map(m -> m.toJson().encode()).collect(Collectors.toList()),
+      StandardCharsets.UTF_8);
+    Chart.write(metrics, machine, out.resolve("chart.png"));
+    System.err.println("spoke bench: " + metrics.size() + " metrics in " + out.resolve("results.jsonl") + ", chart in "
+      + out.resolve("chart.png"));
+  }
+
+  void emit(Metric metric) {
+    metrics.add(metric);
+    stdout.println(metric.toJson().encode());
+    stdout.flush();
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  /** call_sync, call_async and call_1mib against a NetSocket echo server with the same framing, in another process. */
+  private void calls(Vertx clientVertx, Context ctx, SpokeClient spoke, String suffix, boolean nativeTransport) throws Exception {
+    String actorId = "echo" + suffix.replace('_', '-');
+    List<String> actorJvm = new ArrayList<>(nativeTransport ? List.of("-Dspoke.nativeTransport=true") : List.of());
+    // -Dbench.actorJvm="options": extra JVM options for the actors called (to profile them, say).
+    String extra = System.getProperty("bench.actorJvm", "");
+    if (!extra.isBlank()) {
+      actorJvm.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    await(spoke.spawn("BenchEcho", actorId, new SpawnOptions().setJvmOptions(actorJvm)));
+    try (Child server = Child.java(ACTOR_JVM, EchoServer.class, nativeTransport ? "native" : "nio")) {
+      String[] ready = server.await("port ", 60_000).split(" ");
+      if (nativeTransport && !ready[2].equals("native")) {
+        throw new IllegalStateException("the echo server could not use the native transport");
+      }
+      EchoClient echo = await(EchoClient.connect(clientVertx, ctx, Integer.parseInt(ready[1])));
+      Buffer small = Buffer.buffer(new byte[64]);
+      Supplier<Future<?>> echoSmall = () -> echo.call(small);
+      Supplier<Future<?>> spokeSmall = () -> spoke.call(actorId, BenchActor.ECHO, small);
+
+      Load.Outcome[] both = compare(ctx, echoSmall, spokeSmall, 1);
+      Load.Outcome base = both[0];
+      Load.Outcome ours = both[1];
+      emit(new Metric("call_sync" + suffix, ours.perSecond(), "calls/s", base.perSecond(), "64 B, 1 outstanding; baseline: NetSocket echo"));
+      emit(new Metric("call_sync" + suffix + "_p50", ours.latencies.percentileMicros(50), "us", base.latencies.percentileMicros(50), null));
+      emit(new Metric("call_sync" + suffix + "_p99", ours.latencies.percentileMicros(99), "us", base.latencies.percentileMicros(99), null));
+
+      both = compare(ctx, echoSmall, spokeSmall, 256);
+      base = both[0];
+      ours = both[1];
+      emit(new Metric("call_async" + suffix, ours.perSecond(), "calls/s", base.perSecond(), "64 B, 256 in flight"));
+      emit(new Metric("call_async" + suffix + "_p50", ours.latencies.percentileMicros(50), "us", base.latencies.percentileMicros(50), null));
+      emit(new Metric("call_async" + suffix + "_p99", ours.latencies.percentileMicros(99), "us", base.latencies.percentileMicros(99), null));
+
+      Buffer big = Buffer.buffer(new byte[1 << 20]);
+      both = compare(ctx, () -> echo.call(big), () -> spoke.call(actorId, BenchActor.ECHO, big), 1);
+      base = both[0];
+      ours = both[1];
+      double mib = (1 << 20) / 1e6;
+      emit(new Metric("call_1mib" + suffix, ours.perSecond() * mib, "MB/s", base.perSecond() * mib, "1 MiB request and response, sequential"));
+      await(echo.close());
+    } finally {
+      await(spoke.stop(actorId));
+    }
+  }
+
+  private void nativeCalls() throws Exception {
+    Vertx nativeVertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    try {
+      if (!nativeVertx.isNativeTransportEnabled()) {
+        System.err.println("spoke bench: native transport unavailable (" + nativeVertx.unavailableNativeTransportCause() + "); skipped");
+        return;
+      }
+      Context ctx = nativeVertx.getOrCreateContext();
+      SpokeClient nativeClient = onContext(ctx, () -> SpokeClient.create(nativeVertx, new SpokeClientOptions().setHubPort(hub.actualPort())));
+      try {
+        calls(nativeVertx, ctx, nativeClient, "_epoll", true);
+      } finally {
+        await(nativeClient.close());
+      }
+    } finally {
+      nativeVertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Measures a baseline and Spoke in alternating rounds (this VM's speed drifts over seconds), after warming up
+   * both: {baseline, Spoke}, each summed over its rounds.
+   */
+  private Load.Outcome[] compare(Context ctx, Supplier<Future<?>> baseline, Supplier<Future<?>> spoke, int inFlight) throws Exception {
+    int rounds = quick ? 1 : 5;
+    long roundMs = Math.max(200, durationMs / rounds);
+    run(ctx, baseline, inFlight, warmupMs, 0);
+    run(ctx, spoke, inFlight, warmupMs, 0);
+    long[] calls = new long[2];
+    double[] seconds = new double[2];
+    Latencies[] latencies = {new Latencies(), new Latencies()};
+    for (int r = 0; r < rounds; r++) {
+      for (int which = 0; which < 2; which++) {
+        // Every other round starts with Spoke, so that neither side always runs right after the other.
+        int side = (r % 2 == 0) ? which : 1 - which;
+        Load.Outcome o = run(ctx, side == 0 ? baseline : spoke, inFlight, 0, roundMs);
+        calls[side] += o.calls;
+        seconds[side] += o.seconds;
+        latencies[side].addAll(o.latencies);
+      }
+    }
+    return new Load.Outcome[] {new Load.Outcome(calls[0], seconds[0], latencies[0]), new Load.Outcome(calls[1], seconds[1], latencies[1])};
+  }
+
+  private Load.Outcome run(Context ctx, Supplier<Future<?>> call, int inFlight, long warmup, long duration) throws Exception {
+    return Load.run(ctx, call, inFlight, warmup, duration).await(warmup + duration + 60_000, TimeUnit.MILLISECONDS);
+  }
+
+  private Load.Outcome measure(Context ctx, Supplier<Future<?>> call, int inFlight) throws Exception {
+    return Load.run(ctx, call, inFlight, warmupMs, durationMs).await(warmupMs + durationMs + 60_000, TimeUnit.MILLISECONDS);
+  }
+
+  // ------------------------------------------------------------------ n:n
+
+  /** 4 client processes x 4 actors, 64 calls in flight per client; baseline: the same against 4 echo servers. */
+  private void nToN() throws Exception {
+    int n = 4;
+    List<String> ids = new ArrayList<>();
+    List<Child> servers = new ArrayList<>();
+    try {
+      List<Future<ActorHandle>> spawns = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        ids.add("nn-" + i);
+        spawns.add(client.spawn("BenchEcho", "nn-" + i));
+        servers.add(Child.java(ACTOR_JVM, EchoServer.class, "nio"));
+      }
+      await(Future.all(spawns));
+      List<String> ports = new ArrayList<>();
+      for (Child server : servers) {
+        ports.add(server.await("port ", 60_000).split(" ")[1]);
+      }
+      double base = nClients("echo", "-", String.join(",", ports), n);
+      double ours = nClients("spoke", String.valueOf(hub.actualPort()), String.join(",", ids), n);
+      emit(new Metric("n_n", ours, "calls/s", base, n + " client processes x " + n + " actors, 64 in flight per client"));
+    } finally {
+      for (Child server : servers) {
+        server.close();
+      }
+      for (String id : ids) {
+        await(client.stop(id));
+      }
+    }
+  }
+
+  private double nClients(String mode, String hubPort, String targets, int n) throws Exception {
+    List<Child> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        clients.add(Child.java(ACTOR_JVM, NnClient.class, mode, hubPort, "64", String.valueOf(durationMs), targets));
+      }
+      for (Child c : clients) {
+        c.await("ready", 120_000);
+      }
+      // Every client warms up until the same instant, then all measure over the same window.
+      long startAt = System.currentTimeMillis() + warmupMs;
+      for (Child c : clients) {
+        c.send("start " + startAt);
+      }
+      double calls = 0;
+      double seconds = 0;
+      for (Child c : clients) {
+        String[] result = c.await("result ", warmupMs + durationMs + 120_000).split(" ");
+        calls += Long.parseLong(result[1]);
+        seconds = Math.max(seconds, Double.parseDouble(result[2]));
+      }
+      return calls / seconds;
+    } finally {
+      for (Child c : clients) {
+        c.close();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ spawn
+
+  /**
+   * Spawn request to ack and to first call, against a JVM on the same class path that starts Vert.x, opens a
+   * server socket and prints a line: without class-data sharing of the application's classes, and with the
+   * AppCDS archive the agent keeps for its actor hosts (trained by the first actor host it started).
+   */
+  private void spawnCold() throws Exception {
+    int runs = quick ? 1 : 5;
+    double jvm = median(runs, () -> probe("jvm"));
+    double probe = median(runs, () -> probe("vertx"));
+    emit(new Metric("jvm_start", jvm, "ms", null, "a JVM on the same class path that prints a line"));
+    // -Xshare:auto is the JVM's default: the JDK's own archive only; it opts out of the agent's archive.
+    double[] plain = spawnRuns("cold", List.of("-Xshare:auto"), runs);
+    emit(new Metric("spawn_cold_ack", plain[0], "ms", probe, "no AppCDS; baseline: JVM + Vert.x + server socket + print"));
+    emit(new Metric("spawn_cold_first_call", plain[1], "ms", probe, null));
+
+    Path archives = out.resolve("logs").resolve(".spoke-cds");
+    if (!hasArchive(archives)) {
+      ActorHandle trainer = await(client.spawn("BenchEcho", "cds-train"));
+      await(trainer.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
+      await(trainer.stop());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!hasArchive(archives) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      if (!hasArchive(archives)) {
+        System.err.println("spoke bench: the agent published no CDS archive in " + archives + "; spawn_cold_cds skipped");
+        return;
+      }
+    }
+    double[] cds = spawnRuns("cds", List.of(), runs);
+    emit(new Metric("spawn_cold_cds_ack", cds[0], "ms", probe, "with the agent's AppCDS archive of the actor host"));
+    emit(new Metric("spawn_cold_cds_first_call", cds[1], "ms", probe, null));
+  }
+
+  private static boolean hasArchive(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.anyMatch(f -> f.toString().endsWith(".jsa"));
+    }
+  }
+
+  private double probe(String mode) throws Exception {
+    try (Child child = Child.java(ACTOR_JVM, StartProbe.class, mode)) {
+      child.await("ready", 60_000);
+      return (System.nanoTime() - child.startedNanos) / 1e6;
+    }
+  }
+
+  /** Median {ack ms, first call ms} over {@code runs} spawns. */
+  private double[] spawnRuns(String prefix, List<String> jvmOptions, int runs) throws Exception {
+    double[] ack = new double[runs];
+    double[] first = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      String id = prefix + "-" + i;
+      long start = System.nanoTime();
+      ActorHandle handle = await(client.spawn("BenchEcho", id, new SpawnOptions().setJvmOptions(jvmOptions)));
+      ack[i] = (System.nanoTime() - start) / 1e6;
+      await(handle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
+      first[i] = (System.nanoTime() - start) / 1e6;
+      await(handle.stop());
+    }
+    return new double[] {median(ack), median(first)};
+  }
+
+  // ------------------------------------------------------------------ gang
+
+  /** allocate + release pairs through the client API, 64 in flight, on 16 simulated nodes of 8 GPUs (agents in this JVM). */
+  private void gang() throws Exception {
+    List<AgentVerticle> nodes = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      AgentVerticle node = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("sim-" + i).setGpus(8)
+        .setLogDir(out.resolve("logs").toString()));
+      await(vertx.deployVerticle(node));
+      await(node.registered());
+      nodes.add(node);
+    }
+    try {
+      // A request is a ticket (its id is chosen when it is created): one per allocation.
+      Load.Outcome outcome = measure(context, () -> client.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(1).setGpus(1))
+        .compose(a -> client.release(a.ticketId())), 64);
+      emit(new Metric("gang_alloc_release", outcome.perSecond(), "pairs/s", null,
+        "64 in flight, 17 nodes of 8 GPUs; bar 10,000/s; Ray placement group create+remove: 765/s"));
+      emit(new Metric("gang_alloc_release_p99", outcome.latencies.percentileMicros(99), "us", null, null));
+    } finally {
+      for (AgentVerticle node : nodes) {
+        await(vertx.undeploy(node.deploymentID()));
+      }
+    }
+  }
+
+  /** allocate 8 ranks + launch 8 actors + one call on each + release, end to end. */
+  private void gangEndToEnd() throws Exception {
+    int runs = quick ? 1 : 3;
+    double[] total = new double[runs];
+    double[] allocate = new double[runs];
+    double[] launch = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      long start = System.nanoTime();
+      Allocation allocation = await(client.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(8).setGpus(1)
+        .setPreferredNode("bench")));
+      allocate[r] = (System.nanoTime() - start) / 1e6;
+      List<Future<ActorHandle>> launches = new ArrayList<>();
+      for (int rank = 0; rank < 8; rank++) {
+        launches.add(client.launch(allocation.ticketId(), rank, "BenchEcho", "g" + r + "-rank-" + rank));
+      }
+      List<ActorHandle> handles = await(Future.all(launches)).list();
+      launch[r] = (System.nanoTime() - start) / 1e6;
+      await(Future.all(handles.stream().map(h -> h.call(BenchActor.ECHO, Buffer.buffer(new byte[64]))).collect(Collectors.toList())));
+      await(client.release(allocation.ticketId()));
+      total[r] = (System.nanoTime() - start) / 1e6;
+    }
+    emit(new Metric("gang_e2e_8", median(total), "ms", null, String.format("allocate %.1f ms, all 8 launched at %.0f ms, then one call each and release",
+      median(allocate), median(launch))));
+  }
+
+  // ------------------------------------------------------------------ footprint
+
+  private void footprint() throws Exception {
+    List<Path> classpath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+      .map(Paths::get).collect(Collectors.toList());
+    long own = 0;
+    List<String> names = new ArrayList<>();
+    for (Path jar : classpath) {
+      String name = jar.getFileName().toString();
+      if (name.startsWith("spoke-vertx-") && name.endsWith(".jar") && !name.startsWith("spoke-vertx-benchmarks")) {
+        own += Files.size(jar);
+        names.add(name.replaceAll("-[0-9].*", ""));
+      }
+    }
+    emit(new Metric("jars_own", own / 1e6, "MB", null, String.join(" + ", names) + "; bar under 1 MB"));
+    String distribution = System.getProperty("spoke.distribution");
+    if (distribution != null && Files.isDirectory(Paths.get(distribution))) {
+      try (Stream<Path> files = Files.list(Paths.get(distribution))) {
+        List<Path> jars = files.filter(f -> f.toString().endsWith(".jar")).collect(Collectors.toList());
+        long size = 0;
+        for (Path jar : jars) {
+          size += Files.size(jar);
+        }
+        emit(new Metric("distribution", size / 1e6, "MB", null, jars.size() + " jars in " + distribution + " (what ./spoke runs)"));
+      }
+    }
+    String extra = System.getProperty("bench.idleJvm", "");
+    ActorHandle idle = await(client.spawn("BenchEcho", "idle", new SpawnOptions().setJvmOptions(extra.isEmpty() ? List.of() : List.of(extra.split(" ")))));
+    await(idle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
+    Thread.sleep(quick ? 1_000 : 3_000);
+    long rssKb = rssKb(idle.info().pid());
+    await(idle.stop());
+    emit(new Metric("actor_idle_rss", rssKb / 1024.0, "MB", null, "idle actor host after one call; bar 64 MB; JVM options " + ACTOR_JVM));
+
+    double probe = median(quick ? 1 : 3, () -> probe("vertx"));
+    long hubStart = System.nanoTime();
+    try (Child hubProcess = Child.java(List.of(), HubMain.class, "--port", "0")) {
+      String line = hubProcess.await("Spoke hub listening on", 60_000);
+      emit(new Metric("hub_start", (System.nanoTime() - hubStart) / 1e6, "ms", probe, "process start to listening"));
+      String port = line.substring(line.lastIndexOf(':') + 1).trim();
+      long agentStart = System.nanoTime();
+      try (Child agentProcess = Child.java(List.of(), AgentMain.class, "--hub", "127.0.0.1:" + port, "--gpus", "8", "--log-dir",
+        out.resolve("logs").toString())) {
+        agentProcess.await("Spoke agent", 60_000);
+        emit(new Metric("agent_start", (System.nanoTime() - agentStart) / 1e6, "ms", probe, "process start to registered with the hub"));
+      }
+    }
+  }
+
+  private static long rssKb(long pid) throws IOException {
+    for (String line : Files.readAllLines(Paths.get("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IOException("no VmRSS for process " + pid);
+  }
+
+  // ------------------------------------------------------------------ jmh
+
+  /** The JMH microbenchmarks (framing, serializers, scheduler) in a JVM of their own; their scores become metrics. */
+  private void jmh() throws Exception {
+    Path result = out.resolve("jmh.json").toAbsolutePath();
+    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+      System.getProperty("java.class.path"), "org.openjdk.jmh.Main", "-rf", "json", "-rff", result.toString(), "-f", "1"));
+    command.addAll(quick ? List.of("-wi", "1", "-w", "500ms", "-i", "1", "-r", "500ms") : List.of("-wi", "3", "-w", "2s", "-i", "5", "-r", "2s"));
+    command.add("io.spoke.vertx.benchmarks.jmh");
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.resolve("jmh.log").toFile()).start();
+    if (!process.waitFor(quick ? 10 : 30, TimeUnit.MINUTES) || process.exitValue() != 0) {
+      process.destroyForcibly();
+      throw new IllegalStateException("JMH failed; see " + out.resolve("jmh.log"));
+    }
+    for (Object entry : new JsonArray(Files.readString(result))) {
+      JsonObject run = (JsonObject) entry;
+      String name = run.getString("benchmark").replace("io.spoke.vertx.benchmarks.jmh.", "jmh.");
+      JsonObject primary = run.getJsonObject("primaryMetric");
+      Object error = primary.getValue("scoreError");
+      emit(new Metric(name + params(run), primary.getDouble("score"), primary.getString("scoreUnit"), null,
+        error instanceof Number ? "±" + Math.round(((Number) error).doubleValue()) + " (99.9%)" : "one iteration: no error bound"));
+    }
+  }
+
+  private static String params(JsonObject run) {
+    JsonObject params = run.getJsonObject("params");
+    if (params == null || params.isEmpty()) {
+      return "";
+    }
+    return params.stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",", "[", "]"));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  interface Sample {
+    double get() throws Exception;
+  }
+
+  private static double median(int runs, Sample sample) throws Exception {
+    double[] values = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      values[i] = sample.get();
+    }
+    return median(values);
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static <T> T onContext(Context ctx, Supplier<T> supplier) throws Exception {
+    Promise<T> promise = Promise.promise();
+    ctx.runOnContext(v -> promise.complete(supplier.get()));
+    return await(promise.future());
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(180, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,38 @@
+package io.spoke.vertx.benchmarks;
+
+import java.util.Arrays;
+
+/** Round-trip times of a run, in nanoseconds, and their percentiles. Not thread-safe: one event loop records. */
+final class Latencies {
+
+  private long[] samples = new long[1 << 16];
+  private int count;
+
+  void record(long nanos) {
+    if (count == samples.length) {
+      samples = Arrays.copyOf(samples, samples.length * 2);
+    }
+    samples[count++] = nanos;
+  }
+
+  void addAll(Latencies other) {
+    for (int i = 0; i < other.count; i++) {
+      record(other.samples[i]);
+    }
+  }
+
+  int count() {
+    return count;
+  }
+
+  /** The {@code p}-th percentile in microseconds ({@code p} in 0..100). */
+  double percentileMicros(double p) {
+    if (count == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = Arrays.copyOf(samples, count);
+    Arrays.sort(sorted);
+    int index = (int) Math.min(count - 1, Math.max(0, Math.ceil(p / 100.0 * count) - 1));
+    return sorted[index] / 1000.0;
+  }
+}
