@@ -23,6 +23,9 @@ public final class NodeState {
   private final Map<String, Long> freeCustom;
   private int reservations;
   private boolean available = true;
+  /** The scheduler's table of free resources and this node's row in it; null until the node is in a scan. */
+  private FreeTable table;
+  private int row = -1;
 
   NodeState(String id, BitSet gpus, int cpus, long memoryMb, Map<String, Long> custom) {
     this.id = id;
@@ -96,6 +99,23 @@ public final class NodeState {
 
   void available(boolean available) {
     this.available = available;
+    sync();
+  }
+
+  void attach(FreeTable table, int row) {
+    this.table = table;
+    this.row = row;
+    sync();
+  }
+
+  /** Writes what is free now to the scheduler's table. */
+  void sync() {
+    if (table != null) {
+      table.gpus[row] = freeGpus.cardinality();
+      table.cpus[row] = freeCpus;
+      table.memoryMb[row] = freeMemoryMb;
+      table.available[row] = available;
+    }
   }
 
   boolean fits(Resources r) {
@@ -156,6 +176,7 @@ public final class NodeState {
     freeMemoryMb -= r.memoryMb();
     r.custom().forEach((k, v) -> freeCustom.merge(k, -v, Long::sum));
     reservations++;
+    sync();
     return new Reservation(this, ids, r.cpus(), r.memoryMb(), r.custom());
   }
 
@@ -169,6 +190,7 @@ public final class NodeState {
       }
     }
     reservations++;
+    sync();
     return new Reservation(this, taken.stream().toArray(), 0, 0, Map.of());
   }
 
@@ -185,6 +207,7 @@ public final class NodeState {
     freeMemoryMb = Math.min(memoryMb, freeMemoryMb + r.memoryMb());
     r.custom().forEach((k, v) -> freeCustom.put(k, Math.min(custom.getOrDefault(k, 0L), freeCustom.getOrDefault(k, 0L) + v)));
     reservations--;
+    sync();
   }
 
   /** New capacity from a re-registration: what is reserved stays reserved, as far as it still exists. */
@@ -207,6 +230,7 @@ public final class NodeState {
       long usedAmount = oldCustom.getOrDefault(k, 0L) - oldFree.getOrDefault(k, 0L);
       freeCustom.put(k, Math.max(0, v - usedAmount));
     });
+    sync();
   }
 
   /** What is free, for messages: "3 of 8 GPUs, 10 of 16 CPUs and 900 of 1000 MiB free". */

@@ -33,6 +33,8 @@ public final class Scheduler {
   private final Map<String, NodeState> nodes = new TreeMap<>();
   /** The nodes in id order as an array list, for the placement scan (10,000 nodes: a TreeMap walk costs twice as much). */
   private final ArrayList<NodeState> scanOrder = new ArrayList<>();
+  /** Free resources of {@link #scanOrder}'s nodes, row by row. */
+  private FreeTable free = new FreeTable(List.of());
   private final LinkedHashMap<String, GangSpec> queue = new LinkedHashMap<>();
   /** Infeasibility by gang shape, for the nodes' capacities as they are: forgotten when a node comes, goes or changes. */
   private final Map<String, Optional<String>> feasibility = new HashMap<>();
@@ -46,8 +48,7 @@ public final class Scheduler {
     if (node == null) {
       node = new NodeState(id, gpus, cpus, memoryMb, custom);
       nodes.put(id, node);
-      scanOrder.clear();
-      scanOrder.addAll(nodes.values());
+      rebuildScan();
     } else {
       node.resize(gpus, cpus, memoryMb, custom);
     }
@@ -62,11 +63,31 @@ public final class Scheduler {
 
   /** Forgets a node and everything reserved on it. */
   public void removeNode(String id) {
-    if (nodes.remove(id) != null) {
-      scanOrder.clear();
-      scanOrder.addAll(nodes.values());
+    NodeState removed = nodes.remove(id);
+    if (removed != null) {
+      removed.attach(null, -1);
+      rebuildScan();
     }
     feasibility.clear();
+  }
+
+  /** The free-resource table disagrees with a node: a description of the first mismatch, or null (for tests). */
+  String freeTableMismatch() {
+    for (int i = 0; i < scanOrder.size(); i++) {
+      NodeState node = scanOrder.get(i);
+      if (free.gpus[i] != node.freeGpuCount() || free.cpus[i] != node.freeCpus() || free.memoryMb[i] != node.freeMemoryMb()
+        || free.available[i] != node.available()) {
+        return "row " + i + " (" + node.id() + "): table " + free.gpus[i] + " GPUs, " + free.cpus[i] + " CPUs, " + free.memoryMb[i]
+          + " MiB, available " + free.available[i] + "; node " + node;
+      }
+    }
+    return null;
+  }
+
+  private void rebuildScan() {
+    scanOrder.clear();
+    scanOrder.addAll(nodes.values());
+    free = new FreeTable(scanOrder);
   }
 
   /** Marks a node (un)available for new placements; its reservations stay. */
@@ -262,12 +283,15 @@ public final class Scheduler {
     /** How many actors of the request fit at all (not capped by the gang's size), then free GPUs: for best fit. */
     final int room;
     final int freeGpus;
+    /** The node's place in the scan, which is id order: the last tie-breaker. */
+    final int row;
 
-    Fit(NodeState node, int fit, int room) {
+    Fit(NodeState node, int fit, int room, int freeGpus, int row) {
       this.node = node;
       this.fit = fit;
       this.room = room;
-      this.freeGpus = node.freeGpuCount();
+      this.freeGpus = freeGpus;
+      this.row = row;
     }
   }
 
@@ -290,23 +314,43 @@ public final class Scheduler {
     int keep = bestFit ? spec.nodes() : total;
     PriorityQueue<Fit> worstFirst = new PriorityQueue<>(keep + 1, bestFit ? WORST_FIT_FIRST : LEAST_ROOM_FIRST);
     Fit preferredFit = null;
+    Resources need = spec.perActor();
+    boolean custom = !need.custom().isEmpty();
+    FreeTable table = free;
     for (int i = 0, n = scanOrder.size(); i < n; i++) {
-      NodeState node = scanOrder.get(i);
-      if (!empty && !node.available()) {
-        continue;
+      int room;
+      if (empty) {
+        room = scanOrder.get(i).fitsEmpty(need, Integer.MAX_VALUE);
+      } else {
+        // The table answers for most nodes without touching them; custom resources need the node itself.
+        if (!table.available[i]) {
+          continue;
+        }
+        room = table.room(i, need);
+        if (custom && Math.min(room, limit) >= minimum) {
+          room = scanOrder.get(i).fitsNow(need, Integer.MAX_VALUE);
+        }
       }
-      int room = empty ? node.fitsEmpty(spec.perActor(), Integer.MAX_VALUE) : node.fitsNow(spec.perActor(), Integer.MAX_VALUE);
       int fit = Math.min(room, limit);
       if (fit < minimum) {
         continue;
       }
+      int freeGpus = table.gpus[i];
+      // Rows are in id order, the last tie-breaker: with the heap full, a node must be strictly better than its
+      // worst entry to enter, which the table alone can tell.
+      if (keep > 0 && worstFirst.size() == keep && (preferred == null || scanOrder.get(i) != preferred)
+        && compare(bestFit, room, freeGpus, i, worstFirst.peek()) >= 0) {
+        continue;
+      }
+      NodeState node = scanOrder.get(i);
+      Fit candidate = new Fit(node, fit, room, freeGpus, i);
       if (node == preferred) {
-        preferredFit = new Fit(node, fit, room);
-      } else if (worstFirst.size() < keep) {
-        worstFirst.add(new Fit(node, fit, room));
-      } else if (compare(bestFit, room, node.freeGpuCount(), node.id(), worstFirst.peek()) < 0) {
-        worstFirst.poll();
-        worstFirst.add(new Fit(node, fit, room));
+        preferredFit = candidate;
+      } else {
+        worstFirst.add(candidate);
+        if (worstFirst.size() > keep) {
+          worstFirst.poll();
+        }
       }
     }
     List<Fit> candidates = new ArrayList<>(worstFirst);
@@ -326,20 +370,20 @@ public final class Scheduler {
   }
 
   /** {@link #BEST_FIT} (or {@link #MOST_ROOM}) order of a node not yet made a {@link Fit}, against {@code other}. */
-  private static int compare(boolean bestFit, int room, int freeGpus, String id, Fit other) {
+  private static int compare(boolean bestFit, int room, int freeGpus, int row, Fit other) {
     int c = bestFit ? Integer.compare(room, other.room) : Integer.compare(other.room, room);
     if (c == 0) {
       c = bestFit ? Integer.compare(freeGpus, other.freeGpus) : Integer.compare(other.freeGpus, freeGpus);
     }
-    return c != 0 ? c : id.compareTo(other.node.id());
+    return c != 0 ? c : Integer.compare(row, other.row);
   }
 
   /** Tightest fit first: keeps large free blocks for large groups. */
   private static final Comparator<Fit> BEST_FIT = Comparator.<Fit>comparingInt(f -> f.room).thenComparingInt(f -> f.freeGpus)
-    .thenComparing(f -> f.node.id());
+    .thenComparingInt(f -> f.row);
   /** Most room first. */
   private static final Comparator<Fit> MOST_ROOM = Comparator.<Fit>comparingInt(f -> -f.room).thenComparingInt(f -> -f.freeGpus)
-    .thenComparing(f -> f.node.id());
+    .thenComparingInt(f -> f.row);
   private static final Comparator<Fit> WORST_FIT_FIRST = BEST_FIT.reversed();
   private static final Comparator<Fit> LEAST_ROOM_FIRST = MOST_ROOM.reversed();
 
@@ -446,42 +490,55 @@ public final class Scheduler {
     }
   }
 
-  /** What is missing now, as specifically as possible. */
+  /** What is missing now, as specifically as possible. One pass over the nodes: a refusal costs what a placement does. */
   private String shortage(GangSpec spec) {
-    List<NodeState> available = nodes.values().stream().filter(NodeState::available).collect(Collectors.toList());
-    if (available.isEmpty()) {
+    Resources r = spec.perActor();
+    int perNode = spec.actorsPerNode();
+    int total = spec.worldSize();
+    int available = 0;
+    int have = 0;
+    List<String> some = new ArrayList<>(5);
+    int best = -1;
+    int bestFit = -1;
+    long room = 0;
+    boolean custom = !r.custom().isEmpty();
+    FreeTable table = free;
+    for (int i = 0, n = scanOrder.size(); i < n; i++) {
+      if (!table.available[i]) {
+        continue;
+      }
+      available++;
+      int fit = Math.min(table.room(i, r), total);
+      if (custom && fit > 0) {
+        fit = scanOrder.get(i).fitsNow(r, total);
+      }
+      room += fit;
+      boolean enough = spec.strategy() == PlacementStrategy.STRICT_PACK ? fit >= perNode : fit >= 1;
+      if (enough) {
+        have++;
+      }
+      if ((enough || spec.strategy() == PlacementStrategy.PACK || spec.strategy() == PlacementStrategy.SPREAD) && fit > 0 && some.size() < 5) {
+        String id = scanOrder.get(i).id();
+        some.add(spec.strategy() == PlacementStrategy.STRICT_PACK ? id : id + ": " + fit);
+      }
+      if (!enough && (fit > bestFit || fit == bestFit && best >= 0 && table.gpus[i] > table.gpus[best])) {
+        best = i;
+        bestFit = fit;
+      }
+    }
+    if (available == 0) {
       return describeNeed(spec) + "; every node is disconnected or dead";
     }
-    Resources r = spec.perActor();
     switch (spec.strategy()) {
-      case STRICT_PACK: {
-        int perNode = spec.actorsPerNode();
-        List<NodeState> have = available.stream().filter(n -> n.fitsNow(r, perNode) >= perNode).collect(Collectors.toList());
-        NodeState best = available.stream().filter(n -> n.fitsNow(r, perNode) < perNode)
-          .max(Comparator.comparingInt((NodeState n) -> n.fitsNow(r, perNode)).thenComparingInt(NodeState::freeGpuCount))
-          .orElse(null);
-        return describeNeed(spec) + "; " + (have.isEmpty() ? "no node has that" : have.size() + (have.size() == 1 ? " node has" : " nodes have")
-          + " that (" + have.stream().limit(5).map(NodeState::id).collect(Collectors.joining(", ")) + (have.size() > 5 ? ", ..." : "") + ")")
-          + (best == null ? "" : "; best other node " + best.id() + " has " + best.describeFree());
-      }
-      case STRICT_SPREAD: {
-        long have = available.stream().filter(n -> n.fitsNow(r, 1) >= 1).count();
+      case STRICT_PACK:
+        return describeNeed(spec) + "; " + (have == 0 ? "no node has that" : have + (have == 1 ? " node has" : " nodes have")
+          + " that (" + String.join(", ", some) + (have > some.size() ? ", ..." : "") + ")")
+          + (best < 0 ? "" : "; best other node " + scanOrder.get(best).id() + " has " + scanOrder.get(best).describeFree());
+      case STRICT_SPREAD:
         return describeNeed(spec) + "; " + have + (have == 1 ? " node has" : " nodes have") + " room for one";
-      }
-      default: {
-        int total = spec.worldSize();
-        long room = 0;
-        List<String> parts = new ArrayList<>();
-        for (NodeState n : available) {
-          int fit = n.fitsNow(r, total);
-          room += fit;
-          if (fit > 0 && parts.size() < 5) {
-            parts.add(n.id() + ": " + fit);
-          }
-        }
+      default:
         return describeNeed(spec) + "; the available nodes have room for " + room + " now"
-          + (parts.isEmpty() ? "" : " (" + String.join(", ", parts) + (parts.size() == 5 ? ", ..." : "") + ")");
-      }
+          + (some.isEmpty() ? "" : " (" + String.join(", ", some) + (some.size() == 5 ? ", ..." : "") + ")");
     }
   }
 

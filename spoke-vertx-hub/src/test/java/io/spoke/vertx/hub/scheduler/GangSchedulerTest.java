@@ -237,6 +237,14 @@ class GangSchedulerTest {
             if (p != null) {
               live.add(p);
             }
+          } else if (op == 6 && random.nextInt(4) == 0) {
+            // Nodes come and go, and re-register with other CPU counts: the placement scan's table follows.
+            String node = "n" + random.nextInt(nodes);
+            if (random.nextBoolean()) {
+              s.available(node, random.nextBoolean());
+            } else {
+              s.addNode(node, s.node(node).gpus(), 32 + random.nextInt(64), 256_000);
+            }
           } else if (!live.isEmpty()) {
             Object victim = live.remove(random.nextInt(live.size()));
             if (victim instanceof Reservation) {
@@ -250,6 +258,7 @@ class GangSchedulerTest {
           // full: fine, nothing may have been reserved
         }
         checkInvariants(s, live);
+        assertThat(s.freeTableMismatch()).isNull();
       }
     }
   }
