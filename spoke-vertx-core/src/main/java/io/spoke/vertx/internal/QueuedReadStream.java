@@ -60,14 +60,16 @@ public abstract class QueuedReadStream<T> implements ReadStream<T> {
     drain();
   }
 
-  /** Fails the stream at once; queued items are dropped. */
+  /**
+   * Fails the stream once the queued items are delivered: what was produced before the failure is not lost
+   * (the tokens an LLM generated before it failed, say), and the failure comes last, as the end would.
+   */
   protected void failWith(Throwable cause) {
-    if (terminated) {
+    if (terminated || failure != null) {
       return;
     }
     ended = true;
     failure = cause;
-    queue.clear();
     drain();
   }
 
