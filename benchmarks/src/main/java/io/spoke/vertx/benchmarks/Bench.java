@@ -49,6 +49,9 @@ import java.util.stream.Stream;
  * Bench [--quick] [--out DIR] [--only call,native,nn,spawn,gang,hub,footprint,jmh]
  * Bench --replot [--out DIR]
  * </pre>
+ * System properties for experiments: {@code bench.warmupMs} and {@code bench.durationMs} (per comparison),
+ * {@code bench.actorJvm} (extra JVM options of the actors called, e.g. to profile them with JFR) and
+ * {@code bench.idleJvm} (of the idle actor whose memory is measured).
  */
 public final class Bench {
 
@@ -494,8 +497,8 @@ public final class Bench {
         emit(new Metric("distribution", size / 1e6, "MB", null, jars.size() + " jars in " + distribution + " (what ./spoke runs)"));
       }
     }
-    String extra = System.getProperty("bench.idleJvm", "");
-    ActorHandle idle = await(client.spawn("BenchEcho", "idle", new SpawnOptions().setJvmOptions(extra.isEmpty() ? List.of() : List.of(extra.split(" ")))));
+    String extra = System.getProperty("bench.idleJvm", "").trim();
+    ActorHandle idle = await(client.spawn("BenchEcho", "idle", new SpawnOptions().setJvmOptions(extra.isEmpty() ? List.of() : List.of(extra.split("\\s+")))));
     await(idle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
     Thread.sleep(quick ? 1_000 : 3_000);
     long rssKb = rssKb(idle.info().pid());

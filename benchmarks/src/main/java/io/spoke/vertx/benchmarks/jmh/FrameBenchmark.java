@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class FrameBench {
+public class FrameBenchmark {
 
   @Param({"64", "4096"})
   int payloadSize;

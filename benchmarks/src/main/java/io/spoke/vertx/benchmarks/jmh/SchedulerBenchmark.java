@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class SchedulerBench {
+public class SchedulerBenchmark {
 
   @Param({"64", "1000"})
   int nodes;

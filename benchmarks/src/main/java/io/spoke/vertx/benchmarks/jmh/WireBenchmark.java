@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class WireBench {
+public class WireBenchmark {
 
   private final byte[] bytes = new byte[32];
   private Buffer encoded;
