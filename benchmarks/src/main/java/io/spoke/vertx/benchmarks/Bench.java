@@ -219,6 +219,10 @@ public final class Bench {
       emit(new Metric("call_sync" + suffix, ours.perSecond(), "calls/s", base.perSecond(), "64 B, 1 outstanding; baseline: NetSocket echo"));
       emit(new Metric("call_sync" + suffix + "_p50", ours.latencies.percentileMicros(50), "us", base.latencies.percentileMicros(50), null));
       emit(new Metric("call_sync" + suffix + "_p99", ours.latencies.percentileMicros(99), "us", base.latencies.percentileMicros(99), null));
+      if (ours.allocatedPerCall >= 0) {
+        emit(new Metric("call_sync" + suffix + "_alloc", ours.allocatedPerCall, "B/call", base.allocatedPerCall,
+          "heap allocated by the client's event loop per call (Spoke: the whole call path; baseline: the echo client)"));
+      }
 
       both = compare(ctx, echoSmall, spokeSmall, 256);
       base = both[0];
@@ -269,6 +273,7 @@ public final class Bench {
     run(ctx, spoke, inFlight, warmupMs, 0);
     long[] calls = new long[2];
     double[] seconds = new double[2];
+    double[] allocated = new double[2];
     Latencies[] latencies = {new Latencies(), new Latencies()};
     for (int r = 0; r < rounds; r++) {
       for (int which = 0; which < 2; which++) {
@@ -277,10 +282,12 @@ public final class Bench {
         Load.Outcome o = run(ctx, side == 0 ? baseline : spoke, inFlight, 0, roundMs);
         calls[side] += o.calls;
         seconds[side] += o.seconds;
+        allocated[side] += o.allocatedPerCall / rounds;
         latencies[side].addAll(o.latencies);
       }
     }
-    return new Load.Outcome[] {new Load.Outcome(calls[0], seconds[0], latencies[0]), new Load.Outcome(calls[1], seconds[1], latencies[1])};
+    return new Load.Outcome[] {new Load.Outcome(calls[0], seconds[0], latencies[0], allocated[0]),
+      new Load.Outcome(calls[1], seconds[1], latencies[1], allocated[1])};
   }
 
   private Load.Outcome run(Context ctx, Supplier<Future<?>> call, int inFlight, long warmup, long duration) throws Exception {

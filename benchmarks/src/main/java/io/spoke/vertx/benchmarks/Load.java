@@ -17,11 +17,18 @@ final class Load {
     final long calls;
     final double seconds;
     final Latencies latencies;
+    /** Bytes the driving thread allocated per completed call, over the whole run (-1: unknown). */
+    final double allocatedPerCall;
 
     Outcome(long calls, double seconds, Latencies latencies) {
+      this(calls, seconds, latencies, -1);
+    }
+
+    Outcome(long calls, double seconds, Latencies latencies, double allocatedPerCall) {
       this.calls = calls;
       this.seconds = seconds;
       this.latencies = latencies;
+      this.allocatedPerCall = allocatedPerCall;
     }
 
     double perSecond() {
@@ -41,6 +48,15 @@ final class Load {
     return promise.future();
   }
 
+  /** Bytes allocated so far by the current thread (HotSpot's ThreadMXBean), or -1. */
+  static long allocated() {
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    if (threads instanceof com.sun.management.ThreadMXBean) {
+      return ((com.sun.management.ThreadMXBean) threads).getThreadAllocatedBytes(Thread.currentThread().getId());
+    }
+    return -1;
+  }
+
   private static final class Driver {
 
     private final Supplier<Future<?>> call;
@@ -51,6 +67,8 @@ final class Load {
     private final Latencies latencies = new Latencies();
     private long measuredStart;
     private long calls;
+    private long completed;
+    private long allocatedAtStart;
     private int outstanding;
     private boolean done;
 
@@ -64,6 +82,7 @@ final class Load {
     }
 
     void start() {
+      allocatedAtStart = allocated();
       for (int i = 0; i < inFlight; i++) {
         send();
       }
@@ -74,6 +93,7 @@ final class Load {
       outstanding++;
       call.get().onComplete(ar -> {
         outstanding--;
+        completed++;
         long now = System.nanoTime();
         if (ar.failed()) {
           done = true;
@@ -91,7 +111,9 @@ final class Load {
           send();
         } else if (!done && outstanding == 0) {
           done = true;
-          promise.tryComplete(new Outcome(calls, (now - measuredStart) / 1e9, latencies));
+          long bytes = allocated() - allocatedAtStart;
+          promise.tryComplete(new Outcome(calls, (now - measuredStart) / 1e9, latencies,
+            allocatedAtStart < 0 || completed == 0 ? -1 : (double) bytes / completed));
         }
       });
     }
