@@ -2,6 +2,7 @@ package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.internal.net.Connection;
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,12 @@ final class NodeRecord {
   Connection connection;
   boolean alive;
   long lastSeen;
+  /**
+   * Rendezvous ports the agent holds for the hub ahead of allocations, so that a gang whose rank 0 is here is
+   * answered without a round trip to the agent (see {@link TicketDesk}); valid for {@link #connection} only.
+   */
+  final ArrayDeque<PortLease> leases = new ArrayDeque<>();
+  int leasesRequested;
 
   NodeRecord(String id) {
     this.id = id;

@@ -51,9 +51,14 @@ final class TicketDesk {
 
   /** Released tickets remembered, so that a second release succeeds. */
   static final int RELEASED_KEPT = 4096;
+  /** Rendezvous ports kept leased per node that was rank 0 of a gang. */
+  static final int LEASES_PER_NODE = 8;
+  /** A leased port older than this is given back unused: the agent checked it free when it handed it out. */
+  static final long LEASE_TTL_NANOS = 5_000_000_000L;
 
   private final HubServer hub;
   private final Map<String, TicketRecord> tickets = new LinkedHashMap<>();
+  private long leaseSerial;
   private final Map<String, Boolean> released = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
@@ -126,7 +131,10 @@ final class TicketDesk {
     }
   }
 
-  /** Resources are reserved: reserve MASTER_PORT on rank 0's node, then answer the requester. */
+  /**
+   * Resources are reserved: MASTER_PORT on rank 0's node, then the answer. The port comes from the ports that
+   * node's agent holds for the hub (a lease, no round trip), or else is reserved by the agent now.
+   */
   private void placed(TicketRecord ticket, GangPlacement placement) {
     if (ticket.deadlineTimer >= 0) {
       hub.vertx.cancelTimer(ticket.deadlineTimer);
@@ -135,10 +143,20 @@ final class TicketDesk {
     ticket.placement = placement;
     NodeRecord master = hub.nodes.get(placement.masterNode());
     ticket.masterAddr = master.host;
-    reservePort(ticket, master).onComplete(ar -> {
+    PortLease lease = takeLease(master);
+    if (lease != null) {
+      allocated(ticket, lease.port, lease.holder);
+      refillLeases(master);
+      return;
+    }
+    Future<Integer> reserved = reservePort(ticket.id, master);
+    refillLeases(master);
+    reserved.onComplete(ar -> {
       if (tickets.get(ticket.id) != ticket || ticket.releasing != null) {
         // Released while the port was being reserved: the release freed the placement and answered the requester.
         if (ar.succeeded()) {
+          ticket.masterPort = ar.result();
+          ticket.portHolder = ticket.id;
           releasePort(ticket);
         }
         return;
@@ -151,21 +169,26 @@ final class TicketDesk {
         drain();
         return;
       }
-      ticket.masterPort = ar.result();
-      ticket.state = TicketState.ALLOCATED;
-      log.info("Ticket {} allocated: {} ranks, master {}:{}", ticket.id, placement.ranks().size(), ticket.masterAddr, ticket.masterPort);
-      answer(ticket, Future.succeededFuture(allocation(ticket)));
+      allocated(ticket, ar.result(), ticket.id);
     });
   }
 
-  private Future<Integer> reservePort(TicketRecord ticket, NodeRecord node) {
+  private void allocated(TicketRecord ticket, int port, String portHolder) {
+    ticket.masterPort = port;
+    ticket.portHolder = portHolder;
+    ticket.state = TicketState.ALLOCATED;
+    log.info("Ticket {} allocated: {} ranks, master {}:{}", ticket.id, ticket.placement.ranks().size(), ticket.masterAddr, ticket.masterPort);
+    answer(ticket, Future.succeededFuture(allocation(ticket)));
+  }
+
+  private Future<Integer> reservePort(String holder, NodeRecord node) {
     if (node.connection == null) {
       return Future.failedFuture(new NodeUnavailableException("node " + node.id + " is disconnected"));
     }
     FlatBufferBuilder b = node.connection.builder();
-    int body = ReservePort.createReservePort(b, b.createString(ticket.id));
-    return node.connection.request(Body.ReservePort, body, null, hub.options.getAgentTimeout(), "port reservation for ticket "
-      + ticket.id, frame -> {
+    int body = ReservePort.createReservePort(b, b.createString(holder));
+    return node.connection.request(Body.ReservePort, body, null, hub.options.getAgentTimeout(), "port reservation for "
+      + holder, frame -> {
         if (frame.bodyType() != Body.PortReserved) {
           throw new ProtocolException("the agent answered a port reservation with message type " + frame.bodyType());
         }
@@ -173,14 +196,70 @@ final class TicketDesk {
       });
   }
 
+  /** A leased port of {@code node} checked free recently enough, or null; stale ones go back to the agent. */
+  private PortLease takeLease(NodeRecord node) {
+    long now = System.nanoTime();
+    for (PortLease lease; (lease = node.leases.poll()) != null; ) {
+      if (lease.connection == node.connection && now - lease.leasedAtNanos < LEASE_TTL_NANOS) {
+        return lease;
+      }
+      sendReleasePort(node, lease.connection, lease.holder);
+    }
+    return null;
+  }
+
+  /** Keeps {@link #LEASES_PER_NODE} ports held for the hub on a node that is a gang's rank 0, off the critical path. */
+  private void refillLeases(NodeRecord node) {
+    Connection connection = node.connection;
+    if (connection == null || connection.isClosed()) {
+      return;
+    }
+    for (int i = node.leases.size() + node.leasesRequested; i < LEASES_PER_NODE; i++) {
+      // '~' cannot appear in a ticket id, so a lease never collides with a ticket on the agent.
+      String holder = "~lease-" + (++leaseSerial);
+      node.leasesRequested++;
+      reservePort(holder, node).onComplete(ar -> {
+        node.leasesRequested--;
+        if (ar.succeeded()) {
+          if (node.connection == connection) {
+            node.leases.add(new PortLease(ar.result(), holder, connection, System.nanoTime()));
+          } else {
+            sendReleasePort(node, connection, holder);
+          }
+        }
+      });
+    }
+  }
+
+  /**
+   * Gives a ticket's MASTER_PORT back. A port no actor of the ticket ran with goes back to the hub's leases
+   * (the agent still holds it and it was never bound); one that was used goes back to the agent, which checks
+   * it free again before handing it out.
+   */
   private void releasePort(TicketRecord ticket) {
     if (ticket.placement == null) {
       return;
     }
     NodeRecord master = hub.nodes.get(ticket.placement.masterNode());
-    if (master != null && master.connection != null && !master.connection.isClosed()) {
-      FlatBufferBuilder b = master.connection.builder();
-      master.connection.send(Body.ReleasePort, ReleasePort.createReleasePort(b, b.createString(ticket.id)), null);
+    if (master == null || master.connection == null || master.connection.isClosed()) {
+      return;
+    }
+    String holder = ticket.portHolder != null ? ticket.portHolder : ticket.id;
+    boolean used = false;
+    for (String actor : ticket.actors) {
+      used |= actor != null;
+    }
+    if (!used && ticket.masterPort > 0 && master.leases.size() < LEASES_PER_NODE * 2) {
+      master.leases.add(new PortLease(ticket.masterPort, holder, master.connection, System.nanoTime()));
+      return;
+    }
+    sendReleasePort(master, master.connection, holder);
+  }
+
+  private static void sendReleasePort(NodeRecord node, Connection connection, String holder) {
+    if (connection != null && !connection.isClosed()) {
+      FlatBufferBuilder b = connection.builder();
+      connection.send(Body.ReleasePort, ReleasePort.createReleasePort(b, b.createString(holder)), null);
     }
   }
 

@@ -18,6 +18,8 @@ final class TicketRecord {
   GangPlacement placement;
   String masterAddr;
   int masterPort;
+  /** The id under which rank 0's agent holds {@link #masterPort}: the ticket's own, or a lease's. */
+  String portHolder;
   String reason;
   /** The actor launched in each rank, if any (kept after it exits, for introspection). */
   final String[] actors;
