@@ -366,6 +366,9 @@ public final class AgentServer {
       .onComplete(ar -> {
         if (ar.failed()) {
           actors.remove(actorId, proc);
+          if (cds != null) {
+            cds.trainerExited(actorId); // a trainer that never started wrote nothing: let the next one train
+          }
           proc.spawned.tryFail(new SpawnException("cannot start a process for actor '" + actorId + "' on node " + nodeId + ": "
             + ar.cause().getMessage()));
           return;
