@@ -8,6 +8,7 @@ import io.spoke.vertx.InfeasibleException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.PlacementTimeoutException;
 import io.spoke.vertx.SchedulingException;
+import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.TicketNotFoundException;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.GangRequest;
@@ -95,6 +96,8 @@ class GangProtocolIT {
         c.reply(frame.id(), Body.PortReserved, PortReserved.createPortReserved(b, nextPort[0]++), null);
       } else if (frame.bodyType() == Body.ReleasePort) {
         releasedPorts.add(((ReleasePort) frame.header().body(new ReleasePort())).ticket());
+      } else if (frame.bodyType() == Body.Spawn) {
+        c.replyFailure(frame.id(), new SpawnException("this test agent starts no process"));
       }
       frame.release();
     });
@@ -164,6 +167,13 @@ class GangProtocolIT {
     assertThat(next.masterPort()).isEqualTo(29501);
     client.release(next.ticketId()).await(10, TimeUnit.SECONDS);
     assertThat(releasedPorts).isEmpty();
+    // Once a launch was attempted (this agent refuses every spawn), an actor may have bound the port:
+    // it goes back to the agent, under the id the agent holds it by, to be checked free again.
+    Allocation launched = client.gangAllocate(gang(1, 1, 1).setPreferredNode("b")).await(10, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> client.launch(launched.ticketId(), 0, "Echo", "never").await(10, TimeUnit.SECONDS))
+      .isInstanceOf(SpawnException.class);
+    client.release(launched.ticketId()).await(10, TimeUnit.SECONDS);
+    assertThat(releasedPorts).hasSize(1).allMatch(holder -> holder.startsWith("~lease-"));
     assertThatThrownBy(() -> client.release("t-never").await(10, TimeUnit.SECONDS)).isInstanceOf(TicketNotFoundException.class);
   }
 

@@ -232,9 +232,9 @@ final class TicketDesk {
   }
 
   /**
-   * Gives a ticket's MASTER_PORT back. A port no actor of the ticket ran with goes back to the hub's leases
-   * (the agent still holds it and it was never bound); one that was used goes back to the agent, which checks
-   * it free again before handing it out.
+   * Gives a ticket's MASTER_PORT back. The port of a ticket that never launched an actor goes back to the hub's
+   * leases (the agent still holds it, and nothing of ours bound it); after any launch, even a failed one, it goes
+   * back to the agent, which checks it free again before handing it out.
    */
   private void releasePort(TicketRecord ticket) {
     if (ticket.placement == null) {
@@ -245,11 +245,7 @@ final class TicketDesk {
       return;
     }
     String holder = ticket.portHolder != null ? ticket.portHolder : ticket.id;
-    boolean used = false;
-    for (String actor : ticket.actors) {
-      used |= actor != null;
-    }
-    if (!used && ticket.masterPort > 0 && master.leases.size() < LEASES_PER_NODE * 2) {
+    if (!ticket.launched && ticket.masterPort > 0 && master.leases.size() < LEASES_PER_NODE * 2) {
       master.leases.add(new PortLease(ticket.masterPort, holder, master.connection, System.nanoTime()));
       return;
     }
@@ -366,6 +362,7 @@ final class TicketDesk {
     ActorRecord record = new ActorRecord(starting, node.id, null);
     String previous = ticket.actors[l.rank()];
     ticket.actors[l.rank()] = l.actorId();
+    ticket.launched = true;
     hub.startActor(client, session, requestId, record, node, l::env, l.envLength(), l.jvmOptionsLength(), l::jvmOptions, l.timeoutMs(),
       args, b -> Messages.writeSlot(b, slot), () -> {
         if (l.actorId().equals(ticket.actors[l.rank()])) {
