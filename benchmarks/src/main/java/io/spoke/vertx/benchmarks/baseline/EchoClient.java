@@ -8,7 +8,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.parsetools.RecordParser;
 import java.util.ArrayDeque;
 
 /**
@@ -32,19 +31,7 @@ public final class EchoClient {
         promise.tryFail("the echo connection closed");
       }
     });
-    RecordParser parser = RecordParser.newFixed(4);
-    int[] expected = {-1};
-    parser.handler(chunk -> {
-      if (expected[0] < 0) {
-        expected[0] = chunk.getInt(0);
-        parser.fixedSizeMode(expected[0]);
-      } else {
-        pending.poll().complete(chunk);
-        expected[0] = -1;
-        parser.fixedSizeMode(4);
-      }
-    });
-    socket.handler(parser);
+    socket.handler(LengthPrefixed.parser(record -> pending.poll().complete(record)));
   }
 
   /** Connects on {@code context}. */
@@ -65,7 +52,7 @@ public final class EchoClient {
   public Future<Buffer> call(Buffer payload) {
     Promise<Buffer> promise = Promise.promise();
     pending.add(promise);
-    socket.write(Buffer.buffer(4 + payload.length()).appendInt(payload.length()).appendBuffer(payload));
+    socket.write(LengthPrefixed.frame(payload));
     return promise.future();
   }
 
