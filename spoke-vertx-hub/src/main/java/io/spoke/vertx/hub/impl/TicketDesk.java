@@ -145,7 +145,7 @@ final class TicketDesk {
     ticket.masterAddr = master.host;
     PortLease lease = takeLease(master);
     if (lease != null) {
-      allocated(ticket, lease.port, lease.holder);
+      allocated(ticket, lease.port, lease.holder, lease.leasedAtNanos);
       refillLeases(master);
       return;
     }
@@ -157,6 +157,7 @@ final class TicketDesk {
         if (ar.succeeded()) {
           ticket.masterPort = ar.result();
           ticket.portHolder = ticket.id;
+          ticket.portCheckedAtNanos = System.nanoTime();
           releasePort(ticket);
         }
         return;
@@ -169,13 +170,14 @@ final class TicketDesk {
         drain();
         return;
       }
-      allocated(ticket, ar.result(), ticket.id);
+      allocated(ticket, ar.result(), ticket.id, System.nanoTime());
     });
   }
 
-  private void allocated(TicketRecord ticket, int port, String portHolder) {
+  private void allocated(TicketRecord ticket, int port, String portHolder, long portCheckedAtNanos) {
     ticket.masterPort = port;
     ticket.portHolder = portHolder;
+    ticket.portCheckedAtNanos = portCheckedAtNanos;
     ticket.state = TicketState.ALLOCATED;
     log.info("Ticket {} allocated: {} ranks, master {}:{}", ticket.id, ticket.placement.ranks().size(), ticket.masterAddr, ticket.masterPort);
     answer(ticket, Future.succeededFuture(allocation(ticket)));
@@ -203,7 +205,7 @@ final class TicketDesk {
       if (lease.connection == node.connection && now - lease.leasedAtNanos < LEASE_TTL_NANOS) {
         return lease;
       }
-      sendReleasePort(node, lease.connection, lease.holder);
+      sendReleasePort(lease.connection, lease.holder);
     }
     return null;
   }
@@ -224,7 +226,7 @@ final class TicketDesk {
           if (node.connection == connection) {
             node.leases.add(new PortLease(ar.result(), holder, connection, System.nanoTime()));
           } else {
-            sendReleasePort(node, connection, holder);
+            sendReleasePort(connection, holder);
           }
         }
       });
@@ -246,13 +248,13 @@ final class TicketDesk {
     }
     String holder = ticket.portHolder != null ? ticket.portHolder : ticket.id;
     if (!ticket.launched && ticket.masterPort > 0 && master.leases.size() < LEASES_PER_NODE * 2) {
-      master.leases.add(new PortLease(ticket.masterPort, holder, master.connection, System.nanoTime()));
+      master.leases.add(new PortLease(ticket.masterPort, holder, master.connection, ticket.portCheckedAtNanos));
       return;
     }
-    sendReleasePort(master, master.connection, holder);
+    sendReleasePort(master.connection, holder);
   }
 
-  private static void sendReleasePort(NodeRecord node, Connection connection, String holder) {
+  private static void sendReleasePort(Connection connection, String holder) {
     if (connection != null && !connection.isClosed()) {
       FlatBufferBuilder b = connection.builder();
       connection.send(Body.ReleasePort, ReleasePort.createReleasePort(b, b.createString(holder)), null);

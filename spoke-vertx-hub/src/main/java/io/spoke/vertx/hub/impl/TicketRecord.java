@@ -20,6 +20,8 @@ final class TicketRecord {
   int masterPort;
   /** The id under which rank 0's agent holds {@link #masterPort}: the ticket's own, or a lease's. */
   String portHolder;
+  /** When the agent checked {@link #masterPort} free (System.nanoTime()): a recycled port keeps its age. */
+  long portCheckedAtNanos;
   /** Whether a launch was ever attempted: then an actor may have bound {@link #masterPort}. */
   boolean launched;
   String reason;
