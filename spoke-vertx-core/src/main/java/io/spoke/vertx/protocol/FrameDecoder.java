@@ -69,6 +69,39 @@ public final class FrameDecoder extends ByteToMessageDecoder {
   }
 
   /**
+   * Decodes one whole frame held in {@code frameBuf} (a message of a transport that keeps message
+   * boundaries, such as UCX active messages), checking both lengths; takes ownership of {@code frameBuf}.
+   *
+   * @throws ProtocolException when the bytes are not one well-formed frame (the buffer is then released)
+   */
+  public static Frame decodeWhole(ByteBuf frameBuf) {
+    try {
+      int readable = frameBuf.readableBytes();
+      if (readable < Frame.PREFIX_SIZE + 8) {
+        throw new ProtocolException("malformed frame: " + readable + " bytes cannot hold a header");
+      }
+      long length = frameBuf.getUnsignedInt(frameBuf.readerIndex());
+      if (length != readable - 4L) {
+        throw new ProtocolException("malformed frame: length field " + length + " for a message of " + readable + " bytes");
+      }
+      int headerLength = frameBuf.getInt(frameBuf.readerIndex() + 4);
+      if (headerLength < 8 || headerLength > length - 4) {
+        throw new ProtocolException("malformed frame: header length " + headerLength + " does not fit in a frame of " + length
+          + " bytes");
+      }
+      ByteBuf whole = frameBuf.readerIndex() == 0 ? frameBuf : frameBuf.slice();
+      try {
+        return parse(whole, headerLength, (int) length);
+      } catch (RuntimeException e) {
+        throw new ProtocolException("malformed frame header: " + e.getMessage());
+      }
+    } catch (RuntimeException e) {
+      frameBuf.release();
+      throw e;
+    }
+  }
+
+  /**
    * Reads the header of a complete frame (without its leading length field's check). The FlatBuffers Java
    * runtime has no verifier: reads outside the header's region fail with an index exception, which the
    * caller turns into a protocol error.

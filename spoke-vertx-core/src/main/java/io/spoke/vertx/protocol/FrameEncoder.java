@@ -28,12 +28,22 @@ public final class FrameEncoder {
 
   private final FlatBufferBuilder fbb = new FlatBufferBuilder(256);
   private final ByteBufAllocator alloc;
+  private final boolean attachHeapBuffers;
   /** Whether {@link #builder()} cleared the builder for the frame being encoded. */
   private boolean building;
   private int peerMaxFrameSize = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
 
   public FrameEncoder(ByteBufAllocator alloc) {
+    this(alloc, true);
+  }
+
+  /**
+   * @param attachHeapBuffers whether large heap payloads may be attached by reference; {@code false} for
+   *                          transports that send only from memory {@code alloc} gives (registered memory)
+   */
+  public FrameEncoder(ByteBufAllocator alloc, boolean attachHeapBuffers) {
     this.alloc = alloc;
+    this.attachHeapBuffers = attachHeapBuffers;
   }
 
   /** The largest frame the peer accepts, learnt in the handshake. */
@@ -66,7 +76,7 @@ public final class FrameEncoder {
     int payloadLength = payload == null ? 0 : payload.length();
     checkSize(headerLength, payloadLength);
     ByteBuf payloadBuf = payloadLength == 0 ? null : ((BufferInternal) payload).getByteBuf();
-    if (payloadLength >= ZERO_COPY_THRESHOLD && payloadBuf.hasArray()) {
+    if (attachHeapBuffers && payloadLength >= ZERO_COPY_THRESHOLD && payloadBuf.hasArray()) {
       // Heap buffers made by the application live as long as something references them: attach, don't copy.
       // Views of pooled receive buffers (an actor echoing its request) are copied, since their memory goes
       // back to the pool when the request is released, possibly before this frame is written.

@@ -2,7 +2,6 @@ package io.spoke.vertx.internal.net;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelPipeline;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.SpokeTimeoutException;
@@ -10,7 +9,6 @@ import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.VersionMismatchException;
 import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
-import io.spoke.vertx.protocol.FrameDecoder;
 import io.spoke.vertx.protocol.FrameEncoder;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.protocol.fb.Body;
@@ -25,7 +23,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
@@ -34,10 +31,11 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * One Spoke connection: framing, the hello handshake, and multiplexed requests with correlation ids and
- * timeouts, in both directions, over one Vert.x socket. Every method must be called on the connection's
- * event loop ({@link #context()}); state is confined to it, so there are no locks.
+ * timeouts, in both directions, over one Vert.x socket ({@link SocketLink}) or another {@link FrameLink}.
+ * Every method must be called on the connection's event loop ({@link #context()}); state is confined to it,
+ * so there are no locks.
  * <p>
- * Frames are decoded in the Netty pipeline and handed over without a copy; replies are matched to their
+ * Frames are decoded by the link (in the Netty pipeline, for sockets) and handed over without a copy; replies are matched to their
  * request by id, and a request that outlives its timeout fails with {@link SpokeTimeoutException} (checked
  * every {@link #SWEEP_INTERVAL_MS} ms). When the connection closes, every request still waiting fails,
  * with {@link UnavailableException} unless the owner says otherwise in its {@link #closeHandler}.
@@ -54,7 +52,7 @@ public final class Connection {
 
   private static final long HELLO_ID = 1;
 
-  private final NetSocketInternal socket;
+  private final FrameLink link;
   private final ContextInternal context;
   private final FrameEncoder encoder;
   private final PendingMap<Pending> pending = new PendingMap<>();
@@ -70,15 +68,11 @@ public final class Connection {
   private Handler<Connection> closeHandler;
   private Object attachment;
 
-  private Connection(NetSocket socket, int maxFrameSize) {
-    this.socket = (NetSocketInternal) socket;
+  private Connection(FrameLink link) {
+    this.link = link;
     this.context = (ContextInternal) ContextInternal.current();
-    this.encoder = new FrameEncoder(this.socket.channelHandlerContext().alloc());
-    ChannelPipeline pipeline = this.socket.channelHandlerContext().pipeline();
-    pipeline.addBefore("handler", FrameDecoder.NAME, new FrameDecoder(maxFrameSize));
-    this.socket.messageHandler(this::onMessage);
-    this.socket.closeHandler(v -> onClosed());
-    this.socket.exceptionHandler(this::onException);
+    this.encoder = new FrameEncoder(link.alloc(), link.attachesHeapBuffers());
+    link.start(this::onMessage, v -> onClosed(), this::onException);
   }
 
   /**
@@ -97,21 +91,30 @@ public final class Connection {
     }
     return client.connect(address)
       .recover(err -> Future.failedFuture(new UnavailableException("cannot connect to " + address + ": " + err.getMessage(), err)))
-      .compose(so -> {
-        Connection connection = new Connection(so, maxFrameSize);
-        connection.peerName = String.valueOf(address);
-        FlatBufferBuilder b = connection.encoder.builder();
-        int nameOffset = name == null ? 0 : b.createString(name);
-        int targetOffset = target == null ? 0 : b.createString(target);
-        int secretOffset = secret == null ? 0 : b.createString(secret);
-        int sessionOffset = session == null ? 0 : b.createString(session);
-        int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, role, nameOffset, targetOffset,
-          secretOffset, maxFrameSize, sessionOffset);
-        Promise<Connection> promise = ctx.promise();
-        connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", timeoutMs);
-        connection.write(connection.encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));
-        return promise.future().onFailure(err -> connection.close());
-      });
+      .compose(so -> connect(new SocketLink(so, maxFrameSize), String.valueOf(address), maxFrameSize, role, name, target, secret,
+        session, timeoutMs));
+  }
+
+  /**
+   * Says hello over an open link (an RDMA link, say); must be called on the context the link's handlers run
+   * on. Otherwise as {@link #connect(NetClient, SocketAddress, int, byte, String, String, String, String, long)}.
+   */
+  public static Future<Connection> connect(FrameLink link, String peerName, int maxFrameSize, byte role, String name, String target,
+                                           String secret, String session, long timeoutMs) {
+    ContextInternal ctx = (ContextInternal) ContextInternal.current();
+    Connection connection = new Connection(link);
+    connection.peerName = peerName;
+    FlatBufferBuilder b = connection.encoder.builder();
+    int nameOffset = name == null ? 0 : b.createString(name);
+    int targetOffset = target == null ? 0 : b.createString(target);
+    int secretOffset = secret == null ? 0 : b.createString(secret);
+    int sessionOffset = session == null ? 0 : b.createString(session);
+    int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, role, nameOffset, targetOffset,
+      secretOffset, maxFrameSize, sessionOffset);
+    Promise<Connection> promise = ctx.promise();
+    connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", timeoutMs);
+    connection.write(connection.encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));
+    return promise.future().onFailure(err -> connection.close());
   }
 
   /**
@@ -119,8 +122,13 @@ public final class Connection {
    * refuses it. Must be called on the server's context, in its connect handler.
    */
   public static void accept(NetSocket socket, int maxFrameSize, String serverName, Acceptor acceptor) {
-    Connection connection = new Connection(socket, maxFrameSize);
-    connection.peerName = String.valueOf(socket.remoteAddress());
+    accept(new SocketLink(socket, maxFrameSize), maxFrameSize, serverName, acceptor);
+  }
+
+  /** Serves a link opened by a peer (an RDMA link, say), as {@link #accept(NetSocket, int, String, Acceptor)}. */
+  public static void accept(FrameLink link, int maxFrameSize, String serverName, Acceptor acceptor) {
+    Connection connection = new Connection(link);
+    connection.peerName = String.valueOf(link.remoteAddress());
     long helloTimer = connection.context.setTimer(HELLO_TIMEOUT_MS, id -> {
       if (!connection.established && !connection.closed) {
         log.info("Closing connection from {}: no hello within {} ms", connection.peerName, HELLO_TIMEOUT_MS);
@@ -157,7 +165,7 @@ public final class Connection {
     encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, peerMax)));
     peerRole = hello.role();
     if (hello.name() != null && !hello.name().isEmpty()) {
-      peerName = hello.name() + " (" + socket.remoteAddress() + ")";
+      peerName = hello.name() + " (" + link.remoteAddress() + ")";
     }
     long id = frame.id();
     messageHandler = null;
@@ -195,7 +203,7 @@ public final class Connection {
     }
     encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, welcome.maxFrameSize())));
     if (welcome.name() != null) {
-      peerName = welcome.name() + " (" + socket.remoteAddress() + ")";
+      peerName = welcome.name() + " (" + link.remoteAddress() + ")";
     }
     established = true;
     return this;
@@ -212,7 +220,7 @@ public final class Connection {
       return;
     }
     ByteBuf buf = encoder.encode(id, true, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, Body.NONE, 0);
-    socket.writeMessage(buf).onComplete(ar -> close());
+    link.write(buf).onComplete(ar -> close());
   }
 
   // ------------------------------------------------------------------ receiving
@@ -327,7 +335,7 @@ public final class Connection {
     } catch (RuntimeException e) {
       return context.failedFuture(e);
     }
-    return socket.writeMessage(buf);
+    return link.write(buf);
   }
 
   /**
@@ -414,7 +422,7 @@ public final class Connection {
   }
 
   private void write(ByteBuf buf) {
-    socket.writeMessage(buf);
+    link.send(buf);
   }
 
   // ------------------------------------------------------------------ pending requests
@@ -501,7 +509,7 @@ public final class Connection {
 
   /** Closes the connection; pending requests fail (see {@link #closeHandler}). */
   public Future<Void> close() {
-    Future<Void> f = socket.close();
+    Future<Void> f = link.close();
     onClosed();
     return f;
   }
@@ -545,11 +553,16 @@ public final class Connection {
   }
 
   public SocketAddress remoteAddress() {
-    return socket.remoteAddress();
+    return link.remoteAddress();
   }
 
   public SocketAddress localAddress() {
-    return socket.localAddress();
+    return link.localAddress();
+  }
+
+  /** What this connection runs over. */
+  public FrameLink link() {
+    return link;
   }
 
   /** Largest frame the peer accepts. */
@@ -559,7 +572,7 @@ public final class Connection {
 
   /** Whether the socket's write queue is over its high-water mark. */
   public boolean writeQueueFull() {
-    return socket.writeQueueFull();
+    return link.writeQueueFull();
   }
 
   /** State an owner keeps with the connection. */

@@ -1,0 +1,50 @@
+package io.spoke.vertx.internal.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.net.SocketAddress;
+
+/**
+ * What a {@link Connection} runs over: a socket ({@link SocketLink}), or an RDMA link of the
+ * {@code spoke-vertx-rdma} module. A link moves whole frames (layout in {@link io.spoke.vertx.protocol.Frame})
+ * in order, in both directions; the connection above it does the handshake, correlation and timeouts.
+ * <p>
+ * Threading: every method is called on the connection's context, and the handlers given to {@link #start}
+ * run on it.
+ */
+public interface FrameLink {
+
+  /** Where the connection encodes outgoing frames: memory this link can send without a further copy. */
+  ByteBufAllocator alloc();
+
+  /**
+   * Whether a frame may reference large heap buffers of the caller instead of copying them (sockets: yes;
+   * links that send only from registered memory: no, the payload is copied once into it).
+   */
+  boolean attachesHeapBuffers();
+
+  /**
+   * Installs the handlers: {@code messages} receives each decoded {@link io.spoke.vertx.protocol.Frame}
+   * (which it must release) or, once, a {@link io.spoke.vertx.ProtocolException} after which nothing more
+   * arrives; {@code closed} runs once when the link is gone, whoever closed it.
+   */
+  void start(Handler<Object> messages, Handler<Void> closed, Handler<Throwable> failures);
+
+  /** Sends a frame; the link owns {@code frame} from now on. Completes once the frame has left. */
+  Future<Void> write(ByteBuf frame);
+
+  /** {@link #write} for callers that do not need to know when the frame has left. */
+  void send(ByteBuf frame);
+
+  Future<Void> close();
+
+  /** Whether the queue of frames not yet sent is over its high-water mark. */
+  boolean writeQueueFull();
+
+  /** The peer's address, for messages. */
+  SocketAddress remoteAddress();
+
+  SocketAddress localAddress();
+}

@@ -1,0 +1,68 @@
+package io.spoke.vertx.internal.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.spoke.vertx.protocol.FrameDecoder;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+
+/** A {@link FrameLink} over a Vert.x TCP socket: frames are split by a {@link FrameDecoder} in the Netty pipeline. */
+public final class SocketLink implements FrameLink {
+
+  private final NetSocketInternal socket;
+
+  public SocketLink(NetSocket socket, int maxFrameSize) {
+    this.socket = (NetSocketInternal) socket;
+    this.socket.channelHandlerContext().pipeline().addBefore("handler", FrameDecoder.NAME, new FrameDecoder(maxFrameSize));
+  }
+
+  @Override
+  public ByteBufAllocator alloc() {
+    return socket.channelHandlerContext().alloc();
+  }
+
+  @Override
+  public boolean attachesHeapBuffers() {
+    return true;
+  }
+
+  @Override
+  public void start(Handler<Object> messages, Handler<Void> closed, Handler<Throwable> failures) {
+    socket.messageHandler(messages);
+    socket.closeHandler(closed);
+    socket.exceptionHandler(failures);
+  }
+
+  @Override
+  public Future<Void> write(ByteBuf frame) {
+    return socket.writeMessage(frame);
+  }
+
+  @Override
+  public void send(ByteBuf frame) {
+    socket.writeMessage(frame);
+  }
+
+  @Override
+  public Future<Void> close() {
+    return socket.close();
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return socket.writeQueueFull();
+  }
+
+  @Override
+  public SocketAddress remoteAddress() {
+    return socket.remoteAddress();
+  }
+
+  @Override
+  public SocketAddress localAddress() {
+    return socket.localAddress();
+  }
+}
