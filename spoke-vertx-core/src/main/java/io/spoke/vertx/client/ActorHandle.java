@@ -38,4 +38,7 @@ public interface ActorHandle {
 
   /** @see SpokeClient#stop(String) */
   Future<Void> stop();
+
+  /** Moves calls to this actor onto RDMA: {@link SpokeClient#initRdma(String)}. */
+  Future<Void> initRdma();
 }

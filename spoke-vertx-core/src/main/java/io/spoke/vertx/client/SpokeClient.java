@@ -113,6 +113,23 @@ public interface SpokeClient {
   /** Ends a subscription. */
   Future<Void> unsubscribe(String actorId, int mailboxId);
 
+  /**
+   * Moves the data path to an actor onto RDMA (UCX): opens a UCX endpoint between this process and the
+   * actor's, with the handshake (worker addresses, link ids) carried on the existing TCP connection, and
+   * from then on sends calls, stream requests and new subscriptions to that actor over it; replies, stream
+   * items and pushes come back over it. Payloads are serialized straight into registered memory and handed
+   * to the actor's methods as views of registered memory, so the actor needs no change. UCX picks
+   * InfiniBand/RoCE where present, else shared memory or TCP. There is no maximum frame size on the link:
+   * large payloads move by rendezvous.
+   * <p>
+   * The link lives as long as the TCP connection to the actor. If it fails later, calls in flight on it fail
+   * and later calls go over TCP again. Fails with {@link io.spoke.vertx.RdmaUnavailableException} when this
+   * process or the actor's cannot use UCX (the message says which, and what to install), leaving calls on
+   * TCP; with {@link io.spoke.vertx.RdmaException} (carrying the UCX status) when UCX fails to connect.
+   * Calling it again once the link is up does nothing.
+   */
+  Future<Void> initRdma(String actorId);
+
   /** What the hub knows of an actor, including recently exited ones (state {@link ActorState#EXITED}). */
   Future<ActorInfo> resolve(String actorId);
 

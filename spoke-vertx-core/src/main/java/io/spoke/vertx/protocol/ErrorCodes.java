@@ -10,6 +10,8 @@ import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.NodeUnavailableException;
 import io.spoke.vertx.PlacementTimeoutException;
 import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.RdmaException;
+import io.spoke.vertx.RdmaUnavailableException;
 import io.spoke.vertx.RemoteActorException;
 import io.spoke.vertx.SchedulingException;
 import io.spoke.vertx.SerializationException;
@@ -74,6 +76,10 @@ public final class ErrorCodes {
       return ErrorCode.UnknownTicket;
     } else if (failure instanceof SlotTakenException) {
       return ErrorCode.SlotTaken;
+    } else if (failure instanceof RdmaUnavailableException) {
+      return ErrorCode.RdmaUnavailable;
+    } else if (failure instanceof RdmaException) {
+      return ErrorCode.Rdma;
     }
     return ErrorCode.Internal;
   }
@@ -128,6 +134,10 @@ public final class ErrorCodes {
         return new TicketNotFoundException(text);
       case ErrorCode.SlotTaken:
         return new SlotTakenException(text);
+      case ErrorCode.RdmaUnavailable:
+        return new RdmaUnavailableException(text);
+      case ErrorCode.Rdma:
+        return new RdmaException(0, "remote", text);
       default:
         return new SpokeException(text);
     }

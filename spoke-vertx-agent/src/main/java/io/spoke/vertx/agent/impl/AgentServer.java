@@ -393,6 +393,8 @@ public final class AgentServer {
 
   private Map<String, String> environment(ActorProcess proc, Map<String, String> userEnv) {
     Map<String, String> env = new HashMap<>(System.getenv());
+    // UCX (the RDMA data plane) warns at every start that Debian's 1.13 is older than jucx's API; errors still show.
+    env.putIfAbsent("UCX_LOG_LEVEL", "error");
     env.putAll(userEnv);
     if (!proc.gpuIds.isEmpty() || gpuEnvManaged || proc.slot != null) {
       // The actor sees exactly its GPUs, also when the agent itself was given a subset (never the agent's whole

@@ -10,7 +10,14 @@ import io.spoke.vertx.actor.ActorContext;
 import io.spoke.vertx.actor.MethodHandler;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.internal.net.MessageHandler;
+import io.spoke.vertx.internal.net.RdmaSupport;
+import io.spoke.vertx.internal.net.SocketLink;
+import io.spoke.vertx.protocol.fb.RdmaAccept;
+import io.spoke.vertx.protocol.fb.RdmaConnect;
+import io.spoke.vertx.spi.RdmaProvider.RdmaLink;
+import java.nio.ByteBuffer;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Call;
@@ -260,11 +267,16 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
 
     final Set<Integer> mailboxes = new LinkedHashSet<>();
     final LongObjectHashMap<StreamPump> streams = new LongObjectHashMap<>();
+    /** RDMA connections opened through this (TCP) connection: they live no longer than it. */
+    final List<Connection> rdma = new ArrayList<>(1);
   }
 
   private void onClosed(Connection connection) {
     connections.remove(connection);
     ClientState state = connection.attachment();
+    for (Connection rdma : new ArrayList<>(state.rdma)) {
+      rdma.close();
+    }
     for (StreamPump pump : new ArrayList<>(state.streams.values())) {
       pump.cancel();
     }
@@ -292,6 +304,9 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
         unsubscribe(connection, ((Unsubscribe) frame.header().body(new Unsubscribe())).mailbox(), frame.id());
         frame.release();
         break;
+      case Body.RdmaConnect:
+        onRdmaConnect(connection, frame);
+        break;
       case Body.StreamCredit:
         StreamCredit credit = (StreamCredit) frame.header().body(new StreamCredit());
         frame.release();
@@ -311,6 +326,58 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
         connection.replyError(id, ErrorCode.Protocol, "actor hosts do not handle message type " + type, null, Body.NONE, 0);
         connection.close();
     }
+  }
+
+  /**
+   * A client asks for an RDMA link: start UCX (once per process), open this end towards the client's worker,
+   * serve it like a socket connection (the client says hello over it), and answer with this end's address.
+   */
+  private void onRdmaConnect(Connection connection, Frame frame) {
+    long id = frame.id();
+    RdmaConnect request = (RdmaConnect) frame.header().body(new RdmaConnect());
+    ByteBuffer address = request.workerAddressAsByteBuffer();
+    byte[] peerAddress = new byte[address == null ? 0 : address.remaining()];
+    if (address != null) {
+      address.get(peerAddress);
+    }
+    long peerLink = request.link();
+    frame.release();
+    if (!(connection.link() instanceof SocketLink) || peerAddress.length == 0) {
+      connection.replyError(id, ErrorCode.Protocol, peerAddress.length == 0 ? "RdmaConnect without a worker address"
+        : "RdmaConnect must come over the TCP connection", null, Body.NONE, 0);
+      return;
+    }
+    ClientState state = connection.attachment();
+    RdmaSupport.start(context).compose(links -> {
+      RdmaLink link = links.newLink();
+      return link.connect(peerAddress, peerLink, "client " + connection.peerName())
+        .map(v -> {
+          if (connection.isClosed()) {
+            link.close();
+            throw new UnavailableException("the client's connection closed during the RDMA handshake");
+          }
+          Connection.accept(link, RdmaSupport.MAX_FRAME_SIZE, "actor " + actorId, (rdma, hello) -> {
+            state.rdma.add(rdma);
+            Future<MessageHandler> accepted = accept(rdma, hello);
+            rdma.closeHandler(c -> {
+              state.rdma.remove(c);
+              onClosed(c);
+            });
+            return accepted;
+          });
+          return links.workerAddress();
+        })
+        .onFailure(err -> link.close())
+        .map(localAddress -> {
+          FlatBufferBuilder b = connection.builder();
+          int addressOffset = RdmaAccept.createWorkerAddressVector(b, localAddress);
+          connection.reply(id, Body.RdmaAccept, RdmaAccept.createRdmaAccept(b, addressOffset, link.id()), null);
+          return null;
+        });
+    }).onFailure(err -> {
+      log.info("RDMA link for {} refused: {}", connection.peerName(), err.getMessage());
+      connection.replyFailure(id, err);
+    });
   }
 
   private void subscribe(Connection connection, int mailbox, long id) {

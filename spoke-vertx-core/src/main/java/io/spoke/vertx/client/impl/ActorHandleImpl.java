@@ -60,6 +60,11 @@ final class ActorHandleImpl implements ActorHandle {
   }
 
   @Override
+  public Future<Void> initRdma() {
+    return client.initRdma(info.id());
+  }
+
+  @Override
   public Future<Void> stop() {
     return client.stop(info.id());
   }

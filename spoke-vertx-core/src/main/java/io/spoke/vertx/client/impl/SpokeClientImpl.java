@@ -18,6 +18,10 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.internal.ExitStatus;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.RdmaSupport;
+import io.spoke.vertx.protocol.fb.RdmaAccept;
+import io.spoke.vertx.protocol.fb.RdmaConnect;
+import io.spoke.vertx.spi.RdmaProvider.RdmaLink;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
@@ -464,11 +468,20 @@ public final class SpokeClientImpl implements SpokeClient {
       orphan.failPending(dead);
     }
     channel.awaitingDeathReport.clear();
-    if (channel.connection != null) {
-      Connection connection = channel.connection;
-      channel.connection = null;
-      connection.failPending(dead);
+    for (Connection connection : new Connection[] {channel.connection, channel.tcp}) {
+      if (connection != null) {
+        connection.failPending(dead);
+      }
+    }
+    Connection connection = channel.connection;
+    Connection tcp = channel.tcp;
+    channel.connection = null;
+    channel.tcp = null;
+    if (connection != null) {
       connection.close();
+    }
+    if (tcp != null) {
+      tcp.close();
     }
     channels.remove(info.id());
   }
@@ -653,8 +666,24 @@ public final class SpokeClientImpl implements SpokeClient {
 
   private void onActorConnectionClosed(ActorChannel channel, Connection connection) {
     if (channel.connection == connection) {
+      if (channel.tcp != null && !channel.tcp.isClosed()) {
+        // The RDMA link went down but the actor's TCP connection is up: calls go over TCP again.
+        log.warn("RDMA link to actor {} closed; calls go over TCP again", channel.actorId);
+        channel.connection = channel.tcp;
+      } else {
+        channel.connection = null;
+      }
+      channel.tcp = null;
+      channel.subscriptions.clear();
+    } else if (channel.tcp == connection) {
+      // The TCP connection is the RDMA link's lifeline: the actor host closes its end of the link with it.
+      Connection rdma = channel.connection;
+      channel.tcp = null;
       channel.connection = null;
       channel.subscriptions.clear();
+      if (rdma != null) {
+        rdma.close();
+      }
     }
     if (connection.pendingCount() == 0) {
       return;
@@ -673,6 +702,78 @@ public final class SpokeClientImpl implements SpokeClient {
           + connection.remoteAddress() + " with calls in flight; the hub has not reported the actor's exit"));
       }
     });
+  }
+
+  // ------------------------------------------------------------------ RDMA
+
+  @Override
+  public Future<Void> initRdma(String actorId) {
+    return onContext(() -> actorConnection(actorId).compose(tcp -> {
+      ActorChannel channel = channels.get(actorId);
+      if (channel == null || channel.connection != tcp) {
+        return Future.failedFuture(new UnavailableException("the connection to actor '" + actorId + "' closed"));
+      }
+      if (channel.tcp != null) {
+        return Future.succeededFuture();
+      }
+      if (channel.rdmaStarting == null) {
+        channel.rdmaStarting = openRdma(channel, tcp).onComplete(ar -> channel.rdmaStarting = null);
+      }
+      return channel.rdmaStarting;
+    }));
+  }
+
+  private Future<Void> openRdma(ActorChannel channel, Connection tcp) {
+    String actorId = channel.actorId;
+    return RdmaSupport.start(context).compose(links -> {
+      RdmaLink link = links.newLink();
+      FlatBufferBuilder b = tcp.builder();
+      int addressOffset = RdmaConnect.createWorkerAddressVector(b, links.workerAddress());
+      return tcp.request(Body.RdmaConnect, RdmaConnect.createRdmaConnect(b, addressOffset, link.id()), null, options.getRequestTimeout(),
+          "RDMA handshake with actor '" + actorId + "'", SpokeClientImpl::readRdmaAccept)
+        .compose(peer -> link.connect(peer.workerAddress, peer.link, "actor '" + actorId + "'"))
+        .compose(v -> Connection.connect(link, "actor '" + actorId + "' over UCX", RdmaSupport.MAX_FRAME_SIZE, Role.Client, name, actorId,
+          null, null, options.getConnectTimeout()))
+        .onFailure(err -> link.close())
+        .map(rdma -> {
+          if (closed || channel.connection != tcp) {
+            rdma.close();
+            throw new UnavailableException("the connection to actor '" + actorId + "' closed during the RDMA handshake");
+          }
+          channel.tcp = tcp;
+          channel.connection = rdma;
+          rdma.messageHandler((c, frame) -> onActorMessage(channel, c, frame));
+          rdma.closeHandler(c -> onActorConnectionClosed(channel, c));
+          log.debug("Calls to actor {} go over UCX from now on", actorId);
+          return (Void) null;
+        });
+    });
+  }
+
+  /** The actor host's end of an RDMA link. */
+  private static final class RdmaPeer {
+
+    final byte[] workerAddress;
+    final long link;
+
+    RdmaPeer(byte[] workerAddress, long link) {
+      this.workerAddress = workerAddress;
+      this.link = link;
+    }
+  }
+
+  private static RdmaPeer readRdmaAccept(Frame frame) {
+    if (frame.bodyType() != Body.RdmaAccept) {
+      throw new ProtocolException("expected RdmaAccept in answer to RdmaConnect");
+    }
+    RdmaAccept accept = (RdmaAccept) frame.header().body(new RdmaAccept());
+    java.nio.ByteBuffer address = accept.workerAddressAsByteBuffer();
+    if (address == null || !address.hasRemaining()) {
+      throw new ProtocolException("RdmaAccept without a worker address");
+    }
+    byte[] bytes = new byte[address.remaining()];
+    address.get(bytes);
+    return new RdmaPeer(bytes, accept.link());
   }
 
   // ------------------------------------------------------------------ mailboxes
@@ -737,6 +838,9 @@ public final class SpokeClientImpl implements SpokeClient {
       if (channel.connection != null) {
         channel.connection.close();
       }
+      if (channel.tcp != null) {
+        channel.tcp.close();
+      }
     }
     channels.clear();
     Future<Void> hubClosed = hub != null ? hub.close() : Future.succeededFuture();
@@ -770,8 +874,12 @@ public final class SpokeClientImpl implements SpokeClient {
     long lastStreamId;
     final java.util.List<Connection> awaitingDeathReport = new ArrayList<>(1);
     ActorInfo info;
+    /** What calls go over: the TCP connection to the actor's host, or its RDMA link after initRdma. */
     Connection connection;
+    /** With an RDMA link: the TCP connection it was opened through, which it lives no longer than. */
+    Connection tcp;
     Future<Connection> connecting;
+    Future<Void> rdmaStarting;
 
     ActorChannel(String actorId) {
       this.actorId = actorId;

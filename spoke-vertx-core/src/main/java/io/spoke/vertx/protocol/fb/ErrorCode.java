@@ -32,8 +32,16 @@ public final class ErrorCode {
   public static final short PlacementTimeout = 44;
   public static final short UnknownTicket = 45;
   public static final short SlotTaken = 46;
+  /**
+   * The peer (or this process) cannot use the RDMA data plane: no UCX library, no spoke-vertx-rdma module.
+   */
+  public static final short RdmaUnavailable = 60;
+  /**
+   * A UCX operation failed; the message carries the UCX status.
+   */
+  public static final short Rdma = 61;
 
-  public static final String[] names = { "None", "Protocol", "VersionMismatch", "FrameTooLarge", "Authentication", "InvalidArgument", "Timeout", "Internal", "Unavailable", "", "", "", "", "", "", "", "", "", "", "", "UnknownActor", "UnknownMethod", "UnknownActorType", "DuplicateActor", "ActorDead", "RemoteFailure", "Serialization", "SpawnFailed", "", "", "", "", "", "", "", "", "", "", "", "", "UnknownNode", "NodeDead", "InsufficientResources", "Infeasible", "PlacementTimeout", "UnknownTicket", "SlotTaken", };
+  public static final String[] names = { "None", "Protocol", "VersionMismatch", "FrameTooLarge", "Authentication", "InvalidArgument", "Timeout", "Internal", "Unavailable", "", "", "", "", "", "", "", "", "", "", "", "UnknownActor", "UnknownMethod", "UnknownActorType", "DuplicateActor", "ActorDead", "RemoteFailure", "Serialization", "SpawnFailed", "", "", "", "", "", "", "", "", "", "", "", "", "UnknownNode", "NodeDead", "InsufficientResources", "Infeasible", "PlacementTimeout", "UnknownTicket", "SlotTaken", "", "", "", "", "", "", "", "", "", "", "", "", "", "RdmaUnavailable", "Rdma", };
 
   public static String name(int e) { return names[e]; }
 }
