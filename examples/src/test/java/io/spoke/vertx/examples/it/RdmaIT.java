@@ -1,0 +1,218 @@
+package io.spoke.vertx.examples.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.spoke.vertx.ActorDeadException;
+import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.RdmaUnavailableException;
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.AgentVerticle;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.rdma.UcxRuntime;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.ProcessCleanup;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The RDMA data plane between this JVM (the client) and real actor processes, over UCX's TCP and shared-memory
+ * transports (no RDMA NIC here): byte-exact calls of every size, pushes, a peer killed mid-transfer, and an actor
+ * host without UCX.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class RdmaIT {
+
+  @RegisterExtension
+  static ProcessCleanup processes = new ProcessCleanup();
+
+  private HubVerticle hub;
+  private Path logDir;
+  private SpokeClient client;
+
+  @BeforeAll
+  void start(Vertx vertx) throws Exception {
+    hub = new HubVerticle(new HubOptions().setPort(0));
+    await(vertx.deployVerticle(hub));
+    logDir = Files.createTempDirectory("spoke-rdma-it");
+    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("ucx").setGpus(0)
+      .setLogDir(logDir.toString()));
+    await(vertx.deployVerticle(agent));
+    await(agent.registered());
+    client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    await(client.close());
+  }
+
+  @Test
+  void callsOfEverySizeAreByteExactOverTheRdmaPath() throws Exception {
+    ActorHandle actor = spawn("sizes", "ucx");
+    await(actor.initRdma());
+    // Idempotent once up.
+    await(actor.initRdma());
+    Random random = new Random(7);
+    for (int size : new int[] {0, 1, 64, 4096, 65_535, 65_536, 1 << 20, (1 << 20) + 17}) {
+      byte[] bytes = new byte[size];
+      random.nextBytes(bytes);
+      Buffer echoed = await(actor.call(RdmaTestActor.ECHO, Buffer.buffer(bytes)));
+      assertThat(echoed.getBytes()).as("echo of %d bytes", size).isEqualTo(bytes);
+      assertThat(await(actor.call(RdmaTestActor.DIGEST, Buffer.buffer(bytes), Serializers.BUFFER, Serializers.STRING)))
+        .isEqualTo(RdmaTestActor.digest(ByteBuffer.wrap(bytes)));
+    }
+    // 64 MiB: more than a TCP connection's default maximum frame (64 MiB including the header), so this only
+    // works over the RDMA link, which has no fixed maximum.
+    byte[] large = new byte[64 << 20];
+    random.nextBytes(large);
+    assertThat(await(actor.call(RdmaTestActor.DIGEST, Buffer.buffer(large), Serializers.BUFFER, Serializers.STRING)))
+      .isEqualTo(RdmaTestActor.digest(ByteBuffer.wrap(large)));
+    Buffer echoed = await(actor.call(RdmaTestActor.ECHO, Buffer.buffer(large)));
+    assertThat(echoed.length()).isEqualTo(large.length);
+    assertThat(ByteBuffer.wrap(echoed.getBytes())).isEqualTo(ByteBuffer.wrap(large));
+    // Many in flight at once, mixed sizes: each completes once with its own reply.
+    List<Future<Buffer>> inFlight = new java.util.ArrayList<>();
+    for (int i = 0; i < 512; i++) {
+      inFlight.add(actor.call(RdmaTestActor.ECHO, Buffer.buffer().appendInt(i).appendBytes(new byte[i % 7 == 0 ? 100_000 : 60])));
+    }
+    for (int i = 0; i < inFlight.size(); i++) {
+      assertThat(await(inFlight.get(i)).getInt(0)).isEqualTo(i);
+    }
+    await(actor.stop());
+    assertNoRegisteredBufferInUse();
+  }
+
+  @Test
+  void theSameCallOverTcpIsRefusedAt64MiB() throws Exception {
+    ActorHandle actor = spawn("tcp-only", "ucx");
+    assertThatThrownBy(() -> await(actor.call(RdmaTestActor.ECHO, Buffer.buffer(new byte[64 << 20]))))
+      .isInstanceOf(FrameTooLargeException.class);
+    await(actor.stop());
+  }
+
+  @Test
+  void pushesAndStreamsComeBackOverTheLink() throws Exception {
+    ActorHandle actor = spawn("pusher", "ucx");
+    await(actor.initRdma());
+    List<Buffer> received = new CopyOnWriteArrayList<>();
+    await(actor.subscribe(RdmaTestActor.MAILBOX, data -> received.add(data.copy())));
+    int count = await(actor.call(RdmaTestActor.PUSH, Buffer.buffer().appendInt(20).appendInt(200_000), Serializers.BUFFER,
+      Serializers.INT));
+    // Pushes were sent before the reply, on the same ordered link: all are here when the reply is.
+    assertThat(count).isEqualTo(20);
+    assertThat(received).hasSize(20);
+    for (int i = 0; i < 20; i++) {
+      assertThat(received.get(i).length()).isEqualTo(200_000);
+      assertThat(received.get(i).getByte(199_999)).isEqualTo((byte) i);
+    }
+    await(actor.stop());
+  }
+
+  @Test
+  void aPeerKilledMidTransferFailsCallsWithinASecondAndLeaksNoBuffer() throws Exception {
+    ActorHandle actor = spawn("victim", "ucx");
+    await(actor.initRdma());
+    long pid = Long.parseLong(await(actor.call(RdmaTestActor.PID, null, Serializers.VOID, Serializers.STRING)));
+    Future<Buffer> never = actor.call(RdmaTestActor.NEVER, Buffer.buffer());
+    byte[] large = new byte[32 << 20];
+    List<Future<Buffer>> transfers = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      transfers.add(actor.call(RdmaTestActor.ECHO, Buffer.buffer(large)));
+    }
+    await(transfers.get(0));
+    long killedAt = System.nanoTime();
+    new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
+    for (Future<?> f : concat(never, transfers.subList(1, transfers.size()))) {
+      Throwable failure = awaitFailure(f);
+      if (failure != null) {
+        assertThat(failure).isInstanceOf(ActorDeadException.class).hasMessageContaining("victim");
+      }
+    }
+    assertThat(awaitFailure(never)).isInstanceOf(ActorDeadException.class);
+    assertThat((System.nanoTime() - killedAt) / 1_000_000).as("ms until every call failed").isLessThan(1_000);
+    assertNoRegisteredBufferInUse();
+  }
+
+  @Test
+  void anActorHostWithoutUcxRefusesWithWhatToInstallAndCallsStayOnTcp(Vertx vertx) throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "hiding libucp needs a mount namespace (root)");
+    Path wrapper = logDir.resolve("java-without-ucx.sh");
+    String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    Files.writeString(wrapper, "#!/bin/sh\n# An actor host whose dynamic loader cannot load UCX: libucp.so.0 is /dev/null here.\n"
+      + "exec unshare -m sh -c 'for f in /usr/lib/x86_64-linux-gnu/libucp.so.0 /lib/x86_64-linux-gnu/libucp.so.0; do"
+      + " [ -e \"$f\" ] && mount --bind /dev/null \"$f\"; done; exec \"$0\" \"$@\"' " + java + " \"$@\"\n");
+    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("no-ucx").setGpus(0)
+      .setLogDir(logDir.toString()).setJavaCommand(wrapper.toString()).setActorCds(false));
+    await(vertx.deployVerticle(agent));
+    await(agent.registered());
+    ActorHandle actor = spawn("plain", "no-ucx");
+    assertThatThrownBy(() -> await(actor.initRdma()))
+      .isInstanceOf(RdmaUnavailableException.class)
+      .hasMessageContaining("libucx0");
+    assertThat(await(actor.call(RdmaTestActor.DIGEST, Buffer.buffer("still here"), Serializers.BUFFER, Serializers.STRING)))
+      .isEqualTo(RdmaTestActor.digest(ByteBuffer.wrap("still here".getBytes())));
+    await(actor.stop());
+    await(vertx.undeploy(agent.deploymentID()));
+  }
+
+  private ActorHandle spawn(String id, String node) throws Exception {
+    ActorHandle actor = await(client.spawn("RdmaTestActor", id, new io.spoke.vertx.client.SpawnOptions().setNode(node)));
+    processes.track(actor.info().pid());
+    return actor;
+  }
+
+  private static void assertNoRegisteredBufferInUse() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (UcxRuntime.get().memory().inUse() != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(UcxRuntime.get().memory().inUse()).as("registered segments still taken").isZero();
+  }
+
+  private static List<Future<?>> concat(Future<?> first, List<? extends Future<?>> rest) {
+    List<Future<?>> all = new java.util.ArrayList<>();
+    all.add(first);
+    all.addAll(rest);
+    return all;
+  }
+
+  /** The failure of {@code future} (waiting up to 5 s), or {@code null} if it succeeded. */
+  private static Throwable awaitFailure(Future<?> future) throws Exception {
+    try {
+      future.await(5, TimeUnit.SECONDS);
+      return null;
+    } catch (Exception e) {
+      return e;
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(120, TimeUnit.SECONDS);
+  }
+}

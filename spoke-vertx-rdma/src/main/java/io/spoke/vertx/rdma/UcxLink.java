@@ -1,0 +1,352 @@
+package io.spoke.vertx.rdma;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.collection.LongObjectHashMap;
+import io.netty.util.internal.PlatformDependent;
+import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.RdmaException;
+import io.spoke.vertx.protocol.FrameDecoder;
+import io.spoke.vertx.rdma.RegisteredMemory.Segment;
+import io.spoke.vertx.spi.RdmaProvider.RdmaLink;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.openucx.jucx.UcxCallback;
+import org.openucx.jucx.ucp.UcpConstants;
+import org.openucx.jucx.ucp.UcpEndpoint;
+import org.openucx.jucx.ucp.UcpEndpointParams;
+import org.openucx.jucx.ucp.UcpRequest;
+import org.openucx.jucx.ucs.UcsConstants;
+
+/**
+ * One end of a Spoke connection over UCX: frames go out as active messages on an endpoint to the peer's
+ * worker, and come in through {@link UcxRuntime}'s handler, which finds the link by the id in the header.
+ * <p>
+ * Threads: the endpoint, sequence numbers and reordering belong to the progress thread; the handlers, and
+ * the {@code closed} flag, to the link's Vert.x context. Received frames cross over through a queue that
+ * one task on the context drains, so a burst of frames costs one hop.
+ */
+final class UcxLink implements RdmaLink {
+
+  private static final Logger log = LogManager.getLogger(UcxLink.class);
+
+  /** Bytes queued for sending beyond which {@link #writeQueueFull()} says so. */
+  static final long HIGH_WATER_BYTES = 64L << 20;
+
+  private final UcxRuntime ucx;
+  private final long id;
+  private final ContextInternal context;
+  private final Queue<ByteBuf> inbox = PlatformDependent.newMpscQueue();
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final Runnable drain = this::drainInbox;
+  private String peerName = "peer";
+  private SocketAddress remoteAddress = SocketAddress.domainSocketAddress("ucx:peer");
+
+  // progress thread
+  private UcpEndpoint endpoint;
+  private long peerId;
+  private long sendSequence;
+  private long receiveSequence;
+  private LongObjectHashMap<ByteBuf> early;
+  private boolean failed;
+
+  // context
+  private Handler<Object> messages;
+  private Handler<Void> closedHandler;
+  private boolean closed;
+  private volatile RdmaException failure;
+
+  UcxLink(UcxRuntime ucx, long id) {
+    this.ucx = ucx;
+    this.id = id;
+    this.context = (ContextInternal) ContextInternal.current();
+    if (context == null) {
+      throw new IllegalStateException("an RDMA link must be created on a Vert.x context");
+    }
+  }
+
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public Future<Void> connect(byte[] peerWorkerAddress, long peerLinkId, String peerName) {
+    this.peerName = peerName;
+    this.remoteAddress = SocketAddress.domainSocketAddress("ucx:" + peerName);
+    Promise<Void> promise = context.promise();
+    ByteBuffer address = ByteBuffer.allocateDirect(peerWorkerAddress.length).put(peerWorkerAddress).flip();
+    ucx.execute(() -> {
+      try {
+        endpoint = ucx.worker().newEndpoint(new UcpEndpointParams().setUcpAddress(address).setPeerErrorHandlingMode()
+          .setErrorHandler((ep, status, message) -> fail(status, "UCX endpoint to " + peerName + " failed: " + message))
+          .setName("spoke-" + Long.toHexString(id)));
+        peerId = peerLinkId;
+        promise.complete();
+      } catch (RuntimeException e) {
+        promise.fail(new RdmaException(e instanceof org.openucx.jucx.UcxException ? ((org.openucx.jucx.UcxException) e).getStatus() : 0,
+          "connect", "cannot open a UCX endpoint to " + peerName + ": " + e.getMessage()));
+      }
+    });
+    return promise.future();
+  }
+
+  // ------------------------------------------------------------------ FrameLink
+
+  @Override
+  public ByteBufAllocator alloc() {
+    return ucx.memory().allocator();
+  }
+
+  @Override
+  public boolean attachesHeapBuffers() {
+    return false;
+  }
+
+  @Override
+  public void start(Handler<Object> messages, Handler<Void> closed, Handler<Throwable> failures) {
+    this.messages = messages;
+    this.closedHandler = closed;
+  }
+
+  @Override
+  public Future<Void> write(ByteBuf frame) {
+    Promise<Void> promise = context.promise();
+    submit(frame, promise);
+    return promise.future();
+  }
+
+  @Override
+  public void send(ByteBuf frame) {
+    submit(frame, null);
+  }
+
+  private void submit(ByteBuf frame, Promise<Void> promise) {
+    if (closed) {
+      frame.release();
+      if (promise != null) {
+        promise.fail(closedFailure());
+      }
+      return;
+    }
+    int length = frame.readableBytes();
+    queuedBytes.addAndGet(length);
+    ucx.execute(new Send(frame, length, promise));
+  }
+
+  /** One frame on its way out; runs on the progress thread, then is the completion callback. */
+  private final class Send extends UcxCallback implements Runnable {
+
+    private ByteBuf frame;
+    private final int length;
+    private final Promise<Void> promise;
+
+    Send(ByteBuf frame, int length, Promise<Void> promise) {
+      this.frame = frame;
+      this.length = length;
+      this.promise = promise;
+    }
+
+    @Override
+    public void run() {
+      if (endpoint == null || failed) {
+        done(failure != null ? failure : closedFailure());
+        return;
+      }
+      Segment segment;
+      if (frame instanceof RegisteredByteBuf && ((RegisteredByteBuf) frame).inSegment() && frame.readerIndex() == 0) {
+        segment = ((RegisteredByteBuf) frame).segment();
+      } else {
+        // Not in registered memory (a writer outgrew its segment): copy it in, once.
+        ByteBuf copy = ucx.memory().buffer(length);
+        copy.writeBytes(frame, frame.readerIndex(), length);
+        frame.release();
+        frame = copy;
+        segment = ((RegisteredByteBuf) copy).segment();
+      }
+      PlatformDependent.putLong(segment.address, peerId);
+      PlatformDependent.putLong(segment.address + 8, sendSequence++);
+      long flags = length >= UcxRuntime.RNDV_THRESHOLD ? UcpConstants.UCP_AM_SEND_FLAG_RNDV : 0;
+      try {
+        endpoint.sendAmNonBlocking(UcxRuntime.FRAME_AM_ID, segment.address, UcxRuntime.AM_HEADER_SIZE, segment.dataAddress(), length,
+          flags, this, UcxRuntime.HOST_PARAMS);
+      } catch (RuntimeException e) {
+        done(new RdmaException(0, "send", "sending to " + peerName + " failed: " + e.getMessage()));
+      }
+    }
+
+    @Override
+    public void onSuccess(UcpRequest request) {
+      done(null);
+    }
+
+    @Override
+    public void onError(int status, String message) {
+      RdmaException error = UcxRuntime.failure(status, "sending a frame of " + length + " bytes to " + peerName + " failed: " + message);
+      done(error);
+      fail(status, error.getMessage());
+    }
+
+    private void done(Throwable error) {
+      queuedBytes.addAndGet(-length);
+      frame.release();
+      if (promise != null) {
+        if (error == null) {
+          promise.tryComplete();
+        } else {
+          promise.tryFail(error);
+        }
+      }
+    }
+  }
+
+  @Override
+  public Future<Void> close() {
+    if (!closed) {
+      closed = true;
+      ucx.execute(() -> shutdown(false));
+      Handler<Void> handler = closedHandler;
+      if (handler != null) {
+        handler.handle(null);
+      }
+    }
+    return context.succeededFuture();
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return queuedBytes.get() > HIGH_WATER_BYTES;
+  }
+
+  @Override
+  public SocketAddress remoteAddress() {
+    return remoteAddress;
+  }
+
+  @Override
+  public SocketAddress localAddress() {
+    return SocketAddress.domainSocketAddress("ucx:" + Long.toHexString(id));
+  }
+
+  // ------------------------------------------------------------------ receiving (progress thread)
+
+  /** A whole frame arrived in {@code segment}; delivers it in sequence order. */
+  void received(long sequence, Segment segment, int length) {
+    ByteBuf buf = ucx.memory().wrapReceived(segment, length);
+    if (failed) {
+      buf.release();
+      return;
+    }
+    if (sequence != receiveSequence) {
+      if (early == null) {
+        early = new LongObjectHashMap<>();
+      }
+      early.put(sequence, buf);
+      return;
+    }
+    deliver(buf);
+    if (early != null && !early.isEmpty()) {
+      ByteBuf next;
+      while ((next = early.remove(receiveSequence)) != null) {
+        deliver(next);
+      }
+    }
+  }
+
+  private void deliver(ByteBuf buf) {
+    receiveSequence++;
+    inbox.offer(buf);
+    if (draining.compareAndSet(false, true)) {
+      context.execute(drain);
+    }
+  }
+
+  /** On the link's context: hands the frames that arrived to the connection. */
+  private void drainInbox() {
+    draining.set(false);
+    ByteBuf buf;
+    while ((buf = inbox.poll()) != null) {
+      if (closed || messages == null) {
+        buf.release();
+        continue;
+      }
+      Object message;
+      try {
+        message = FrameDecoder.decodeWhole(buf);
+      } catch (ProtocolException e) {
+        message = e;
+      }
+      messages.handle(message);
+      if (message instanceof ProtocolException) {
+        close();
+      }
+    }
+  }
+
+  /** The endpoint failed (peer gone, transport error): on the progress thread. */
+  void fail(int status, String message) {
+    if (failed) {
+      return;
+    }
+    failure = UcxRuntime.failure(status, message);
+    log.debug("RDMA link {} to {} failed: {}", Long.toHexString(id), peerName, message);
+    shutdown(true);
+    context.execute(() -> {
+      if (!closed) {
+        closed = true;
+        if (closedHandler != null) {
+          closedHandler.handle(null);
+        }
+      }
+    });
+  }
+
+  private void shutdown(boolean force) {
+    failed = true;
+    ucx.unregister(id);
+    if (early != null) {
+      early.values().forEach(ByteBuf::release);
+      early.clear();
+    }
+    UcpEndpoint ep = endpoint;
+    endpoint = null;
+    if (ep != null) {
+      // Not from inside the error callback: UCX 1.13 asserts when an endpoint is closed while it still holds
+      // requests, which it fails only after the callback returns. Queued, this runs after the current progress.
+      ucx.execute(() -> closeEndpoint(ep, force));
+    }
+  }
+
+  private void closeEndpoint(UcpEndpoint ep, boolean force) {
+    try {
+      if (force) {
+        ep.closeNonBlockingForce();
+      } else {
+        ep.closeNonBlockingFlush();
+      }
+    } catch (RuntimeException e) {
+      log.debug("Closing the UCX endpoint to {}: {}", peerName, e.getMessage());
+    }
+  }
+
+  private RdmaException closedFailure() {
+    RdmaException f = failure;
+    return f != null ? f : new RdmaException(UcsConstants.STATUS.UCS_ERR_CANCELED, "UCS_ERR_CANCELED", "the RDMA link to " + peerName
+      + " is closed");
+  }
+
+  @Override
+  public String toString() {
+    return "UcxLink[" + Long.toHexString(id) + " to " + peerName + "]";
+  }
+}

@@ -1,0 +1,312 @@
+package io.spoke.vertx.rdma;
+
+import io.netty.util.collection.LongObjectHashMap;
+import io.netty.util.internal.PlatformDependent;
+import io.spoke.vertx.RdmaException;
+import io.spoke.vertx.RdmaUnavailableException;
+import io.spoke.vertx.rdma.RegisteredMemory.Segment;
+import io.spoke.vertx.spi.RdmaProvider.RdmaLinks;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.openucx.jucx.UcxCallback;
+import org.openucx.jucx.ucp.UcpAmData;
+import org.openucx.jucx.ucp.UcpConstants;
+import org.openucx.jucx.ucp.UcpContext;
+import org.openucx.jucx.ucp.UcpEndpoint;
+import org.openucx.jucx.ucp.UcpParams;
+import org.openucx.jucx.ucp.UcpRequest;
+import org.openucx.jucx.ucp.UcpRequestParams;
+import org.openucx.jucx.ucp.UcpWorker;
+import org.openucx.jucx.ucp.UcpWorkerParams;
+import org.openucx.jucx.ucs.UcsConstants;
+
+/**
+ * This process's UCX: one context, one worker, and the thread that progresses it. Every UCX call on the
+ * worker happens on that thread ({@link #execute}); completions are handed to the Vert.x context that
+ * started the operation by its owner ({@link UcxLink}, {@link RdmaEndpoint}).
+ * <p>
+ * The progress thread drains its queue of operations and progresses the worker until both are idle, then
+ * sleeps in {@code ucp_worker_wait} on the worker's event fd (armed, woken by {@code ucp_worker_signal} when
+ * an operation is queued), so an idle process uses no CPU. With {@code -Dspoke.rdma.busyPoll=true} it never
+ * sleeps (lowest latency, one core busy); {@code -Dspoke.rdma.spinMicros=N} spins N microseconds before
+ * sleeping.
+ * <p>
+ * Spoke frames travel as active messages with id {@link #FRAME_AM_ID} and a 16-byte header: the receiving
+ * link's id and the frame's sequence number on its link, so that frames are delivered in order even when
+ * UCX completes a rendezvous after a later eager message. Frames from {@link #RNDV_THRESHOLD} bytes up are
+ * sent by rendezvous, into a registered segment the receiver picks for the exact size.
+ * <p>
+ * UCX 1.13 (Debian's libucx0) with jucx 1.18: every request passes the host memory type explicitly (without
+ * it, receives fail with "invalid memory type"), and exported memory handles ({@code ucp_memh_pack}) are
+ * never used (1.13 lacks them).
+ */
+public final class UcxRuntime implements RdmaLinks {
+
+  private static final Logger log = LogManager.getLogger(UcxRuntime.class);
+
+  /** Active message id of Spoke frames. */
+  static final int FRAME_AM_ID = 0x53;
+  /** Frames from this size up go by rendezvous: the receiver pulls them straight into a registered segment. */
+  static final int RNDV_THRESHOLD = 64 * 1024;
+  static final int AM_HEADER_SIZE = 16;
+
+  static final int HOST = UcsConstants.MEMORY_TYPE.UCS_MEMORY_TYPE_HOST;
+  static final UcpRequestParams HOST_PARAMS = new UcpRequestParams().setMemoryType(HOST);
+
+  private static volatile UcxRuntime instance;
+  private static volatile RdmaUnavailableException unavailable;
+
+  private final UcpContext context;
+  private final UcpWorker worker;
+  private final RegisteredMemory memory;
+  private final byte[] workerAddress;
+  private final Queue<Runnable> operations = PlatformDependent.newMpscQueue();
+  private final Thread thread;
+  private final boolean busyPoll = Boolean.getBoolean("spoke.rdma.busyPoll");
+  private final long spinNanos = Long.getLong("spoke.rdma.spinMicros", 0) * 1000;
+  /** Links by the id their frames carry; progress thread only. */
+  private final LongObjectHashMap<UcxLink> links = new LongObjectHashMap<>();
+  private volatile boolean sleeping;
+  private volatile boolean running = true;
+
+  private UcxRuntime() {
+    context = new UcpContext(new UcpParams().requestAmFeature().requestTagFeature().requestRmaFeature().requestWakeupFeature()
+      .setMtWorkersShared(true));
+    try {
+      worker = context.newWorker(new UcpWorkerParams().requestWakeupRX().requestWakeupTX().requestWakeupEdge());
+      ByteBuffer address = worker.getAddress();
+      workerAddress = new byte[address.remaining()];
+      address.get(workerAddress);
+      memory = new RegisteredMemory(context);
+      worker.setAmRecvHandler(FRAME_AM_ID, this::onFrame, UcpConstants.UCP_AM_FLAG_WHOLE_MSG);
+    } catch (RuntimeException e) {
+      context.close();
+      throw e;
+    }
+    thread = new Thread(this::run, "spoke-ucx-progress");
+    thread.setDaemon(true);
+    thread.start();
+    log.debug("UCX started: worker address of {} bytes, {}", workerAddress.length,
+      busyPoll ? "busy polling" : "sleeping on the worker's event fd when idle");
+  }
+
+  /**
+   * This process's runtime, started on first call (blocking for the milliseconds UCX takes).
+   *
+   * @throws RdmaUnavailableException when the UCX libraries are missing or UCX cannot start
+   */
+  public static UcxRuntime get() {
+    UcxRuntime started = instance;
+    if (started != null) {
+      return started;
+    }
+    synchronized (UcxRuntime.class) {
+      if (instance != null) {
+        return instance;
+      }
+      if (unavailable != null) {
+        throw unavailable;
+      }
+      try {
+        instance = new UcxRuntime();
+        return instance;
+      } catch (LinkageError e) {
+        unavailable = UcxRdmaProvider.notInstalled(e);
+      } catch (RuntimeException e) {
+        unavailable = new RdmaUnavailableException("UCX failed to start: " + e.getMessage() + "; calls use TCP", e);
+      }
+      throw unavailable;
+    }
+  }
+
+  // ------------------------------------------------------------------ RdmaLinks
+
+  @Override
+  public byte[] workerAddress() {
+    return workerAddress.clone();
+  }
+
+  @Override
+  public UcxLink newLink() {
+    long id;
+    do {
+      id = ThreadLocalRandom.current().nextLong();
+    } while (id == 0);
+    UcxLink link = new UcxLink(this, id);
+    long linkId = id;
+    execute(() -> links.put(linkId, link));
+    return link;
+  }
+
+  /** The registered memory frames and endpoint operations use. */
+  public RegisteredMemory memory() {
+    return memory;
+  }
+
+  UcpWorker worker() {
+    return worker;
+  }
+
+  void unregister(long linkId) {
+    links.remove(linkId);
+  }
+
+  // ------------------------------------------------------------------ progress thread
+
+  /** Runs {@code operation} on the progress thread, the only thread that touches the worker. */
+  void execute(Runnable operation) {
+    operations.offer(operation);
+    if (sleeping) {
+      worker.signal();
+    }
+  }
+
+  boolean onProgressThread() {
+    return Thread.currentThread() == thread;
+  }
+
+  private void run() {
+    long idleSince = 0;
+    while (running) {
+      boolean worked = false;
+      Runnable operation;
+      while ((operation = operations.poll()) != null) {
+        worked = true;
+        try {
+          operation.run();
+        } catch (Throwable t) {
+          log.error("UCX operation failed", t);
+        }
+      }
+      try {
+        if (worker.progress() != 0) {
+          worked = true;
+        }
+      } catch (Throwable t) {
+        log.error("UCX progress failed", t);
+      }
+      if (worked || busyPoll) {
+        idleSince = 0;
+        continue;
+      }
+      if (spinNanos > 0) {
+        long now = System.nanoTime();
+        if (idleSince == 0) {
+          idleSince = now;
+        }
+        if (now - idleSince < spinNanos) {
+          Thread.onSpinWait();
+          continue;
+        }
+      }
+      idleSince = 0;
+      sleeping = true;
+      if (operations.isEmpty()) {
+        worker.waitForEvents();
+      }
+      sleeping = false;
+    }
+  }
+
+  /** Active-message handler of frames: on the progress thread, inside {@code ucp_worker_progress}. */
+  private int onFrame(long headerAddress, long headerSize, UcpAmData data, UcpEndpoint replyEp) {
+    long length = data.getLength();
+    if (headerSize != AM_HEADER_SIZE) {
+      log.warn("Dropping an active message with a {}-byte header: not a Spoke frame", headerSize);
+      drain(data);
+      return UcsConstants.STATUS.UCS_OK;
+    }
+    long linkId = PlatformDependent.getLong(headerAddress);
+    long sequence = PlatformDependent.getLong(headerAddress + 8);
+    UcxLink link = links.get(linkId);
+    if (link == null || length > Integer.MAX_VALUE - RegisteredMemory.HEADROOM) {
+      if (link != null) {
+        link.fail(UcsConstants.STATUS.UCS_ERR_MESSAGE_TRUNCATED, "a frame of " + length + " bytes is larger than a Java buffer");
+      }
+      drain(data);
+      return UcsConstants.STATUS.UCS_OK;
+    }
+    Segment segment;
+    try {
+      segment = memory.take(length);
+    } catch (OutOfMemoryError | IllegalStateException e) {
+      link.fail(UcsConstants.STATUS.UCS_ERR_NO_MEMORY, "no registered memory for a frame of " + length + " bytes: " + e.getMessage());
+      drain(data);
+      return UcsConstants.STATUS.UCS_OK;
+    }
+    if (data.isDataValid()) {
+      PlatformDependent.copyMemory(data.getDataAddress(), segment.dataAddress(), length);
+      link.received(sequence, segment, (int) length);
+    } else {
+      worker.recvAmDataNonBlocking(data.getDataHandle(), segment.dataAddress(), length, new UcxCallback() {
+        @Override
+        public void onSuccess(UcpRequest request) {
+          link.received(sequence, segment, (int) length);
+        }
+
+        @Override
+        public void onError(int status, String message) {
+          memory.recycle(segment);
+          link.fail(status, "receiving a frame of " + length + " bytes failed: " + message);
+        }
+      }, HOST_PARAMS);
+    }
+    return UcsConstants.STATUS.UCS_OK;
+  }
+
+  /** Consumes a message nobody wants: a rendezvous must still be completed, or the sender waits for ever. */
+  private void drain(UcpAmData data) {
+    if (data.isDataValid()) {
+      return;
+    }
+    Segment scratch = memory.take(data.getLength());
+    worker.recvAmDataNonBlocking(data.getDataHandle(), scratch.dataAddress(), data.getLength(), new UcxCallback() {
+      @Override
+      public void onSuccess(UcpRequest request) {
+        memory.recycle(scratch);
+      }
+
+      @Override
+      public void onError(int status, String message) {
+        memory.recycle(scratch);
+      }
+    }, HOST_PARAMS);
+  }
+
+  // ------------------------------------------------------------------ status codes
+
+  private static final Map<Integer, String> STATUS_NAMES = statusNames();
+
+  private static Map<Integer, String> statusNames() {
+    Map<Integer, String> names = new HashMap<>();
+    for (Field field : UcsConstants.STATUS.class.getFields()) {
+      if (Modifier.isStatic(field.getModifiers()) && field.getType() == int.class) {
+        try {
+          names.putIfAbsent(field.getInt(null), field.getName());
+        } catch (IllegalAccessException ignored) {
+          // public fields
+        }
+      }
+    }
+    return names;
+  }
+
+  /** UCX's name of a status code. */
+  static String statusName(int status) {
+    String name = STATUS_NAMES.get(status);
+    return name != null ? name : "UCS status " + status;
+  }
+
+  /** A typed failure for a UCX status, naming it. */
+  static RdmaException failure(int status, String message) {
+    String name = statusName(status);
+    return new RdmaException(status, name, message + " (" + name + ")");
+  }
+}

@@ -1,0 +1,35 @@
+package io.spoke.vertx.rdma;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.util.HexFormat;
+
+/**
+ * The other process of {@link RdmaEndpointIT}: exposes a region filled with {@code i & 0xff}, prints how to
+ * reach it, and echoes every message tagged 1 back to the test's worker with tag 2.
+ */
+public final class RdmaPeerMain {
+
+  static final int REGION_SIZE = 4 << 20;
+
+  public static void main(String[] args) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    Rdma rdma = Rdma.start(vertx).await();
+    RdmaEndpoint back = rdma.connect(HexFormat.of().parseHex(args[0])).await();
+    Rdma.RemoteRegion region = rdma.region(REGION_SIZE);
+    Buffer bytes = region.buffer();
+    for (int i = 0; i < REGION_SIZE; i++) {
+      bytes.setByte(i, (byte) i);
+    }
+    System.out.println("READY " + HexFormat.of().formatHex(rdma.workerAddress()) + " " + region.address() + " "
+      + HexFormat.of().formatHex(region.packedKey()));
+    System.out.flush();
+    echo(rdma, back);
+  }
+
+  private static void echo(Rdma rdma, RdmaEndpoint back) {
+    rdma.receive(1, REGION_SIZE, Buffer::copy)
+      .compose(message -> back.send(2, message))
+      .onComplete(ar -> echo(rdma, back));
+  }
+}
