@@ -46,7 +46,7 @@ import java.util.stream.Stream;
  * output directory.
  *
  * <pre>
- * Bench [--quick] [--out DIR] [--only call,native,nn,spawn,gang,hub,footprint,jmh]
+ * Bench [--quick] [--out DIR] [--only call,native,rdma,nn,spawn,gang,hub,footprint,jmh]
  * Bench --replot [--out DIR]
  * </pre>
  * System properties for experiments: {@code bench.warmupMs} and {@code bench.durationMs} (per comparison),
@@ -56,7 +56,8 @@ import java.util.stream.Stream;
 public final class Bench {
 
   static final List<String> ACTOR_JVM = AgentOptions.DEFAULT_ACTOR_JVM_OPTIONS;
-  static final Set<String> SECTIONS = new LinkedHashSet<>(List.of("footprint", "call", "native", "nn", "spawn", "gang", "hub", "jmh"));
+  static final Set<String> SECTIONS = new LinkedHashSet<>(List.of("footprint", "call", "native", "rdma", "nn", "spawn", "gang", "hub",
+    "jmh"));
 
   private final boolean quick;
   private final Path out;
@@ -156,6 +157,9 @@ public final class Bench {
       }
       if (only.contains("native")) {
         nativeCalls();
+      }
+      if (only.contains("rdma")) {
+        RdmaBench.run(this, context, client, quick, warmupMs, durationMs);
       }
       if (only.contains("nn")) {
         nToN();
@@ -266,7 +270,7 @@ public final class Bench {
    * Measures a baseline and Spoke in alternating rounds (this VM's speed drifts over seconds), after warming up
    * both: {baseline, Spoke}, each summed over its rounds.
    */
-  private Load.Outcome[] compare(Context ctx, Supplier<Future<?>> baseline, Supplier<Future<?>> spoke, int inFlight) throws Exception {
+  Load.Outcome[] compare(Context ctx, Supplier<Future<?>> baseline, Supplier<Future<?>> spoke, int inFlight) throws Exception {
     int rounds = quick ? 1 : 5;
     long roundMs = Math.max(200, durationMs / rounds);
     run(ctx, baseline, inFlight, warmupMs, 0);

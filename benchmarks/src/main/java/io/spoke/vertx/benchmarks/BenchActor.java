@@ -8,9 +8,12 @@ import io.spoke.vertx.actor.SpokeActor;
 public class BenchActor extends Actor {
 
   public static final int ECHO = 1;
+  /** Takes the request and answers nothing (sent one-way): the receiving end of a bandwidth run. */
+  public static final int SINK = 2;
 
   @Override
   protected void registerMethods() {
     registerMethod(ECHO, request -> request.buffer());
+    registerMethod(SINK, request -> null);
   }
 }

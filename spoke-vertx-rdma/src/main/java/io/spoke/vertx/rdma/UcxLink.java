@@ -52,13 +52,15 @@ final class UcxLink implements RdmaLink {
   private String peerName = "peer";
   private SocketAddress remoteAddress = SocketAddress.domainSocketAddress("ucx:peer");
 
-  // progress thread
+  // guarded by this: set by the progress thread, used by sends, cleared when the link fails
   private UcpEndpoint endpoint;
-  private long peerId;
+  private volatile long peerId;
+  // context: the sequence number of the next frame written
   private long sendSequence;
+  // progress thread
   private long receiveSequence;
   private LongObjectHashMap<ByteBuf> early;
-  private boolean failed;
+  private volatile boolean failed;
 
   // context
   private Handler<Object> messages;
@@ -88,10 +90,13 @@ final class UcxLink implements RdmaLink {
     ByteBuffer address = ByteBuffer.allocateDirect(peerWorkerAddress.length).put(peerWorkerAddress).flip();
     ucx.execute(() -> {
       try {
-        endpoint = ucx.worker().newEndpoint(new UcpEndpointParams().setUcpAddress(address).setPeerErrorHandlingMode()
-          .setErrorHandler((ep, status, message) -> fail(status, "UCX endpoint to " + peerName + " failed: " + message))
+        UcpEndpoint ep = ucx.worker().newEndpoint(new UcpEndpointParams().setUcpAddress(address).setPeerErrorHandlingMode()
+          .setErrorHandler((e, status, message) -> fail(status, "UCX endpoint to " + peerName + " failed: " + message))
           .setName("spoke-" + Long.toHexString(id)));
-        peerId = peerLinkId;
+        synchronized (this) {
+          endpoint = ep;
+          peerId = peerLinkId;
+        }
         promise.complete();
       } catch (RuntimeException e) {
         promise.fail(new RdmaException(e instanceof org.openucx.jucx.UcxException ? ((org.openucx.jucx.UcxException) e).getStatus() : 0,
@@ -141,47 +146,66 @@ final class UcxLink implements RdmaLink {
     }
     int length = frame.readableBytes();
     queuedBytes.addAndGet(length);
-    ucx.execute(new Send(frame, length, promise));
+    Send send = new Send(frame, length, promise);
+    if (ucx.sleeping()) {
+      // The progress thread is idle (not holding the worker's lock): send from here, saving a thread hop.
+      send.run();
+    } else {
+      // It is busy progressing (and holds the worker's spin lock while it does): hand the frame over rather than
+      // spin on the lock on an event loop; it picks the frame up without being woken.
+      ucx.execute(send);
+    }
   }
 
-  /** One frame on its way out; runs on the progress thread, then is the completion callback. */
+  /**
+   * One frame on its way out: prepared on the link's context (its registered segment, the header with the
+   * peer's link id and the frame's sequence number, given in the order the connection wrote the frames), sent
+   * from there or from the progress thread, then the completion callback (any thread).
+   */
   private final class Send extends UcxCallback implements Runnable {
 
     private ByteBuf frame;
     private final int length;
     private final Promise<Void> promise;
+    private final Segment segment;
 
     Send(ByteBuf frame, int length, Promise<Void> promise) {
-      this.frame = frame;
       this.length = length;
       this.promise = promise;
-    }
-
-    @Override
-    public void run() {
-      if (endpoint == null || failed) {
-        done(failure != null ? failure : closedFailure());
-        return;
-      }
-      Segment segment;
       if (frame instanceof RegisteredByteBuf && ((RegisteredByteBuf) frame).inSegment() && frame.readerIndex() == 0) {
-        segment = ((RegisteredByteBuf) frame).segment();
+        this.frame = frame;
       } else {
         // Not in registered memory (a writer outgrew its segment): copy it in, once.
         ByteBuf copy = ucx.memory().buffer(length);
         copy.writeBytes(frame, frame.readerIndex(), length);
         frame.release();
-        frame = copy;
-        segment = ((RegisteredByteBuf) copy).segment();
+        this.frame = copy;
       }
+      segment = ((RegisteredByteBuf) this.frame).segment();
       PlatformDependent.putLong(segment.address, peerId);
       PlatformDependent.putLong(segment.address + 8, sendSequence++);
+    }
+
+    @Override
+    public void run() {
       long flags = length >= UcxRuntime.RNDV_THRESHOLD ? UcpConstants.UCP_AM_SEND_FLAG_RNDV : 0;
-      try {
-        endpoint.sendAmNonBlocking(UcxRuntime.FRAME_AM_ID, segment.address, UcxRuntime.AM_HEADER_SIZE, segment.dataAddress(), length,
-          flags, this, UcxRuntime.HOST_PARAMS);
-      } catch (RuntimeException e) {
-        done(new RdmaException(0, "send", "sending to " + peerName + " failed: " + e.getMessage()));
+      UcpRequest request;
+      synchronized (UcxLink.this) {
+        // Under the link's lock: the progress thread takes the endpoint away (under it too) before closing it.
+        if (endpoint == null || failed) {
+          done(closedFailure());
+          return;
+        }
+        try {
+          request = endpoint.sendAmNonBlocking(UcxRuntime.FRAME_AM_ID, segment.address, UcxRuntime.AM_HEADER_SIZE, segment.dataAddress(),
+            length, flags, this, UcxRuntime.HOST_PARAMS);
+        } catch (RuntimeException e) {
+          done(new RdmaException(0, "send", "sending to " + peerName + " failed: " + e.getMessage()));
+          return;
+        }
+      }
+      if (request != null && !request.isCompleted()) {
+        ucx.wake();
       }
     }
 
@@ -199,7 +223,12 @@ final class UcxLink implements RdmaLink {
 
     private void done(Throwable error) {
       queuedBytes.addAndGet(-length);
-      frame.release();
+      ByteBuf sent = frame;
+      frame = null;
+      if (sent == null) {
+        return;
+      }
+      sent.release();
       if (promise != null) {
         if (error == null) {
           promise.tryComplete();
@@ -293,8 +322,13 @@ final class UcxLink implements RdmaLink {
     }
   }
 
-  /** The endpoint failed (peer gone, transport error): on the progress thread. */
+  /** The endpoint failed (peer gone, transport error). */
   void fail(int status, String message) {
+    if (!ucx.onProgressThread()) {
+      // A send that failed at once, on the link's context: the link's receive state belongs to the progress thread.
+      ucx.execute(() -> fail(status, message));
+      return;
+    }
     if (failed) {
       return;
     }
@@ -311,6 +345,7 @@ final class UcxLink implements RdmaLink {
     });
   }
 
+  /** On the progress thread. */
   private void shutdown(boolean force) {
     failed = true;
     ucx.unregister(id);
@@ -318,8 +353,11 @@ final class UcxLink implements RdmaLink {
       early.values().forEach(ByteBuf::release);
       early.clear();
     }
-    UcpEndpoint ep = endpoint;
-    endpoint = null;
+    UcpEndpoint ep;
+    synchronized (this) {
+      ep = endpoint;
+      endpoint = null;
+    }
     if (ep != null) {
       // Not from inside the error callback: UCX 1.13 asserts when an endpoint is closed while it still holds
       // requests, which it fails only after the callback returns. Queued, this runs after the current progress.

@@ -1,0 +1,146 @@
+package io.spoke.vertx.benchmarks;
+
+import io.spoke.vertx.RdmaUnavailableException;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.serialization.Serializers;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The RDMA path (SpokeClient.initRdma, UCX) against UCX's own {@code ucx_perftest} on the same transport, and
+ * against Spoke's TCP path to an identical actor, in the same run. The link uses peer error handling, so
+ * ucx_perftest runs with {@code -e} too (UCX then picks the same transports: TCP on this machine, which has
+ * no RDMA NIC and gives up shared memory under peer error handling in UCX 1.13).
+ */
+final class RdmaBench {
+
+  private RdmaBench() {
+  }
+
+  static void run(Bench bench, Context ctx, SpokeClient client, boolean quick, long warmupMs, long durationMs) throws Exception {
+    String rdmaId = "rdma-echo";
+    String tcpId = "rdma-tcp-echo";
+    await(client.spawn("BenchEcho", rdmaId, new SpawnOptions()));
+    await(client.spawn("BenchEcho", tcpId, new SpawnOptions()));
+    try {
+      try {
+        await(client.initRdma(rdmaId));
+      } catch (RdmaUnavailableException e) {
+        System.err.println("spoke bench: rdma skipped: " + e.getMessage());
+        return;
+      }
+      int latencyIterations = quick ? 5_000 : 50_000;
+      int bandwidthIterations = quick ? 500 : 5_000;
+      PerfTest sleepLatency = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e", "-E", "sleep");
+      PerfTest pollLatency = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e");
+      PerfTest bandwidth = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e");
+
+      Buffer small = Buffer.buffer(new byte[64]);
+      Load.Outcome[] both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, small),
+        () -> client.call(rdmaId, BenchActor.ECHO, small), 1);
+      Load.Outcome tcp = both[0];
+      Load.Outcome rdma = both[1];
+      bench.emit(new Metric("rdma_call_sync", rdma.perSecond(), "calls/s", tcp.perSecond(),
+        "64 B, 1 outstanding, over UCX; baseline: the same call over Spoke's TCP path"));
+      double oneWay = rdma.latencies.percentileMicros(50) / 2;
+      if (sleepLatency != null) {
+        bench.emit(new Metric("rdma_latency", oneWay, "us", sleepLatency.medianLatencyMicros,
+          "64 B, half a call's round trip, p50; baseline: ucx_perftest ucp_am_lat -e -E sleep (event-driven, as the link)"));
+      }
+      if (pollLatency != null) {
+        bench.emit(new Metric("rdma_latency_vs_poll", oneWay, "us", pollLatency.medianLatencyMicros,
+          "the same against ucx_perftest busy-polling (-E poll), which spends a core per process"));
+      }
+
+      Buffer big = Buffer.buffer(new byte[1 << 20]);
+      double mib = (1 << 20) / 1e6;
+      Supplier<Future<?>> rdmaSend = () -> client.send(rdmaId, BenchActor.SINK, big, Serializers.BUFFER);
+      Load.Outcome streamed = Load.run(ctx, rdmaSend, 8, warmupMs, durationMs).await(warmupMs + durationMs + 60_000, TimeUnit.MILLISECONDS);
+      if (bandwidth != null) {
+        bench.emit(new Metric("rdma_bw_1mib", streamed.perSecond() * mib, "MB/s", bandwidth.bandwidthMBs,
+          "1 MiB one-way messages, 8 in flight; baseline: ucx_perftest ucp_am_bw -s 1MiB -e"));
+      }
+      both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, big), () -> client.call(rdmaId, BenchActor.ECHO, big), 1);
+      bench.emit(new Metric("rdma_call_1mib", both[1].perSecond() * mib, "MB/s", both[0].perSecond() * mib,
+        "1 MiB request and response, sequential, over UCX; baseline: the same over Spoke's TCP path"));
+    } finally {
+      await(client.stop(rdmaId));
+      await(client.stop(tcpId));
+    }
+  }
+
+  /** One ucx_perftest run: a server and a client process on loopback; its "Final:" line. */
+  static final class PerfTest {
+
+    final double medianLatencyMicros;
+    final double bandwidthMBs;
+
+    private PerfTest(double medianLatencyMicros, double bandwidthMBs) {
+      this.medianLatencyMicros = medianLatencyMicros;
+      this.bandwidthMBs = bandwidthMBs;
+    }
+
+    /** {@code null} (and a note on stderr) when ucx_perftest is not installed. */
+    static PerfTest run(String test, int size, int iterations, String... options) throws IOException, InterruptedException {
+      int port = 20_000 + ThreadLocalRandom.current().nextInt(9_000);
+      Process server;
+      try {
+        server = start(List.of("ucx_perftest", "-p", String.valueOf(port)), true);
+      } catch (IOException e) {
+        System.err.println("spoke bench: ucx_perftest not found (apt-get install ucx-utils); its baselines are skipped");
+        return null;
+      }
+      try {
+        Thread.sleep(300);
+        List<String> command = new ArrayList<>(List.of("ucx_perftest", "127.0.0.1", "-p", String.valueOf(port), "-t", test,
+          "-s", String.valueOf(size), "-n", String.valueOf(iterations)));
+        command.addAll(List.of(options));
+        Process client = start(command, false);
+        String finalLine = null;
+        StringBuilder output = new StringBuilder();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String line; (line = in.readLine()) != null; ) {
+            output.append(line).append('\n');
+            if (line.startsWith("Final:")) {
+              finalLine = line;
+            }
+          }
+        }
+        client.waitFor(60, TimeUnit.SECONDS);
+        if (finalLine == null) {
+          throw new IllegalStateException("ucx_perftest " + String.join(" ", command) + " printed no result:\n" + output);
+        }
+        // Final: iterations, latency p50, average, overall (us), bandwidth average, overall (MB/s), rates
+        String[] f = finalLine.trim().split("\\s+");
+        return new PerfTest(Double.parseDouble(f[2]), Double.parseDouble(f[6]));
+      } finally {
+        server.destroyForcibly();
+        server.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+
+    private static Process start(List<String> command, boolean discardOutput) throws IOException {
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      if (discardOutput) {
+        builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      }
+      builder.environment().put("UCX_LOG_LEVEL", "error");
+      return builder.start();
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(120, TimeUnit.SECONDS);
+  }
+}
