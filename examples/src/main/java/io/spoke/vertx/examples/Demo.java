@@ -11,6 +11,7 @@ import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.impl.ClientMain;
 import io.spoke.vertx.examples.gang.GangExample;
 import io.spoke.vertx.examples.hello.MyActor;
+import io.spoke.vertx.examples.rdma.RdmaExample;
 import io.spoke.vertx.examples.stream.LlmService;
 import io.spoke.vertx.examples.task.ComplexTask;
 import io.spoke.vertx.examples.task.TaskService;
@@ -128,12 +129,24 @@ public final class Demo {
     System.out.println("   (./spoke bench measures this against a plain socket echo on the same machine)");
 
     System.out.println();
-    System.out.println("5. The cluster as the hub sees it (./spoke status prints the same)");
+    System.out.println("5. Zero-copy RDMA (UCX): initRdma, then the same proxy call goes over it, serialized into registered memory");
+    String viaRdma = await(RdmaExample.run(client, "worker_0", indented()));
+    System.out.println("   process(" + task + ") -> \"" + viaRdma + "\"");
+    int rdmaCalls = 2_000;
+    await(sequentialCalls(tasks, task, 200));
+    long t2 = System.nanoTime();
+    await(sequentialCalls(tasks, task, rdmaCalls));
+    double rdmaSeconds = (System.nanoTime() - t2) / 1e9;
+    System.out.printf("   %d sequential calls in %.2f s: %.0f us per round trip (./spoke bench compares the RDMA path with ucx_perftest)%n",
+      rdmaCalls, rdmaSeconds, rdmaSeconds * 1e6 / rdmaCalls);
+
+    System.out.println();
+    System.out.println("6. The cluster as the hub sees it (./spoke status prints the same)");
     ClusterStatus status = await(client.status());
     ClientMain.print(status, indented());
 
     System.out.println();
-    System.out.println("6. Gang scheduling: reserve 2 nodes x 4 ranks with 1 GPU each (STRICT_PACK) all at once, launch, call, release");
+    System.out.println("7. Gang scheduling: reserve 2 nodes x 4 ranks with 1 GPU each (STRICT_PACK) all at once, launch, call, release");
     int perNode = (int) Math.min(4, status.nodes().stream().mapToLong(n -> n.freeGpus().size()).min().orElse(0));
     if (perNode == 0) {
       throw new IllegalStateException("a node has no free GPU for the gang");
@@ -141,7 +154,7 @@ public final class Demo {
     await(GangExample.run(client, 2, perNode, System.out));
 
     System.out.println();
-    System.out.println("7. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
+    System.out.println("8. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
     for (ActorHandle actor : List.of(hello, worker, streamer)) {
       await(actor.stop());
       boolean alive = ProcessHandle.of(actor.info().pid()).map(ProcessHandle::isAlive).orElse(false);
@@ -178,6 +191,15 @@ public final class Demo {
     };
     actor.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING).onComplete(next);
     return done.future();
+  }
+
+  /** {@code count} proxy calls, one at a time. */
+  static Future<Void> sequentialCalls(TaskService tasks, ComplexTask task, int count) {
+    Future<String> chain = Future.succeededFuture();
+    for (int i = 0; i < count; i++) {
+      chain = chain.compose(v -> tasks.process(task));
+    }
+    return chain.mapEmpty();
   }
 
   private static java.io.PrintStream indented() {
