@@ -203,6 +203,15 @@ class HubProtocolIT {
   }
 
   @Test
+  void aStandaloneClientsCloseCompletesOnceItsVertxIsClosed() throws Exception {
+    // A client with a Vert.x instance of its own: close() used to be reported on one of that instance's event loops,
+    // gone by then, so the future never completed and callers waiting on it hung.
+    SpokeClient standalone = SpokeClient.create(new SpokeClientOptions().setHubPort(hub.actualPort()));
+    standalone.status().await(10, TimeUnit.SECONDS);
+    standalone.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
   void aReRegistrationUpdatesTheNode() throws Exception {
     TestAgent first = agent("n1", 2);
     first.close();

@@ -814,7 +814,7 @@ public final class SpokeClientImpl implements SpokeClient {
 
   @Override
   public Future<Void> close() {
-    return onContext(() -> {
+    Future<Void> connectionsClosed = onContext(() -> {
       if (closed) {
         return Future.succeededFuture();
       }
@@ -826,7 +826,19 @@ public final class SpokeClientImpl implements SpokeClient {
         }));
       }
       return Future.join(releases).transform(ar -> closeConnections());
-    }).transform(ar -> ownsVertx ? vertx.close() : Future.succeededFuture());
+    });
+    if (!ownsVertx) {
+      return connectionsClosed;
+    }
+    // A standalone client closes its own Vert.x instance: a future bound to one of that instance's event loops would
+    // never complete (its loop is gone by then), so the outcome is reported from a thread of no Vert.x instance.
+    Promise<Void> closedVertx = Promise.promise();
+    connectionsClosed.onComplete(ar -> {
+      Thread closer = new Thread(() -> vertx.close().onComplete(closedVertx), "spoke-client-close");
+      closer.setDaemon(true);
+      closer.start();
+    });
+    return closedVertx.future();
   }
 
   private Future<Void> closeConnections() {
