@@ -14,6 +14,7 @@ import java.util.function.Function;
 import org.openucx.jucx.UcxCallback;
 import org.openucx.jucx.ucp.UcpEndpointParams;
 import org.openucx.jucx.ucp.UcpRequest;
+import org.openucx.jucx.ucp.UcpTagMessage;
 
 /**
  * The UCX transport for applications: endpoints whose operations complete Vert.x {@link Future}s, and
@@ -110,25 +111,40 @@ public final class Rdma {
   public <T> Future<T> receive(long tag, int maxLength, Function<Buffer, T> reader) {
     ContextInternal context = context();
     Promise<T> promise = context.promise();
-    Segment segment = ucx.memory().take(maxLength);
-    ucx.execute(() -> {
-      try {
-        ucx.worker().recvTaggedNonBlocking(segment.dataAddress(), maxLength, tag, -1L, new UcxCallback() {
-          @Override
-          public void onSuccess(UcpRequest request) {
-            int length = (int) request.getRecvSize();
-            context.execute(() -> read(promise, segment, length, reader));
-          }
+    ucx.receive(new UcxRuntime.TaggedReceive() {
+      @Override
+      public long tag() {
+        return tag;
+      }
 
-          @Override
-          public void onError(int status, String message) {
-            ucx.memory().recycle(segment);
-            promise.tryFail(UcxRuntime.failure(status, "receiving tag " + tag + " failed: " + message));
-          }
-        }, UcxRuntime.HOST_PARAMS);
-      } catch (RuntimeException e) {
-        ucx.memory().recycle(segment);
-        promise.tryFail(UcxRuntime.failure(status(e), "receiving tag " + tag + " failed: " + e.getMessage()));
+      @Override
+      public void matched(UcpTagMessage message) {
+        long length = message.getRecvLength();
+        // A message larger than asked for is still received (UCX needs that), then refused.
+        Segment segment = ucx.memory().take(length);
+        try {
+          ucx.worker().recvTaggedMessageNonBlocking(segment.dataAddress(), length, message, new UcxCallback() {
+            @Override
+            public void onSuccess(UcpRequest request) {
+              if (length > maxLength) {
+                ucx.memory().recycle(segment);
+                promise.tryFail(UcxRuntime.failure(org.openucx.jucx.ucs.UcsConstants.STATUS.UCS_ERR_MESSAGE_TRUNCATED,
+                  "a message of " + length + " bytes with tag " + tag + " is larger than the " + maxLength + " bytes asked for"));
+                return;
+              }
+              context.execute(() -> read(promise, segment, (int) length, reader));
+            }
+
+            @Override
+            public void onError(int status, String text) {
+              ucx.memory().recycle(segment);
+              promise.tryFail(UcxRuntime.failure(status, "receiving tag " + tag + " failed: " + text));
+            }
+          }, UcxRuntime.HOST_PARAMS);
+        } catch (RuntimeException e) {
+          ucx.memory().recycle(segment);
+          promise.tryFail(UcxRuntime.failure(status(e), "receiving tag " + tag + " failed: " + e.getMessage()));
+        }
       }
     });
     return promise.future();

@@ -75,6 +75,8 @@ public final class UcxRuntime implements RdmaLinks {
   private final long spinNanos = Long.getLong("spoke.rdma.spinMicros", 0) * 1000;
   /** Links by the id their frames carry; progress thread only. */
   private final LongObjectHashMap<UcxLink> links = new LongObjectHashMap<>();
+  /** Tagged receives waiting for a message; progress thread only. */
+  private final java.util.ArrayDeque<TaggedReceive> receives = new java.util.ArrayDeque<>();
   private volatile boolean sleeping;
   private volatile boolean running = true;
 
@@ -206,6 +208,9 @@ public final class UcxRuntime implements RdmaLinks {
         if (worker.progress() != 0) {
           worked = true;
         }
+        if (!receives.isEmpty() && matchReceives()) {
+          worked = true;
+        }
       } catch (Throwable t) {
         log.error("UCX progress failed", t);
       }
@@ -230,6 +235,38 @@ public final class UcxRuntime implements RdmaLinks {
       }
       sleeping = false;
     }
+  }
+
+  /**
+   * A tagged receive, matched by probing rather than posted: with UCX 1.13, a posted receive that matches a
+   * message already waiting completes at once without reporting the message's length to jucx, so the length
+   * is taken from the probe instead, and each message lands in a segment of its exact size.
+   */
+  interface TaggedReceive {
+
+    long tag();
+
+    /** The probe matched {@code message}; receive it (on the progress thread). */
+    void matched(org.openucx.jucx.ucp.UcpTagMessage message);
+  }
+
+  /** Queues a tagged receive; it is matched, in the order receives were queued, as messages come. */
+  void receive(TaggedReceive receive) {
+    execute(() -> receives.add(receive));
+  }
+
+  private boolean matchReceives() {
+    boolean matched = false;
+    for (java.util.Iterator<TaggedReceive> it = receives.iterator(); it.hasNext(); ) {
+      TaggedReceive receive = it.next();
+      org.openucx.jucx.ucp.UcpTagMessage message = worker.tagProbeNonBlocking(receive.tag(), -1L, true);
+      if (message != null) {
+        it.remove();
+        receive.matched(message);
+        matched = true;
+      }
+    }
+    return matched;
   }
 
   /** Active-message handler of frames: on the progress thread, inside {@code ucp_worker_progress}. */

@@ -160,13 +160,7 @@ class RdmaIT {
 
   @Test
   void anActorHostWithoutUcxRefusesWithWhatToInstallAndCallsStayOnTcp(Vertx vertx) throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "hiding libucp needs a mount namespace (root)");
-    Path wrapper = logDir.resolve("java-without-ucx.sh");
-    String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-    Files.writeString(wrapper, "#!/bin/sh\n# An actor host whose dynamic loader cannot load UCX: libucp.so.0 is /dev/null here.\n"
-      + "exec unshare -m sh -c 'for f in /usr/lib/x86_64-linux-gnu/libucp.so.0 /lib/x86_64-linux-gnu/libucp.so.0; do"
-      + " [ -e \"$f\" ] && mount --bind /dev/null \"$f\"; done; exec \"$0\" \"$@\"' " + java + " \"$@\"\n");
-    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path wrapper = javaWithoutUcx();
     AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("no-ucx").setGpus(0)
       .setLogDir(logDir.toString()).setJavaCommand(wrapper.toString()).setActorCds(false));
     await(vertx.deployVerticle(agent));
@@ -179,6 +173,37 @@ class RdmaIT {
       .isEqualTo(RdmaTestActor.digest(ByteBuffer.wrap("still here".getBytes())));
     await(actor.stop());
     await(vertx.undeploy(agent.deploymentID()));
+  }
+
+  @Test
+  void aClientWithoutUcxIsToldWhatToInstallAndCallsOverTcp() throws Exception {
+    Path wrapper = javaWithoutUcx();
+    ActorHandle actor = spawn("probed", "ucx");
+    Process probe = processes.track(new ProcessBuilder(wrapper.toString(), "-cp", System.getProperty("java.class.path"),
+      RdmaClientProbe.class.getName(), String.valueOf(hub.actualPort()), "probed").redirectErrorStream(true).start());
+    String output = new String(probe.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(probe.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    System.out.println("Client probe output:\n" + output);
+    assertThat(output)
+      .contains("REFUSED " + RdmaUnavailableException.class.getName() + ": UCX is not installed in this process's environment")
+      .contains("apt-get install libucx0")
+      .contains("CALLED " + RdmaTestActor.digest(ByteBuffer.wrap("still here".getBytes())));
+    await(actor.stop());
+  }
+
+  /**
+   * A java command whose processes cannot load UCX: run in a mount namespace where libucp.so.0 is /dev/null, as on
+   * a machine without libucx0. Needs root (CI runs as root); the test is skipped otherwise.
+   */
+  private Path javaWithoutUcx() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "hiding libucp needs a mount namespace (root)");
+    Path wrapper = logDir.resolve("java-without-ucx.sh");
+    String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    Files.writeString(wrapper, "#!/bin/sh\n# A JVM whose dynamic loader cannot load UCX: libucp.so.0 is /dev/null here.\n"
+      + "exec unshare -m sh -c 'for f in /usr/lib/x86_64-linux-gnu/libucp.so.0 /lib/x86_64-linux-gnu/libucp.so.0; do"
+      + " [ -e \"$f\" ] && mount --bind /dev/null \"$f\"; done; exec \"$0\" \"$@\"' " + java + " \"$@\"\n");
+    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return wrapper;
   }
 
   private ActorHandle spawn(String id, String node) throws Exception {
