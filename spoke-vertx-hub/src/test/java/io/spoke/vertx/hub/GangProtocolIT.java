@@ -173,6 +173,11 @@ class GangProtocolIT {
     assertThatThrownBy(() -> client.launch(launched.ticketId(), 0, "Echo", "never").await(10, TimeUnit.SECONDS))
       .isInstanceOf(SpawnException.class);
     client.release(launched.ticketId()).await(10, TimeUnit.SECONDS);
+    // The hub answers the release before its ReleasePort reaches the agent: wait for it to arrive.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (releasedPorts.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
     assertThat(releasedPorts).hasSize(1).allMatch(holder -> holder.startsWith("~lease-"));
     assertThatThrownBy(() -> client.release("t-never").await(10, TimeUnit.SECONDS)).isInstanceOf(TicketNotFoundException.class);
   }
