@@ -1,6 +1,7 @@
 package io.spoke.vertx.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.spoke.vertx.internal.HeapCopyView;
 import io.spoke.vertx.protocol.fb.Header;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
@@ -57,9 +58,12 @@ public final class Frame {
     return payloadLength;
   }
 
-  /** A zero-copy view of the payload, valid until {@link #release()}. */
+  /**
+   * A zero-copy view of the payload, valid until {@link #release()}; its copies ({@code copy()}) are on the
+   * heap, not in the pooled receive memory ({@link HeapCopyView}).
+   */
   public Buffer payload() {
-    return BufferInternal.buffer(payloadByteBuf());
+    return BufferInternal.buffer(new HeapCopyView(payloadByteBuf()));
   }
 
   /** A zero-copy Netty view of the payload, valid until {@link #release()}. */

@@ -52,6 +52,21 @@ class FrameCodecTest {
   }
 
   @Test
+  void copiesOfAPayloadAreOnTheHeapNotInThePooledReceiveBuffer() {
+    // As a socket delivers it: in a pooled direct buffer. A copy a handler keeps must not hold pooled memory.
+    ByteBuf encoded = call(3, 1, "keep me");
+    ByteBuf pooled = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(encoded.readableBytes());
+    pooled.writeBytes(encoded);
+    encoded.release();
+    channel.writeInbound(pooled);
+    Frame frame = readFrame();
+    Buffer copy = frame.payload().copy();
+    assertThat(((io.vertx.core.internal.buffer.BufferInternal) copy).getByteBuf().isDirect()).isFalse();
+    assertThat(copy.toString()).isEqualTo("keep me");
+    assertThat(frame.payload().getBuffer(0, 4).toString()).isEqualTo("keep");
+  }
+
+  @Test
   void roundTripsHeaderAndPayload() {
     channel.writeInbound(call(7, 0x60, "ZeroCopyCheck"));
     Frame frame = readFrame();
