@@ -48,6 +48,7 @@ final class UcxLink implements RdmaLink {
   private final Queue<ByteBuf> inbox = PlatformDependent.newMpscQueue();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicLong queuedBytes = new AtomicLong();
+  private final AtomicBoolean failing = new AtomicBoolean();
   private final Runnable drain = this::drainInbox;
   private String peerName = "peer";
   private SocketAddress remoteAddress = SocketAddress.domainSocketAddress("ucx:peer");
@@ -324,17 +325,15 @@ final class UcxLink implements RdmaLink {
 
   /** The endpoint failed (peer gone, transport error). */
   void fail(int status, String message) {
-    if (!ucx.onProgressThread()) {
-      // A send that failed at once, on the link's context: the link's receive state belongs to the progress thread.
-      ucx.execute(() -> fail(status, message));
-      return;
-    }
-    if (failed) {
+    if (!failing.compareAndSet(false, true)) {
       return;
     }
     failure = UcxRuntime.failure(status, message);
+    failed = true;
     log.debug("RDMA link {} to {} failed: {}", Long.toHexString(id), peerName, message);
-    shutdown(true);
+    // Not here: this may run inside UCX's progress, holding the worker's lock, while a send on the link's context
+    // holds the link's lock and waits for the worker's. Queued operations run outside progress.
+    ucx.execute(() -> shutdown(true));
     context.execute(() -> {
       if (!closed) {
         closed = true;
@@ -345,7 +344,7 @@ final class UcxLink implements RdmaLink {
     });
   }
 
-  /** On the progress thread. */
+  /** On the progress thread, outside UCX's progress. */
   private void shutdown(boolean force) {
     failed = true;
     ucx.unregister(id);
