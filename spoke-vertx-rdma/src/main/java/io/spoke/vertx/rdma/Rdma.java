@@ -88,6 +88,11 @@ public final class Rdma {
   /** Opens an endpoint to the worker at {@code workerAddress} (peer failures are reported, not fatal). */
   public Future<RdmaEndpoint> connect(byte[] workerAddress) {
     ContextInternal context = context();
+    String refusal = ucx.checkWorkerAddress(workerAddress);
+    if (refusal != null) {
+      return context.failedFuture(new RdmaException(org.openucx.jucx.ucs.UcsConstants.STATUS.UCS_ERR_INVALID_ADDR,
+        "UCS_ERR_INVALID_ADDR", "refusing the worker address: " + refusal));
+    }
     Promise<RdmaEndpoint> promise = context.promise();
     ByteBuffer address = ByteBuffer.allocateDirect(workerAddress.length).put(workerAddress).flip();
     RdmaEndpoint endpoint = new RdmaEndpoint(this, ucx);

@@ -85,6 +85,11 @@ final class UcxLink implements RdmaLink {
 
   @Override
   public Future<Void> connect(byte[] peerWorkerAddress, long peerLinkId, String peerName) {
+    String refusal = ucx.checkWorkerAddress(peerWorkerAddress);
+    if (refusal != null) {
+      return context.failedFuture(new RdmaException(UcsConstants.STATUS.UCS_ERR_INVALID_ADDR, "UCS_ERR_INVALID_ADDR",
+        "refusing the worker address of " + peerName + ": " + refusal));
+    }
     this.peerName = peerName;
     this.remoteAddress = SocketAddress.domainSocketAddress("ucx:" + peerName);
     Promise<Void> promise = context.promise();

@@ -152,6 +152,25 @@ public final class UcxRuntime implements RdmaLinks {
     return link;
   }
 
+  /**
+   * A cheap screen of a peer's worker address before UCX unpacks it: UCX 1.13 does not validate packed
+   * addresses, and asserts (aborting the process) or crashes on malformed ones. This turns away what is not an
+   * address of this UCX release (another version byte, an absurd size); a crafted address can still get
+   * through, so only trusted peers must be able to ask for links (see the cluster token, issue 6).
+   *
+   * @return why the address is refused, or {@code null}
+   */
+  String checkWorkerAddress(byte[] address) {
+    if (address.length < 8 || address.length > 64 * 1024) {
+      return address.length + " bytes is not the size of a UCX worker address";
+    }
+    if (address[0] != workerAddress[0]) {
+      return "its header (0x" + Integer.toHexString(address[0] & 0xff) + ") is not that of this UCX release's addresses (0x"
+        + Integer.toHexString(workerAddress[0] & 0xff) + "): run the same UCX on both sides";
+    }
+    return null;
+  }
+
   /** The registered memory frames and endpoint operations use. */
   public RegisteredMemory memory() {
     return memory;

@@ -5,7 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.spoke.vertx.ActorDeadException;
+import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.RdmaException;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.ProtocolVersion;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.RdmaConnect;
+import io.spoke.vertx.protocol.fb.Role;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.SocketAddress;
 import io.spoke.vertx.RdmaUnavailableException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
@@ -156,6 +165,39 @@ class RdmaIT {
     assertThat(awaitFailure(never)).isInstanceOf(ActorDeadException.class);
     assertThat((System.nanoTime() - killedAt) / 1_000_000).as("ms until every call failed").isLessThan(1_000);
     assertNoRegisteredBufferInUse();
+  }
+
+  @Test
+  void aMalformedWorkerAddressIsRefusedBeforeUcxSeesItAndRdmaCanBeTurnedOff(Vertx vertx) throws Exception {
+    ActorHandle actor = spawn("guarded", "ucx");
+    // What a confused or hostile client could send: UCX 1.13 aborts the process on many malformed addresses, so the
+    // actor host screens them first.
+    // Kept in a variable until the end: Vert.x closes a NetClient's connections when the NetClient is collected.
+    NetClient netClient = vertx.createNetClient();
+    io.vertx.core.Context context = vertx.getOrCreateContext();
+    Connection raw = await(Future.<Connection>future(p -> context.runOnContext(v ->
+      Connection.connect(netClient, SocketAddress.inetSocketAddress(actor.info().port(), actor.info().host()),
+        ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, Role.Client, "fuzzer", "guarded", null, null, 10_000).onComplete(p))));
+    byte[] garbage = new byte[200];
+    new Random(11).nextBytes(garbage);
+    garbage[0] = (byte) ~UcxRuntime.get().workerAddress()[0];
+    Future<Object> refused = Future.<Future<Object>>future(p -> raw.context().runOnContext(v -> {
+      FlatBufferBuilder b = raw.builder();
+      int address = RdmaConnect.createWorkerAddressVector(b, garbage);
+      p.complete(raw.request(Body.RdmaConnect, RdmaConnect.createRdmaConnect(b, address, 42), null, 10_000, "RDMA handshake",
+        frame -> null));
+    })).compose(f -> f);
+    assertThatThrownBy(() -> await(refused)).isInstanceOf(RdmaException.class).hasMessageContaining("not that of this UCX release");
+    assertThat(await(actor.call(RdmaTestActor.DIGEST, Buffer.buffer("alive"), Serializers.BUFFER, Serializers.STRING)))
+      .isEqualTo(RdmaTestActor.digest(ByteBuffer.wrap("alive".getBytes())));
+    await(netClient.close());
+    await(actor.stop());
+
+    ActorHandle off = await(client.spawn("RdmaTestActor", "rdma-off", new io.spoke.vertx.client.SpawnOptions().setNode("ucx")
+      .setJvmOptions(List.of("-Dspoke.rdma=false"))));
+    processes.track(off.info().pid());
+    assertThatThrownBy(() -> await(off.initRdma())).isInstanceOf(RdmaUnavailableException.class).hasMessageContaining("turned off");
+    await(off.stop());
   }
 
   @Test

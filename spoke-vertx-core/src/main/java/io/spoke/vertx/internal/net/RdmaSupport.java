@@ -10,8 +10,9 @@ import java.util.ServiceLoader;
 
 /**
  * Finds and starts the RDMA data plane ({@link RdmaProvider}) once per process, off the event loop.
- * Without the {@code spoke-vertx-rdma} module, or without UCX, every attempt fails with the same
- * {@link RdmaUnavailableException}, which says what to add.
+ * Without the {@code spoke-vertx-rdma} module, or without UCX, or with {@code -Dspoke.rdma=false} (for
+ * actor hosts: in the spawn's or the agent's actor JVM options), every attempt fails with the same
+ * {@link RdmaUnavailableException}, which says what to do.
  */
 public final class RdmaSupport {
 
@@ -48,6 +49,9 @@ public final class RdmaSupport {
       throw failure;
     }
     try {
+      if (!Boolean.parseBoolean(System.getProperty("spoke.rdma", "true"))) {
+        throw new RdmaUnavailableException("RDMA is turned off in this process (-Dspoke.rdma=false); calls use TCP");
+      }
       Iterator<RdmaProvider> providers = ServiceLoader.load(RdmaProvider.class, RdmaSupport.class.getClassLoader()).iterator();
       if (!providers.hasNext()) {
         throw new RdmaUnavailableException("this process has no RDMA support: put the spoke-vertx-rdma module"
