@@ -178,7 +178,9 @@ final class UcxLink implements RdmaLink {
     Send(ByteBuf frame, int length, Promise<Void> promise) {
       this.length = length;
       this.promise = promise;
-      if (frame instanceof RegisteredByteBuf && ((RegisteredByteBuf) frame).inSegment() && frame.readerIndex() == 0) {
+      // The encoder's buffer, or Netty's leak-detection wrapper of it (for a sample of buffers).
+      RegisteredByteBuf registered = RegisteredMemory.registered(frame);
+      if (registered != null && registered.inSegment() && frame.readerIndex() == 0) {
         this.frame = frame;
       } else {
         // Not in registered memory (a writer outgrew its segment): copy it in, once.
@@ -186,8 +188,9 @@ final class UcxLink implements RdmaLink {
         copy.writeBytes(frame, frame.readerIndex(), length);
         frame.release();
         this.frame = copy;
+        registered = (RegisteredByteBuf) copy;
       }
-      segment = ((RegisteredByteBuf) this.frame).segment();
+      segment = registered.segment();
       PlatformDependent.putLong(segment.address, peerId);
       PlatformDependent.putLong(segment.address + 8, sendSequence++);
     }
