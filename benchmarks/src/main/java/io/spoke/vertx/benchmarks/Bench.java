@@ -159,7 +159,7 @@ public final class Bench {
         nativeCalls();
       }
       if (only.contains("rdma")) {
-        RdmaBench.run(this, context, client, quick, warmupMs, durationMs);
+        RdmaBench.run(this, context, client, hub.actualPort(), quick, warmupMs, durationMs);
       }
       if (only.contains("nn")) {
         nToN();

@@ -3,6 +3,9 @@ package io.spoke.vertx.benchmarks;
 import io.spoke.vertx.RdmaUnavailableException;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.spoke.vertx.serialization.Serializers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -28,11 +31,41 @@ final class RdmaBench {
   private RdmaBench() {
   }
 
-  static void run(Bench bench, Context ctx, SpokeClient client, boolean quick, long warmupMs, long durationMs) throws Exception {
+  /**
+   * Runs on Netty's epoll transport where it is available (client and actors), so that UCX is progressed on
+   * the event loops (UcxRuntime's event-loop mode); otherwise on {@code nioClient}'s NIO loop, with a progress
+   * thread per process.
+   */
+  static void run(Bench bench, Context nioCtx, SpokeClient nioClient, int hubPort, boolean quick, long warmupMs, long durationMs)
+    throws Exception {
+    Vertx nativeVertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    try {
+      if (nativeVertx.isNativeTransportEnabled()) {
+        Context ctx = nativeVertx.getOrCreateContext();
+        SpokeClient client = io.vertx.core.Future.<SpokeClient>future(p -> ctx.runOnContext(v ->
+          p.complete(SpokeClient.create(nativeVertx, new SpokeClientOptions().setHubPort(hubPort))))).await(30, TimeUnit.SECONDS);
+        try {
+          run(bench, ctx, client, List.of("-Dspoke.nativeTransport=true"), "epoll", quick, warmupMs, durationMs);
+        } finally {
+          await(client.close());
+        }
+      } else {
+        System.err.println("spoke bench: native transport unavailable; the RDMA section runs on NIO, with UCX progress threads");
+        run(bench, nioCtx, nioClient, List.of(), "nio", quick, warmupMs, durationMs);
+      }
+    } finally {
+      nativeVertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void run(Bench bench, Context ctx, SpokeClient client, List<String> actorOptions, String transport, boolean quick,
+                          long warmupMs, long durationMs) throws Exception {
     String rdmaId = "rdma-echo";
     String tcpId = "rdma-tcp-echo";
-    await(client.spawn("BenchEcho", rdmaId, new SpawnOptions()));
-    await(client.spawn("BenchEcho", tcpId, new SpawnOptions()));
+    List<String> jvm = new ArrayList<>(Bench.ACTOR_JVM);
+    jvm.addAll(actorOptions);
+    await(client.spawn("BenchEcho", rdmaId, new SpawnOptions().setJvmOptions(jvm)));
+    await(client.spawn("BenchEcho", tcpId, new SpawnOptions().setJvmOptions(jvm)));
     try {
       try {
         await(client.initRdma(rdmaId));
@@ -44,7 +77,8 @@ final class RdmaBench {
       int bandwidthIterations = quick ? 500 : 5_000;
       PerfTest sleepLatency = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e", "-E", "sleep");
       PerfTest pollLatency = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e");
-      PerfTest bandwidth = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e");
+      PerfTest sleepBandwidth = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e", "-E", "sleep");
+      PerfTest pollBandwidth = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e");
 
       Buffer small = Buffer.buffer(new byte[64]);
       Load.Outcome[] both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, small),
@@ -52,7 +86,7 @@ final class RdmaBench {
       Load.Outcome tcp = both[0];
       Load.Outcome rdma = both[1];
       bench.emit(new Metric("rdma_call_sync", rdma.perSecond(), "calls/s", tcp.perSecond(),
-        "64 B, 1 outstanding, over UCX; baseline: the same call over Spoke's TCP path"));
+        "64 B, 1 outstanding, over UCX (" + transport + "); baseline: the same call over Spoke's TCP path"));
       double oneWay = rdma.latencies.percentileMicros(50) / 2;
       if (sleepLatency != null) {
         bench.emit(new Metric("rdma_latency", oneWay, "us", sleepLatency.medianLatencyMicros,
@@ -67,9 +101,13 @@ final class RdmaBench {
       double mib = (1 << 20) / 1e6;
       Supplier<Future<?>> rdmaSend = () -> client.send(rdmaId, BenchActor.SINK, big, Serializers.BUFFER);
       Load.Outcome streamed = Load.run(ctx, rdmaSend, 8, warmupMs, durationMs).await(warmupMs + durationMs + 60_000, TimeUnit.MILLISECONDS);
-      if (bandwidth != null) {
-        bench.emit(new Metric("rdma_bw_1mib", streamed.perSecond() * mib, "MB/s", bandwidth.bandwidthMBs,
-          "1 MiB one-way messages, 8 in flight; baseline: ucx_perftest ucp_am_bw -s 1MiB -e"));
+      if (sleepBandwidth != null) {
+        bench.emit(new Metric("rdma_bw_1mib", streamed.perSecond() * mib, "MB/s", sleepBandwidth.bandwidthMBs,
+          "1 MiB one-way messages, 8 in flight; baseline: ucx_perftest ucp_am_bw -s 1MiB -e -E sleep (event-driven, as the link)"));
+      }
+      if (pollBandwidth != null) {
+        bench.emit(new Metric("rdma_bw_1mib_vs_poll", streamed.perSecond() * mib, "MB/s", pollBandwidth.bandwidthMBs,
+          "the same against ucx_perftest busy-polling"));
       }
       both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, big), () -> client.call(rdmaId, BenchActor.ECHO, big), 1);
       bench.emit(new Metric("rdma_call_1mib", both[1].perSecond() * mib, "MB/s", both[0].perSecond() * mib,

@@ -13,9 +13,11 @@ public interface RdmaProvider {
    * Starts this process's UCX context and worker on first call, and returns them; blocks for the few
    * milliseconds UCX needs, so call it off the event loop.
    *
+   * @param eventLoop the event loop of the context that first needs RDMA: where the transport may progress
+   *                  UCX itself (with Netty's epoll transport), so that frames for it need no thread hop
    * @throws RdmaUnavailableException when UCX cannot be loaded or started, saying what to install
    */
-  RdmaLinks start();
+  RdmaLinks start(io.netty.channel.EventLoop eventLoop);
 
   /** The transport's links: one per client-actor pair, carrying Spoke frames over UCX. */
   interface RdmaLinks {

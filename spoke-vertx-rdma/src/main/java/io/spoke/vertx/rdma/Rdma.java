@@ -46,7 +46,7 @@ public final class Rdma {
    */
   public static Future<Rdma> start(Vertx vertx) {
     ContextInternal context = ((io.vertx.core.internal.VertxInternal) vertx).getOrCreateContext();
-    return context.executeBlocking(() -> new Rdma(vertx, (UcxRuntime) new UcxRdmaProvider().start()), false);
+    return context.executeBlocking(() -> new Rdma(vertx, (UcxRuntime) new UcxRdmaProvider().start(context.nettyEventLoop())), false);
   }
 
   /** This process's worker address: give it to a peer, which {@link #connect(byte[]) connects} to it. */

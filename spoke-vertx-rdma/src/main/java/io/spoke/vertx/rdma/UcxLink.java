@@ -153,7 +153,7 @@ final class UcxLink implements RdmaLink {
     int length = frame.readableBytes();
     queuedBytes.addAndGet(length);
     Send send = new Send(frame, length, promise);
-    if (ucx.sleeping()) {
+    if (ucx.sendsDirectly()) {
       // The progress thread is idle (not holding the worker's lock): send from here, saving a thread hop.
       send.run();
     } else {
@@ -305,8 +305,18 @@ final class UcxLink implements RdmaLink {
     receiveSequence++;
     inbox.offer(buf);
     if (draining.compareAndSet(false, true)) {
-      context.execute(drain);
+      if (ucx.drainsOnLoop(context.nettyEventLoop())) {
+        // Progressed on this link's own event loop: hand the frames over when progress returns, with no hop.
+        ucx.deferDrain(this);
+      } else {
+        context.execute(drain);
+      }
     }
+  }
+
+  /** On the link's event loop, after UCX's progress returned: runs the drain as a task of the link's context. */
+  void drainOnLoop() {
+    context.dispatch(drain);
   }
 
   /** On the link's context: hands the frames that arrived to the connection. */

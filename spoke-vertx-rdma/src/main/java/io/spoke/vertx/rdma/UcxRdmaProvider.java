@@ -7,9 +7,9 @@ import io.spoke.vertx.spi.RdmaProvider;
 public final class UcxRdmaProvider implements RdmaProvider {
 
   @Override
-  public RdmaLinks start() {
+  public RdmaLinks start(io.netty.channel.EventLoop eventLoop) {
     try {
-      return UcxRuntime.get();
+      return UcxRuntime.get(eventLoop);
     } catch (LinkageError e) {
       // UcxRuntime's static initialisation touches jucx's constants, which load the native libraries.
       Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;

@@ -71,6 +71,11 @@ public final class UcxRuntime implements RdmaLinks {
   private final byte[] workerAddress;
   private final Queue<Runnable> operations = PlatformDependent.newMpscQueue();
   private final Thread thread;
+  /** Event-loop mode: the event loop that progresses the worker and runs every operation, or {@code null}. */
+  private final io.netty.channel.EventLoop loop;
+  private final Runnable progressOnLoop = this::progressOnLoop;
+  private final java.util.ArrayDeque<UcxLink> loopDrains = new java.util.ArrayDeque<>();
+  private boolean loopProgressScheduled;
   private final boolean busyPoll = Boolean.getBoolean("spoke.rdma.busyPoll");
   private final long spinNanos = Long.getLong("spoke.rdma.spinMicros", 0) * 1000;
   /** Links by the id their frames carry; progress thread only. */
@@ -80,7 +85,7 @@ public final class UcxRuntime implements RdmaLinks {
   private volatile boolean sleeping;
   private volatile boolean running = true;
 
-  private UcxRuntime() {
+  private UcxRuntime(io.netty.channel.EventLoop eventLoop) {
     context = new UcpContext(new UcpParams().requestAmFeature().requestTagFeature().requestRmaFeature().requestWakeupFeature()
       .setMtWorkersShared(true));
     try {
@@ -97,11 +102,25 @@ public final class UcxRuntime implements RdmaLinks {
       context.close();
       throw e;
     }
-    thread = new Thread(this::run, "spoke-ucx-progress");
-    thread.setDaemon(true);
-    thread.start();
-    log.debug("UCX started: worker address of {} bytes, {}", workerAddress.length,
-      busyPoll ? "busy polling" : "sleeping on the worker's event fd when idle");
+    loop = eventLoop != null && !busyPoll && EVENT_LOOP_PROGRESS && EpollProgress.supports(eventLoop) ? eventLoop : null;
+    if (loop == null) {
+      thread = new Thread(this::run, "spoke-ucx-progress");
+      thread.setDaemon(true);
+      thread.start();
+    } else {
+      thread = null;
+      EpollProgress.register(this, loop);
+    }
+    log.info("UCX started: worker address of {} bytes, {}", workerAddress.length, loop != null
+      ? "progressed on the event loop " + loop : busyPoll ? "busy polling" : "sleeping on the worker's event fd when idle");
+  }
+
+  /** {@code -Dspoke.rdma.eventLoop=false} keeps the progress thread even on an epoll event loop. */
+  private static final boolean EVENT_LOOP_PROGRESS = Boolean.parseBoolean(System.getProperty("spoke.rdma.eventLoop", "true"));
+
+  /** Whether the worker is progressed on an event loop (Netty's epoll transport) instead of a thread of its own. */
+  public boolean progressedOnEventLoop() {
+    return loop != null;
   }
 
   /**
@@ -110,6 +129,14 @@ public final class UcxRuntime implements RdmaLinks {
    * @throws RdmaUnavailableException when the UCX libraries are missing or UCX cannot start
    */
   public static UcxRuntime get() {
+    return get(null);
+  }
+
+  /**
+   * This process's runtime; when it starts, and {@code eventLoop} is an epoll event loop, the worker is
+   * progressed there instead of on a thread of its own.
+   */
+  public static UcxRuntime get(io.netty.channel.EventLoop eventLoop) {
     UcxRuntime started = instance;
     if (started != null) {
       return started;
@@ -122,7 +149,7 @@ public final class UcxRuntime implements RdmaLinks {
         throw unavailable;
       }
       try {
-        instance = new UcxRuntime();
+        instance = new UcxRuntime(eventLoop);
         return instance;
       } catch (LinkageError e) {
         unavailable = UcxRdmaProvider.notInstalled(e);
@@ -186,8 +213,20 @@ public final class UcxRuntime implements RdmaLinks {
 
   // ------------------------------------------------------------------ progress thread
 
-  /** Runs {@code operation} on the progress thread, the only thread that touches the worker. */
+  /** Runs {@code operation} on the progress thread (or event loop), which owns the worker's state. */
   void execute(Runnable operation) {
+    if (loop != null) {
+      // The operation may leave work for progress (a request that did not complete at once, a receive whose
+      // message is already waiting) that no new event on the worker's fd would announce.
+      loop.execute(() -> {
+        try {
+          operation.run();
+        } finally {
+          scheduleLoopProgress();
+        }
+      });
+      return;
+    }
     operations.offer(operation);
     if (sleeping) {
       worker.signal();
@@ -195,19 +234,72 @@ public final class UcxRuntime implements RdmaLinks {
   }
 
   boolean onProgressThread() {
-    return Thread.currentThread() == thread;
+    return loop != null ? loop.inEventLoop() : Thread.currentThread() == thread;
   }
 
-  /** Whether the progress thread sleeps in {@code ucp_worker_wait} (so it does not hold the worker's lock). */
-  boolean sleeping() {
-    return sleeping;
+  /**
+   * Whether a link may send from the calling thread: on the event loop that progresses the worker; with a
+   * progress thread, while it sleeps in {@code ucp_worker_wait} (not holding the worker's lock).
+   */
+  boolean sendsDirectly() {
+    return loop != null ? loop.inEventLoop() : sleeping;
   }
 
-  /** Wakes the progress thread if it sleeps: a send that did not complete at once needs progress. */
+  /** A send did not complete at once: make sure the worker is progressed soon. */
   void wake() {
-    if (sleeping) {
+    if (loop != null) {
+      scheduleLoopProgress();
+    } else if (sleeping) {
       worker.signal();
     }
+  }
+
+  // ------------------------------------------------------------------ event-loop mode
+
+  /** Called by the event loop when the worker's event fd is readable, and after sends that need progress. */
+  void progressOnLoop() {
+    loopProgressScheduled = false;
+    try {
+      for (int rounds = 0; rounds < 64; rounds++) {
+        int events = worker.progress();
+        boolean matched = !receives.isEmpty() && matchReceives();
+        if (events == 0 && !matched) {
+          break;
+        }
+      }
+    } catch (Throwable t) {
+      log.error("UCX progress failed", t);
+    }
+    UcxLink link;
+    while ((link = loopDrains.poll()) != null) {
+      link.drainOnLoop();
+    }
+    try {
+      worker.arm();
+    } catch (RuntimeException busy) {
+      // Events arrived since the last progress (UCS_ERR_BUSY): progress again, after other work on the loop.
+      scheduleLoopProgress();
+    }
+  }
+
+  private void scheduleLoopProgress() {
+    if (!loopProgressScheduled) {
+      loopProgressScheduled = true;
+      loop.execute(progressOnLoop);
+    }
+  }
+
+  /** Whether frames for a link on {@code linkLoop} are handed over inline, at the end of progress. */
+  boolean drainsOnLoop(io.netty.channel.EventLoop linkLoop) {
+    return loop != null && linkLoop == loop;
+  }
+
+  void deferDrain(UcxLink link) {
+    loopDrains.add(link);
+  }
+
+  int eventFd() {
+    return worker.getEventFD();
   }
 
   private void run() {

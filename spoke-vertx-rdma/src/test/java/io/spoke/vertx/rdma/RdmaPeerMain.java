@@ -13,8 +13,13 @@ public final class RdmaPeerMain {
   static final int REGION_SIZE = 4 << 20;
 
   public static void main(String[] args) throws Exception {
-    Vertx vertx = Vertx.vertx();
+    // Netty's epoll transport: this process progresses UCX on its event loop (the test's JVM, on NIO, uses the
+    // progress thread), so the endpoint API is exercised in both modes.
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(true));
     Rdma rdma = Rdma.start(vertx).await();
+    if (!UcxRuntime.get().progressedOnEventLoop()) {
+      throw new IllegalStateException("UCX is not progressed on the event loop (native transport: " + vertx.isNativeTransportEnabled() + ")");
+    }
     RdmaEndpoint back = rdma.connect(HexFormat.of().parseHex(args[0])).await();
     Rdma.RemoteRegion region = rdma.region(REGION_SIZE);
     Buffer bytes = region.buffer();

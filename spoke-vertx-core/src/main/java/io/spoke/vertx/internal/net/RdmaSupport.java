@@ -38,10 +38,10 @@ public final class RdmaSupport {
     if (failed != null) {
       return context.failedFuture(failed);
     }
-    return context.executeBlocking(RdmaSupport::startBlocking, false);
+    return context.executeBlocking(() -> startBlocking(context.nettyEventLoop()), false);
   }
 
-  private static synchronized RdmaLinks startBlocking() {
+  private static synchronized RdmaLinks startBlocking(io.netty.channel.EventLoop eventLoop) {
     if (links != null) {
       return links;
     }
@@ -57,7 +57,7 @@ public final class RdmaSupport {
         throw new RdmaUnavailableException("this process has no RDMA support: put the spoke-vertx-rdma module"
           + " (io.spoke:spoke-vertx-rdma and its dependency org.openucx:jucx) on its classpath");
       }
-      links = providers.next().start();
+      links = providers.next().start(eventLoop);
       return links;
     } catch (RdmaUnavailableException e) {
       failure = e;
