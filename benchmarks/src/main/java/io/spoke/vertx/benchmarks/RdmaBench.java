@@ -73,42 +73,54 @@ final class RdmaBench {
         System.err.println("spoke bench: rdma skipped: " + e.getMessage());
         return;
       }
-      int latencyIterations = quick ? 5_000 : 50_000;
-      int bandwidthIterations = quick ? 500 : 5_000;
-      PerfTest sleepLatency = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e", "-E", "sleep");
-      PerfTest pollLatency = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e");
-      PerfTest sleepBandwidth = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e", "-E", "sleep");
-      PerfTest pollBandwidth = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e");
-
       Buffer small = Buffer.buffer(new byte[64]);
       Load.Outcome[] both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, small),
         () -> client.call(rdmaId, BenchActor.ECHO, small), 1);
-      Load.Outcome tcp = both[0];
-      Load.Outcome rdma = both[1];
-      bench.emit(new Metric("rdma_call_sync", rdma.perSecond(), "calls/s", tcp.perSecond(),
+      bench.emit(new Metric("rdma_call_sync", both[1].perSecond(), "calls/s", both[0].perSecond(),
         "64 B, 1 outstanding, over UCX (" + transport + "); baseline: the same call over Spoke's TCP path"));
-      double oneWay = rdma.latencies.percentileMicros(50) / 2;
-      if (sleepLatency != null) {
-        bench.emit(new Metric("rdma_latency", oneWay, "us", sleepLatency.medianLatencyMicros,
-          "64 B, half a call's round trip, p50; baseline: ucx_perftest ucp_am_lat -e -E sleep (event-driven, as the link)"));
-      }
-      if (pollLatency != null) {
-        bench.emit(new Metric("rdma_latency_vs_poll", oneWay, "us", pollLatency.medianLatencyMicros,
-          "the same against ucx_perftest busy-polling (-E poll), which spends a core per process"));
-      }
 
+      // Against ucx_perftest: alternate rounds of each (this VM's speed drifts), then compare medians and sums.
+      int rounds = quick ? 1 : 3;
+      int latencyIterations = quick ? 5_000 : 30_000;
+      int bandwidthIterations = quick ? 500 : 3_000;
+      long roundMs = Math.max(500, durationMs / rounds);
       Buffer big = Buffer.buffer(new byte[1 << 20]);
       double mib = (1 << 20) / 1e6;
-      Supplier<Future<?>> rdmaSend = () -> client.send(rdmaId, BenchActor.SINK, big, Serializers.BUFFER);
-      Load.Outcome streamed = Load.run(ctx, rdmaSend, 8, warmupMs, durationMs).await(warmupMs + durationMs + 60_000, TimeUnit.MILLISECONDS);
-      if (sleepBandwidth != null) {
-        bench.emit(new Metric("rdma_bw_1mib", streamed.perSecond() * mib, "MB/s", sleepBandwidth.bandwidthMBs,
-          "1 MiB one-way messages, 8 in flight; baseline: ucx_perftest ucp_am_bw -s 1MiB -e -E sleep (event-driven, as the link)"));
+      Supplier<Future<?>> call = () -> client.call(rdmaId, BenchActor.ECHO, small);
+      Supplier<Future<?>> sink = () -> client.send(rdmaId, BenchActor.SINK, big, Serializers.BUFFER);
+      Load.run(ctx, sink, 8, warmupMs, 0).await(warmupMs + 60_000, TimeUnit.MILLISECONDS);
+      double[] sleepLatency = new double[rounds];
+      double[] pollLatency = new double[rounds];
+      double[] sleepBandwidth = new double[rounds];
+      double[] pollBandwidth = new double[rounds];
+      Latencies ours = new Latencies();
+      long sent = 0;
+      double sendSeconds = 0;
+      for (int r = 0; r < rounds; r++) {
+        PerfTest perf = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e", "-E", "sleep");
+        if (perf == null) {
+          return;
+        }
+        sleepLatency[r] = perf.medianLatencyMicros;
+        pollLatency[r] = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e").medianLatencyMicros;
+        ours.addAll(Load.run(ctx, call, 1, 0, roundMs).await(roundMs + 60_000, TimeUnit.MILLISECONDS).latencies);
+        sleepBandwidth[r] = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e", "-E", "sleep").bandwidthMBs;
+        pollBandwidth[r] = PerfTest.run("ucp_am_bw", 1 << 20, bandwidthIterations, "-e").bandwidthMBs;
+        Load.Outcome streamed = Load.run(ctx, sink, 8, 0, roundMs).await(roundMs + 60_000, TimeUnit.MILLISECONDS);
+        sent += streamed.calls;
+        sendSeconds += streamed.seconds;
       }
-      if (pollBandwidth != null) {
-        bench.emit(new Metric("rdma_bw_1mib_vs_poll", streamed.perSecond() * mib, "MB/s", pollBandwidth.bandwidthMBs,
-          "the same against ucx_perftest busy-polling"));
-      }
+      double oneWay = ours.percentileMicros(50) / 2;
+      bench.emit(new Metric("rdma_latency", oneWay, "us", Bench.median(sleepLatency),
+        "64 B, half a call's round trip, p50; baseline: ucx_perftest ucp_am_lat -e -E sleep (event-driven, as the link), median of "
+          + rounds + " rounds alternating with Spoke's"));
+      bench.emit(new Metric("rdma_latency_vs_poll", oneWay, "us", Bench.median(pollLatency),
+        "the same against ucx_perftest busy-polling (-E poll), which spends a core per process"));
+      double bandwidth = sent / sendSeconds * mib;
+      bench.emit(new Metric("rdma_bw_1mib", bandwidth, "MB/s", Bench.median(sleepBandwidth),
+        "1 MiB one-way messages, 8 in flight, from a heap buffer; baseline: ucx_perftest ucp_am_bw -s 1MiB -e -E sleep"));
+      bench.emit(new Metric("rdma_bw_1mib_vs_poll", bandwidth, "MB/s", Bench.median(pollBandwidth),
+        "the same against ucx_perftest busy-polling"));
       both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, big), () -> client.call(rdmaId, BenchActor.ECHO, big), 1);
       bench.emit(new Metric("rdma_call_1mib", both[1].perSecond() * mib, "MB/s", both[0].perSecond() * mib,
         "1 MiB request and response, sequential, over UCX; baseline: the same over Spoke's TCP path"));
