@@ -88,6 +88,10 @@ final class RdmaBench {
       double mib = (1 << 20) / 1e6;
       Supplier<Future<?>> call = () -> client.call(rdmaId, BenchActor.ECHO, small);
       Supplier<Future<?>> sink = () -> client.send(rdmaId, BenchActor.SINK, big, Serializers.BUFFER);
+      // The same payload already in registered memory: sent in place, no copy on the client.
+      Buffer registered = io.spoke.vertx.rdma.Rdma.start(ctx.owner()).await(30, TimeUnit.SECONDS).buffer(1 << 20);
+      registered.appendBytes(new byte[1 << 20]);
+      Supplier<Future<?>> sinkRegistered = () -> client.send(rdmaId, BenchActor.SINK, registered, Serializers.BUFFER);
       Load.run(ctx, sink, 8, warmupMs, 0).await(warmupMs + 60_000, TimeUnit.MILLISECONDS);
       double[] sleepLatency = new double[rounds];
       double[] pollLatency = new double[rounds];
@@ -96,6 +100,8 @@ final class RdmaBench {
       Latencies ours = new Latencies();
       long sent = 0;
       double sendSeconds = 0;
+      long sentRegistered = 0;
+      double registeredSeconds = 0;
       for (int r = 0; r < rounds; r++) {
         PerfTest perf = PerfTest.run("ucp_am_lat", 64, latencyIterations, "-e", "-E", "sleep");
         if (perf == null) {
@@ -109,6 +115,9 @@ final class RdmaBench {
         Load.Outcome streamed = Load.run(ctx, sink, 8, 0, roundMs).await(roundMs + 60_000, TimeUnit.MILLISECONDS);
         sent += streamed.calls;
         sendSeconds += streamed.seconds;
+        Load.Outcome inPlace = Load.run(ctx, sinkRegistered, 8, 0, roundMs).await(roundMs + 60_000, TimeUnit.MILLISECONDS);
+        sentRegistered += inPlace.calls;
+        registeredSeconds += inPlace.seconds;
       }
       double oneWay = ours.percentileMicros(50) / 2;
       bench.emit(new Metric("rdma_latency", oneWay, "us", Bench.median(sleepLatency),
@@ -121,6 +130,8 @@ final class RdmaBench {
         "1 MiB one-way messages, 8 in flight, from a heap buffer; baseline: ucx_perftest ucp_am_bw -s 1MiB -e -E sleep"));
       bench.emit(new Metric("rdma_bw_1mib_vs_poll", bandwidth, "MB/s", Bench.median(pollBandwidth),
         "the same against ucx_perftest busy-polling"));
+      bench.emit(new Metric("rdma_bw_1mib_registered", sentRegistered / registeredSeconds * mib, "MB/s", Bench.median(sleepBandwidth),
+        "1 MiB one-way messages from a buffer in registered memory (Rdma.buffer), sent in place; baseline: ucp_am_bw -e -E sleep"));
       both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, big), () -> client.call(rdmaId, BenchActor.ECHO, big), 1);
       bench.emit(new Metric("rdma_call_1mib", both[1].perSecond() * mib, "MB/s", both[0].perSecond() * mib,
         "1 MiB request and response, sequential, over UCX; baseline: the same over Spoke's TCP path"));

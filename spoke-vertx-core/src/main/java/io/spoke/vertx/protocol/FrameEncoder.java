@@ -28,22 +28,22 @@ public final class FrameEncoder {
 
   private final FlatBufferBuilder fbb = new FlatBufferBuilder(256);
   private final ByteBufAllocator alloc;
-  private final boolean attachHeapBuffers;
+  private final java.util.function.Predicate<ByteBuf> attaches;
   /** Whether {@link #builder()} cleared the builder for the frame being encoded. */
   private boolean building;
   private int peerMaxFrameSize = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
 
   public FrameEncoder(ByteBufAllocator alloc) {
-    this(alloc, true);
+    this(alloc, ByteBuf::hasArray);
   }
 
   /**
-   * @param attachHeapBuffers whether large heap payloads may be attached by reference; {@code false} for
-   *                          transports that send only from memory {@code alloc} gives (registered memory)
+   * @param attaches which payloads of at least {@link #ZERO_COPY_THRESHOLD} bytes may be attached by
+   *                 reference rather than copied: heap buffers for sockets, registered memory for RDMA links
    */
-  public FrameEncoder(ByteBufAllocator alloc, boolean attachHeapBuffers) {
+  public FrameEncoder(ByteBufAllocator alloc, java.util.function.Predicate<ByteBuf> attaches) {
     this.alloc = alloc;
-    this.attachHeapBuffers = attachHeapBuffers;
+    this.attaches = attaches;
   }
 
   /** The largest frame the peer accepts, learnt in the handshake. */
@@ -76,10 +76,9 @@ public final class FrameEncoder {
     int payloadLength = payload == null ? 0 : payload.length();
     checkSize(headerLength, payloadLength);
     ByteBuf payloadBuf = payloadLength == 0 ? null : ((BufferInternal) payload).getByteBuf();
-    if (attachHeapBuffers && payloadLength >= ZERO_COPY_THRESHOLD && payloadBuf.hasArray()) {
-      // Heap buffers made by the application live as long as something references them: attach, don't copy.
-      // Views of pooled receive buffers (an actor echoing its request) are copied, since their memory goes
-      // back to the pool when the request is released, possibly before this frame is written.
+    if (payloadLength >= ZERO_COPY_THRESHOLD && attaches.test(payloadBuf)) {
+      // Memory the application owns (a heap buffer; for RDMA, registered memory) lives as long as something
+      // references it: attach, don't copy. See FrameLink.attaches.
       ByteBuf head = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength);
       writeHeader(head, headerLength);
       head.setInt(0, 4 + headerLength + payloadLength);

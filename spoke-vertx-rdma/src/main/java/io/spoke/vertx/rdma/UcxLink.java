@@ -2,6 +2,7 @@ package io.spoke.vertx.rdma;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.internal.PlatformDependent;
 import io.spoke.vertx.ProtocolException;
@@ -119,9 +120,14 @@ final class UcxLink implements RdmaLink {
     return ucx.memory().allocator();
   }
 
+  /**
+   * Payloads in registered memory (from {@code Rdma.buffer()}) are sent in place: the frame's header goes in the
+   * active message's header, the payload is its data. Anything else is copied once into registered memory.
+   */
   @Override
-  public boolean attachesHeapBuffers() {
-    return false;
+  public boolean attaches(ByteBuf payload) {
+    RegisteredByteBuf registered = RegisteredMemory.registered(payload);
+    return registered != null && registered.inSegment() && payload.hasMemoryAddress();
   }
 
   @Override
@@ -173,31 +179,65 @@ final class UcxLink implements RdmaLink {
     private ByteBuf frame;
     private final int length;
     private final Promise<Void> promise;
+    /** Holds the routing header (its headroom), and the frame or, for an in-place payload, the frame's header. */
     private final Segment segment;
+    private final int headerLength;
+    private final long dataAddress;
+    private final int dataLength;
 
     Send(ByteBuf frame, int length, Promise<Void> promise) {
       this.length = length;
       this.promise = promise;
-      // The encoder's buffer, or Netty's leak-detection wrapper of it (for a sample of buffers).
-      RegisteredByteBuf registered = RegisteredMemory.registered(frame);
-      if (registered != null && registered.inSegment() && frame.readerIndex() == 0) {
+      RegisteredByteBuf inPlace = inPlaceHeader(frame);
+      if (inPlace != null) {
+        // The header (and routing) from the head's segment, the payload from the application's registered buffer.
         this.frame = frame;
+        ByteBuf head = ((CompositeByteBuf) frame).component(0);
+        ByteBuf body = ((CompositeByteBuf) frame).component(1);
+        segment = inPlace.segment();
+        headerLength = UcxRuntime.AM_HEADER_SIZE + head.readableBytes();
+        dataAddress = body.memoryAddress() + body.readerIndex();
+        dataLength = body.readableBytes();
       } else {
-        // Not in registered memory (a writer outgrew its segment): copy it in, once.
-        ByteBuf copy = ucx.memory().buffer(length);
-        copy.writeBytes(frame, frame.readerIndex(), length);
-        frame.release();
-        this.frame = copy;
-        registered = (RegisteredByteBuf) copy;
+        // The encoder's buffer, or Netty's leak-detection wrapper of it (for a sample of buffers).
+        RegisteredByteBuf registered = RegisteredMemory.registered(frame);
+        if (registered != null && registered.inSegment() && frame.readerIndex() == 0) {
+          this.frame = frame;
+        } else {
+          // Not in registered memory (a writer outgrew its segment): copy it in, once.
+          ByteBuf copy = ucx.memory().buffer(length);
+          copy.writeBytes(frame, frame.readerIndex(), length);
+          frame.release();
+          this.frame = copy;
+          registered = (RegisteredByteBuf) copy;
+        }
+        segment = registered.segment();
+        headerLength = UcxRuntime.AM_HEADER_SIZE;
+        dataAddress = segment.dataAddress();
+        dataLength = length;
       }
-      segment = registered.segment();
       PlatformDependent.putLong(segment.address, peerId);
       PlatformDependent.putLong(segment.address + 8, sendSequence++);
     }
 
+    /** For a frame whose payload is attached in registered memory: the head's registered buffer, else null. */
+    private RegisteredByteBuf inPlaceHeader(ByteBuf frame) {
+      if (!(frame instanceof CompositeByteBuf) || ((CompositeByteBuf) frame).numComponents() != 2) {
+        return null;
+      }
+      ByteBuf head = ((CompositeByteBuf) frame).component(0);
+      ByteBuf body = ((CompositeByteBuf) frame).component(1);
+      RegisteredByteBuf headBuf = RegisteredMemory.registered(head);
+      if (headBuf == null || !headBuf.inSegment() || head.readerIndex() != 0 || head.memoryAddress() != headBuf.segment().dataAddress()
+        || UcxRuntime.AM_HEADER_SIZE + head.readableBytes() > ucx.maxAmHeaderSize() || !attaches(body)) {
+        return null;
+      }
+      return headBuf;
+    }
+
     @Override
     public void run() {
-      long flags = length >= UcxRuntime.RNDV_THRESHOLD ? UcpConstants.UCP_AM_SEND_FLAG_RNDV : 0;
+      long flags = dataLength >= UcxRuntime.RNDV_THRESHOLD ? UcpConstants.UCP_AM_SEND_FLAG_RNDV : 0;
       UcpRequest request;
       synchronized (UcxLink.this) {
         // Under the link's lock: the progress thread takes the endpoint away (under it too) before closing it.
@@ -206,8 +246,8 @@ final class UcxLink implements RdmaLink {
           return;
         }
         try {
-          request = endpoint.sendAmNonBlocking(UcxRuntime.FRAME_AM_ID, segment.address, UcxRuntime.AM_HEADER_SIZE, segment.dataAddress(),
-            length, flags, this, UcxRuntime.HOST_PARAMS);
+          request = endpoint.sendAmNonBlocking(UcxRuntime.FRAME_AM_ID, segment.address, headerLength, dataAddress, dataLength, flags,
+            this, UcxRuntime.HOST_PARAMS);
         } catch (RuntimeException e) {
           done(new RdmaException(0, "send", "sending to " + peerName + " failed: " + e.getMessage()));
           return;

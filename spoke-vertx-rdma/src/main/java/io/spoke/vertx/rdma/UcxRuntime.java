@@ -69,6 +69,7 @@ public final class UcxRuntime implements RdmaLinks {
   private final UcpWorker worker;
   private final RegisteredMemory memory;
   private final byte[] workerAddress;
+  private final long maxAmHeaderSize;
   private final Queue<Runnable> operations = PlatformDependent.newMpscQueue();
   private final Thread thread;
   /** Event-loop mode: the event loop that progresses the worker and runs every operation, or {@code null}. */
@@ -97,6 +98,7 @@ public final class UcxRuntime implements RdmaLinks {
       workerAddress = new byte[address.remaining()];
       address.get(workerAddress);
       memory = new RegisteredMemory(context);
+      maxAmHeaderSize = worker.getMaxAmHeaderSize();
       worker.setAmRecvHandler(FRAME_AM_ID, this::onFrame, UcpConstants.UCP_AM_FLAG_WHOLE_MSG);
     } catch (RuntimeException e) {
       context.close();
@@ -298,6 +300,11 @@ public final class UcxRuntime implements RdmaLinks {
     loopDrains.add(link);
   }
 
+  /** The largest active-message header: a frame header sent apart from its in-place payload must fit. */
+  long maxAmHeaderSize() {
+    return maxAmHeaderSize;
+  }
+
   int eventFd() {
     return worker.getEventFD();
   }
@@ -383,43 +390,50 @@ public final class UcxRuntime implements RdmaLinks {
   /** Active-message handler of frames: on the progress thread, inside {@code ucp_worker_progress}. */
   private int onFrame(long headerAddress, long headerSize, UcpAmData data, UcpEndpoint replyEp) {
     long length = data.getLength();
-    if (headerSize != AM_HEADER_SIZE) {
+    if (headerSize < AM_HEADER_SIZE || headerSize > maxAmHeaderSize) {
       log.warn("Dropping an active message with a {}-byte header: not a Spoke frame", headerSize);
       drain(data);
       return UcsConstants.STATUS.UCS_OK;
     }
     long linkId = PlatformDependent.getLong(headerAddress);
     long sequence = PlatformDependent.getLong(headerAddress + 8);
+    // A frame whose payload was sent in place has its header in the active message's header, after the routing.
+    int inlineHeader = (int) (headerSize - AM_HEADER_SIZE);
+    long frameLength = inlineHeader + length;
     UcxLink link = links.get(linkId);
-    if (link == null || length > Integer.MAX_VALUE - RegisteredMemory.HEADROOM) {
+    if (link == null || frameLength > Integer.MAX_VALUE - RegisteredMemory.HEADROOM) {
       if (link != null) {
-        link.fail(UcsConstants.STATUS.UCS_ERR_MESSAGE_TRUNCATED, "a frame of " + length + " bytes is larger than a Java buffer");
+        link.fail(UcsConstants.STATUS.UCS_ERR_MESSAGE_TRUNCATED, "a frame of " + frameLength + " bytes is larger than a Java buffer");
       }
       drain(data);
       return UcsConstants.STATUS.UCS_OK;
     }
     Segment segment;
     try {
-      segment = memory.take(length);
+      segment = memory.take(frameLength);
     } catch (OutOfMemoryError | IllegalStateException e) {
-      link.fail(UcsConstants.STATUS.UCS_ERR_NO_MEMORY, "no registered memory for a frame of " + length + " bytes: " + e.getMessage());
+      link.fail(UcsConstants.STATUS.UCS_ERR_NO_MEMORY, "no registered memory for a frame of " + frameLength + " bytes: " + e.getMessage());
       drain(data);
       return UcsConstants.STATUS.UCS_OK;
     }
+    if (inlineHeader > 0) {
+      PlatformDependent.copyMemory(headerAddress + AM_HEADER_SIZE, segment.dataAddress(), inlineHeader);
+    }
+    long target = segment.dataAddress() + inlineHeader;
     if (data.isDataValid()) {
-      PlatformDependent.copyMemory(data.getDataAddress(), segment.dataAddress(), length);
-      link.received(sequence, segment, (int) length);
+      PlatformDependent.copyMemory(data.getDataAddress(), target, length);
+      link.received(sequence, segment, (int) frameLength);
     } else {
-      worker.recvAmDataNonBlocking(data.getDataHandle(), segment.dataAddress(), length, new UcxCallback() {
+      worker.recvAmDataNonBlocking(data.getDataHandle(), target, length, new UcxCallback() {
         @Override
         public void onSuccess(UcpRequest request) {
-          link.received(sequence, segment, (int) length);
+          link.received(sequence, segment, (int) frameLength);
         }
 
         @Override
         public void onError(int status, String message) {
           memory.recycle(segment);
-          link.fail(status, "receiving a frame of " + length + " bytes failed: " + message);
+          link.fail(status, "receiving a frame of " + frameLength + " bytes failed: " + message);
         }
       }, HOST_PARAMS);
     }

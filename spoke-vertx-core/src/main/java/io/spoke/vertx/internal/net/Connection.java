@@ -71,7 +71,7 @@ public final class Connection {
   private Connection(FrameLink link) {
     this.link = link;
     this.context = (ContextInternal) ContextInternal.current();
-    this.encoder = new FrameEncoder(link.alloc(), link.attachesHeapBuffers());
+    this.encoder = new FrameEncoder(link.alloc(), link::attaches);
     link.start(this::onMessage, v -> onClosed(), this::onException);
   }
 

@@ -20,10 +20,11 @@ public interface FrameLink {
   ByteBufAllocator alloc();
 
   /**
-   * Whether a frame may reference large heap buffers of the caller instead of copying them (sockets: yes;
-   * links that send only from registered memory: no, the payload is copied once into it).
+   * Whether a frame may reference the caller's large payload {@code payload} instead of copying it (sockets:
+   * heap buffers; an RDMA link: buffers in its registered memory, which it sends in place). The caller must
+   * then leave the payload unchanged until the frame is sent.
    */
-  boolean attachesHeapBuffers();
+  boolean attaches(ByteBuf payload);
 
   /**
    * Installs the handlers: {@code messages} receives each decoded {@link io.spoke.vertx.protocol.Frame}

@@ -25,8 +25,11 @@ public final class SocketLink implements FrameLink {
   }
 
   @Override
-  public boolean attachesHeapBuffers() {
-    return true;
+  public boolean attaches(ByteBuf payload) {
+    // Heap buffers made by the application live as long as something references them. Views of pooled receive
+    // buffers (an actor echoing its request) are copied: their memory goes back to the pool when the request is
+    // released, possibly before this frame is written.
+    return payload.hasArray();
   }
 
   @Override
