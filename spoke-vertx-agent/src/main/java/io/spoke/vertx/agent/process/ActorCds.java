@@ -79,7 +79,8 @@ public final class ActorCds {
     }
     trainer = actorId;
     trainerOutput = archive.resolveSibling(archive.getFileName() + "." + actorId + ".tmp");
-    return List.of("-XX:ArchiveClassesAtExit=" + trainerOutput);
+    // The JVM lists every class it leaves out of the archive as a warning at exit, in the actor's log: keep errors only.
+    return List.of("-XX:ArchiveClassesAtExit=" + trainerOutput, "-Xlog:cds=error");
   }
 
   /** Returns the training actor's output path if {@code actorId} was training, and stops training; else null. */
