@@ -12,7 +12,6 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import java.nio.ByteBuffer;
 import java.util.function.Function;
 import org.openucx.jucx.UcxCallback;
-import org.openucx.jucx.ucp.UcpEndpointParams;
 import org.openucx.jucx.ucp.UcpRequest;
 import org.openucx.jucx.ucp.UcpTagMessage;
 
@@ -88,21 +87,20 @@ public final class Rdma {
   /** Opens an endpoint to the worker at {@code workerAddress} (peer failures are reported, not fatal). */
   public Future<RdmaEndpoint> connect(byte[] workerAddress) {
     ContextInternal context = context();
-    String refusal = ucx.checkWorkerAddress(workerAddress);
-    if (refusal != null) {
-      return context.failedFuture(new RdmaException(org.openucx.jucx.ucs.UcsConstants.STATUS.UCS_ERR_INVALID_ADDR,
-        "UCS_ERR_INVALID_ADDR", "refusing the worker address: " + refusal));
+    ByteBuffer address;
+    try {
+      address = ucx.peerAddress(workerAddress, "the peer");
+    } catch (RdmaException refused) {
+      return context.failedFuture(refused);
     }
     Promise<RdmaEndpoint> promise = context.promise();
-    ByteBuffer address = ByteBuffer.allocateDirect(workerAddress.length).put(workerAddress).flip();
     RdmaEndpoint endpoint = new RdmaEndpoint(this, ucx);
     ucx.execute(() -> {
       try {
-        endpoint.opened(ucx.worker().newEndpoint(new UcpEndpointParams().setUcpAddress(address).setPeerErrorHandlingMode()
-          .setErrorHandler((ep, status, message) -> endpoint.failed(status, message))));
+        endpoint.opened(ucx.newEndpoint(address, (ep, status, message) -> endpoint.failed(status, message), null));
         promise.complete(endpoint);
       } catch (RuntimeException e) {
-        promise.fail(UcxRuntime.failure(status(e), "cannot open a UCX endpoint: " + e.getMessage()));
+        promise.fail(UcxRuntime.failure(UcxRuntime.status(e), "cannot open a UCX endpoint: " + e.getMessage()));
       }
     });
     return promise.future();
@@ -148,7 +146,7 @@ public final class Rdma {
           }, UcxRuntime.HOST_PARAMS);
         } catch (RuntimeException e) {
           ucx.memory().recycle(segment);
-          promise.tryFail(UcxRuntime.failure(status(e), "receiving tag " + tag + " failed: " + e.getMessage()));
+          promise.tryFail(UcxRuntime.failure(UcxRuntime.status(e), "receiving tag " + tag + " failed: " + e.getMessage()));
         }
       }
     });
@@ -170,10 +168,6 @@ public final class Rdma {
   ContextInternal context() {
     ContextInternal current = ContextInternal.current();
     return current != null && current.owner() == vertx ? current : ((io.vertx.core.internal.VertxInternal) vertx).getOrCreateContext();
-  }
-
-  static int status(RuntimeException e) {
-    return e instanceof org.openucx.jucx.UcxException ? ((org.openucx.jucx.UcxException) e).getStatus() : 0;
   }
 
   /** Memory a peer may access remotely; {@link #release()} returns it to the pool. */
@@ -218,10 +212,5 @@ public final class Rdma {
         memory.recycle(segment);
       }
     }
-  }
-
-  /** A failure of an endpoint operation, for {@link RdmaEndpoint}. */
-  static RdmaException closed(String what) {
-    return new RdmaException(org.openucx.jucx.ucs.UcsConstants.STATUS.UCS_ERR_CANCELED, "UCS_ERR_CANCELED", what);
   }
 }

@@ -52,8 +52,8 @@ public final class RdmaEndpoint {
     UcpEndpoint ep = endpoint;
     endpoint = null;
     if (ep != null) {
-      // After the error callback returns (UCX 1.13 asserts if requests are still attached).
-      ucx.execute(() -> closeQuietly(ep, true));
+      // Queued: this runs inside the endpoint's error callback (see UcxRuntime.closeEndpoint).
+      ucx.execute(() -> UcxRuntime.closeEndpoint(ep, true));
     }
   }
 
@@ -72,7 +72,7 @@ public final class RdmaEndpoint {
         keys.add(unpacked);
         promise.complete(new RemoteKey(unpacked));
       } catch (RuntimeException e) {
-        promise.fail(UcxRuntime.failure(Rdma.status(e), "cannot unpack the remote key: " + e.getMessage()));
+        promise.fail(UcxRuntime.failure(UcxRuntime.status(e), "cannot unpack the remote key: " + e.getMessage()));
       }
     });
     return promise.future();
@@ -127,35 +127,23 @@ public final class RdmaEndpoint {
       UcpEndpoint ep = endpoint;
       endpoint = null;
       if (failure == null) {
-        failure = Rdma.closed("the endpoint is closed");
+        failure = UcxRuntime.cancelled("the endpoint is closed");
       }
       for (UcpRemoteKey key : keys) {
         key.close();
       }
       keys.clear();
       if (ep != null) {
-        closeQuietly(ep, false);
+        UcxRuntime.closeEndpoint(ep, false);
       }
       promise.complete();
     });
     return promise.future();
   }
 
-  private static void closeQuietly(UcpEndpoint ep, boolean force) {
-    try {
-      if (force) {
-        ep.closeNonBlockingForce();
-      } else {
-        ep.closeNonBlockingFlush();
-      }
-    } catch (RuntimeException ignored) {
-      // Closing a failed endpoint: nothing more to learn.
-    }
-  }
-
   private RdmaException gone() {
     RdmaException f = failure;
-    return f != null ? f : Rdma.closed("the endpoint is not open");
+    return f != null ? f : UcxRuntime.cancelled("the endpoint is not open");
   }
 
   /** Memory an operation reads from: the caller's registered buffer in place, or a pooled copy of it. */
@@ -226,7 +214,7 @@ public final class RdmaEndpoint {
           }
         });
       } catch (RuntimeException e) {
-        promise.tryFail(UcxRuntime.failure(Rdma.status(e), what + " failed: " + e.getMessage()));
+        promise.tryFail(UcxRuntime.failure(UcxRuntime.status(e), what + " failed: " + e.getMessage()));
       }
     });
     return promise.future();

@@ -24,9 +24,7 @@ import org.apache.logging.log4j.Logger;
 import org.openucx.jucx.UcxCallback;
 import org.openucx.jucx.ucp.UcpConstants;
 import org.openucx.jucx.ucp.UcpEndpoint;
-import org.openucx.jucx.ucp.UcpEndpointParams;
 import org.openucx.jucx.ucp.UcpRequest;
-import org.openucx.jucx.ucs.UcsConstants;
 
 /**
  * One end of a Spoke connection over UCX: frames go out as active messages on an endpoint to the peer's
@@ -86,28 +84,26 @@ final class UcxLink implements RdmaLink {
 
   @Override
   public Future<Void> connect(byte[] peerWorkerAddress, long peerLinkId, String peerName) {
-    String refusal = ucx.checkWorkerAddress(peerWorkerAddress);
-    if (refusal != null) {
-      return context.failedFuture(new RdmaException(UcsConstants.STATUS.UCS_ERR_INVALID_ADDR, "UCS_ERR_INVALID_ADDR",
-        "refusing the worker address of " + peerName + ": " + refusal));
+    ByteBuffer address;
+    try {
+      address = ucx.peerAddress(peerWorkerAddress, peerName);
+    } catch (RdmaException refused) {
+      return context.failedFuture(refused);
     }
     this.peerName = peerName;
     this.remoteAddress = SocketAddress.domainSocketAddress("ucx:" + peerName);
     Promise<Void> promise = context.promise();
-    ByteBuffer address = ByteBuffer.allocateDirect(peerWorkerAddress.length).put(peerWorkerAddress).flip();
     ucx.execute(() -> {
       try {
-        UcpEndpoint ep = ucx.worker().newEndpoint(new UcpEndpointParams().setUcpAddress(address).setPeerErrorHandlingMode()
-          .setErrorHandler((e, status, message) -> fail(status, "UCX endpoint to " + peerName + " failed: " + message))
-          .setName("spoke-" + Long.toHexString(id)));
+        UcpEndpoint ep = ucx.newEndpoint(address, (e, status, message) -> fail(status, "UCX endpoint to " + peerName + " failed: "
+          + message), "spoke-" + Long.toHexString(id));
         synchronized (this) {
           endpoint = ep;
           peerId = peerLinkId;
         }
         promise.complete();
       } catch (RuntimeException e) {
-        promise.fail(new RdmaException(e instanceof org.openucx.jucx.UcxException ? ((org.openucx.jucx.UcxException) e).getStatus() : 0,
-          "connect", "cannot open a UCX endpoint to " + peerName + ": " + e.getMessage()));
+        promise.fail(UcxRuntime.failure(UcxRuntime.status(e), "cannot open a UCX endpoint to " + peerName + ": " + e.getMessage()));
       }
     });
     return promise.future();
@@ -249,7 +245,7 @@ final class UcxLink implements RdmaLink {
           request = endpoint.sendAmNonBlocking(UcxRuntime.FRAME_AM_ID, segment.address, headerLength, dataAddress, dataLength, flags,
             this, UcxRuntime.HOST_PARAMS);
         } catch (RuntimeException e) {
-          done(new RdmaException(0, "send", "sending to " + peerName + " failed: " + e.getMessage()));
+          done(UcxRuntime.failure(UcxRuntime.status(e), "sending to " + peerName + " failed: " + e.getMessage()));
           return;
         }
       }
@@ -416,28 +412,14 @@ final class UcxLink implements RdmaLink {
       endpoint = null;
     }
     if (ep != null) {
-      // Not from inside the error callback: UCX 1.13 asserts when an endpoint is closed while it still holds
-      // requests, which it fails only after the callback returns. Queued, this runs after the current progress.
-      ucx.execute(() -> closeEndpoint(ep, force));
-    }
-  }
-
-  private void closeEndpoint(UcpEndpoint ep, boolean force) {
-    try {
-      if (force) {
-        ep.closeNonBlockingForce();
-      } else {
-        ep.closeNonBlockingFlush();
-      }
-    } catch (RuntimeException e) {
-      log.debug("Closing the UCX endpoint to {}: {}", peerName, e.getMessage());
+      // Queued: this may run inside the endpoint's error callback (see UcxRuntime.closeEndpoint).
+      ucx.execute(() -> UcxRuntime.closeEndpoint(ep, force));
     }
   }
 
   private RdmaException closedFailure() {
     RdmaException f = failure;
-    return f != null ? f : new RdmaException(UcsConstants.STATUS.UCS_ERR_CANCELED, "UCS_ERR_CANCELED", "the RDMA link to " + peerName
-      + " is closed");
+    return f != null ? f : UcxRuntime.cancelled("the RDMA link to " + peerName + " is closed");
   }
 
   @Override

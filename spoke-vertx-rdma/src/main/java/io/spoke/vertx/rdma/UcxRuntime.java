@@ -488,4 +488,59 @@ public final class UcxRuntime implements RdmaLinks {
     String name = statusName(status);
     return new RdmaException(status, name, message + " (" + name + ")");
   }
+
+  /** The UCX status of a jucx failure; 0 for anything else. */
+  static int status(RuntimeException e) {
+    return e instanceof org.openucx.jucx.UcxException ? ((org.openucx.jucx.UcxException) e).getStatus() : 0;
+  }
+
+  /** The failure of an operation on something closed here (a link, an endpoint). */
+  static RdmaException cancelled(String what) {
+    return new RdmaException(UcsConstants.STATUS.UCS_ERR_CANCELED, "UCS_ERR_CANCELED", what);
+  }
+
+  // ------------------------------------------------------------------ endpoints
+
+  /**
+   * Screens {@code address} ({@link #checkWorkerAddress}) and copies it where UCX can read it: on the caller's
+   * thread, before any UCX call.
+   *
+   * @throws RdmaException UCS_ERR_INVALID_ADDR when the address is refused
+   */
+  ByteBuffer peerAddress(byte[] address, String whose) {
+    String refusal = checkWorkerAddress(address);
+    if (refusal != null) {
+      throw new RdmaException(UcsConstants.STATUS.UCS_ERR_INVALID_ADDR, "UCS_ERR_INVALID_ADDR", "refusing the worker address of "
+        + whose + ": " + refusal);
+    }
+    return ByteBuffer.allocateDirect(address.length).put(address).flip();
+  }
+
+  /**
+   * An endpoint to the worker at {@code address} (from {@link #peerAddress}), with peer error handling so that a
+   * dead peer is reported to {@code onError} instead of hanging: on the progress thread. {@code name}, if not
+   * {@code null}, names it in UCX's traces.
+   */
+  UcpEndpoint newEndpoint(ByteBuffer address, org.openucx.jucx.ucp.UcpEndpointErrorHandler onError, String name) {
+    org.openucx.jucx.ucp.UcpEndpointParams params = new org.openucx.jucx.ucp.UcpEndpointParams().setUcpAddress(address)
+      .setPeerErrorHandlingMode().setErrorHandler(onError);
+    return worker.newEndpoint(name == null ? params : params.setName(name));
+  }
+
+  /**
+   * Closes an endpoint, flushing what is queued on it or, for a failed one, by force. Never from inside its error
+   * callback: UCX 1.13 asserts when an endpoint is closed while it still holds requests, which it fails only
+   * after the callback returns; callers queue this with {@link #execute}.
+   */
+  static void closeEndpoint(UcpEndpoint endpoint, boolean force) {
+    try {
+      if (force) {
+        endpoint.closeNonBlockingForce();
+      } else {
+        endpoint.closeNonBlockingFlush();
+      }
+    } catch (RuntimeException e) {
+      log.debug("Closing a UCX endpoint: {}", e.getMessage());
+    }
+  }
 }
