@@ -122,6 +122,15 @@ public final class Messages {
       ActorState.values()[state], t.exitCode(), t.reason(), gpus, t.ticket(), t.rank());
   }
 
+  /** The bytes of a FlatBuffers byte vector ({@code xxxAsByteBuffer()}); empty when the field is absent. */
+  public static byte[] bytes(java.nio.ByteBuffer vector) {
+    byte[] bytes = new byte[vector == null ? 0 : vector.remaining()];
+    if (vector != null) {
+      vector.get(bytes);
+    }
+    return bytes;
+  }
+
   public static int[] toArray(Collection<Integer> values) {
     int[] array = new int[values.size()];
     int i = 0;

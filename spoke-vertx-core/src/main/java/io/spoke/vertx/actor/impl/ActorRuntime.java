@@ -16,6 +16,7 @@ import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.internal.net.RdmaSupport;
 import io.spoke.vertx.internal.net.SocketLink;
 import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Call;
 import io.spoke.vertx.protocol.fb.ErrorCode;
@@ -41,7 +42,6 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.streams.ReadStream;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -335,11 +335,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
   private void onRdmaConnect(Connection connection, Frame frame) {
     long id = frame.id();
     RdmaConnect request = (RdmaConnect) frame.header().body(new RdmaConnect());
-    ByteBuffer address = request.workerAddressAsByteBuffer();
-    byte[] peerAddress = new byte[address == null ? 0 : address.remaining()];
-    if (address != null) {
-      address.get(peerAddress);
-    }
+    byte[] peerAddress = Messages.bytes(request.workerAddressAsByteBuffer());
     long peerLink = request.link();
     frame.release();
     if (!(connection.link() instanceof SocketLink) || peerAddress.length == 0) {

@@ -468,20 +468,14 @@ public final class SpokeClientImpl implements SpokeClient {
       orphan.failPending(dead);
     }
     channel.awaitingDeathReport.clear();
-    for (Connection connection : new Connection[] {channel.connection, channel.tcp}) {
-      if (connection != null) {
-        connection.failPending(dead);
-      }
-    }
-    Connection connection = channel.connection;
-    Connection tcp = channel.tcp;
+    Connection[] open = {channel.connection, channel.tcp};
     channel.connection = null;
     channel.tcp = null;
-    if (connection != null) {
-      connection.close();
-    }
-    if (tcp != null) {
-      tcp.close();
+    for (Connection connection : open) {
+      if (connection != null) {
+        connection.failPending(dead);
+        connection.close();
+      }
     }
     channels.remove(info.id());
   }
@@ -767,13 +761,11 @@ public final class SpokeClientImpl implements SpokeClient {
       throw new ProtocolException("expected RdmaAccept in answer to RdmaConnect");
     }
     RdmaAccept accept = (RdmaAccept) frame.header().body(new RdmaAccept());
-    java.nio.ByteBuffer address = accept.workerAddressAsByteBuffer();
-    if (address == null || !address.hasRemaining()) {
+    byte[] address = Messages.bytes(accept.workerAddressAsByteBuffer());
+    if (address.length == 0) {
       throw new ProtocolException("RdmaAccept without a worker address");
     }
-    byte[] bytes = new byte[address.remaining()];
-    address.get(bytes);
-    return new RdmaPeer(bytes, accept.link());
+    return new RdmaPeer(address, accept.link());
   }
 
   // ------------------------------------------------------------------ mailboxes
