@@ -1,5 +1,6 @@
 package io.spoke.vertx.examples;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.agent.process.GpuDiscovery;
@@ -63,12 +64,17 @@ public final class Demo {
   static void run(Vertx vertx) throws Exception {
     System.out.println("Spoke demo: an embedded hub and agent; every actor runs in its own process.");
 
-    HubVerticle hub = new HubVerticle(new HubOptions().setPort(0));
+    // A cluster token for this run: every connection (client, agents, actor processes) proves it holds it.
+    byte[] random = new byte[32];
+    new java.security.SecureRandom().nextBytes(random);
+    SecurityOptions security = new SecurityOptions().setToken(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random));
+    HubVerticle hub = new HubVerticle(new HubOptions().setPort(0).setSecurity(security));
     await(vertx.deployVerticle(hub));
-    System.out.println("  hub listening on 127.0.0.1:" + hub.actualPort());
+    System.out.println("  hub listening on 127.0.0.1:" + hub.actualPort() + ", with a cluster token generated for this run");
 
     boolean realGpus = !GpuDiscovery.discover(-1, System.getenv("CUDA_VISIBLE_DEVICES")).isEmpty();
-    AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setNodeId("node-a").setGpus(realGpus ? -1 : 8);
+    AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setNodeId("node-a").setGpus(realGpus ? -1 : 8)
+      .setSecurity(security);
     AgentVerticle agent = new AgentVerticle(agentOptions);
     await(vertx.deployVerticle(agent));
     await(agent.registered());
@@ -80,7 +86,7 @@ public final class Demo {
     await(second.registered());
     System.out.println("  agent registered as node " + second.nodeId() + " with 8 simulated GPUs");
 
-    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
+    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()).setSecurity(security));
 
     System.out.println();
     System.out.println("1. Define an actor and spawn it (the spawn returns once the actor's process is listening)");

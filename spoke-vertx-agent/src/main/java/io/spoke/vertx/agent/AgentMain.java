@@ -1,5 +1,6 @@
 package io.spoke.vertx.agent;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.CommandLine;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * {@code ./spoke agent --hub HOST:PORT [--port P] [--gpus N] [--cpus N] [--memory MiB] ...}: runs an agent
@@ -16,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AgentMain {
 
-  static final Set<String> STRING_KEYS = Set.of("advertiseHost", "nodeId", "javaCommand", "actorClasspath");
+  static final Set<String> STRING_KEYS = Stream.concat(Stream.of("advertiseHost", "nodeId", "javaCommand", "actorClasspath"),
+    SecurityOptions.STRING_KEYS.stream()).collect(Collectors.toSet());
   static final Map<String, String> ALIASES = Map.of("memory", "memoryMb");
 
   private AgentMain() {

@@ -2,6 +2,7 @@ package io.spoke.vertx.agent;
 
 import io.spoke.vertx.agent.impl.RendezvousPorts;
 import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.OptionsJson;
 import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.ProtocolVersion;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Options of an {@link AgentVerticle}; a verticle reads them from its config, and
@@ -37,9 +40,9 @@ public class AgentOptions {
   public static final List<String> DEFAULT_ACTOR_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xms16m");
   public static final boolean DEFAULT_ACTOR_CDS = true;
 
-  private static final List<String> KEYS = List.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus", "cpus",
-    "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
-    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds");
+  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus",
+    "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
+    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -61,6 +64,7 @@ public class AgentOptions {
   private long reconnectInterval = DEFAULT_RECONNECT_INTERVAL;
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private String masterPortRange = DEFAULT_MASTER_PORT_RANGE;
+  private SecurityOptions security = new SecurityOptions();
 
   public AgentOptions() {
   }
@@ -86,6 +90,7 @@ public class AgentOptions {
     this.reconnectInterval = other.reconnectInterval;
     this.maxFrameSize = other.maxFrameSize;
     this.masterPortRange = other.masterPortRange;
+    this.security = new SecurityOptions(other.security);
   }
 
   /**
@@ -113,6 +118,7 @@ public class AgentOptions {
     setReconnectInterval(o.longValue("reconnectInterval", DEFAULT_RECONNECT_INTERVAL));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setMasterPortRange(o.string("masterPortRange", DEFAULT_MASTER_PORT_RANGE));
+    setSecurity(SecurityOptions.read(o));
   }
 
   public JsonObject toJson() {
@@ -132,7 +138,8 @@ public class AgentOptions {
       .put("maxSpawnTimeout", maxSpawnTimeout)
       .put("reconnectInterval", reconnectInterval)
       .put("maxFrameSize", maxFrameSize)
-      .put("masterPortRange", masterPortRange);
+      .put("masterPortRange", masterPortRange)
+      .mergeIn(security.addTo(new JsonObject()));
     if (advertiseHost != null) {
       json.put("advertiseHost", advertiseHost);
     }
@@ -410,5 +417,18 @@ public class AgentOptions {
       throw new IllegalArgumentException(name + " must not be empty");
     }
     return value;
+  }
+
+  public SecurityOptions getSecurity() {
+    return security;
+  }
+
+  /**
+   * The cluster token and TLS ({@link SecurityOptions}), for the connection to the hub and the actors' call
+   * listeners, to which the agent hands them on; their keys sit beside the others in JSON and on the command line.
+   */
+  public AgentOptions setSecurity(SecurityOptions security) {
+    this.security = java.util.Objects.requireNonNull(security, "security");
+    return this;
   }
 }

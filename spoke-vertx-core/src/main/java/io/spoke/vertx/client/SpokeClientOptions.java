@@ -1,9 +1,12 @@
 package io.spoke.vertx.client;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.OptionsJson;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Options of a {@link SpokeClient}: where the hub is, and how long operations may take.
@@ -20,8 +23,8 @@ public class SpokeClientOptions {
   public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
   public static final int DEFAULT_STREAM_WINDOW = 64;
 
-  private static final List<String> KEYS = List.of("hubHost", "hubPort", "name", "connectTimeout", "requestTimeout",
-    "callTimeout", "spawnTimeout", "maxFrameSize", "streamWindow");
+  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "name", "connectTimeout", "requestTimeout",
+    "callTimeout", "spawnTimeout", "maxFrameSize", "streamWindow"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -32,6 +35,7 @@ public class SpokeClientOptions {
   private long spawnTimeout = DEFAULT_SPAWN_TIMEOUT;
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private int streamWindow = DEFAULT_STREAM_WINDOW;
+  private SecurityOptions security = new SecurityOptions();
 
   public SpokeClientOptions() {
   }
@@ -46,6 +50,7 @@ public class SpokeClientOptions {
     this.spawnTimeout = other.spawnTimeout;
     this.maxFrameSize = other.maxFrameSize;
     this.streamWindow = other.streamWindow;
+    this.security = new SecurityOptions(other.security);
   }
 
   /**
@@ -62,6 +67,7 @@ public class SpokeClientOptions {
     setSpawnTimeout(o.longValue("spawnTimeout", DEFAULT_SPAWN_TIMEOUT));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setStreamWindow(o.integer("streamWindow", DEFAULT_STREAM_WINDOW));
+    setSecurity(SecurityOptions.read(o));
   }
 
   public JsonObject toJson() {
@@ -73,7 +79,8 @@ public class SpokeClientOptions {
       .put("callTimeout", callTimeout)
       .put("spawnTimeout", spawnTimeout)
       .put("maxFrameSize", maxFrameSize)
-      .put("streamWindow", streamWindow);
+      .put("streamWindow", streamWindow)
+      .mergeIn(security.addTo(new JsonObject()));
     if (name != null) {
       json.put("name", name);
     }
@@ -181,6 +188,19 @@ public class SpokeClientOptions {
       throw new IllegalArgumentException("streamWindow must be at least 1, got " + streamWindow);
     }
     this.streamWindow = streamWindow;
+    return this;
+  }
+
+  public SecurityOptions getSecurity() {
+    return security;
+  }
+
+  /**
+   * The cluster token this client proves to the hub and to actors, and TLS ({@link SecurityOptions}); by
+   * default the token is read from {@value SecurityOptions#ENV_TOKEN} when set.
+   */
+  public SpokeClientOptions setSecurity(SecurityOptions security) {
+    this.security = java.util.Objects.requireNonNull(security, "security");
     return this;
   }
 

@@ -1,6 +1,7 @@
 package io.spoke.vertx.protocol;
 
 import io.spoke.vertx.ActorDeadException;
+import io.spoke.vertx.AuthenticationException;
 import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.ActorTypeNotFoundException;
 import io.spoke.vertx.DuplicateActorException;
@@ -42,6 +43,8 @@ public final class ErrorCodes {
       return ErrorCode.FrameTooLarge;
     } else if (failure instanceof ProtocolException) {
       return ErrorCode.Protocol;
+    } else if (failure instanceof AuthenticationException) {
+      return ErrorCode.Authentication;
     } else if (failure instanceof InvalidRequestException || failure instanceof IllegalArgumentException) {
       return ErrorCode.InvalidArgument;
     } else if (failure instanceof SpokeTimeoutException) {
@@ -99,6 +102,8 @@ public final class ErrorCodes {
         return new VersionMismatchException(text);
       case ErrorCode.FrameTooLarge:
         return new FrameTooLargeException(text);
+      case ErrorCode.Authentication:
+        return new AuthenticationException(text);
       case ErrorCode.InvalidArgument:
         return new InvalidRequestException(text);
       case ErrorCode.Timeout:

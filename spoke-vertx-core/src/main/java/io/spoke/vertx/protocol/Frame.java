@@ -79,4 +79,9 @@ public final class Frame {
   public void release() {
     buf.release();
   }
+
+  /** References to the frame's buffer: 0 once released. */
+  public int refCnt() {
+    return buf.refCnt();
+  }
 }

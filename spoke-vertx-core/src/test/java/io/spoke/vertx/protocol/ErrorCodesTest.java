@@ -34,7 +34,8 @@ class ErrorCodesTest {
       new RemoteActorException("java.lang.IllegalStateException", "boom", "boom"), new SerializationException("s"),
       new SpawnException("s"), new NodeUnavailableException("n"), new SchedulingException("s"),
       new io.spoke.vertx.InfeasibleException("i"), new io.spoke.vertx.PlacementTimeoutException("p"),
-      new io.spoke.vertx.TicketNotFoundException("t"), new io.spoke.vertx.SlotTakenException("s"));
+      new io.spoke.vertx.TicketNotFoundException("t"), new io.spoke.vertx.SlotTakenException("s"),
+      new io.spoke.vertx.AuthenticationException("a"));
     for (SpokeException failure : failures) {
       short code = ErrorCodes.codeOf(failure);
       SpokeException back = ErrorCodes.toException(code, failure.getMessage(), "java.lang.IllegalStateException", "x");

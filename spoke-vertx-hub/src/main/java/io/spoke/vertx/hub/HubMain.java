@@ -1,12 +1,12 @@
 package io.spoke.vertx.hub;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.CommandLine;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** {@code ./spoke hub [--port P] [--host H] ...}: runs a hub until the process is told to stop. */
@@ -18,13 +18,13 @@ public final class HubMain {
   public static void main(String[] args) {
     List<String> list = new ArrayList<>(Arrays.asList(args));
     if (list.contains("--help") || list.contains("-h")) {
-      System.out.println("usage: spoke hub [options]\n  options: " + CommandLine.flags(new HubOptions().toJson(), Set.of(), Map.of())
+      System.out.println("usage: spoke hub [options]\n  options: " + CommandLine.flags(new HubOptions().toJson(), SecurityOptions.STRING_KEYS, Map.of())
         + "\n  (the options of HubOptions, in kebab case; defaults: " + new HubOptions().toJson().encode() + ")");
       return;
     }
     HubOptions options;
     try {
-      options = new HubOptions(CommandLine.parse(list, new HubOptions().toJson(), Set.of(), Map.of()));
+      options = new HubOptions(CommandLine.parse(list, new HubOptions().toJson(), SecurityOptions.STRING_KEYS, Map.of()));
     } catch (IllegalArgumentException e) {
       System.err.println("spoke hub: " + e.getMessage());
       System.exit(2);

@@ -1,10 +1,13 @@
 package io.spoke.vertx.hub;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.internal.OptionsJson;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Options of a {@link HubVerticle}; a verticle reads them from its config ({@code new HubOptions(config())}),
@@ -20,8 +23,8 @@ public class HubOptions {
   public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
   public static final long DEFAULT_CLIENT_GRACE_PERIOD = 10_000;
 
-  private static final List<String> KEYS = List.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout", "maxFrameSize",
-    "clientGracePeriod");
+  private static final List<String> KEYS = Stream.concat(Stream.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout",
+    "maxFrameSize", "clientGracePeriod"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
@@ -30,6 +33,7 @@ public class HubOptions {
   private long agentTimeout = DEFAULT_AGENT_TIMEOUT;
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private long clientGracePeriod = DEFAULT_CLIENT_GRACE_PERIOD;
+  private SecurityOptions security = new SecurityOptions();
 
   public HubOptions() {
   }
@@ -42,6 +46,7 @@ public class HubOptions {
     this.agentTimeout = other.agentTimeout;
     this.maxFrameSize = other.maxFrameSize;
     this.clientGracePeriod = other.clientGracePeriod;
+    this.security = new SecurityOptions(other.security);
   }
 
   /**
@@ -56,6 +61,7 @@ public class HubOptions {
     setAgentTimeout(o.longValue("agentTimeout", DEFAULT_AGENT_TIMEOUT));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setClientGracePeriod(o.longValue("clientGracePeriod", DEFAULT_CLIENT_GRACE_PERIOD));
+    setSecurity(SecurityOptions.read(o));
   }
 
   public JsonObject toJson() {
@@ -66,14 +72,18 @@ public class HubOptions {
       .put("nodeTimeout", nodeTimeout)
       .put("agentTimeout", agentTimeout)
       .put("maxFrameSize", maxFrameSize)
-      .put("clientGracePeriod", clientGracePeriod);
+      .put("clientGracePeriod", clientGracePeriod)
+      .mergeIn(security.addTo(new JsonObject()));
   }
 
   public String getHost() {
     return host;
   }
 
-  /** Address to listen on: loopback by default; {@code 0.0.0.0} for agents on other machines. */
+  /**
+   * Address to listen on: loopback by default; {@code 0.0.0.0} for agents on other machines, which needs a
+   * cluster token (or {@link SecurityOptions#setInsecure}).
+   */
   public HubOptions setHost(String host) {
     if (host == null || host.isBlank()) {
       throw new IllegalArgumentException("host must not be empty");
@@ -163,6 +173,16 @@ public class HubOptions {
       throw new IllegalArgumentException("maxFrameSize must be at least " + ProtocolVersion.MIN_MAX_FRAME_SIZE + ", got " + maxFrameSize);
     }
     this.maxFrameSize = maxFrameSize;
+    return this;
+  }
+
+  public SecurityOptions getSecurity() {
+    return security;
+  }
+
+  /** The cluster token and TLS ({@link SecurityOptions}); their keys sit beside the others in JSON and on the command line. */
+  public HubOptions setSecurity(SecurityOptions security) {
+    this.security = java.util.Objects.requireNonNull(security, "security");
     return this;
   }
 }

@@ -18,6 +18,7 @@ import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Messages;
@@ -88,7 +89,7 @@ class GangProtocolIT {
   /** A registered agent that answers port reservations and nothing else. */
   private Connection agent(String nodeId, int gpus) throws Exception {
     Connection connection = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, Role.Agent, nodeId, null, null, null, 5_000));
+      1 << 20, ClusterAuth.NONE, Role.Agent, nodeId, null, null, null, 5_000));
     int[] nextPort = {29500};
     connection.messageHandler((c, frame) -> {
       if (frame.bodyType() == Body.ReservePort) {
@@ -274,7 +275,7 @@ class GangProtocolIT {
   /** A client that allocates and then vanishes without a word, as a crashed process would. */
   private Connection vanishingClient(String session, String ticket, boolean detached) throws Exception {
     Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, Role.Client, "vanishing", null, null, session, 5_000));
+      1 << 20, ClusterAuth.NONE, Role.Client, "vanishing", null, null, session, 5_000));
     onContext(() -> {
       FlatBufferBuilder b = raw.builder();
       int body = GangAllocate.createGangAllocate(b, b.createString(ticket), 1, 1, 1, 0, 0, 0, (byte) PlacementStrategy.STRICT_PACK.ordinal(),
@@ -305,7 +306,7 @@ class GangProtocolIT {
     agent("a", 4);
     vanishingClient("s-back", "t-kept", false);
     Connection back = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, Role.Client, "back", null, null, "s-back", 5_000));
+      1 << 20, ClusterAuth.NONE, Role.Client, "back", null, null, "s-back", 5_000));
     Thread.sleep(GRACE * 3);
     assertThat(client.status().await(10, TimeUnit.SECONDS).tickets()).extracting(Allocation::ticketId).containsExactly("t-kept");
     onContext(back::close);

@@ -130,6 +130,9 @@ final class UcxLink implements RdmaLink {
   public void start(Handler<Object> messages, Handler<Void> closed, Handler<Throwable> failures) {
     this.messages = messages;
     this.closedHandler = closed;
+    if (!inbox.isEmpty() && draining.compareAndSet(false, true)) {
+      context.execute(drain);
+    }
   }
 
   @Override
@@ -358,9 +361,13 @@ final class UcxLink implements RdmaLink {
   /** On the link's context: hands the frames that arrived to the connection. */
   private void drainInbox() {
     draining.set(false);
+    if (messages == null && !closed) {
+      // The peer spoke first (a server's challenge) before the connection took the link: start() drains.
+      return;
+    }
     ByteBuf buf;
     while ((buf = inbox.poll()) != null) {
-      if (closed || messages == null) {
+      if (closed) {
         buf.release();
         continue;
       }

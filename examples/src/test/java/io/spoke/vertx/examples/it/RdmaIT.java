@@ -16,6 +16,7 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.protocol.fb.Body;
@@ -195,7 +196,7 @@ class RdmaIT {
     io.vertx.core.Context context = vertx.getOrCreateContext();
     Connection raw = await(Future.<Connection>future(p -> context.runOnContext(v ->
       Connection.connect(netClient, SocketAddress.inetSocketAddress(actor.info().port(), actor.info().host()),
-        ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, Role.Client, "fuzzer", "guarded", null, null, 10_000).onComplete(p))));
+        ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, ClusterAuth.NONE, Role.Client, "fuzzer", "guarded", null, null, 10_000).onComplete(p))));
     byte[] garbage = new byte[200];
     new Random(11).nextBytes(garbage);
     garbage[0] = (byte) ~UcxRuntime.get().workerAddress()[0];

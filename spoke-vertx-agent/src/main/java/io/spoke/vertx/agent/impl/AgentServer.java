@@ -5,6 +5,7 @@ import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.DuplicateActorException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.actor.impl.ActorHostConfig;
 import io.spoke.vertx.actor.impl.ActorHostMain;
@@ -18,6 +19,7 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.ErrorCodes;
@@ -105,6 +107,8 @@ public final class AgentServer {
   private long memoryMb;
   private boolean gpuEnvManaged;
   private NetClient netClient;
+  private byte[] token;
+  private ClusterAuth auth;
   private NetServer server;
   private Connection hub;
   private String nodeId;
@@ -140,14 +144,30 @@ public final class AgentServer {
       }
       return null;
     }).compose(v -> {
-      netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout((int) HUB_TIMEOUT));
-      server = vertx.createNetServer(new NetServerOptions().setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
-      server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "agent", this::acceptActorHost));
+      SecurityOptions security = options.getSecurity();
+      NetServerOptions serverOptions;
+      NetClientOptions clientOptions;
+      try {
+        token = security.resolveToken();
+        // Actor processes listen on the address the agent reaches the hub from (or the advertised one).
+        String exposed = !ClusterAuth.isLoopback(options.getHost()) ? options.getHost()
+          : options.getAdvertiseHost() != null && !ClusterAuth.isLoopback(options.getAdvertiseHost()) ? options.getAdvertiseHost()
+          : !ClusterAuth.isLoopback(options.getHubHost()) ? "actors reachable from the hub's network (" + options.getHubHost() + ")"
+          : options.getHost();
+        auth = ClusterAuth.forServer("the agent", exposed, token, security.isInsecure(), log);
+        serverOptions = security.applyTo(new NetServerOptions());
+        clientOptions = security.applyTo(new NetClientOptions());
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(e);
+      }
+      netClient = vertx.createNetClient(clientOptions.setTcpNoDelay(true).setConnectTimeout((int) HUB_TIMEOUT));
+      server = vertx.createNetServer(serverOptions.setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
+      server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "agent", auth, this::acceptActorHost));
       return server.listen();
     }).compose(s -> {
-      log.info("Agent listening on {}:{} with {} GPUs {}, {} CPUs, {} MiB; actor logs in {}", options.getHost(), s.actualPort(),
+      log.info("Agent listening on {}:{} with {} GPUs {}, {} CPUs, {} MiB; actor logs in {}{}{}", options.getHost(), s.actualPort(),
         gpus.size(), gpus.stream().map(g -> String.valueOf(g.index())).collect(Collectors.joining(",", "[", "]")), cpus, memoryMb,
-        logs.logDir());
+        logs.logDir(), auth.hasToken() ? "; cluster token required" : "", options.getSecurity().isTls() ? "; TLS" : "");
       connectHub();
       return Future.<Void>succeededFuture();
     });
@@ -173,7 +193,7 @@ public final class AgentServer {
       return;
     }
     SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
-    Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Agent, options.getNodeId(), null, null, null, HUB_TIMEOUT)
+    Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Agent, options.getNodeId(), null, null, null, HUB_TIMEOUT)
       .compose(connection -> {
         if (stopping) {
           connection.close();
@@ -361,7 +381,7 @@ public final class AgentServer {
     vertx.executeBlocking(() -> logs.create(slot == null ? null : slot.ticketId(), actorId, header))
       .compose(file -> {
         proc.logFile = file;
-        return launcher.start(context, command, env, file);
+        return launcher.start(context, command, env, file, tokenLine());
       })
       .onComplete(ar -> {
         if (ar.failed()) {
@@ -423,9 +443,22 @@ public final class AgentServer {
     env.put(ActorHostConfig.ENV_SECRET, proc.secret);
     env.put(ActorHostConfig.ENV_BIND_HOST, advertiseHost != null ? advertiseHost : options.getHost());
     env.put(ActorHostConfig.ENV_MAX_FRAME_SIZE, String.valueOf(options.getMaxFrameSize()));
+    // The token goes to the actor host on its standard input, not in an environment its children would inherit.
+    env.remove(SecurityOptions.ENV_TOKEN);
+    ActorHostConfig.putTls(options.getSecurity(), env);
     env.put("SPOKE_NODE_ID", nodeId == null ? "" : nodeId);
     env.put("SPOKE_ACTOR_TYPE", proc.actorType);
     return env;
+  }
+
+  /** The first line of an actor host's standard input: the cluster token, or nothing. */
+  private byte[] tokenLine() {
+    byte[] line = new byte[(token == null ? 0 : token.length) + 1];
+    if (token != null) {
+      System.arraycopy(token, 0, line, 0, token.length);
+    }
+    line[line.length - 1] = '\n';
+    return line;
   }
 
   private String agentHostForChildren() {

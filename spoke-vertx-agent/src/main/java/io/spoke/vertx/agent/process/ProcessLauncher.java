@@ -102,8 +102,10 @@ public final class ProcessLauncher implements AutoCloseable {
    * Starts {@code command} with stdout and stderr appended to {@code logFile}.
    *
    * @param env the complete environment of the child
+   * @param input what the child reads on its standard input, then end of file (a pipe; a few bytes, so writing
+   *              never waits); {@code null} for none ({@code /dev/null})
    */
-  public Future<Process> start(ContextInternal context, List<String> command, Map<String, String> env, Path logFile) {
+  public Future<Process> start(ContextInternal context, List<String> command, Map<String, String> env, Path logFile, byte[] input) {
     List<String> full = new ArrayList<>();
     if (ownGroup) {
       full.add("setsid");
@@ -116,10 +118,19 @@ public final class ProcessLauncher implements AutoCloseable {
       ProcessBuilder builder = new ProcessBuilder(full)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        .redirectInput(input == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.PIPE);
       builder.environment().clear();
       builder.environment().putAll(env);
-      return builder.start();
+      Process process = builder.start();
+      if (input != null) {
+        try (java.io.OutputStream stdin = process.getOutputStream()) {
+          stdin.write(input);
+        } catch (java.io.IOException e) {
+          // The child died at once: its exit is reported like any other.
+          log.debug("Cannot write to the standard input of {}: {}", process.pid(), e.toString());
+        }
+      }
+      return process;
     });
   }
 

@@ -1,5 +1,6 @@
 package io.spoke.vertx.agent.it;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorHandle;
@@ -48,7 +49,21 @@ final class TestCluster {
     this.logDir = logDir;
   }
 
+  /**
+   * Every test cluster runs with a cluster token, so that every test goes through authentication; options
+   * that set a token or a token file of their own keep it.
+   */
+  static final String TOKEN = "it-token-" + java.util.UUID.randomUUID();
+
+  static SecurityOptions withToken(SecurityOptions security) {
+    if (security.getToken() == null && security.getTokenFile() == null) {
+      security.setToken(TOKEN);
+    }
+    return security;
+  }
+
   static TestCluster start(Vertx vertx, ProcessCleanup processes, HubOptions hubOptions) throws Exception {
+    withToken(hubOptions.getSecurity());
     HubVerticle hub = new HubVerticle(hubOptions.setPort(0));
     await(vertx.deployVerticle(hub));
     return new TestCluster(vertx, processes, hub, hubOptions.getHost(), Files.createTempDirectory("spoke-it-logs"));
@@ -59,6 +74,7 @@ final class TestCluster {
   }
 
   AgentVerticle startAgent(AgentOptions options) throws Exception {
+    withToken(options.getSecurity());
     AgentVerticle agent = new AgentVerticle(options.setHubPort(hub.actualPort()).setLogDir(logDir.toString()).setStopTimeout(2_000));
     await(vertx.deployVerticle(agent));
     await(agent.registered());
@@ -79,7 +95,8 @@ final class TestCluster {
     List<String> command = new ArrayList<>(prefix);
     command.addAll(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
       "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.spoke.vertx.agent.AgentMain",
-      "--hub", hubHost + ":" + hub.actualPort(), "--node-id", nodeId, "--log-dir", logDir.toString(), "--stop-timeout", "2000"));
+      "--hub", hubHost + ":" + hub.actualPort(), "--node-id", nodeId, "--log-dir", logDir.toString(), "--stop-timeout", "2000",
+      "--token-file", tokenFile().toString()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve("agent-" + nodeId + ".out").toFile()))
@@ -89,6 +106,17 @@ final class TestCluster {
     processes.track(process.pid());
     awaitNode(nodeId);
     return process;
+  }
+
+  /** A file holding {@link #TOKEN}, readable by this user only, as an operator would keep it. */
+  Path tokenFile() throws IOException {
+    Path file = logDir.resolve("cluster.token");
+    if (!Files.exists(file)) {
+      Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(file, TOKEN + "\n");
+    }
+    return file;
   }
 
   NodeInfo awaitNode(String nodeId) throws Exception {
@@ -119,6 +147,7 @@ final class TestCluster {
   }
 
   SpokeClient client(SpokeClientOptions options) {
+    withToken(options.getSecurity());
     SpokeClient client = SpokeClient.create(vertx, options.setHubHost(hubHost).setHubPort(hub.actualPort()));
     clients.add(client);
     return client;

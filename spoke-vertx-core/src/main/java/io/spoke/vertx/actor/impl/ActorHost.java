@@ -5,6 +5,8 @@ import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.actor.Actor;
 import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.SecurityOptions;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
@@ -40,6 +42,7 @@ public final class ActorHost extends VerticleBase {
   static final long STOP_TIMEOUT_MS = 30_000;
 
   private final ActorHostConfig config;
+  private final ClusterAuth auth;
   // Held for the life of the host: Vert.x closes a NetClient's connections when the client is garbage-collected.
   private NetClient client;
   private Connection agent;
@@ -49,13 +52,16 @@ public final class ActorHost extends VerticleBase {
 
   public ActorHost(ActorHostConfig config) {
     this.config = config;
+    this.auth = ClusterAuth.of(config.token);
   }
 
   @Override
   public Future<?> start() {
-    client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
+    // The agent is on this machine, reached over loopback: its certificate is trusted, but need not name loopback.
+    client = vertx.createNetClient(new SecurityOptions(config.security).setTlsVerifyHost(false).applyTo(new NetClientOptions())
+      .setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
     SocketAddress address = SocketAddress.inetSocketAddress(config.agentPort, config.agentHost);
-    return Connection.connect(client, address, config.maxFrameSize, Role.ActorHost, config.actorId, null, config.secret,
+    return Connection.connect(client, address, config.maxFrameSize, auth, Role.ActorHost, config.actorId, null, config.secret,
         null, AGENT_TIMEOUT_MS)
       .compose(connection -> {
         agent = connection;
@@ -109,7 +115,7 @@ public final class ActorHost extends VerticleBase {
       })
       .compose(id -> {
         actorDeployment = id;
-        return runtime.listen(config.bindHost, 0);
+        return runtime.listen(config.bindHost, 0, auth, config.security);
       });
   }
 

@@ -26,8 +26,8 @@ public final class ActorHostMain {
     configureLogging();
     ActorHostConfig config;
     try {
-      config = new ActorHostConfig(System.getenv());
-    } catch (IllegalArgumentException e) {
+      config = new ActorHostConfig(System.getenv(), readToken());
+    } catch (IllegalArgumentException | java.io.IOException e) {
       System.err.println(e.getMessage());
       System.exit(EXIT_START_FAILED);
       return;
@@ -51,6 +51,18 @@ public final class ActorHostMain {
       .setWarningExceptionTime(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME)
       .setWarningExceptionTimeUnit(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME_UNIT));
     vertx.deployVerticle(new ActorHost(config)).onFailure(err -> exit(EXIT_START_FAILED));
+  }
+
+  /** The first line of standard input, where the agent writes the cluster token (an empty line: none). */
+  private static String readToken() throws java.io.IOException {
+    java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    for (int c = System.in.read(); c >= 0 && c != '\n'; c = System.in.read()) {
+      if (line.size() >= 4096) {
+        throw new java.io.IOException("the first line of standard input (the cluster token) is longer than 4096 bytes");
+      }
+      line.write(c);
+    }
+    return line.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /**

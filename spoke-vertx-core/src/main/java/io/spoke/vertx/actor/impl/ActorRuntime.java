@@ -11,6 +11,8 @@ import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.actor.ActorContext;
 import io.spoke.vertx.actor.MethodHandler;
 import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.SecurityOptions;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.internal.net.RdmaSupport;
@@ -69,6 +71,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
   private final List<Integer> gpuIds;
   private final Slot slot;
   private final int maxFrameSize;
+  private ClusterAuth auth = ClusterAuth.NONE;
   private final IntObjectHashMap<MethodEntry> methods = new IntObjectHashMap<>();
   private final IntObjectHashMap<Set<Connection>> subscribers = new IntObjectHashMap<>();
   private final Set<Connection> connections = new HashSet<>();
@@ -225,12 +228,16 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
 
   // ------------------------------------------------------------------ call listener
 
-  /** Starts the call listener on the actor's event loop; completes with the bound port. */
-  public Future<Integer> listen(String host, int port) {
+  /**
+   * Starts the call listener on the actor's event loop, with TLS when {@code security} says so; every
+   * connection (and RDMA link) must prove {@code auth}'s token. Completes with the bound port.
+   */
+  public Future<Integer> listen(String host, int port, ClusterAuth auth, SecurityOptions security) {
     Promise<Integer> promise = Promise.promise();
     context.runOnContext(v -> {
-      server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port).setTcpNoDelay(true));
-      server.connectHandler(socket -> Connection.accept(socket, maxFrameSize, "actor " + actorId, this::accept));
+      this.auth = auth;
+      server = vertx.createNetServer(security.applyTo(new NetServerOptions()).setHost(host).setPort(port).setTcpNoDelay(true));
+      server.connectHandler(socket -> Connection.accept(socket, maxFrameSize, "actor " + actorId, auth, this::accept));
       server.listen().map(NetServer::actualPort).onComplete(promise);
     });
     return promise.future();
@@ -352,7 +359,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
             link.close();
             throw new UnavailableException("the client's connection closed during the RDMA handshake");
           }
-          Connection.accept(link, RdmaSupport.MAX_FRAME_SIZE, "actor " + actorId, (rdma, hello) -> {
+          Connection.accept(link, RdmaSupport.MAX_FRAME_SIZE, "actor " + actorId, auth, (rdma, hello) -> {
             state.rdma.add(rdma);
             Future<MessageHandler> accepted = accept(rdma, hello);
             rdma.closeHandler(c -> {

@@ -22,10 +22,13 @@ import java.util.stream.Collectors;
  *   spoke status [--hub HOST:PORT] [--json]       nodes with free and used GPUs, tickets, actors
  *   spoke logs ACTOR_ID [-f] [--hub HOST:PORT]    an actor's log, read through the hub from its node
  * </pre>
+ * Both take {@code --token-file F} (else {@code SPOKE_TOKEN}) and {@code --tls-ca F} for a secured cluster.
  */
 public final class ClientMain {
 
-  static final String USAGE = "usage: spoke status [--hub HOST:PORT] [--json]\n       spoke logs ACTOR_ID [-f] [--hub HOST:PORT]";
+  static final String USAGE = "usage: spoke status [--hub HOST:PORT] [--json] [--token-file F] [--tls-ca F]\n"
+    + "       spoke logs ACTOR_ID [-f] [--hub HOST:PORT] [--token-file F] [--tls-ca F]\n"
+    + "  (the cluster token comes from --token-file, else SPOKE_TOKEN)";
   static final int CHUNK = 256 * 1024;
   static final long FOLLOW_INTERVAL_MS = 500;
 
@@ -48,6 +51,7 @@ public final class ClientMain {
       if (hub != null) {
         options = new SpokeClientOptions(options.toJson().mergeIn(CommandLine.hostPort("hub", hub, "hubHost", "hubPort")));
       }
+      options.getSecurity().setTokenFile(CommandLine.take(list, "token-file")).setTlsCa(CommandLine.take(list, "tls-ca"));
       if (command.equals("logs")) {
         if (list.size() != 1) {
           throw new IllegalArgumentException("logs takes one actor id");

@@ -17,6 +17,7 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.RdmaSupport;
 import io.spoke.vertx.protocol.Frame;
@@ -85,6 +86,7 @@ public final class SpokeClientImpl implements SpokeClient {
   private final SpokeClientOptions options;
   private final ContextInternal context;
   private final NetClient netClient;
+  private final ClusterAuth auth;
   private final String name;
   private final Map<String, ActorChannel> channels = new HashMap<>();
   private final Map<String, ActorInfo> deaths = new LinkedHashMap<>(16, 0.75f, false) {
@@ -110,7 +112,8 @@ public final class SpokeClientImpl implements SpokeClient {
     ContextInternal current = ContextInternal.current();
     this.context = current != null && current.owner() == vertx && current.isEventLoopContext()
       ? current : (ContextInternal) vertx.getOrCreateContext();
-    this.netClient = vertx.createNetClient(new NetClientOptions()
+    this.auth = ClusterAuth.of(options.getSecurity().resolveToken());
+    this.netClient = vertx.createNetClient(options.getSecurity().applyTo(new NetClientOptions())
       .setTcpNoDelay(true)
       .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.getConnectTimeout())));
     this.name = options.getName() != null ? options.getName() : "client-" + ProcessHandle.current().pid();
@@ -383,7 +386,7 @@ public final class SpokeClientImpl implements SpokeClient {
     }
     if (hubConnecting == null) {
       SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
-      hubConnecting = Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, null, null, session,
+      hubConnecting = Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, null, null, session,
           options.getConnectTimeout())
         .recover(err -> Future.failedFuture(err instanceof UnavailableException
           ? new UnavailableException("cannot reach the Spoke hub at " + address + " (" + rootMessage(err)
@@ -605,7 +608,7 @@ public final class SpokeClientImpl implements SpokeClient {
 
   private Future<Connection> connect(ActorChannel channel, ActorInfo info) {
     SocketAddress address = SocketAddress.inetSocketAddress(info.port(), info.host());
-    return Connection.connect(netClient, address, options.getMaxFrameSize(), Role.Client, name, info.id(), null, null,
+    return Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
         options.getConnectTimeout())
       .recover(err -> Future.failedFuture(err instanceof UnavailableException
         ? new UnavailableException("cannot connect to actor '" + info.id() + "' at " + address + ": " + rootMessage(err), err) : err))
@@ -726,7 +729,7 @@ public final class SpokeClientImpl implements SpokeClient {
       return tcp.request(Body.RdmaConnect, RdmaConnect.createRdmaConnect(b, addressOffset, link.id()), null, options.getRequestTimeout(),
           "RDMA handshake with actor '" + actorId + "'", SpokeClientImpl::readRdmaAccept)
         .compose(peer -> link.connect(peer.workerAddress, peer.link, "actor '" + actorId + "'"))
-        .compose(v -> Connection.connect(link, "actor '" + actorId + "' over UCX", RdmaSupport.MAX_FRAME_SIZE, Role.Client, name, actorId,
+        .compose(v -> Connection.connect(link, "actor '" + actorId + "' over UCX", RdmaSupport.MAX_FRAME_SIZE, auth, Role.Client, name, actorId,
           null, null, options.getConnectTimeout()))
         .onFailure(err -> link.close())
         .map(rdma -> {

@@ -2,7 +2,9 @@ package io.spoke.vertx.internal.net;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.netty.buffer.ByteBuf;
+import io.spoke.vertx.AuthenticationException;
 import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.SpokeTimeoutException;
 import io.spoke.vertx.UnavailableException;
@@ -10,11 +12,14 @@ import io.spoke.vertx.VersionMismatchException;
 import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.FrameEncoder;
+import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Call;
+import io.spoke.vertx.protocol.fb.Challenge;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.protocol.fb.Welcome;
 import io.spoke.vertx.serialization.Serializer;
 import io.spoke.vertx.serialization.Serializers;
@@ -52,6 +57,9 @@ public final class Connection {
 
   private static final long HELLO_ID = 1;
 
+  /** When the last malformed message was logged at warn (any connection): a flood is logged once a second. */
+  private static volatile long lastMalformedLog = System.nanoTime() - 2_000_000_000L;
+
   private final FrameLink link;
   private final ContextInternal context;
   private final FrameEncoder encoder;
@@ -64,6 +72,9 @@ public final class Connection {
   private boolean pendingFailureDeferred;
   private String peerName;
   private byte peerRole;
+  private ClusterAuth auth;
+  private byte[] challengeNonce;
+  private byte[] helloNonce;
   private MessageHandler messageHandler;
   private Handler<Connection> closeHandler;
   private Object attachment;
@@ -72,18 +83,24 @@ public final class Connection {
     this.link = link;
     this.context = (ContextInternal) ContextInternal.current();
     this.encoder = new FrameEncoder(link.alloc(), link::attaches);
+  }
+
+  /** Starts reading, once the handshake's handlers are in place: a link may hand over frames that came first at once. */
+  private void startReading() {
     link.start(this::onMessage, v -> onClosed(), this::onException);
   }
 
   /**
-   * Connects and says hello; completes once the peer has welcomed this connection, on the caller's context,
-   * or fails with the peer's refusal (e.g. {@link VersionMismatchException}) or {@link UnavailableException}.
+   * Connects, answers the server's challenge with a hello (proving the cluster token, when {@code auth} has
+   * one), and completes once the server has welcomed this connection (and, with a token, proven it holds it
+   * too), on the caller's context; or fails with the server's refusal ({@link VersionMismatchException},
+   * {@link AuthenticationException}) or {@link UnavailableException}.
    *
    * @param target for connections to an actor host, the actor to call
    * @param secret for actor hosts connecting back to their agent, the one-time spawn secret
    * @param session for clients connecting to the hub, the session that owns their tickets
    */
-  public static Future<Connection> connect(NetClient client, SocketAddress address, int maxFrameSize, byte role,
+  public static Future<Connection> connect(NetClient client, SocketAddress address, int maxFrameSize, ClusterAuth auth, byte role,
                                            String name, String target, String secret, String session, long timeoutMs) {
     ContextInternal ctx = (ContextInternal) ContextInternal.current();
     if (ctx == null) {
@@ -91,44 +108,108 @@ public final class Connection {
     }
     return client.connect(address)
       .recover(err -> Future.failedFuture(new UnavailableException("cannot connect to " + address + ": " + err.getMessage(), err)))
-      .compose(so -> connect(new SocketLink(so, maxFrameSize), String.valueOf(address), maxFrameSize, role, name, target, secret,
+      .compose(so -> connect(new SocketLink(so, maxFrameSize), String.valueOf(address), maxFrameSize, auth, role, name, target, secret,
         session, timeoutMs));
   }
 
   /**
    * Says hello over an open link (an RDMA link, say); must be called on the context the link's handlers run
-   * on. Otherwise as {@link #connect(NetClient, SocketAddress, int, byte, String, String, String, String, long)}.
+   * on. Otherwise as {@link #connect(NetClient, SocketAddress, int, ClusterAuth, byte, String, String, String, String, long)}.
    */
-  public static Future<Connection> connect(FrameLink link, String peerName, int maxFrameSize, byte role, String name, String target,
-                                           String secret, String session, long timeoutMs) {
+  public static Future<Connection> connect(FrameLink link, String peerName, int maxFrameSize, ClusterAuth auth, byte role, String name,
+                                           String target, String secret, String session, long timeoutMs) {
     ContextInternal ctx = (ContextInternal) ContextInternal.current();
     Connection connection = new Connection(link);
     connection.peerName = peerName;
-    FlatBufferBuilder b = connection.encoder.builder();
+    connection.auth = auth;
+    Promise<Connection> promise = ctx.promise();
+    connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", timeoutMs);
+    connection.messageHandler = (conn, frame) -> {
+      conn.messageHandler = null;
+      try {
+        conn.onChallenge(frame, maxFrameSize, role, name, target, secret, session);
+      } catch (RuntimeException e) {
+        conn.failHandshake(e);
+      } finally {
+        frame.release();
+      }
+    };
+    connection.startReading();
+    return promise.future().onFailure(err -> connection.close());
+  }
+
+  private void onChallenge(Frame frame, int maxFrameSize, byte role, String name, String target, String secret, String session) {
+    if (frame.bodyType() != Body.Challenge) {
+      throw new ProtocolException(peerName + " did not open with a challenge: it is not a Spoke server, or one older than protocol version "
+        + ProtocolVersion.VERSION);
+    }
+    Challenge challenge = (Challenge) frame.header().body(new Challenge());
+    if (challenge.magic() != ProtocolVersion.MAGIC) {
+      throw new ProtocolException(peerName + " is not a Spoke server (bad magic 0x" + Long.toHexString(challenge.magic()) + ")");
+    }
+    if (challenge.version() != ProtocolVersion.VERSION) {
+      throw new VersionMismatchException(peerName + " speaks Spoke protocol version " + challenge.version() + ", this process speaks version "
+        + ProtocolVersion.VERSION + ": run the same Spoke release on both sides");
+    }
+    if (challenge.nonceLength() != ClusterAuth.NONCE_LENGTH) {
+      throw new ProtocolException(peerName + " sent a challenge nonce of " + challenge.nonceLength() + " bytes, not " + ClusterAuth.NONCE_LENGTH);
+    }
+    if (challenge.tokenRequired() && !auth.hasToken()) {
+      throw new AuthenticationException(peerName + " requires the cluster token, and this process has none: set " + SecurityOptions.ENV_TOKEN
+        + " or a token file (--token-file, SecurityOptions.setTokenFile)");
+    }
+    challengeNonce = Messages.bytes(challenge.nonceAsByteBuffer());
+    helloNonce = ClusterAuth.nonce();
+    byte[] proof = auth.helloProof(challengeNonce, helloNonce);
+    FlatBufferBuilder b = encoder.builder();
     int nameOffset = name == null ? 0 : b.createString(name);
     int targetOffset = target == null ? 0 : b.createString(target);
     int secretOffset = secret == null ? 0 : b.createString(secret);
     int sessionOffset = session == null ? 0 : b.createString(session);
+    int nonceOffset = Hello.createNonceVector(b, helloNonce);
+    int proofOffset = proof == null ? 0 : Hello.createProofVector(b, proof);
     int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, role, nameOffset, targetOffset,
-      secretOffset, maxFrameSize, sessionOffset);
-    Promise<Connection> promise = ctx.promise();
-    connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", timeoutMs);
-    connection.write(connection.encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));
-    return promise.future().onFailure(err -> connection.close());
+      secretOffset, maxFrameSize, sessionOffset, nonceOffset, proofOffset);
+    write(encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));
+  }
+
+  private void failHandshake(Throwable failure) {
+    Pending p = pending.remove(HELLO_ID);
+    if (p != null) {
+      p.fail(failure);
+    }
+    close();
   }
 
   /**
-   * Serves a connection accepted by a server: waits for its hello, asks {@code acceptor}, and welcomes or
-   * refuses it. Must be called on the server's context, in its connect handler.
+   * Serves a connection accepted by a server: challenges it, waits for its hello, checks its proof of the
+   * cluster token (when {@code auth} has one), asks {@code acceptor}, and welcomes or refuses it. Must be
+   * called on the server's context, in its connect handler; {@code auth} should be the server's own
+   * instance, which counts failed attempts per address.
    */
-  public static void accept(NetSocket socket, int maxFrameSize, String serverName, Acceptor acceptor) {
-    accept(new SocketLink(socket, maxFrameSize), maxFrameSize, serverName, acceptor);
+  public static void accept(NetSocket socket, int maxFrameSize, String serverName, ClusterAuth auth, Acceptor acceptor) {
+    accept(new SocketLink(socket, maxFrameSize), maxFrameSize, serverName, auth, acceptor);
   }
 
-  /** Serves a link opened by a peer (an RDMA link, say), as {@link #accept(NetSocket, int, String, Acceptor)}. */
-  public static void accept(FrameLink link, int maxFrameSize, String serverName, Acceptor acceptor) {
+  /** Serves a link opened by a peer (an RDMA link, say), as {@link #accept(NetSocket, int, String, ClusterAuth, Acceptor)}. */
+  public static void accept(FrameLink link, int maxFrameSize, String serverName, ClusterAuth auth, Acceptor acceptor) {
     Connection connection = new Connection(link);
     connection.peerName = String.valueOf(link.remoteAddress());
+    connection.auth = auth;
+    String host = ClusterAuth.hostKey(link.remoteAddress());
+    long blockedFor = auth.blockedFor(host, System.currentTimeMillis());
+    if (blockedFor > 0) {
+      connection.startReading();
+      log.debug("Turning away {}: blocked for another {} ms after failed authentications", connection.peerName, blockedFor);
+      connection.sendErrorAndClose(0, new AuthenticationException(serverName + " turns " + host + " away for another "
+        + (blockedFor + 999) / 1000 + " s after repeated failed authentications: check its cluster token"));
+      return;
+    }
+    connection.challengeNonce = ClusterAuth.nonce();
+    FlatBufferBuilder b = connection.encoder.builder();
+    int nonceOffset = Challenge.createNonceVector(b, connection.challengeNonce);
+    int body = Challenge.createChallenge(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, nonceOffset, auth.hasToken());
+    connection.write(connection.encoder.encode(0, false, ErrorCode.None, null, null, Body.Challenge, body));
     long helloTimer = connection.context.setTimer(HELLO_TIMEOUT_MS, id -> {
       if (!connection.established && !connection.closed) {
         log.info("Closing connection from {}: no hello within {} ms", connection.peerName, HELLO_TIMEOUT_MS);
@@ -138,14 +219,16 @@ public final class Connection {
     connection.messageHandler = (conn, frame) -> {
       connection.context.owner().cancelTimer(helloTimer);
       try {
-        connection.onHello(frame, maxFrameSize, serverName, acceptor);
+        connection.onHello(frame, maxFrameSize, serverName, host, acceptor);
       } finally {
         frame.release();
       }
     };
+    connection.startReading();
   }
 
-  private void onHello(Frame frame, int maxFrameSize, String serverName, Acceptor acceptor) {
+  private void onHello(Frame frame, int maxFrameSize, String serverName, String host, Acceptor acceptor) {
+    messageHandler = null;
     if (frame.bodyType() != Body.Hello || frame.isReply()) {
       refuse(frame.id(), new ProtocolException("expected a Hello as the first frame, got "
         + Body.name(Math.max(0, Math.min(frame.bodyType(), Body.names.length - 1)))));
@@ -161,6 +244,23 @@ public final class Connection {
         + serverName + " speaks version " + ProtocolVersion.VERSION + ": run the same Spoke release on both sides"));
       return;
     }
+    if (hello.nonceLength() != ClusterAuth.NONCE_LENGTH) {
+      refuse(frame.id(), new ProtocolException("a Hello needs a nonce of " + ClusterAuth.NONCE_LENGTH + " bytes, got " + hello.nonceLength()));
+      return;
+    }
+    helloNonce = Messages.bytes(hello.nonceAsByteBuffer());
+    if (!ClusterAuth.matches(auth.helloProof(challengeNonce, helloNonce), hello.proofAsByteBuffer())) {
+      boolean none = hello.proofLength() == 0;
+      long blocked = auth.failed(host, System.currentTimeMillis());
+      log.warn("Authentication failed: {} from {} {}{}", Role.name(Math.max(0, Math.min(hello.role(), Role.names.length - 1))), peerName,
+        none ? "has no cluster token" : "proved another cluster token",
+        blocked > 0 ? "; turning " + host + " away for " + blocked + " ms" : "");
+      sendErrorAndClose(frame.id(), new AuthenticationException(serverName + " refused the connection: "
+        + (none ? "it requires the cluster token; set " + SecurityOptions.ENV_TOKEN + " or a token file (--token-file)"
+        : "the cluster token differs from this server's")));
+      return;
+    }
+    auth.succeeded(host);
     long peerMax = hello.maxFrameSize();
     encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, peerMax)));
     peerRole = hello.role();
@@ -168,7 +268,6 @@ public final class Connection {
       peerName = hello.name() + " (" + link.remoteAddress() + ")";
     }
     long id = frame.id();
-    messageHandler = null;
     Future<MessageHandler> accepted;
     try {
       accepted = acceptor.accept(this, hello);
@@ -185,9 +284,11 @@ public final class Connection {
       }
       messageHandler = ar.result();
       established = true;
+      byte[] proof = auth.welcomeProof(challengeNonce, helloNonce);
       FlatBufferBuilder b = encoder.builder();
       int nameOffset = b.createString(serverName);
-      int body = Welcome.createWelcome(b, ProtocolVersion.VERSION, nameOffset, maxFrameSize);
+      int proofOffset = proof == null ? 0 : Welcome.createProofVector(b, proof);
+      int body = Welcome.createWelcome(b, ProtocolVersion.VERSION, nameOffset, maxFrameSize, proofOffset);
       write(encoder.encode(id, true, ErrorCode.None, null, null, Body.Welcome, body));
     });
   }
@@ -200,6 +301,10 @@ public final class Connection {
     if (welcome.version() != ProtocolVersion.VERSION) {
       throw new VersionMismatchException(peerName + " speaks Spoke protocol version " + welcome.version()
         + ", this process speaks version " + ProtocolVersion.VERSION);
+    }
+    if (!ClusterAuth.matches(auth.welcomeProof(challengeNonce, helloNonce), welcome.proofAsByteBuffer())) {
+      throw new AuthenticationException(peerName + " did not prove it holds the cluster token (it has none, or another one): "
+        + "is it a server of this cluster?");
     }
     encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, welcome.maxFrameSize())));
     if (welcome.name() != null) {
@@ -233,7 +338,11 @@ public final class Connection {
       } else if (frame.isReply()) {
         onReply(frame);
       } else if (messageHandler != null) {
-        messageHandler.handle(this, frame);
+        try {
+          messageHandler.handle(this, frame);
+        } catch (RuntimeException e) {
+          onMalformed(frame, e);
+        }
       } else {
         frame.release();
         sendErrorAndClose(0, new ProtocolException("request received before the handshake completed"));
@@ -246,6 +355,28 @@ public final class Connection {
     } else {
       io.netty.util.ReferenceCountUtil.release(message);
     }
+  }
+
+  /**
+   * A handler threw on a message: the FlatBuffers runtime has no verifier, so a corrupt body shows as an index
+   * (or other) exception where a field is read. The peer gets an error and the connection closes, since
+   * nothing it sends afterwards can be trusted; the server goes on serving everyone else.
+   */
+  private void onMalformed(Frame frame, RuntimeException e) {
+    long id = frame.isReply() ? 0 : frame.id();
+    String type = Body.name(Math.max(0, Math.min(frame.bodyType(), Body.names.length - 1)));
+    if (frame.refCnt() > 0) {
+      frame.release();
+    }
+    long now = System.nanoTime();
+    if (now - lastMalformedLog > 1_000_000_000L) {
+      lastMalformedLog = now;
+      log.warn("Closing connection with {}: its {} message could not be read ({}); more such within a second are logged at debug",
+        peerName, type, e.toString());
+    } else {
+      log.debug("Closing connection with {}: its {} message could not be read", peerName, type, e);
+    }
+    sendErrorAndClose(id, new ProtocolException("malformed " + type + " message: " + e));
   }
 
   private void onReply(Frame frame) {

@@ -42,8 +42,9 @@ public final class Body {
   public static final byte StreamCredit = 34;
   public static final byte RdmaConnect = 35;
   public static final byte RdmaAccept = 36;
+  public static final byte Challenge = 37;
 
-  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "ActorInfo", "ActorEvent", "Status", "ClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "Allocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", };
+  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "ActorInfo", "ActorEvent", "Status", "ClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "Allocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", "Challenge", };
 
   public static String name(int e) { return names[e]; }
 }

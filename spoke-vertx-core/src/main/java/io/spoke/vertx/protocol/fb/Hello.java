@@ -8,7 +8,7 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 /**
- * First frame of every connection, from the side that connected.
+ * The connecting side's answer to the Challenge.
  */
 @SuppressWarnings("unused")
 public final class Hello extends Table {
@@ -47,6 +47,25 @@ public final class Hello extends Table {
   public String session() { int o = __offset(18); return o != 0 ? __string(o + bb_pos) : null; }
   public ByteBuffer sessionAsByteBuffer() { return __vector_as_bytebuffer(18, 1); }
   public ByteBuffer sessionInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 18, 1); }
+  /**
+   * 32 random bytes of the connecting side.
+   */
+  public int nonce(int j) { int o = __offset(20); return o != 0 ? bb.get(__vector(o) + j * 1) & 0xFF : 0; }
+  public int nonceLength() { int o = __offset(20); return o != 0 ? __vector_len(o) : 0; }
+  public ByteVector nonceVector() { return nonceVector(new ByteVector()); }
+  public ByteVector nonceVector(ByteVector obj) { int o = __offset(20); return o != 0 ? obj.__assign(__vector(o), bb) : null; }
+  public ByteBuffer nonceAsByteBuffer() { return __vector_as_bytebuffer(20, 1); }
+  public ByteBuffer nonceInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 20, 1); }
+  /**
+   * With a cluster token: HMAC-SHA256(token, "spoke-hello" | challenge nonce | hello nonce); the token
+   * itself never crosses the wire.
+   */
+  public int proof(int j) { int o = __offset(22); return o != 0 ? bb.get(__vector(o) + j * 1) & 0xFF : 0; }
+  public int proofLength() { int o = __offset(22); return o != 0 ? __vector_len(o) : 0; }
+  public ByteVector proofVector() { return proofVector(new ByteVector()); }
+  public ByteVector proofVector(ByteVector obj) { int o = __offset(22); return o != 0 ? obj.__assign(__vector(o), bb) : null; }
+  public ByteBuffer proofAsByteBuffer() { return __vector_as_bytebuffer(22, 1); }
+  public ByteBuffer proofInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 22, 1); }
 
   public static int createHello(FlatBufferBuilder builder,
       long magic,
@@ -56,8 +75,12 @@ public final class Hello extends Table {
       int targetOffset,
       int secretOffset,
       long maxFrameSize,
-      int sessionOffset) {
-    builder.startTable(8);
+      int sessionOffset,
+      int nonceOffset,
+      int proofOffset) {
+    builder.startTable(10);
+    Hello.addProof(builder, proofOffset);
+    Hello.addNonce(builder, nonceOffset);
     Hello.addSession(builder, sessionOffset);
     Hello.addMaxFrameSize(builder, maxFrameSize);
     Hello.addSecret(builder, secretOffset);
@@ -69,7 +92,7 @@ public final class Hello extends Table {
     return Hello.endHello(builder);
   }
 
-  public static void startHello(FlatBufferBuilder builder) { builder.startTable(8); }
+  public static void startHello(FlatBufferBuilder builder) { builder.startTable(10); }
   public static void addMagic(FlatBufferBuilder builder, long magic) { builder.addInt(0, (int) magic, (int) 0L); }
   public static void addVersion(FlatBufferBuilder builder, int version) { builder.addShort(1, (short) version, (short) 0); }
   public static void addRole(FlatBufferBuilder builder, byte role) { builder.addByte(2, role, 0); }
@@ -78,6 +101,14 @@ public final class Hello extends Table {
   public static void addSecret(FlatBufferBuilder builder, int secretOffset) { builder.addOffset(5, secretOffset, 0); }
   public static void addMaxFrameSize(FlatBufferBuilder builder, long maxFrameSize) { builder.addInt(6, (int) maxFrameSize, (int) 0L); }
   public static void addSession(FlatBufferBuilder builder, int sessionOffset) { builder.addOffset(7, sessionOffset, 0); }
+  public static void addNonce(FlatBufferBuilder builder, int nonceOffset) { builder.addOffset(8, nonceOffset, 0); }
+  public static int createNonceVector(FlatBufferBuilder builder, byte[] data) { return builder.createByteVector(data); }
+  public static int createNonceVector(FlatBufferBuilder builder, ByteBuffer data) { return builder.createByteVector(data); }
+  public static void startNonceVector(FlatBufferBuilder builder, int numElems) { builder.startVector(1, numElems, 1); }
+  public static void addProof(FlatBufferBuilder builder, int proofOffset) { builder.addOffset(9, proofOffset, 0); }
+  public static int createProofVector(FlatBufferBuilder builder, byte[] data) { return builder.createByteVector(data); }
+  public static int createProofVector(FlatBufferBuilder builder, ByteBuffer data) { return builder.createByteVector(data); }
+  public static void startProofVector(FlatBufferBuilder builder, int numElems) { builder.startVector(1, numElems, 1); }
   public static int endHello(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -23,22 +23,38 @@ public final class Welcome extends Table {
   public ByteBuffer nameAsByteBuffer() { return __vector_as_bytebuffer(6, 1); }
   public ByteBuffer nameInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 6, 1); }
   public long maxFrameSize() { int o = __offset(8); return o != 0 ? (long)bb.getInt(o + bb_pos) & 0xFFFFFFFFL : 0L; }
+  /**
+   * With a cluster token: HMAC-SHA256(token, "spoke-welcome" | challenge nonce | hello nonce), so that the
+   * connecting side knows the server holds the token too.
+   */
+  public int proof(int j) { int o = __offset(10); return o != 0 ? bb.get(__vector(o) + j * 1) & 0xFF : 0; }
+  public int proofLength() { int o = __offset(10); return o != 0 ? __vector_len(o) : 0; }
+  public ByteVector proofVector() { return proofVector(new ByteVector()); }
+  public ByteVector proofVector(ByteVector obj) { int o = __offset(10); return o != 0 ? obj.__assign(__vector(o), bb) : null; }
+  public ByteBuffer proofAsByteBuffer() { return __vector_as_bytebuffer(10, 1); }
+  public ByteBuffer proofInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 10, 1); }
 
   public static int createWelcome(FlatBufferBuilder builder,
       int version,
       int nameOffset,
-      long maxFrameSize) {
-    builder.startTable(3);
+      long maxFrameSize,
+      int proofOffset) {
+    builder.startTable(4);
+    Welcome.addProof(builder, proofOffset);
     Welcome.addMaxFrameSize(builder, maxFrameSize);
     Welcome.addName(builder, nameOffset);
     Welcome.addVersion(builder, version);
     return Welcome.endWelcome(builder);
   }
 
-  public static void startWelcome(FlatBufferBuilder builder) { builder.startTable(3); }
+  public static void startWelcome(FlatBufferBuilder builder) { builder.startTable(4); }
   public static void addVersion(FlatBufferBuilder builder, int version) { builder.addShort(0, (short) version, (short) 0); }
   public static void addName(FlatBufferBuilder builder, int nameOffset) { builder.addOffset(1, nameOffset, 0); }
   public static void addMaxFrameSize(FlatBufferBuilder builder, long maxFrameSize) { builder.addInt(2, (int) maxFrameSize, (int) 0L); }
+  public static void addProof(FlatBufferBuilder builder, int proofOffset) { builder.addOffset(3, proofOffset, 0); }
+  public static int createProofVector(FlatBufferBuilder builder, byte[] data) { return builder.createByteVector(data); }
+  public static int createProofVector(FlatBufferBuilder builder, ByteBuffer data) { return builder.createByteVector(data); }
+  public static void startProofVector(FlatBufferBuilder builder, int numElems) { builder.startVector(1, numElems, 1); }
   public static int endWelcome(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

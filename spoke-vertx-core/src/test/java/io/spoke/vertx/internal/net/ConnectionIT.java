@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.spoke.vertx.AuthenticationException;
 import io.spoke.vertx.FrameTooLargeException;
 import io.spoke.vertx.SpokeTimeoutException;
 import io.spoke.vertx.UnavailableException;
@@ -91,7 +92,7 @@ class ConnectionIT {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     NetServer server = vertx.createNetServer();
-    server.connectHandler(so -> Connection.accept(so, SERVER_MAX_FRAME, "test-server", (connection, hello) -> {
+    server.connectHandler(so -> Connection.accept(so, SERVER_MAX_FRAME, "test-server", ClusterAuth.NONE, (connection, hello) -> {
       accepted.add(connection);
       return Future.succeededFuture(this::serve);
     }));
@@ -108,7 +109,7 @@ class ConnectionIT {
 
   private Connection connect() throws Exception {
     return onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
-      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, Role.Client, "test", null, null, null, 5_000));
+      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, ClusterAuth.NONE, Role.Client, "test", null, null, null, 5_000));
   }
 
   private Future<String> call(Connection connection, String text, long timeoutMs) {
@@ -175,7 +176,7 @@ class ConnectionIT {
     RawPeer peer = RawPeer.connect(vertx, port);
     FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
     FlatBufferBuilder b = encoder.builder();
-    int body = Hello.createHello(b, ProtocolVersion.MAGIC, 99, Role.Client, b.createString("future"), 0, 0, 1 << 20, 0);
+    int body = Hello.createHello(b, ProtocolVersion.MAGIC, 99, Role.Client, b.createString("future"), 0, 0, 1 << 20, 0, 0, 0);
     peer.send(encoder.encode(1, false, Body.Hello, body, null));
     Frame reply = peer.nextFrame();
     assertThat(reply.isReply()).isTrue();
@@ -227,6 +228,127 @@ class ConnectionIT {
     bad.awaitClosed();
   }
 
+  // ------------------------------------------------------------------ the cluster token
+
+  private static final byte[] TOKEN = "test-cluster-token-0123456789".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+  /** A server that requires {@code auth}'s token, on a port of its own. */
+  private int guardedServer(ClusterAuth auth) throws Exception {
+    NetServer server = vertx.createNetServer();
+    server.connectHandler(so -> Connection.accept(so, SERVER_MAX_FRAME, "guarded", auth, (connection, hello) -> Future.succeededFuture(this::serve)));
+    return server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+  }
+
+  private Connection connect(int port, ClusterAuth auth) throws Exception {
+    return onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
+      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, auth, Role.Client, "test", null, null, null, 5_000));
+  }
+
+  @Test
+  void aServerWithATokenServesOnlyPeersThatProveIt() throws Exception {
+    int guarded = guardedServer(ClusterAuth.of(TOKEN));
+    Connection ok = connect(guarded, ClusterAuth.of(TOKEN));
+    assertThat(onContext(() -> call(ok, "proven", 5_000))).isEqualTo("proven");
+    assertThatThrownBy(() -> connect(guarded, ClusterAuth.NONE))
+      .isInstanceOf(AuthenticationException.class)
+      .hasMessageContaining("requires the cluster token, and this process has none: set SPOKE_TOKEN");
+    assertThatThrownBy(() -> connect(guarded, ClusterAuth.of("another-token-0123456789".getBytes())))
+      .isInstanceOf(AuthenticationException.class)
+      .hasMessageContaining("guarded refused the connection: the cluster token differs");
+    assertThat(onContext(() -> call(ok, "still proven", 5_000))).isEqualTo("still proven");
+  }
+
+  @Test
+  void aPeerThatSkipsTheProofGetsARefusalAndNothingElse() throws Exception {
+    int guarded = guardedServer(ClusterAuth.of(TOKEN));
+    RawPeer peer = RawPeer.connect(vertx, guarded);
+    assertThat(peer.tokenRequired).isTrue();
+    FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
+    FlatBufferBuilder b = encoder.builder();
+    int nonce = Hello.createNonceVector(b, new byte[ClusterAuth.NONCE_LENGTH]);
+    int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, Role.Client, b.createString("sneaky"), 0, 0, 1 << 20,
+      0, nonce, 0);
+    peer.send(encoder.encode(1, false, Body.Hello, body, null));
+    Frame reply = peer.nextFrame();
+    assertThat(reply.header().code()).isEqualTo(ErrorCode.Authentication);
+    assertThat(reply.bodyType()).isEqualTo(Body.NONE);
+    reply.release();
+    peer.awaitClosed();
+  }
+
+  @Test
+  void aClientWithATokenRefusesAServerThatCannotProveIt() {
+    assertThatThrownBy(() -> connect(port, ClusterAuth.of(TOKEN)))
+      .isInstanceOf(AuthenticationException.class)
+      .hasMessageContaining("did not prove it holds the cluster token");
+  }
+
+  @Test
+  void theTokenNeverCrossesTheWireAndNoProofIsSentTwice() throws Exception {
+    // A fake server: it challenges, then records what comes back.
+    java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+    NetServer fake = vertx.createNetServer();
+    fake.connectHandler(so -> {
+      FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
+      FlatBufferBuilder b = encoder.builder();
+      int nonce = io.spoke.vertx.protocol.fb.Challenge.createNonceVector(b, ClusterAuth.nonce());
+      int body = io.spoke.vertx.protocol.fb.Challenge.createChallenge(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, nonce, true);
+      so.write(BufferInternal.buffer(encoder.encode(0, false, Body.Challenge, body, null)));
+      so.handler(data -> {
+        synchronized (received) {
+          received.writeBytes(data.getBytes());
+        }
+      });
+    });
+    int fakePort = fake.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+    for (int i = 0; i < 2; i++) {
+      Promise<Connection> attempt = Promise.promise();
+      context.runOnContext(v -> Connection.connect(netClient, SocketAddress.inetSocketAddress(fakePort, "127.0.0.1"),
+        ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, ClusterAuth.of(TOKEN), Role.Client, "test", null, null, null, 300).onComplete(attempt));
+      assertThatThrownBy(() -> attempt.future().await(5, TimeUnit.SECONDS)).isInstanceOf(SpokeTimeoutException.class);
+    }
+    byte[] bytes;
+    synchronized (received) {
+      bytes = received.toByteArray();
+    }
+    EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(ProtocolVersion.DEFAULT_MAX_FRAME_SIZE));
+    decoder.writeInbound(Unpooled.wrappedBuffer(bytes));
+    List<String> proofs = new ArrayList<>();
+    for (Object message; (message = decoder.readInbound()) != null; ) {
+      Frame frame = (Frame) message;
+      Hello hello = (Hello) frame.header().body(new Hello());
+      assertThat(hello.proofLength()).isEqualTo(32);
+      proofs.add(java.util.HexFormat.of().formatHex(io.spoke.vertx.protocol.Messages.bytes(hello.proofAsByteBuffer())));
+      frame.release();
+    }
+    assertThat(proofs).hasSize(2).doesNotHaveDuplicates();
+    String wire = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThat(wire).doesNotContain(new String(TOKEN, java.nio.charset.StandardCharsets.ISO_8859_1));
+  }
+
+  @Test
+  void repeatedFailuresTurnTheAddressAwayForAWhile() throws Exception {
+    ClusterAuth serverAuth;
+    System.setProperty("spoke.auth.blockMs", "1500");
+    try {
+      serverAuth = ClusterAuth.of(TOKEN);
+    } finally {
+      System.clearProperty("spoke.auth.blockMs");
+    }
+    int guarded = guardedServer(serverAuth);
+    ClusterAuth wrong = ClusterAuth.of("not-the-token-0123456789".getBytes());
+    for (int i = 0; i < ClusterAuth.MAX_FAILURES; i++) {
+      assertThatThrownBy(() -> connect(guarded, wrong)).hasMessageContaining("the cluster token differs");
+    }
+    long blockedAt = System.nanoTime();
+    assertThatThrownBy(() -> connect(guarded, ClusterAuth.of(TOKEN)))
+      .isInstanceOf(AuthenticationException.class)
+      .hasMessageContaining("turns 127.0.0.1 away for another 2 s after repeated failed authentications");
+    Thread.sleep(Math.max(0, 1600 - (System.nanoTime() - blockedAt) / 1_000_000));
+    Connection ok = connect(guarded, ClusterAuth.of(TOKEN));
+    assertThat(onContext(() -> call(ok, "let in again", 5_000))).isEqualTo("let in again");
+  }
+
   /** A socket that speaks raw bytes, to play a bad peer. */
   static final class RawPeer {
 
@@ -234,6 +356,8 @@ class ConnectionIT {
     private final EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(ProtocolVersion.DEFAULT_MAX_FRAME_SIZE));
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final java.util.concurrent.LinkedBlockingQueue<Frame> frames = new java.util.concurrent.LinkedBlockingQueue<>();
+    boolean tokenRequired;
+    NetClient client;
 
     private RawPeer(NetSocket socket) {
       this.socket = socket;
@@ -249,8 +373,19 @@ class ConnectionIT {
       socket.closeHandler(v -> closed.complete(null));
     }
 
+    /** Connects and reads the server's challenge: {@link #nextFrame()} gives what follows it. */
     static RawPeer connect(Vertx vertx, int port) throws Exception {
-      return new RawPeer(vertx.createNetClient().connect(port, "127.0.0.1").await(5, TimeUnit.SECONDS));
+      // Handlers are set on the event loop as the socket opens: the challenge may follow at once.
+      NetClient client = vertx.createNetClient();
+      RawPeer peer = client.connect(port, "127.0.0.1").map(RawPeer::new).await(5, TimeUnit.SECONDS);
+      // Held: Vert.x closes a client's connections when the client is garbage-collected.
+      peer.client = client;
+      Frame challenge = peer.nextFrame();
+      assertThat(challenge.bodyType()).as("the server's first frame").isEqualTo(Body.Challenge);
+      peer.tokenRequired = ((io.spoke.vertx.protocol.fb.Challenge) challenge.header().body(new io.spoke.vertx.protocol.fb.Challenge()))
+        .tokenRequired();
+      challenge.release();
+      return peer;
     }
 
     void send(ByteBuf bytes) throws Exception {

@@ -17,6 +17,7 @@ import io.spoke.vertx.hub.scheduler.NodeState;
 import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.hub.scheduler.Resources;
 import io.spoke.vertx.hub.scheduler.Scheduler;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.Frame;
@@ -96,11 +97,21 @@ public final class HubServer {
       return Future.failedFuture(new IllegalArgumentException("nodeTimeout (" + options.getNodeTimeout()
         + " ms) must be longer than heartbeatInterval (" + options.getHeartbeatInterval() + " ms)"));
     }
-    server = vertx.createNetServer(new NetServerOptions().setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
-    server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "hub", this::accept));
+    ClusterAuth auth;
+    NetServerOptions serverOptions;
+    try {
+      auth = ClusterAuth.forServer("the hub", options.getHost(), options.getSecurity().resolveToken(), options.getSecurity().isInsecure(),
+        log);
+      serverOptions = options.getSecurity().applyTo(new NetServerOptions());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    server = vertx.createNetServer(serverOptions.setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
+    server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "hub", auth, this::accept));
     return server.listen().map(s -> {
       checkTimer = vertx.setPeriodic(Math.max(10, options.getHeartbeatInterval() / 2), id -> checkNodes());
-      log.info("Hub listening on {}:{}", options.getHost(), s.actualPort());
+      log.info("Hub listening on {}:{}{}{}", options.getHost(), s.actualPort(), auth.hasToken() ? ", cluster token required" : "",
+        options.getSecurity().isTls() ? ", TLS" : "");
       return null;
     });
   }
