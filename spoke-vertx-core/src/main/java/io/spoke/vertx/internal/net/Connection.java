@@ -70,6 +70,8 @@ public final class Connection {
   private boolean established;
   private boolean closed;
   private boolean pendingFailureDeferred;
+  /** Server side, until the first frame: whatever comes is taken as the hello (and refused if it is not one). */
+  private boolean awaitingHello;
   private String peerName;
   private byte peerRole;
   private ClusterAuth auth;
@@ -216,7 +218,9 @@ public final class Connection {
         connection.close();
       }
     });
+    connection.awaitingHello = true;
     connection.messageHandler = (conn, frame) -> {
+      connection.awaitingHello = false;
       connection.context.owner().cancelTimer(helloTimer);
       try {
         connection.onHello(frame, maxFrameSize, serverName, host, acceptor);
@@ -335,8 +339,12 @@ public final class Connection {
       Frame frame = (Frame) message;
       if (closed) {
         frame.release();
-      } else if (frame.isReply()) {
-        onReply(frame);
+      } else if (frame.isReply() && !awaitingHello) {
+        try {
+          onReply(frame);
+        } catch (RuntimeException e) {
+          onMalformed(frame, e);
+        }
       } else if (messageHandler != null) {
         try {
           messageHandler.handle(this, frame);

@@ -228,6 +228,20 @@ class ConnectionIT {
     bad.awaitClosed();
   }
 
+  @Test
+  void aReplyInsteadOfAHelloIsRefusedAtOnce() throws Exception {
+    RawPeer bad = RawPeer.connect(vertx, port);
+    FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
+    FlatBufferBuilder b = encoder.builder();
+    int body = io.spoke.vertx.protocol.fb.Resolve.createResolve(b, b.createString("x"));
+    bad.send(encoder.encode(5, true, Body.Resolve, body, null));
+    Frame error = bad.nextFrame();
+    assertThat(error.header().code()).isEqualTo(ErrorCode.Protocol);
+    assertThat(error.header().message()).contains("expected a Hello");
+    error.release();
+    bad.awaitClosed();
+  }
+
   // ------------------------------------------------------------------ the cluster token
 
   private static final byte[] TOKEN = "test-cluster-token-0123456789".getBytes(java.nio.charset.StandardCharsets.UTF_8);
