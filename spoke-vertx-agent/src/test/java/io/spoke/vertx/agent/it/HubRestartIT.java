@@ -1,0 +1,167 @@
+package io.spoke.vertx.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spoke.vertx.SchedulingException;
+import io.spoke.vertx.SecurityOptions;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.ProcessCleanup;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.io.File;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The hub killed with SIGKILL mid-traffic and started again: calls between the client and running actors keep
+ * flowing (the data plane does not pass through the hub), the agent reconnects and re-registers, and the new hub
+ * rebuilds the node, its running actors and their GPUs from the agent's report, so nothing is handed out twice.
+ */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class HubRestartIT {
+
+  @RegisterExtension
+  static ProcessCleanup processes = new ProcessCleanup();
+
+  private final List<SpokeClient> clients = new ArrayList<>();
+
+  @AfterEach
+  void closeClients() throws Exception {
+    for (SpokeClient client : clients) {
+      client.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Process java(Path out, String main, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+      "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+      .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+    processes.track(process.pid());
+    return process;
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(60, TimeUnit.SECONDS);
+  }
+
+  /** The status once {@code ready} holds, retried while the hub is (re)starting. */
+  private static ClusterStatus awaitStatus(SpokeClient client, java.util.function.Predicate<ClusterStatus> ready) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Throwable last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        ClusterStatus status = client.status().await(5, TimeUnit.SECONDS);
+        if (ready.test(status)) {
+          return status;
+        }
+      } catch (Exception e) {
+        last = e;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the cluster did not reach the expected state; last failure: " + last);
+  }
+
+  @Test
+  void callsFlowWhileTheHubIsDownAndTheRestartedHubRebuildsNodesActorsAndGpus(Vertx vertx) throws Exception {
+    Path dir = Files.createTempDirectory("spoke-hub-restart");
+    Path token = dir.resolve("cluster.token");
+    Files.writeString(token, TestCluster.TOKEN + "\n");
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    String[] hubArgs = {"--port", String.valueOf(port), "--token-file", token.toString(), "--heartbeat-interval", "200",
+      "--node-timeout", "5000"};
+    Process hub = java(dir.resolve("hub.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+    java(dir.resolve("agent.out"), "io.spoke.vertx.agent.AgentMain", "--hub", "127.0.0.1:" + port, "--node-id", "n1", "--gpus", "2",
+      "--token-file", token.toString(), "--log-dir", dir.resolve("logs").toString(), "--reconnect-interval", "100", "--stop-timeout", "2000");
+    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(port)
+      .setSecurity(new SecurityOptions().setTokenFile(token.toString())));
+    clients.add(client);
+    awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive()));
+    ActorHandle withGpu = await(client.spawn("Echo", "keeps-gpu", new SpawnOptions().setGpus(1)));
+    processes.track(withGpu.info().pid());
+    ActorHandle plain = await(client.spawn("Echo", "keeps-running"));
+    processes.track(plain.info().pid());
+    int gpuInUse = withGpu.info().gpuIds().get(0);
+
+    // Traffic: calls to both actors, one after another, all through the test.
+    AtomicInteger ok = new AtomicInteger();
+    List<Throwable> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Runnable[] loop = new Runnable[1];
+    AtomicInteger turn = new AtomicInteger();
+    loop[0] = () -> {
+      if (!running.get()) {
+        return;
+      }
+      ActorHandle actor = turn.getAndIncrement() % 2 == 0 ? withGpu : plain;
+      actor.call(TestActors.HELLO, "traffic", Serializers.STRING, Serializers.STRING).onComplete(ar -> {
+        if (ar.succeeded()) {
+          ok.incrementAndGet();
+        } else {
+          failed.add(ar.cause());
+        }
+        vertx.setTimer(2, t -> loop[0].run());
+      });
+    };
+    vertx.runOnContext(v -> loop[0].run());
+    Thread.sleep(300);
+
+    hub.destroyForcibly();
+    assertThat(hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    int before = ok.get();
+    Thread.sleep(1_500);
+    int duringOutage = ok.get() - before;
+    assertThat(duringOutage).as("calls completed while the hub was down").isGreaterThan(50);
+    assertThat(failed).isEmpty();
+
+    java(dir.resolve("hub2.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+    ClusterStatus rebuilt = awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive())
+      && s.actors().stream().filter(a -> a.state() == ActorState.RUNNING).count() == 2);
+    NodeInfo node = rebuilt.nodes().stream().filter(n -> n.id().equals("n1")).findFirst().orElseThrow();
+    assertThat(node.freeGpus()).as("the GPU of the running actor is in use again").containsExactly(1 - gpuInUse);
+    ActorInfo adopted = rebuilt.actors().stream().filter(a -> a.id().equals("keeps-gpu")).findFirst().orElseThrow();
+    assertThat(adopted.gpuIds()).containsExactly(gpuInUse);
+    assertThat(adopted.pid()).isEqualTo(withGpu.info().pid());
+
+    // The rebuilt books hold: the free GPU goes to a new actor, and there is none after it.
+    ActorHandle second = await(client.spawn("Echo", "after-restart", new SpawnOptions().setGpus(1)));
+    processes.track(second.info().pid());
+    assertThat(second.info().gpuIds()).containsExactly(1 - gpuInUse);
+    assertThatThrownBy(() -> await(client.spawn("Echo", "one-too-many", new SpawnOptions().setGpus(1))))
+      .isInstanceOf(SchedulingException.class);
+    assertThat(await(second.call(TestActors.HELLO, "new hub", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, new hub!");
+
+    running.set(false);
+    Thread.sleep(50);
+    System.out.println("hub restart: " + ok.get() + " calls, " + duringOutage + " of them in 1.5 s with the hub down, " + failed.size()
+      + " failed");
+    assertThat(failed).isEmpty();
+    await(second.stop());
+  }
+}
