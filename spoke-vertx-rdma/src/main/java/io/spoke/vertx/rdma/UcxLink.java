@@ -135,6 +135,14 @@ final class UcxLink implements RdmaLink {
     }
   }
 
+  /**
+   * Not held: UCX delivers active messages as they come, with no read side to pause. A peer that does not read
+   * its answers over RDMA is bounded by {@link #HIGH_WATER_BYTES} of its sends only on its own side.
+   */
+  @Override
+  public void holdReadsUntilDrained(Runnable resumed) {
+  }
+
   @Override
   public Future<Void> write(ByteBuf frame) {
     Promise<Void> promise = context.promise();

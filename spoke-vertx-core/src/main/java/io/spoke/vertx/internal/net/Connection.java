@@ -72,6 +72,9 @@ public final class Connection {
   private boolean pendingFailureDeferred;
   /** Server side, until the first frame: whatever comes is taken as the hello (and refused if it is not one). */
   private boolean awaitingHello;
+  /** Accepted by a server: holds reads from a peer that does not read its answers. */
+  private boolean serving;
+  private boolean readsHeld;
   private String peerName;
   private byte peerRole;
   private ClusterAuth auth;
@@ -198,6 +201,7 @@ public final class Connection {
     Connection connection = new Connection(link);
     connection.peerName = String.valueOf(link.remoteAddress());
     connection.auth = auth;
+    connection.serving = true;
     String host = ClusterAuth.hostKey(link.remoteAddress());
     long blockedFor = auth.blockedFor(host, System.currentTimeMillis());
     if (blockedFor > 0) {
@@ -562,6 +566,13 @@ public final class Connection {
 
   private void write(ByteBuf buf) {
     link.send(buf);
+    if (serving && !readsHeld && link.writeQueueFull()) {
+      // A peer that sends requests and does not read the answers: stop reading its requests until it catches up,
+      // so that its answers queue up to the high-water mark, not without bound.
+      readsHeld = true;
+      log.debug("Holding reads from {} until it reads what is queued for it", peerName);
+      link.holdReadsUntilDrained(() -> readsHeld = false);
+    }
   }
 
   // ------------------------------------------------------------------ pending requests

@@ -44,6 +44,13 @@ public interface FrameLink {
   /** Whether the queue of frames not yet sent is over its high-water mark. */
   boolean writeQueueFull();
 
+  /**
+   * Stops reading from the peer until the frames queued for it have drained below the low-water mark, then
+   * reads again and calls {@code resumed}: back-pressure on a peer that sends requests but does not read the
+   * answers. Links with flow control of their own may do nothing (and never call {@code resumed}).
+   */
+  void holdReadsUntilDrained(Runnable resumed);
+
   /** The peer's address, for messages. */
   SocketAddress remoteAddress();
 

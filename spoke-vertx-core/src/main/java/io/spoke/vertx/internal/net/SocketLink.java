@@ -60,6 +60,16 @@ public final class SocketLink implements FrameLink {
   }
 
   @Override
+  public void holdReadsUntilDrained(Runnable resumed) {
+    socket.pause();
+    socket.drainHandler(v -> {
+      socket.drainHandler(null);
+      socket.resume();
+      resumed.run();
+    });
+  }
+
+  @Override
   public SocketAddress remoteAddress() {
     return socket.remoteAddress();
   }

@@ -200,6 +200,11 @@ public final class FrameFuzzer {
     return f;
   }
 
+  /** A connection that has passed the handshake (with {@code authenticate}), for tests that play a misbehaving client. */
+  public Socket openSocket() throws IOException {
+    return open().socket;
+  }
+
   private Peer open() throws IOException {
     Socket socket = new Socket();
     socket.setTcpNoDelay(true);
