@@ -39,7 +39,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -178,8 +177,7 @@ class FuzzIT {
     long pid = actor.info().pid();
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
     assertThat(await(actor.call(TestActors.HELLO, "after", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, after!");
-    long rssKb = Files.readAllLines(Paths.get("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
-      .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
+    long rssKb = TestCluster.rssKb(pid);
     System.out.println("actor host RSS after fuzzing: " + rssKb / 1024 + " MB");
     assertThat(rssKb).as("actor host RSS in KiB").isLessThan(400 * 1024);
     String log = Files.readString(Path.of(actor.info().logFile()));

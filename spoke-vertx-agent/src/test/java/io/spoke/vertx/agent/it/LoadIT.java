@@ -14,8 +14,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -121,8 +119,7 @@ class LoadIT {
     long heapAfter = usedHeapAfterGc();
     long rssKb = 0;
     for (ActorHandle actor : pool) {
-      rssKb = Math.max(rssKb, Files.readAllLines(Paths.get("/proc/" + actor.info().pid() + "/status")).stream()
-        .filter(l -> l.startsWith("VmRSS:")).mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElse(0));
+      rssKb = Math.max(rssKb, TestCluster.rssKb(actor.info().pid()));
     }
     System.out.printf("load: %d clients x %d in flight, %d calls in %d ms (%d calls/s); test JVM heap (hub, agent, clients) %d MB "
         + "before, %d MB after (after GC); largest actor host RSS %d MB%n", CLIENTS, IN_FLIGHT, total, elapsedMs,

@@ -19,8 +19,6 @@ import io.vertx.junit5.VertxExtension;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,8 +80,7 @@ class SlowConsumerIT {
     }
     assertThat(written.get()).as("bytes the stalled client got the actor to take").isEqualTo(last).isLessThan(512L << 20);
     assertThat(writer.isAlive()).isTrue();
-    long rssKb = Files.readAllLines(Paths.get("/proc/" + actor.info().pid() + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
-      .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
+    long rssKb = TestCluster.rssKb(actor.info().pid());
     System.out.println("stalled client: " + (written.get() >> 20) + " MB written before it was held back; actor host RSS "
       + (rssKb >> 10) + " MB");
     assertThat(rssKb).as("actor host RSS in KiB").isLessThan(400 * 1024);

@@ -198,6 +198,13 @@ final class TestCluster {
     }
   }
 
+  /** Resident memory of a process, in KiB, from {@code /proc/<pid>/status}. */
+  static long rssKb(long pid) throws IOException {
+    return Files.readAllLines(Paths.get("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
+      .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst()
+      .orElseThrow(() -> new IOException("no VmRSS for process " + pid));
+  }
+
   static <T> T await(Future<T> future) throws Exception {
     return future.await(TIMEOUT_S, TimeUnit.SECONDS);
   }
