@@ -140,7 +140,8 @@ final class UcxLink implements RdmaLink {
    * its answers over RDMA is bounded by {@link #HIGH_WATER_BYTES} of its sends only on its own side.
    */
   @Override
-  public void holdReadsUntilDrained(Runnable resumed) {
+  public boolean holdReadsUntilDrained(Runnable resumed) {
+    return false;
   }
 
   @Override

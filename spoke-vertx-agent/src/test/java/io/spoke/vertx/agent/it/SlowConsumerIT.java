@@ -10,6 +10,7 @@ import io.spoke.vertx.internal.net.FrameFuzzer;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Call;
 import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.protocol.fb.Subscribe;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
@@ -19,6 +20,9 @@ import io.vertx.junit5.VertxExtension;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -89,6 +93,38 @@ class SlowConsumerIT {
     assertThat(await(actor.call(TestActors.HELLO, "others", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, others!");
     stalled.close();
     writer.join(10_000);
+    assertThat(await(actor.call(TestActors.HELLO, "after", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, after!");
+  }
+
+  @Test
+  void aSubscriberThatStopsReadingIsCutOffOnceTooMuchIsQueuedForIt() throws Exception {
+    SpokeClient client = cluster.client();
+    // A low limit (4 MiB instead of 128 MiB) so that a few hundred thousand pushes reach it.
+    ActorHandle actor = cluster.spawn(client, "Echo", "pushes-to-a-stalled-subscriber",
+      new io.spoke.vertx.client.SpawnOptions().setJvmOptions(List.of("-Dspoke.slowConsumerBytes=4194304")));
+    Socket stalled = new FrameFuzzer(actor.info().host(), actor.info().port(), TestCluster.TOKEN.getBytes(StandardCharsets.UTF_8), true,
+      Role.Client, "stalled-subscriber", actor.id(), 1).openSocket();
+    stalled.getOutputStream().write(FrameFuzzer.frame(Body.Subscribe, null, b -> Subscribe.createSubscribe(b, 7)));
+    Thread.sleep(200);
+    // Pushes to mailbox 7 that the subscriber never reads: the actor cuts it off once 4 MiB wait for it.
+    long pushed = 0;
+    for (int i = 0; i < 10; i++) {
+      pushed += await(actor.call(TestActors.PUSH, 100_000, Serializers.INT, Serializers.INT));
+    }
+    // Reading now drains what was sent before the cut, then the end of the stream: the actor closed it.
+    stalled.setSoTimeout(30_000);
+    long received = 0;
+    byte[] sink = new byte[1 << 16];
+    for (int n; (n = stalled.getInputStream().read(sink)) >= 0; ) {
+      received += n;
+    }
+    stalled.close();
+    long rssKb = TestCluster.rssKb(actor.info().pid());
+    System.out.println("stalled subscriber: " + pushed + " pushes, " + (received >> 10) + " KiB reached it before it was cut off; actor host RSS "
+      + (rssKb >> 10) + " MB");
+    assertThat(received).as("bytes that reached the stalled subscriber").isLessThan(64L << 20);
+    assertThat(Files.readString(Path.of(actor.info().logFile()))).contains("it does not read what it is sent");
+    assertThat(rssKb).as("actor host RSS in KiB").isLessThan(400 * 1024);
     assertThat(await(actor.call(TestActors.HELLO, "after", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, after!");
   }
 }

@@ -57,6 +57,9 @@ public final class Connection {
 
   private static final long HELLO_ID = 1;
 
+  static final long MIN_SLOW_CONSUMER_BYTES = 64L << 20;
+  private static final long SLOW_CONSUMER_BYTES = Long.getLong("spoke.slowConsumerBytes", 0);
+
   /** When the last malformed message was logged at warn (any connection): a flood is logged once a second. */
   private static volatile long lastMalformedLog = System.nanoTime() - 2_000_000_000L;
 
@@ -75,6 +78,8 @@ public final class Connection {
   /** Accepted by a server: holds reads from a peer that does not read its answers. */
   private boolean serving;
   private boolean readsHeld;
+  /** Bytes written since reads were held: what waits for the peer beyond the socket's high-water mark. */
+  private long backlog;
   private String peerName;
   private byte peerRole;
   private ClusterAuth auth;
@@ -565,14 +570,39 @@ public final class Connection {
   }
 
   private void write(ByteBuf buf) {
+    int size = buf.readableBytes();
     link.send(buf);
-    if (serving && !readsHeld && link.writeQueueFull()) {
+    if (!serving) {
+      return;
+    }
+    if (readsHeld) {
+      // What the server sends unasked (pushes to a subscriber) is not held back by holding reads: a peer that lets
+      // that much pile up beyond the socket's high-water mark is cut off, rather than let the server's memory grow
+      // without bound.
+      backlog += size;
+      if (backlog > slowConsumerBytes()) {
+        log.warn("Closing connection with {}: more than {} bytes wait for it: it does not read what it is sent", peerName,
+          slowConsumerBytes());
+        close();
+      }
+    } else if (link.writeQueueFull()) {
       // A peer that sends requests and does not read the answers: stop reading its requests until it catches up,
       // so that its answers queue up to the high-water mark, not without bound.
-      readsHeld = true;
       log.debug("Holding reads from {} until it reads what is queued for it", peerName);
-      link.holdReadsUntilDrained(() -> readsHeld = false);
+      readsHeld = link.holdReadsUntilDrained(() -> {
+        readsHeld = false;
+        backlog = 0;
+      });
+      backlog = 0;
     }
+  }
+
+  /**
+   * Bytes that may wait for a peer before it is cut off as a slow consumer: twice its largest frame, at least
+   * {@value #MIN_SLOW_CONSUMER_BYTES} (system property {@code spoke.slowConsumerBytes} overrides).
+   */
+  private long slowConsumerBytes() {
+    return SLOW_CONSUMER_BYTES > 0 ? SLOW_CONSUMER_BYTES : Math.max(MIN_SLOW_CONSUMER_BYTES, 2L * encoder.peerMaxFrameSize());
   }
 
   // ------------------------------------------------------------------ pending requests

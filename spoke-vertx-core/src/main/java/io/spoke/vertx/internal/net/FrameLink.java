@@ -47,9 +47,12 @@ public interface FrameLink {
   /**
    * Stops reading from the peer until the frames queued for it have drained below the low-water mark, then
    * reads again and calls {@code resumed}: back-pressure on a peer that sends requests but does not read the
-   * answers. Links with flow control of their own may do nothing (and never call {@code resumed}).
+   * answers.
+   *
+   * @return false when this link cannot hold reads (it has flow control of its own): nothing was done, and
+   *         {@code resumed} is never called
    */
-  void holdReadsUntilDrained(Runnable resumed);
+  boolean holdReadsUntilDrained(Runnable resumed);
 
   /** The peer's address, for messages. */
   SocketAddress remoteAddress();

@@ -60,13 +60,14 @@ public final class SocketLink implements FrameLink {
   }
 
   @Override
-  public void holdReadsUntilDrained(Runnable resumed) {
+  public boolean holdReadsUntilDrained(Runnable resumed) {
     socket.pause();
     socket.drainHandler(v -> {
       socket.drainHandler(null);
       socket.resume();
       resumed.run();
     });
+    return true;
   }
 
   @Override
