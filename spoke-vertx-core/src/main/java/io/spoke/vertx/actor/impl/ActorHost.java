@@ -78,7 +78,8 @@ public final class ActorHost extends VerticleBase {
         int body = Ready.createReady(b, port, ProcessHandle.current().pid());
         return agent.request(Body.Ready, body, null, AGENT_TIMEOUT_MS, "ready", frame -> port);
       })
-      .onSuccess(port -> log.info("Actor {} ({}) ready on port {}", config.actorId, runtime.actorType(), port))
+      .onSuccess(port -> log.info("Actor {} ({}) ready on port {}, on Netty's {} transport", config.actorId, runtime.actorType(), port,
+        vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"))
       .recover(failure -> reportFailure(failure).map(0));
   }
 
