@@ -5,7 +5,6 @@ import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.actor.Actor;
 import io.spoke.vertx.client.Slot;
-import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ErrorCodes;
@@ -58,7 +57,7 @@ public final class ActorHost extends VerticleBase {
   @Override
   public Future<?> start() {
     // The agent is on this machine, reached over loopback: its certificate is trusted, but need not name loopback.
-    client = vertx.createNetClient(new SecurityOptions(config.security).setTlsVerifyHost(false).applyTo(new NetClientOptions())
+    client = vertx.createNetClient(config.security.applyTo(new NetClientOptions())
       .setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
     SocketAddress address = SocketAddress.inetSocketAddress(config.agentPort, config.agentHost);
     return Connection.connect(client, address, config.maxFrameSize, auth, Role.ActorHost, config.actorId, null, config.secret,

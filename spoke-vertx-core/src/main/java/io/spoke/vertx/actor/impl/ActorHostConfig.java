@@ -22,7 +22,6 @@ public final class ActorHostConfig {
   public static final String ENV_TLS_CERT = "SPOKE_TLS_CERT";
   public static final String ENV_TLS_KEY = "SPOKE_TLS_KEY";
   public static final String ENV_TLS_CA = "SPOKE_TLS_CA";
-  public static final String ENV_TLS_VERIFY_HOST = "SPOKE_TLS_VERIFY_HOST";
 
   final String agentHost;
   final int agentPort;
@@ -45,8 +44,9 @@ public final class ActorHostConfig {
     this.secret = require(env, ENV_SECRET);
     this.bindHost = require(env, ENV_BIND_HOST);
     this.maxFrameSize = Integer.parseInt(require(env, ENV_MAX_FRAME_SIZE));
+    // An actor host's one client connection goes to its agent over loopback, where no host name is verified.
     this.security = new SecurityOptions().setTlsCert(env.get(ENV_TLS_CERT)).setTlsKey(env.get(ENV_TLS_KEY)).setTlsCa(env.get(ENV_TLS_CA))
-      .setTlsVerifyHost(!"false".equals(env.get(ENV_TLS_VERIFY_HOST)));
+      .setTlsVerifyHost(false);
     this.token = token == null || token.isBlank() ? null : token.strip().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -55,7 +55,6 @@ public final class ActorHostConfig {
     putIfSet(env, ENV_TLS_CERT, security.getTlsCert());
     putIfSet(env, ENV_TLS_KEY, security.getTlsKey());
     putIfSet(env, ENV_TLS_CA, security.getTlsCa());
-    env.put(ENV_TLS_VERIFY_HOST, String.valueOf(security.isTlsVerifyHost()));
   }
 
   private static void putIfSet(Map<String, String> env, String name, String value) {
