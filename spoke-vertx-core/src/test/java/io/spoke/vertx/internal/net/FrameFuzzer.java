@@ -72,10 +72,18 @@ public final class FrameFuzzer {
 
   /** A whole request frame (length prefix included) whose body {@code body} builds, with a payload. */
   public static byte[] frame(byte bodyType, Buffer payload, BodyWriter body) {
+    return request(7, bodyType, payload, body);
+  }
+
+  private static byte[] request(long id, byte bodyType, Buffer payload, BodyWriter body) {
     FrameEncoder encoder = new FrameEncoder(UnpooledByteBufAllocator.DEFAULT);
     FlatBufferBuilder b = encoder.builder();
     int offset = body.write(b);
-    ByteBuf buf = encoder.encode(7, false, bodyType, offset, payload);
+    return bytes(encoder.encode(id, false, bodyType, offset, payload));
+  }
+
+  /** The bytes of an encoded frame, which is released. */
+  private static byte[] bytes(ByteBuf buf) {
     byte[] bytes = new byte[buf.readableBytes()];
     buf.readBytes(bytes);
     buf.release();
@@ -117,7 +125,7 @@ public final class FrameFuzzer {
         boolean open;
         if (authenticate) {
           long id = probeId++;
-          open = peer.write(frame) && peer.write(probe(id)) && peer.awaitReply(id);
+          open = peer.write(frame) && peer.write(request(id, probeType, probePayload, probeBody)) && peer.awaitReply(id);
         } else {
           peer.write(frame);
           peer.awaitAnswer();
@@ -136,17 +144,6 @@ public final class FrameFuzzer {
     }
     report.elapsedMs = (System.nanoTime() - start) / 1_000_000;
     return report;
-  }
-
-  private byte[] probe(long id) {
-    FrameEncoder encoder = new FrameEncoder(UnpooledByteBufAllocator.DEFAULT);
-    FlatBufferBuilder b = encoder.builder();
-    int offset = probeBody.write(b);
-    ByteBuf buf = encoder.encode(id, false, probeType, offset, probePayload);
-    byte[] bytes = new byte[buf.readableBytes()];
-    buf.readBytes(bytes);
-    buf.release();
-    return bytes;
   }
 
   private byte[] mutate(byte[] base) {
@@ -239,11 +236,7 @@ public final class FrameFuzzer {
       int proofOffset = proof == null ? 0 : Hello.createProofVector(b, proof);
       int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, role, nameOffset, targetOffset, 0,
         ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, 0, nonceOffset, proofOffset);
-      ByteBuf hello = encoder.encode(1, false, ErrorCode.None, null, null, Body.Hello, body);
-      byte[] bytes = new byte[hello.readableBytes()];
-      hello.readBytes(bytes);
-      hello.release();
-      peer.write(bytes);
+      peer.write(bytes(encoder.encode(1, false, ErrorCode.None, null, null, Body.Hello, body)));
       Frame welcome = readFrame(in);
       try {
         if (welcome.header().code() != ErrorCode.None || welcome.bodyType() != Body.Welcome) {
