@@ -389,9 +389,12 @@ class ConnectionIT {
 
     /** Connects and reads the server's challenge: {@link #nextFrame()} gives what follows it. */
     static RawPeer connect(Vertx vertx, int port) throws Exception {
-      // Handlers are set on the event loop as the socket opens: the challenge may follow at once.
+      // Handlers are set on the event loop as the socket opens (connecting from a context, so that the mapping
+      // runs there, not on this thread once the future is already complete): the challenge may follow at once.
       NetClient client = vertx.createNetClient();
-      RawPeer peer = client.connect(port, "127.0.0.1").map(RawPeer::new).await(5, TimeUnit.SECONDS);
+      Promise<RawPeer> opened = Promise.promise();
+      vertx.getOrCreateContext().runOnContext(v -> client.connect(port, "127.0.0.1").map(RawPeer::new).onComplete(opened));
+      RawPeer peer = opened.future().await(5, TimeUnit.SECONDS);
       // Held: Vert.x closes a client's connections when the client is garbage-collected.
       peer.client = client;
       Frame challenge = peer.nextFrame();
