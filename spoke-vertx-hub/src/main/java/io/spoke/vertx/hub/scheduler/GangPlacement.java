@@ -1,8 +1,14 @@
 package io.spoke.vertx.hub.scheduler;
 
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** Where a gang was placed: one reservation per global rank, in rank order. Immutable. */
+/**
+ * Where a gang was placed: one reservation per global rank, in rank order. Immutable, except that the ranks of a
+ * placement read back from the hub's journal ({@link Scheduler#restore}) are bound to their nodes as those
+ * register ({@link Scheduler#bind}).
+ */
 public final class GangPlacement {
 
   /** One rank. */
@@ -11,7 +17,7 @@ public final class GangPlacement {
     private final int rank;
     private final int localRank;
     private final int localWorldSize;
-    private final Reservation reservation;
+    private Reservation reservation;
 
     Rank(int rank, int localRank, int localWorldSize, Reservation reservation) {
       this.rank = rank;
@@ -40,6 +46,10 @@ public final class GangPlacement {
       return reservation;
     }
 
+    void bind(Reservation bound) {
+      this.reservation = bound;
+    }
+
     @Override
     public String toString() {
       return "rank " + rank + " (local " + localRank + "/" + localWorldSize + ") on " + reservation;
@@ -65,6 +75,17 @@ public final class GangPlacement {
   /** Ranks in order: {@code ranks().get(r).rank() == r}. */
   public List<Rank> ranks() {
     return ranks;
+  }
+
+  /** Nodes that hold ranks not yet bound (see {@link Scheduler#restore}), in id order; empty once all are. */
+  public Set<String> unboundNodes() {
+    Set<String> unbound = new TreeSet<>();
+    for (Rank rank : ranks) {
+      if (!rank.reservation.bound()) {
+        unbound.add(rank.nodeId());
+      }
+    }
+    return unbound;
   }
 
   /** Rank 0's node: where MASTER_ADDR points. */

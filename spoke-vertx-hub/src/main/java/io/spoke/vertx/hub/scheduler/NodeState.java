@@ -180,8 +180,13 @@ public final class NodeState {
     return new Reservation(this, ids, r.cpus(), r.memoryMb(), r.custom());
   }
 
-  /** Reserves exactly {@code gpuIds} (re-adopting an actor that already runs), as far as they exist and are free. */
-  Reservation adopt(int[] gpuIds) {
+  /**
+   * Reserves exactly {@code gpuIds} and {@code rest}'s CPUs, memory and custom resources, for something that
+   * already holds them: an actor that runs (an agent re-registering), or a gang rank read back from the hub's
+   * journal. Takes only what exists and is free, so a conflicting record cannot hand anything out twice; the
+   * reservation says what it got.
+   */
+  Reservation adopt(int[] gpuIds, Resources rest) {
     BitSet taken = new BitSet();
     for (int gpu : gpuIds) {
       if (gpu >= 0 && freeGpus.get(gpu)) {
@@ -189,9 +194,21 @@ public final class NodeState {
         taken.set(gpu);
       }
     }
+    int takenCpus = Math.max(0, Math.min(freeCpus, rest.cpus()));
+    long takenMemory = Math.max(0, Math.min(freeMemoryMb, rest.memoryMb()));
+    Map<String, Long> takenCustom = new TreeMap<>();
+    rest.custom().forEach((k, v) -> {
+      long amount = Math.max(0, Math.min(freeCustom.getOrDefault(k, 0L), v));
+      if (amount > 0) {
+        freeCustom.merge(k, -amount, Long::sum);
+        takenCustom.put(k, amount);
+      }
+    });
+    freeCpus -= takenCpus;
+    freeMemoryMb -= takenMemory;
     reservations++;
     sync();
-    return new Reservation(this, taken.stream().toArray(), 0, 0, Map.of());
+    return new Reservation(this, taken.stream().toArray(), takenCpus, takenMemory, takenCustom);
   }
 
   void release(Reservation r) {

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * Resources reserved on one node for one actor, with the exact GPU ids. Immutable; give it back with
- * {@link Scheduler#release}.
+ * {@link Scheduler#release}. A gang rank read back from the hub's journal holds an <em>unbound</em> one (no node
+ * yet, nothing reserved) until its node registers and {@link Scheduler#bind} reserves it.
  */
 public final class Reservation {
 
@@ -17,12 +18,26 @@ public final class Reservation {
   private final Map<String, Long> custom;
 
   Reservation(NodeState node, int[] gpuIds, int cpus, long memoryMb, Map<String, Long> custom) {
+    this(node, node.id(), gpuIds, cpus, memoryMb, custom);
+  }
+
+  private Reservation(NodeState node, String nodeId, int[] gpuIds, int cpus, long memoryMb, Map<String, Long> custom) {
     this.node = node;
-    this.nodeId = node.id();
+    this.nodeId = nodeId;
     this.gpuIds = gpuIds;
     this.cpus = cpus;
     this.memoryMb = memoryMb;
     this.custom = Map.copyOf(custom);
+  }
+
+  /** What {@code nodeId} held as recorded, reserving nothing until bound. */
+  static Reservation unbound(String nodeId, int[] gpuIds, Resources resources) {
+    return new Reservation(null, nodeId, gpuIds.clone(), resources.cpus(), resources.memoryMb(), resources.custom());
+  }
+
+  /** Whether it reserves anything: false for a journaled rank whose node has not registered since. */
+  public boolean bound() {
+    return node != null;
   }
 
   public String nodeId() {
@@ -56,7 +71,7 @@ public final class Reservation {
 
   @Override
   public String toString() {
-    return "Reservation[" + nodeId + ", gpus=" + Arrays.toString(gpuIds) + ", cpus=" + cpus + ", memoryMb=" + memoryMb
+    return "Reservation[" + nodeId + (node == null ? " (unbound)" : "") + ", gpus=" + Arrays.toString(gpuIds) + ", cpus=" + cpus + ", memoryMb=" + memoryMb
       + (custom.isEmpty() ? "" : ", " + custom) + "]";
   }
 }

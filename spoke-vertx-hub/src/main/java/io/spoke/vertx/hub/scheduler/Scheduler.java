@@ -141,7 +141,7 @@ public final class Scheduler {
 
   /** Reserves exactly the GPUs an actor already uses (an agent re-registering with running actors). */
   public Reservation adopt(String nodeId, int[] gpuIds) {
-    return requireNode(nodeId).adopt(gpuIds);
+    return requireNode(nodeId).adopt(gpuIds, Resources.NONE);
   }
 
   /** Gives a reservation back. Reservations of nodes removed since are ignored. */
@@ -254,6 +254,58 @@ public final class Scheduler {
   /** Tickets waiting, first in first out. */
   public List<String> waiting() {
     return List.copyOf(queue.keySet());
+  }
+
+  /**
+   * A gang placement as the hub's journal recorded it, reserving nothing yet: each rank is reserved exactly as
+   * recorded ({@link #bind}) when its node registers. Ranks are consecutive per node, as {@link #commit} made them.
+   *
+   * @param nodeIds the node of each rank, in rank order
+   * @param gpuIds the GPU ids of each rank, in rank order
+   */
+  public GangPlacement restore(GangSpec spec, List<String> nodeIds, List<int[]> gpuIds) {
+    int total = spec.worldSize();
+    if (nodeIds.size() != total || gpuIds.size() != total) {
+      throw new IllegalArgumentException("ticket " + spec.ticket() + " has " + total + " ranks but " + nodeIds.size() + " were recorded");
+    }
+    List<GangPlacement.Rank> ranks = new ArrayList<>(total);
+    for (int first = 0; first < total; ) {
+      String nodeId = nodeIds.get(first);
+      int end = first;
+      while (end < total && nodeIds.get(end).equals(nodeId)) {
+        end++;
+      }
+      for (int r = first; r < end; r++) {
+        ranks.add(new GangPlacement.Rank(r, r - first, end - first, Reservation.unbound(nodeId, gpuIds.get(r), spec.perActor())));
+      }
+      first = end;
+    }
+    return new GangPlacement(spec, ranks);
+  }
+
+  /**
+   * Reserves the unbound ranks of a restored placement that are on {@code nodeId}, which just registered: their
+   * recorded GPUs and the gang's per-actor CPUs, memory and custom resources, as far as they are free.
+   *
+   * @return what could not be reserved as recorded (GPUs gone or taken), or {@code null} if all was
+   */
+  public String bind(GangPlacement placement, String nodeId) {
+    NodeState node = requireNode(nodeId);
+    StringBuilder missing = null;
+    for (GangPlacement.Rank rank : placement.ranks()) {
+      Reservation recorded = rank.reservation();
+      if (recorded.bound() || !recorded.nodeId().equals(nodeId)) {
+        continue;
+      }
+      Reservation bound = node.adopt(recorded.gpuIdsUnsafe(), placement.spec().perActor());
+      rank.bind(bound);
+      if (bound.gpuIdsUnsafe().length != recorded.gpuIdsUnsafe().length || bound.cpus() != recorded.cpus()
+        || bound.memoryMb() != recorded.memoryMb() || !bound.custom().equals(recorded.custom())) {
+        missing = (missing == null ? new StringBuilder() : missing.append("; ")).append("rank ").append(rank.rank()).append(" recorded ")
+          .append(recorded).append(" but got ").append(bound);
+      }
+    }
+    return missing == null ? null : missing.toString();
   }
 
   /** Gives every reservation of a gang back. Reservations of nodes removed since are ignored. */

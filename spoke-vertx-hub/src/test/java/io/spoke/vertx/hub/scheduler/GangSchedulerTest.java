@@ -263,6 +263,74 @@ class GangSchedulerTest {
     }
   }
 
+  @Test
+  void aRestoredPlacementReservesNothingUntilItsNodesRegisterThenExactlyWhatWasRecorded() {
+    Scheduler before = new Scheduler();
+    before.addNode("n0", range(4), 64, 256_000, Map.of("disk", 100L));
+    before.addNode("n1", range(4), 64, 256_000, Map.of("disk", 100L));
+    GangSpec spec = new GangSpec("t", 2, 2, new Resources(1, 2, 100, Map.of("disk", 5L)), PlacementStrategy.STRICT_PACK, null);
+    before.allocate(new Resources(1, 0, 0), "n0");
+    GangPlacement original = before.submit(spec, false);
+
+    // The hub restarts: a new scheduler, and the placement read back from the journal before any node registered.
+    Scheduler after = new Scheduler();
+    GangPlacement restored = after.restore(spec, nodesOf(original),
+      original.ranks().stream().map(r -> r.reservation().gpuIds()).collect(Collectors.toList()));
+    assertThat(restored.unboundNodes()).containsExactly("n0", "n1");
+    for (int r = 0; r < 4; r++) {
+      GangPlacement.Rank was = original.ranks().get(r);
+      GangPlacement.Rank is = restored.ranks().get(r);
+      assertThat(is.nodeId()).isEqualTo(was.nodeId());
+      assertThat(is.localRank()).isEqualTo(was.localRank());
+      assertThat(is.localWorldSize()).isEqualTo(was.localWorldSize());
+      assertThat(is.reservation().gpuIds()).isEqualTo(was.reservation().gpuIds());
+      assertThat(is.reservation().bound()).isFalse();
+    }
+
+    String n1 = original.ranks().get(2).nodeId();
+    after.addNode(n1, range(4), 64, 256_000, Map.of("disk", 100L));
+    assertThat(after.bind(restored, n1)).isNull();
+    assertThat(restored.unboundNodes()).hasSize(1).doesNotContain(n1);
+    NodeState node = after.node(n1);
+    BitSet expectedFree = range(4);
+    restored.ranks().subList(2, 4).forEach(r -> {
+      assertThat(r.reservation().bound()).isTrue();
+      for (int gpu : r.reservation().gpuIds()) {
+        expectedFree.clear(gpu);
+      }
+    });
+    assertThat(node.freeGpus()).isEqualTo(expectedFree);
+    assertThat(node.freeCpus()).isEqualTo(60);
+    assertThat(node.freeMemoryMb()).isEqualTo(256_000 - 200);
+    assertThat(node.freeCustom()).containsEntry("disk", 90L);
+    assertThat(after.bind(restored, n1)).as("binding twice reserves nothing more").isNull();
+    assertThat(node.freeCpus()).isEqualTo(60);
+
+    // Released before its other node came back: what was bound is freed, the unbound rest is ignored.
+    after.release(restored);
+    assertThat(node.freeGpus()).isEqualTo(range(4));
+    assertThat(node.freeCpus()).isEqualTo(64);
+    assertThat(node.freeCustom()).containsEntry("disk", 100L);
+    assertThat(after.freeTableMismatch()).isNull();
+  }
+
+  @Test
+  void bindingTakesOnlyWhatIsFreeAndSaysWhatWasMissing() {
+    Scheduler s = new Scheduler();
+    GangSpec spec = gang("t", 1, 2, 1, PlacementStrategy.PACK);
+    GangPlacement restored = s.restore(spec, List.of("a", "a"), List.of(new int[] {0}, new int[] {7}));
+    s.addNode("a", range(4), 0, 0);
+    Reservation other = s.adopt("a", new int[] {0});
+    String missing = s.bind(restored, "a");
+    assertThat(missing).contains("rank 0").contains("rank 1");
+    assertThat(restored.ranks().get(0).reservation().gpuIds()).isEmpty();
+    assertThat(restored.ranks().get(1).reservation().gpuIds()).isEmpty();
+    s.release(restored);
+    s.release(other);
+    assertThat(s.node("a").freeGpus()).isEqualTo(range(4));
+    assertThatThrownBy(() -> s.restore(spec, List.of("a"), List.of(new int[0]))).isInstanceOf(IllegalArgumentException.class);
+  }
+
   private static void checkInvariants(Scheduler s, List<Object> live) {
     Map<String, BitSet> reserved = new HashMap<>();
     for (Object o : live) {
