@@ -12,7 +12,6 @@ import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.TicketNotFoundException;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.GangRequest;
-import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.PlacementStrategy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpokeClient;
@@ -21,13 +20,8 @@ import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
-import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.GangAllocate;
-import io.spoke.vertx.protocol.fb.Heartbeat;
-import io.spoke.vertx.protocol.fb.PortReserved;
-import io.spoke.vertx.protocol.fb.RegisterNode;
-import io.spoke.vertx.protocol.fb.ReleasePort;
 import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.vertx.core.Context;
@@ -86,42 +80,11 @@ class GangProtocolIT {
     return promise.future().await(20, TimeUnit.SECONDS);
   }
 
-  /** A registered agent that answers port reservations and nothing else. */
+  /** A registered agent that answers port reservations and stops, and refuses spawns. */
   private Connection agent(String nodeId, int gpus) throws Exception {
-    Connection connection = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, ClusterAuth.NONE, Role.Agent, nodeId, null, null, null, 5_000));
-    int[] nextPort = {29500};
-    connection.messageHandler((c, frame) -> {
-      if (frame.bodyType() == Body.ReservePort) {
-        FlatBufferBuilder b = c.builder();
-        c.reply(frame.id(), Body.PortReserved, PortReserved.createPortReserved(b, nextPort[0]++), null);
-      } else if (frame.bodyType() == Body.ReleasePort) {
-        releasedPorts.add(((ReleasePort) frame.header().body(new ReleasePort())).ticket());
-      } else if (frame.bodyType() == Body.Spawn) {
-        c.replyFailure(frame.id(), new SpawnException("this test agent starts no process"));
-      }
-      frame.release();
-    });
-    List<GpuInfo> gpuList = new ArrayList<>();
-    for (int i = 0; i < gpus; i++) {
-      gpuList.add(new GpuInfo(i, "GPU-" + i, "Test GPU", 1024));
-    }
-    onContext(() -> {
-      FlatBufferBuilder b = connection.builder();
-      int capacity = Messages.writeCapacity(b, gpuList, 16, 64_000, java.util.Map.of());
-      int body = RegisterNode.createRegisterNode(b, b.createString(nodeId), b.createString("10.0.0." + (agents.size() + 1)), 7000,
-        capacity, RegisterNode.createActorsVector(b, new int[0]));
-      return connection.request(Body.RegisterNode, body, null, 5_000, "register", f -> null);
-    });
+    TestAgent agent = new TestAgent(vertx, netClient, nodeId, "10.0.0." + (agents.size() + 1), gpus, releasedPorts);
+    Connection connection = onContext(() -> agent.connect(hub.actualPort()));
     agents.add(connection);
-    long timer = onContext(() -> Future.succeededFuture(vertx.setPeriodic(50, t -> {
-      if (!connection.isClosed()) {
-        FlatBufferBuilder b = connection.builder();
-        Heartbeat.startHeartbeat(b);
-        connection.send(Body.Heartbeat, Heartbeat.endHeartbeat(b), null);
-      }
-    })));
-    connection.closeHandler(c -> vertx.cancelTimer(timer));
     return connection;
   }
 

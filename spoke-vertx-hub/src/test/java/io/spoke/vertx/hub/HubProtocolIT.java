@@ -124,7 +124,7 @@ class HubProtocolIT {
         int host = b.createString("127.0.0.1");
         int capacity = Messages.writeCapacity(b, gpuList, 8, 4096, java.util.Map.of());
         int actors = RegisterNode.createActorsVector(b, new int[0]);
-        int body = RegisterNode.createRegisterNode(b, id, host, 1234, capacity, actors);
+        int body = RegisterNode.createRegisterNode(b, id, host, 1234, capacity, actors, 0);
         return connection.request(Body.RegisterNode, body, null, 5_000, "register", f -> null);
       });
     }

@@ -34,6 +34,7 @@ import io.spoke.vertx.protocol.fb.Heartbeat;
 import io.spoke.vertx.protocol.fb.Hello;
 import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.LogChunk;
+import io.spoke.vertx.protocol.fb.PortHold;
 import io.spoke.vertx.protocol.fb.PortReserved;
 import io.spoke.vertx.protocol.fb.ReadLog;
 import io.spoke.vertx.protocol.fb.Ready;
@@ -233,7 +234,14 @@ public final class AgentServer {
       infos[i] = Messages.writeActorInfo(b, running.get(i).info());
     }
     int actorVector = RegisterNode.createActorsVector(b, infos);
-    int body = RegisterNode.createRegisterNode(b, id, host, server.actualPort(), capacity, actorVector);
+    Map<String, Integer> held = ports.held();
+    int[] holds = new int[held.size()];
+    int h = 0;
+    for (Map.Entry<String, Integer> e : held.entrySet()) {
+      holds[h++] = PortHold.createPortHold(b, b.createString(e.getKey()), e.getValue());
+    }
+    int body = RegisterNode.createRegisterNode(b, id, host, server.actualPort(), capacity, actorVector,
+      RegisterNode.createPortsVector(b, holds));
     return connection.request(Body.RegisterNode, body, null, HUB_TIMEOUT, "registration of node " + nodeId, frame -> {
       if (frame.bodyType() != Body.Registered) {
         throw new ProtocolException("the hub answered registration with message type " + frame.bodyType());

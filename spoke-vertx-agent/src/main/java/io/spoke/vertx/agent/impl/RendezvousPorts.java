@@ -4,19 +4,21 @@ import io.spoke.vertx.SchedulingException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The ports an agent hands out as gangs' MASTER_PORT: one per ticket, from a range kept apart from the
  * kernel's ephemeral ports (torch.distributed's default 29500 starts it), each checked free by binding it
- * and held for its ticket until the ticket is released. Blocking (it binds sockets); thread-safe.
+ * and held for its ticket until the ticket is released. {@link #reserve} blocks (it binds sockets); {@link #release}
+ * and {@link #held} do not, and may run on an event loop. Thread-safe.
  */
 public final class RendezvousPorts {
 
   private final int first;
   private final int last;
-  private final Map<String, Integer> byTicket = new HashMap<>();
+  private final Map<String, Integer> byTicket = new ConcurrentHashMap<>();
   private int next;
 
   /** @param range {@code "FIRST-LAST"} */
@@ -62,8 +64,14 @@ public final class RendezvousPorts {
       + byTicket.size() + " held by tickets); widen --master-port-range");
   }
 
-  synchronized void release(String ticket) {
+  /** Gives a holder's port back. Does not wait for a {@link #reserve} in progress. */
+  void release(String ticket) {
     byTicket.remove(ticket);
+  }
+
+  /** Every held port by holder, sorted: what the agent reports to the hub when it registers. */
+  Map<String, Integer> held() {
+    return new TreeMap<>(byTicket);
   }
 
   /** Free on every address: rank 0 may bind the wildcard address. */

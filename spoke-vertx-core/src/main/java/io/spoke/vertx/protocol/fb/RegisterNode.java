@@ -8,7 +8,9 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 /**
- * Agent to hub: join (or rejoin) the cluster. `actors` lists the actors already running there.
+ * Agent to hub: join (or rejoin) the cluster. `actors` lists the actors already running there, `ports` the
+ * rendezvous ports it holds, so that a hub that restarted (or lost the agent for a while) can keep the ports of
+ * the tickets it knows and have the others released.
  */
 @SuppressWarnings("unused")
 public final class RegisterNode extends Table {
@@ -32,14 +34,21 @@ public final class RegisterNode extends Table {
   public int actorsLength() { int o = __offset(12); return o != 0 ? __vector_len(o) : 0; }
   public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector() { return actorsVector(new io.spoke.vertx.protocol.fb.ActorInfo.Vector()); }
   public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector(io.spoke.vertx.protocol.fb.ActorInfo.Vector obj) { int o = __offset(12); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.PortHold ports(int j) { return ports(new io.spoke.vertx.protocol.fb.PortHold(), j); }
+  public io.spoke.vertx.protocol.fb.PortHold ports(io.spoke.vertx.protocol.fb.PortHold obj, int j) { int o = __offset(14); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public int portsLength() { int o = __offset(14); return o != 0 ? __vector_len(o) : 0; }
+  public io.spoke.vertx.protocol.fb.PortHold.Vector portsVector() { return portsVector(new io.spoke.vertx.protocol.fb.PortHold.Vector()); }
+  public io.spoke.vertx.protocol.fb.PortHold.Vector portsVector(io.spoke.vertx.protocol.fb.PortHold.Vector obj) { int o = __offset(14); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
   public static int createRegisterNode(FlatBufferBuilder builder,
       int nodeIdOffset,
       int hostOffset,
       int port,
       int capacityOffset,
-      int actorsOffset) {
-    builder.startTable(5);
+      int actorsOffset,
+      int portsOffset) {
+    builder.startTable(6);
+    RegisterNode.addPorts(builder, portsOffset);
     RegisterNode.addActors(builder, actorsOffset);
     RegisterNode.addCapacity(builder, capacityOffset);
     RegisterNode.addPort(builder, port);
@@ -48,7 +57,7 @@ public final class RegisterNode extends Table {
     return RegisterNode.endRegisterNode(builder);
   }
 
-  public static void startRegisterNode(FlatBufferBuilder builder) { builder.startTable(5); }
+  public static void startRegisterNode(FlatBufferBuilder builder) { builder.startTable(6); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(0, nodeIdOffset, 0); }
   public static void addHost(FlatBufferBuilder builder, int hostOffset) { builder.addOffset(1, hostOffset, 0); }
   public static void addPort(FlatBufferBuilder builder, int port) { builder.addInt(2, port, 0); }
@@ -56,6 +65,9 @@ public final class RegisterNode extends Table {
   public static void addActors(FlatBufferBuilder builder, int actorsOffset) { builder.addOffset(4, actorsOffset, 0); }
   public static int createActorsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startActorsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addPorts(FlatBufferBuilder builder, int portsOffset) { builder.addOffset(5, portsOffset, 0); }
+  public static int createPortsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startPortsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static int endRegisterNode(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
