@@ -80,6 +80,9 @@ public final class SpokeClientImpl implements SpokeClient {
   static final long DEATH_REPORT_GRACE_MS = 500;
   /** Exited actors remembered, to explain failures of late calls. */
   static final int DEATHS_KEPT = 1024;
+  /** First and longest wait between tries to reach a lost hub while this client owns tickets (see keepSession). */
+  static final long HUB_RETRY_MIN_MS = 100;
+  static final long HUB_RETRY_MAX_MS = 2_000;
 
   private final Vertx vertx;
   private final boolean ownsVertx;
@@ -104,6 +107,9 @@ public final class SpokeClientImpl implements SpokeClient {
   private Connection hub;
   private Future<Connection> hubConnecting;
   private boolean closed;
+  /** While the hub is lost and this client owns tickets: the timer of the next try to reach it again. */
+  private long hubRetryTimer = -1;
+  private long hubRetryDelay = HUB_RETRY_MIN_MS;
 
   public SpokeClientImpl(Vertx vertx, SpokeClientOptions options, boolean ownsVertx) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -398,15 +404,38 @@ public final class SpokeClientImpl implements SpokeClient {
             Connection connection = ar.result();
             hub = connection;
             connection.messageHandler(this::onHubMessage);
+            hubRetryDelay = HUB_RETRY_MIN_MS;
             connection.closeHandler(c -> {
               if (hub == c) {
                 hub = null;
+                keepSession();
               }
             });
           }
         });
     }
     return hubConnecting;
+  }
+
+  /**
+   * The hub connection was lost while this client owns tickets: reconnect in the background, at growing intervals
+   * (at most {@link #HUB_RETRY_MAX_MS} apart), so that the hub (restarted, or reachable again) sees the session
+   * back within its grace period and keeps the tickets.
+   */
+  private void keepSession() {
+    if (closed || ownedTickets.isEmpty() || hubRetryTimer >= 0 || hub != null) {
+      return;
+    }
+    long delay = hubRetryDelay;
+    hubRetryDelay = Math.min(HUB_RETRY_MAX_MS, hubRetryDelay * 2);
+    log.info("Lost the hub; reconnecting in {} ms to keep tickets {}", delay, ownedTickets);
+    hubRetryTimer = vertx.setTimer(delay, t -> {
+      hubRetryTimer = -1;
+      if (closed || hub != null) {
+        return;
+      }
+      hub().onFailure(err -> keepSession());
+    });
   }
 
   private void onHubMessage(Connection connection, Frame frame) {
@@ -841,6 +870,10 @@ public final class SpokeClientImpl implements SpokeClient {
       return Future.succeededFuture();
     }
     closed = true;
+    if (hubRetryTimer >= 0) {
+      vertx.cancelTimer(hubRetryTimer);
+      hubRetryTimer = -1;
+    }
     for (ActorChannel channel : new ArrayList<>(channels.values())) {
       if (channel.connection != null) {
         channel.connection.close();
