@@ -7,10 +7,17 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** {@code ./spoke hub [--port P] [--host H] ...}: runs a hub until the process is told to stop. */
 public final class HubMain {
+
+  /** Flags of string options whose default is null, so absent from the options' JSON template. */
+  static final Set<String> STRING_KEYS = Stream.concat(Stream.of("stateDir"), SecurityOptions.STRING_KEYS.stream())
+    .collect(Collectors.toSet());
 
   private HubMain() {
   }
@@ -18,13 +25,13 @@ public final class HubMain {
   public static void main(String[] args) {
     List<String> list = new ArrayList<>(Arrays.asList(args));
     if (list.contains("--help") || list.contains("-h")) {
-      System.out.println("usage: spoke hub [options]\n  options: " + CommandLine.flags(new HubOptions().toJson(), SecurityOptions.STRING_KEYS, Map.of())
+      System.out.println("usage: spoke hub [options]\n  options: " + CommandLine.flags(new HubOptions().toJson(), STRING_KEYS, Map.of())
         + "\n  (the options of HubOptions, in kebab case; defaults: " + new HubOptions().toJson().encode() + ")");
       return;
     }
     HubOptions options;
     try {
-      options = new HubOptions(CommandLine.parse(list, new HubOptions().toJson(), SecurityOptions.STRING_KEYS, Map.of()));
+      options = new HubOptions(CommandLine.parse(list, new HubOptions().toJson(), STRING_KEYS, Map.of()));
     } catch (IllegalArgumentException e) {
       System.err.println("spoke hub: " + e.getMessage());
       System.exit(2);

@@ -24,7 +24,7 @@ public class HubOptions {
   public static final long DEFAULT_CLIENT_GRACE_PERIOD = 10_000;
 
   private static final List<String> KEYS = Stream.concat(Stream.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout",
-    "maxFrameSize", "clientGracePeriod"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
+    "maxFrameSize", "clientGracePeriod", "stateDir"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
@@ -34,6 +34,7 @@ public class HubOptions {
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private long clientGracePeriod = DEFAULT_CLIENT_GRACE_PERIOD;
   private SecurityOptions security = new SecurityOptions();
+  private String stateDir;
 
   public HubOptions() {
   }
@@ -47,6 +48,7 @@ public class HubOptions {
     this.maxFrameSize = other.maxFrameSize;
     this.clientGracePeriod = other.clientGracePeriod;
     this.security = new SecurityOptions(other.security);
+    this.stateDir = other.stateDir;
   }
 
   /**
@@ -62,10 +64,11 @@ public class HubOptions {
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setClientGracePeriod(o.longValue("clientGracePeriod", DEFAULT_CLIENT_GRACE_PERIOD));
     setSecurity(SecurityOptions.read(o));
+    setStateDir(o.string("stateDir", null));
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
       .put("host", host)
       .put("port", port)
       .put("heartbeatInterval", heartbeatInterval)
@@ -74,6 +77,10 @@ public class HubOptions {
       .put("maxFrameSize", maxFrameSize)
       .put("clientGracePeriod", clientGracePeriod)
       .mergeIn(security.addTo(new JsonObject()));
+    if (stateDir != null) {
+      json.put("stateDir", stateDir);
+    }
+    return json;
   }
 
   public String getHost() {
@@ -183,6 +190,23 @@ public class HubOptions {
   /** The cluster token and TLS ({@link SecurityOptions}); their keys sit beside the others in JSON and on the command line. */
   public HubOptions setSecurity(SecurityOptions security) {
     this.security = java.util.Objects.requireNonNull(security, "security");
+    return this;
+  }
+
+  public String getStateDir() {
+    return stateDir;
+  }
+
+  /**
+   * Directory where the hub keeps its ticket journal ({@code tickets.journal}), so that a restarted hub keeps every
+   * gang's reservation and adopts its running actors; {@code null} (the default) keeps tickets in memory only.
+   * Created if missing. One hub per directory.
+   */
+  public HubOptions setStateDir(String stateDir) {
+    if (stateDir != null && stateDir.isBlank()) {
+      throw new IllegalArgumentException("stateDir must not be blank; leave it out to keep tickets in memory only");
+    }
+    this.stateDir = stateDir;
     return this;
   }
 }

@@ -15,13 +15,22 @@ class HubOptionsTest {
     assertThat(o.getPort()).isEqualTo(8888);
     assertThat(o.getHeartbeatInterval()).isEqualTo(1000);
     assertThat(o.getNodeTimeout()).isEqualTo(5000);
+    assertThat(o.getStateDir()).as("tickets in memory only unless asked").isNull();
+  }
+
+  @Test
+  void theCommandLineTakesAStateDirectory() {
+    JsonObject json = io.spoke.vertx.internal.CommandLine.parse(java.util.List.of("--state-dir", "/tmp/hub-state"), new HubOptions().toJson(),
+      HubMain.STRING_KEYS, java.util.Map.of());
+    assertThat(new HubOptions(json).getStateDir()).isEqualTo("/tmp/hub-state");
   }
 
   @Test
   void roundTripsThroughJsonAndCopies() {
     HubOptions o = new HubOptions().setHost("0.0.0.0").setPort(0).setHeartbeatInterval(100).setNodeTimeout(300)
-      .setAgentTimeout(5).setMaxFrameSize(1 << 20);
+      .setAgentTimeout(5).setMaxFrameSize(1 << 20).setStateDir("/var/lib/spoke");
     assertThat(new HubOptions(o.toJson()).toJson()).isEqualTo(o.toJson());
+    assertThat(new HubOptions(o.toJson()).getStateDir()).isEqualTo("/var/lib/spoke");
     assertThat(new HubOptions(o).toJson()).isEqualTo(o.toJson());
   }
 
@@ -29,6 +38,7 @@ class HubOptionsTest {
   void validates() {
     assertThatThrownBy(() -> new HubOptions().setPort(70000)).hasMessageContaining("port");
     assertThatThrownBy(() -> new HubOptions().setHeartbeatInterval(1)).hasMessageContaining("heartbeatInterval");
+    assertThatThrownBy(() -> new HubOptions().setStateDir(" ")).hasMessageContaining("stateDir");
     assertThatThrownBy(() -> new HubOptions(new JsonObject().put("heartbeat", 5))).hasMessageContaining("unknown hub option [heartbeat]");
   }
 }

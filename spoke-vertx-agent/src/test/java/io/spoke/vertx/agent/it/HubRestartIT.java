@@ -8,11 +8,15 @@ import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
@@ -37,6 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The hub killed with SIGKILL mid-traffic and started again: calls between the client and running actors keep
  * flowing (the data plane does not pass through the hub), the agent reconnects and re-registers, and the new hub
  * rebuilds the node, its running actors and their GPUs from the agent's report, so nothing is handed out twice.
+ * With a {@code --state-dir}, it also takes its gangs (tickets) back from its journal and adopts their actors.
  */
 @ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
 class HubRestartIT {
@@ -163,5 +168,60 @@ class HubRestartIT {
       + " failed");
     assertThat(failed).isEmpty();
     await(second.stop());
+  }
+
+  @Test
+  void aHubWithAStateDirectoryKeepsItsGangsThroughASigkill(Vertx vertx) throws Exception {
+    Path dir = Files.createTempDirectory("spoke-hub-journal");
+    Path token = dir.resolve("cluster.token");
+    Files.writeString(token, TestCluster.TOKEN + "\n");
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    String[] hubArgs = {"--port", String.valueOf(port), "--token-file", token.toString(), "--heartbeat-interval", "200",
+      "--node-timeout", "5000", "--state-dir", dir.resolve("state").toString()};
+    Process hub = java(dir.resolve("hub.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+    java(dir.resolve("agent.out"), "io.spoke.vertx.agent.AgentMain", "--hub", "127.0.0.1:" + port, "--node-id", "n1", "--gpus", "2",
+      "--token-file", token.toString(), "--log-dir", dir.resolve("logs").toString(), "--reconnect-interval", "100", "--stop-timeout", "2000");
+    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(port)
+      .setSecurity(new SecurityOptions().setTokenFile(token.toString())));
+    clients.add(client);
+    awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive()));
+    Allocation training = await(client.gangAllocate(new GangRequest().setTicketId("t-train").setGpus(1)));
+    Allocation idle = await(client.gangAllocate(new GangRequest().setTicketId("t-idle").setGpus(1)));
+    ActorHandle trainer = await(client.launch("t-train", 0, "Echo", "trainer", new SpawnOptions()));
+    processes.track(trainer.info().pid());
+    assertThat(trainer.info().gpuIds()).isEqualTo(training.slot(0).gpuIds());
+
+    hub.destroyForcibly();
+    assertThat(hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(await(trainer.call(TestActors.HELLO, "no hub", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, no hub!");
+    java(dir.resolve("hub2.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+
+    // The restarted hub has both tickets back from its journal, the node's GPUs reserved for them, and the running
+    // actor adopted into its rank.
+    ClusterStatus rebuilt = awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive())
+      && s.tickets().size() == 2 && s.tickets().get(0).slot(0).actorState() == ActorState.RUNNING);
+    assertThat(rebuilt.tickets()).extracting(Allocation::ticketId).containsExactly("t-train", "t-idle");
+    assertThat(rebuilt.tickets()).extracting(Allocation::state).containsOnly(TicketState.ALLOCATED);
+    Slot slot = rebuilt.tickets().get(0).slot(0);
+    assertThat(slot.actorId()).isEqualTo("trainer");
+    assertThat(slot.gpuIds()).isEqualTo(training.slot(0).gpuIds());
+    assertThat(slot.masterPort()).isEqualTo(training.masterPort());
+    assertThat(rebuilt.tickets().get(1).slot(0).gpuIds()).isEqualTo(idle.slot(0).gpuIds());
+    assertThat(rebuilt.actors()).extracting(ActorInfo::pid).containsExactly(trainer.info().pid());
+    assertThat(rebuilt.nodes().get(0).freeGpus()).as("both GPUs stay with their tickets").isEmpty();
+    assertThatThrownBy(() -> await(client.spawn("Echo", "squatter", new SpawnOptions().setGpus(1))))
+      .isInstanceOf(SchedulingException.class);
+
+    // Releasing the restored ticket stops its actor and frees its GPU.
+    await(client.release("t-train"));
+    assertThat(ProcessHandle.of(trainer.info().pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    ActorHandle next = await(client.spawn("Echo", "after-release", new SpawnOptions().setGpus(1)));
+    processes.track(next.info().pid());
+    assertThat(next.info().gpuIds()).isEqualTo(training.slot(0).gpuIds());
+    await(next.stop());
+    await(client.release("t-idle"));
   }
 }

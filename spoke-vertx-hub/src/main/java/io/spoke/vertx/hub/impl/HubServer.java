@@ -31,6 +31,7 @@ import io.spoke.vertx.protocol.fb.Hello;
 import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.Launch;
 import io.spoke.vertx.protocol.fb.LogChunk;
+import io.spoke.vertx.protocol.fb.PortHold;
 import io.spoke.vertx.protocol.fb.ReadLog;
 import io.spoke.vertx.protocol.fb.RegisterNode;
 import io.spoke.vertx.protocol.fb.Registered;
@@ -67,6 +68,12 @@ public final class HubServer {
 
   /** Exited actors remembered, so that late callers learn why an actor is gone. */
   static final int GRAVEYARD_SIZE = 4096;
+  /**
+   * How long, beyond the node timeout, a restarted hub waits for the nodes of its journaled tickets, and for their
+   * owners: agents and clients retry at growing intervals, at most 10 s apart. {@code -Dspoke.hub.reconnectAllowanceMs}
+   * changes it.
+   */
+  static final long RECONNECT_ALLOWANCE_MS = 10_000;
 
   final Vertx vertx;
   final HubOptions options;
@@ -85,6 +92,8 @@ public final class HubServer {
   private NetServer server;
   private long checkTimer = -1;
   private long anonymousSessions;
+  /** Tells this hub's made-up names (anonymous sessions, port leases) from those of an earlier hub of the same journal. */
+  final String instanceTag = Long.toString(new java.security.SecureRandom().nextInt() & 0x7fffffff, 36);
 
   public HubServer(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
@@ -106,9 +115,19 @@ public final class HubServer {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    Future<Void> restored = Future.succeededFuture();
+    if (options.getStateDir() != null) {
+      long window = options.getNodeTimeout() + Long.getLong("spoke.hub.reconnectAllowanceMs", RECONNECT_ALLOWANCE_MS);
+      restored = tickets.openJournal(java.nio.file.Paths.get(options.getStateDir()), window).map(owners -> {
+        for (ClientSession owner : owners) {
+          startGracePeriod(owner, Math.max(options.getClientGracePeriod(), window));
+        }
+        return null;
+      });
+    }
     server = vertx.createNetServer(serverOptions.setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
     server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "hub", auth, this::accept));
-    return server.listen().map(s -> {
+    return restored.compose(v -> server.listen()).map(s -> {
       checkTimer = vertx.setPeriodic(Math.max(10, options.getHeartbeatInterval() / 2), id -> checkNodes());
       log.info("Hub listening on {}:{}{}{}", options.getHost(), s.actualPort(), auth.hasToken() ? ", cluster token required" : "",
         options.getSecurity().isTls() ? ", TLS" : "");
@@ -123,7 +142,8 @@ public final class HubServer {
     for (Connection connection : new ArrayList<>(connections)) {
       connection.close();
     }
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.transform(ar -> tickets.closeJournal());
   }
 
   public int actualPort() {
@@ -144,7 +164,7 @@ public final class HubServer {
         return Future.succeededFuture(this::onAgentMessage);
       case Role.Client:
         connections.add(connection);
-        String sessionId = hello.session() != null && !hello.session().isEmpty() ? hello.session() : "anonymous-" + ++anonymousSessions;
+        String sessionId = hello.session() != null && !hello.session().isEmpty() ? hello.session() : "anonymous-" + instanceTag + "-" + ++anonymousSessions;
         ClientSession session = sessions.computeIfAbsent(sessionId, ClientSession::new);
         if (session.graceTimer >= 0) {
           vertx.cancelTimer(session.graceTimer);
@@ -242,6 +262,14 @@ public final class HubServer {
     node.lastSeen = System.nanoTime();
     session.node = node;
     scheduler.addNode(nodeId, gpuIds, cpus, memory, custom);
+    Map<String, Integer> held = new TreeMap<>();
+    PortHold hold = new PortHold();
+    for (int i = 0, n = Messages.length(r.portsLength(), "ports"); i < n; i++) {
+      r.ports(hold, i);
+      held.put(Messages.nonNull(hold.holder(), "port holder"), hold.port());
+    }
+    // Gang ranks first: a restored ticket's reservations are exact, and take precedence over what is adopted below.
+    tickets.nodeRegistered(node, held);
 
     // Actors the agent runs: keep or adopt them; actors the hub placed there that the agent no longer has are gone.
     Set<String> reported = new HashSet<>();
@@ -251,8 +279,14 @@ public final class HubServer {
       ActorInfo info = Messages.readActorInfo(r.actors(table, i));
       reported.add(info.id());
       if (!actors.containsKey(info.id()) && info.state() == ActorState.RUNNING) {
-        Reservation reservation = info.ticket() == null
-          ? scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray()) : null;
+        Reservation reservation = null;
+        if (info.ticket() == null || !tickets.adopt(info, nodeId)) {
+          if (info.ticket() != null) {
+            log.warn("Node {} runs actor {} of ticket {} rank {}, which this hub does not hold (start the hub with the --state-dir of "
+              + "the one before); the actor is kept as an ad-hoc actor with its GPUs", nodeId, info.id(), info.ticket(), info.rank());
+          }
+          reservation = scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray());
+        }
         actors.put(info.id(), new ActorRecord(info, nodeId, reservation));
         node.actors.add(info.id());
       }
@@ -648,6 +682,11 @@ public final class HubServer {
     long grace = options.getClientGracePeriod();
     log.info("Client session {} disconnected; its {} tickets are released unless it reconnects within {} ms", session.id,
       session.tickets.size(), grace);
+    startGracePeriod(session, grace);
+  }
+
+  /** Releases the session's tickets (but detached ones) unless its client connects within {@code grace} ms. */
+  private void startGracePeriod(ClientSession session, long grace) {
     session.graceTimer = vertx.setTimer(grace, t -> {
       session.graceTimer = -1;
       if (session.connection == null) {

@@ -33,6 +33,8 @@ import io.spoke.vertx.protocol.fb.TicketList;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,6 +60,8 @@ final class TicketDesk {
 
   private final HubServer hub;
   private final Map<String, TicketRecord> tickets = new LinkedHashMap<>();
+  /** The journal in the hub's state directory, or null when tickets are kept in memory only. */
+  private TicketJournal journal;
   private long leaseSerial;
   private final Map<String, Boolean> released = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
@@ -180,7 +184,24 @@ final class TicketDesk {
     ticket.portCheckedAtNanos = portCheckedAtNanos;
     ticket.state = TicketState.ALLOCATED;
     log.info("Ticket {} allocated: {} ranks, master {}:{}", ticket.id, ticket.placement.ranks().size(), ticket.masterAddr, ticket.masterPort);
-    answer(ticket, Future.succeededFuture(allocation(ticket)));
+    if (journal == null) {
+      answer(ticket, Future.succeededFuture(allocation(ticket)));
+      return;
+    }
+    // Answered once on disk: an allocation the client saw survives a hub crash.
+    ticket.journaled = true;
+    journal.append(record(ticket)).onComplete(ar -> {
+      if (tickets.get(ticket.id) != ticket || ticket.releasing != null) {
+        return;
+      }
+      if (ar.succeeded()) {
+        answer(ticket, Future.succeededFuture(allocation(ticket)));
+        return;
+      }
+      answer(ticket, Future.failedFuture(new SchedulingException("ticket " + ticket.id + " could not be recorded in the hub's journal ("
+        + ar.cause().getMessage() + "), so it was not allocated; check the hub's --state-dir and its disk")));
+      release(ticket, "released: it could not be recorded in the journal");
+    });
   }
 
   private Future<Integer> reservePort(String holder, NodeRecord node) {
@@ -217,8 +238,9 @@ final class TicketDesk {
       return;
     }
     for (int i = node.leases.size() + node.leasesRequested; i < LEASES_PER_NODE; i++) {
-      // '~' cannot appear in a ticket id, so a lease never collides with a ticket on the agent.
-      String holder = "~lease-" + (++leaseSerial);
+      // '~' cannot appear in a ticket id, so a lease never collides with a ticket on the agent; the hub's instance tag
+      // keeps it apart from the leases of an earlier hub that a restored ticket may still hold its port under.
+      String holder = "~lease-" + hub.instanceTag + "-" + (++leaseSerial);
       node.leasesRequested++;
       reservePort(holder, node).onComplete(ar -> {
         node.leasesRequested--;
@@ -430,8 +452,18 @@ final class TicketDesk {
       remove(ticket);
       released.put(ticket.id, Boolean.TRUE);
       log.info("Ticket {} {}", ticket.id, why);
-      done.complete();
       drain();
+      if (journal != null && ticket.journaled) {
+        journal.append(TicketJournal.released(ticket.id)).onComplete(written -> {
+          if (written.failed()) {
+            log.error("Ticket {} is released, but the journal could not record it ({}): a hub restarted from this journal would "
+              + "hold its resources again until it is released again", ticket.id, written.cause().getMessage());
+          }
+          done.complete();
+        });
+      } else {
+        done.complete();
+      }
     });
     return done.future();
   }
@@ -461,11 +493,19 @@ final class TicketDesk {
   /** A node died: tickets with a rank there fail, and their owners are told; what they hold elsewhere stays. */
   void nodeDied(String nodeId, String why) {
     for (TicketRecord ticket : new ArrayList<>(tickets.values())) {
-      if (ticket.placement == null || ticket.releasing != null || ticket.state == TicketState.FAILED) {
+      if (ticket.placement == null || ticket.releasing != null) {
         continue;
       }
       boolean affected = ticket.placement.ranks().stream().anyMatch(r -> r.nodeId().equals(nodeId));
       if (!affected) {
+        continue;
+      }
+      ticket.deadNodes.add(nodeId);
+      ticket.awaiting.remove(nodeId);
+      if (journal != null && ticket.journaled) {
+        journal.append(TicketJournal.failed(ticket.id, nodeId, why));
+      }
+      if (ticket.state == TicketState.FAILED) {
         continue;
       }
       ticket.state = TicketState.FAILED;
@@ -480,6 +520,212 @@ final class TicketDesk {
       }
     }
     drain();
+  }
+
+  // ------------------------------------------------------------------ journal and restart
+
+  /**
+   * Opens the journal in {@code dir} and takes the tickets it holds back: each keeps its id, owner, placement and
+   * rendezvous port, reserving its resources on each node as that node registers ({@link #nodeRegistered}).
+   * Nodes not back within {@code window} ms are dead for these tickets, as if they had died.
+   *
+   * @return the sessions that own restored tickets
+   */
+  Future<List<ClientSession>> openJournal(java.nio.file.Path dir, long window) {
+    TicketJournal opening = new TicketJournal(hub.vertx, dir, this::snapshot);
+    return hub.vertx.executeBlocking(opening::load).map(state -> {
+      journal = opening;
+      List<ClientSession> owners = new ArrayList<>();
+      for (String id : state.released) {
+        released.put(id, Boolean.TRUE);
+      }
+      int restored = 0;
+      for (JsonObject record : state.live.values()) {
+        try {
+          TicketRecord ticket = restore(record);
+          if (!owners.contains(ticket.owner)) {
+            owners.add(ticket.owner);
+          }
+          restored++;
+        } catch (RuntimeException e) {
+          log.error("Ticket journal: cannot restore ticket {}: {}", record.getString("ticket"), e.toString());
+        }
+      }
+      log.info("Ticket journal {}: {} tickets restored, {} released ids remembered ({} lines read{})", dir.resolve(TicketJournal.FILE),
+        restored, state.released.size(), state.lines, state.skipped == 0 ? "" : ", " + state.skipped + " unreadable");
+      if (restored > 0) {
+        hub.vertx.setTimer(window, t -> restoreDeadline(window));
+      }
+      return owners;
+    });
+  }
+
+  Future<Void> closeJournal() {
+    return journal == null ? Future.succeededFuture() : journal.close();
+  }
+
+  private TicketRecord restore(JsonObject r) {
+    String id = r.getString("ticket");
+    Map<String, Long> custom = new LinkedHashMap<>();
+    r.getJsonObject("custom", new JsonObject()).forEach(e -> custom.put(e.getKey(), ((Number) e.getValue()).longValue()));
+    GangSpec spec = new GangSpec(id, r.getInteger("nodes"), r.getInteger("actorsPerNode"), new Resources(r.getInteger("gpus"),
+      r.getInteger("cpus"), r.getLong("memoryMb"), custom), PlacementStrategy.valueOf(r.getString("strategy")), r.getString("preferredNode"));
+    List<String> nodeIds = new ArrayList<>();
+    List<int[]> gpuIds = new ArrayList<>();
+    for (Object o : r.getJsonArray("ranks")) {
+      JsonObject rank = (JsonObject) o;
+      nodeIds.add(java.util.Objects.requireNonNull(rank.getString("node"), "node"));
+      gpuIds.add(rank.getJsonArray("gpus").stream().mapToInt(g -> ((Number) g).intValue()).toArray());
+    }
+    GangPlacement placement = hub.scheduler.restore(spec, nodeIds, gpuIds);
+    ClientSession owner = hub.sessions.computeIfAbsent(r.getString("session"), ClientSession::new);
+    TicketRecord ticket = new TicketRecord(id, owner, r.getBoolean("detached", false), spec, r.getLong("timeoutMs"));
+    ticket.placement = placement;
+    ticket.masterAddr = r.getString("masterAddr");
+    ticket.masterPort = r.getInteger("masterPort");
+    ticket.portHolder = r.getString("portHolder");
+    ticket.portCheckedAtNanos = System.nanoTime() - LEASE_TTL_NANOS;
+    // An actor may have bound the port before the restart: it goes back to the agent, never to the leases.
+    ticket.launched = true;
+    ticket.journaled = true;
+    ticket.state = "FAILED".equals(r.getString("state")) ? TicketState.FAILED : TicketState.ALLOCATED;
+    ticket.reason = r.getString("reason");
+    r.getJsonArray("deadNodes", new JsonArray()).forEach(n -> ticket.deadNodes.add((String) n));
+    ticket.awaiting.addAll(placement.unboundNodes());
+    ticket.awaiting.removeAll(ticket.deadNodes);
+    tickets.put(id, ticket);
+    owner.tickets.add(id);
+    return ticket;
+  }
+
+  /** A ticket as a journal record: what a restarted hub needs to hold its resources and answer for it. */
+  private static JsonObject record(TicketRecord ticket) {
+    GangSpec spec = ticket.spec;
+    JsonArray ranks = new JsonArray();
+    for (GangPlacement.Rank rank : ticket.placement.ranks()) {
+      JsonArray gpus = new JsonArray();
+      for (int gpu : rank.reservation().gpuIds()) {
+        gpus.add(gpu);
+      }
+      ranks.add(new JsonObject().put("node", rank.nodeId()).put("gpus", gpus));
+    }
+    JsonObject custom = new JsonObject();
+    spec.perActor().custom().forEach(custom::put);
+    JsonObject record = new JsonObject().put("op", "allocated").put("ticket", ticket.id).put("session", ticket.owner.id)
+      .put("detached", ticket.detached).put("timeoutMs", ticket.timeoutMs)
+      .put("nodes", spec.nodes()).put("actorsPerNode", spec.actorsPerNode()).put("gpus", spec.perActor().gpus())
+      .put("cpus", spec.perActor().cpus()).put("memoryMb", spec.perActor().memoryMb()).put("custom", custom)
+      .put("strategy", spec.strategy().name()).put("preferredNode", spec.preferredNode())
+      .put("masterAddr", ticket.masterAddr).put("masterPort", ticket.masterPort).put("portHolder", ticket.portHolder)
+      .put("ranks", ranks);
+    if (ticket.state == TicketState.FAILED) {
+      record.put("state", "FAILED").put("reason", ticket.reason);
+    }
+    if (!ticket.deadNodes.isEmpty()) {
+      record.put("deadNodes", new JsonArray(new ArrayList<>(ticket.deadNodes)));
+    }
+    return record;
+  }
+
+  /** Everything the journal must keep, for its compaction: released ids, then the journaled live tickets. */
+  private List<JsonObject> snapshot() {
+    List<JsonObject> records = new ArrayList<>(released.size() + tickets.size());
+    for (String id : released.keySet()) {
+      records.add(TicketJournal.released(id));
+    }
+    for (TicketRecord ticket : tickets.values()) {
+      if (ticket.journaled && ticket.releasing == null) {
+        records.add(record(ticket));
+      }
+    }
+    return records;
+  }
+
+  /**
+   * A node (re-)registered, reporting the rendezvous ports its agent holds: restored ranks there are reserved as
+   * recorded; ports the hub's tickets hold are kept, and every other hold (leases of an earlier connection or hub,
+   * tickets released meanwhile) is given back. A ticket whose port the agent no longer holds (the agent restarted)
+   * gets one again under its own id.
+   */
+  void nodeRegistered(NodeRecord node, Map<String, Integer> held) {
+    Map<String, TicketRecord> holders = new LinkedHashMap<>();
+    for (TicketRecord ticket : tickets.values()) {
+      if (ticket.awaiting.remove(node.id)) {
+        String missing = hub.scheduler.bind(ticket.placement, node.id);
+        if (missing != null) {
+          log.warn("Ticket {}: node {} no longer has all it held before the hub restarted: {}", ticket.id, node.id, missing);
+        }
+      }
+      if (ticket.placement != null && ticket.portHolder != null && ticket.releasing == null
+        && ticket.placement.masterNode().equals(node.id)) {
+        holders.put(ticket.portHolder, ticket);
+      }
+    }
+    node.leases.clear();
+    for (Map.Entry<String, Integer> hold : held.entrySet()) {
+      TicketRecord ticket = holders.get(hold.getKey());
+      if (ticket == null) {
+        sendReleasePort(node.connection, hold.getKey());
+      } else if (ticket.masterPort == hold.getValue()) {
+        holders.remove(hold.getKey());
+      }
+    }
+    for (TicketRecord ticket : holders.values()) {
+      reservePort(ticket.id, node).onComplete(ar -> {
+        if (tickets.get(ticket.id) != ticket || ticket.releasing != null) {
+          if (ar.succeeded()) {
+            sendReleasePort(node.connection, ticket.id);
+          }
+          return;
+        }
+        if (ar.failed()) {
+          log.warn("Ticket {}: node {} no longer holds its MASTER_PORT {} and could not reserve another: {}", ticket.id, node.id,
+            ticket.masterPort, ar.cause().getMessage());
+          return;
+        }
+        if (ar.result() != ticket.masterPort) {
+          log.warn("Ticket {}: node {} no longer held its MASTER_PORT {} (its agent restarted); the ticket's rendezvous is now port {}",
+            ticket.id, node.id, ticket.masterPort, ar.result());
+        }
+        ticket.masterPort = ar.result();
+        ticket.portHolder = ticket.id;
+        if (journal != null && ticket.journaled) {
+          journal.append(record(ticket));
+        }
+      });
+    }
+  }
+
+  /**
+   * An actor a registering agent runs for a ticket: true if it is taken back as the actor of its rank (it then
+   * holds nothing of its own: the ticket does); false if its ticket or rank is unknown here.
+   */
+  boolean adopt(ActorInfo actor, String nodeId) {
+    TicketRecord ticket = tickets.get(actor.ticket());
+    if (ticket == null || ticket.placement == null || ticket.releasing != null || actor.rank() < 0
+      || actor.rank() >= ticket.spec.worldSize() || !ticket.placement.ranks().get(actor.rank()).nodeId().equals(nodeId)) {
+      return false;
+    }
+    String current = ticket.actors[actor.rank()];
+    if (current != null && !current.equals(actor.id()) && hub.actors.containsKey(current)) {
+      return false;
+    }
+    ticket.actors[actor.rank()] = actor.id();
+    ticket.launched = true;
+    return true;
+  }
+
+  /** Restored tickets whose nodes did not come back within {@code window} ms of the restart: those nodes are dead. */
+  private void restoreDeadline(long window) {
+    java.util.Set<String> missing = new java.util.TreeSet<>();
+    for (TicketRecord ticket : tickets.values()) {
+      missing.addAll(ticket.awaiting);
+    }
+    for (String nodeId : missing) {
+      if (!hub.nodes.containsKey(nodeId)) {
+        nodeDied(nodeId, "node " + nodeId + " did not register within " + window + " ms of the hub's restart");
+      }
+    }
   }
 
   // ------------------------------------------------------------------ introspection

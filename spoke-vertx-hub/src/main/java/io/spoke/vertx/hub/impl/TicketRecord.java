@@ -5,6 +5,8 @@ import io.spoke.vertx.hub.scheduler.GangPlacement;
 import io.spoke.vertx.hub.scheduler.GangSpec;
 import io.spoke.vertx.internal.net.Connection;
 import io.vertx.core.Future;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** A gang allocation from request to release. */
 final class TicketRecord {
@@ -33,6 +35,12 @@ final class TicketRecord {
   long deadlineTimer = -1;
   /** Set once a release started; later releases join it. */
   Future<Void> releasing;
+  /** Whether its allocation is in the journal (so its release must be too). */
+  boolean journaled;
+  /** Nodes of its ranks that died: their ranks hold nothing. */
+  final Set<String> deadNodes = new TreeSet<>();
+  /** Read back from the journal: nodes of its ranks that have not registered with this hub yet. */
+  final Set<String> awaiting = new TreeSet<>();
 
   TicketRecord(String id, ClientSession owner, boolean detached, GangSpec spec, long timeoutMs) {
     this.id = id;

@@ -1,0 +1,260 @@
+package io.spoke.vertx.hub;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.SchedulingException;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Allocation;
+import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.internal.net.ClusterAuth;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.GangAllocate;
+import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.junit5.VertxExtension;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A hub with a {@code --state-dir} stopped and started again, with agents played by the test: the new hub takes
+ * its tickets back from the journal, reserves their resources as their nodes return, adopts their running actors,
+ * keeps the rendezvous ports they hold and gives every other held port back; nodes and clients that do not come
+ * back in time are treated as dead and gone. (HubRestartIT kills a real hub process with SIGKILL.)
+ */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class TicketJournalIT {
+
+  @TempDir
+  Path stateDir;
+
+  private Vertx vertx;
+  private Context context;
+  private NetClient netClient;
+  private int port;
+  private HubVerticle hub;
+  private final List<SpokeClient> clients = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.netClient = vertx.createNetClient();
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    System.clearProperty("spoke.hub.reconnectAllowanceMs");
+    for (SpokeClient client : clients) {
+      client.close().await(20, TimeUnit.SECONDS);
+    }
+  }
+
+  private <T> T onContext(Supplier<Future<T>> action) throws Exception {
+    Promise<T> promise = Promise.promise();
+    context.runOnContext(v -> action.get().onComplete(promise));
+    return promise.future().await(20, TimeUnit.SECONDS);
+  }
+
+  private void startHub(long clientGrace) throws Exception {
+    hub = new HubVerticle(new HubOptions().setPort(port).setHeartbeatInterval(50).setNodeTimeout(400).setClientGracePeriod(clientGrace)
+      .setStateDir(stateDir.toString()));
+    vertx.deployVerticle(hub).await(20, TimeUnit.SECONDS);
+  }
+
+  private void stopHub() throws Exception {
+    vertx.undeploy(hub.deploymentID()).await(20, TimeUnit.SECONDS);
+  }
+
+  private SpokeClient client() {
+    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(port));
+    clients.add(client);
+    return client;
+  }
+
+  private TestAgent agent(String nodeId, String host, int gpus) {
+    return new TestAgent(vertx, netClient, nodeId, host, gpus, new CopyOnWriteArrayList<>());
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(20, TimeUnit.SECONDS);
+  }
+
+  private ClusterStatus awaitStatus(SpokeClient client, Predicate<ClusterStatus> ready) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    ClusterStatus last = null;
+    while (System.nanoTime() < deadline) {
+      last = await(client.status());
+      if (ready.test(last)) {
+        return last;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the cluster did not reach the expected state; last status: " + last);
+  }
+
+  private static Map<String, Integer> freeGpus(ClusterStatus status) {
+    return status.nodes().stream().filter(NodeInfo::alive).collect(Collectors.toMap(NodeInfo::id, n -> n.freeGpus().size(), (a, b) -> a,
+      TreeMap::new));
+  }
+
+  @Test
+  void aRestartedHubKeepsItsTicketsTheirGpusAndPortsAndAdoptsTheirActors() throws Exception {
+    startHub(10_000);
+    TestAgent a = agent("a", "10.0.0.1", 4);
+    TestAgent b = agent("b", "10.0.0.2", 4);
+    onContext(() -> a.connect(port));
+    onContext(() -> b.connect(port));
+    SpokeClient owner = client();
+    Allocation spread = await(owner.gangAllocate(new GangRequest().setTicketId("t-spread").setNodes(2).setActorsPerNode(1).setGpus(2)
+      .setStrategy(PlacementStrategy.STRICT_SPREAD).setPreferredNode("a")));
+    Allocation detached = await(owner.gangAllocate(new GangRequest().setTicketId("t-detached").setGpus(1).setPreferredNode("b")
+      .setDetached(true)));
+    assertThat(spread.masterAddr()).isEqualTo("10.0.0.1");
+    String spreadHolder = onContext(() -> Future.succeededFuture(a.holds.entrySet().stream()
+      .filter(e -> e.getValue() == spread.masterPort()).findFirst().orElseThrow().getKey()));
+    // Rank 0's actor runs on a; the hub will have to learn it from a's report.
+    Slot rank0 = spread.slot(0);
+    a.running.add(new ActorInfo("worker-0", "Echo", "a", "10.0.0.1", 7100, 4242, "/tmp/worker-0.log", ActorState.RUNNING, -1, null,
+      rank0.gpuIds(), "t-spread", 0));
+
+    System.setProperty("spoke.hub.reconnectAllowanceMs", "100");
+    stopHub();
+    startHub(300);
+    // Both tickets are back before any node is: a client that owns none sees them in the cluster's status.
+    SpokeClient observer = client();
+    List<Allocation> restored = await(observer.status()).tickets();
+    assertThat(restored).extracting(Allocation::ticketId).containsExactly("t-spread", "t-detached");
+    Allocation again = restored.get(0);
+    assertThat(again.state()).isEqualTo(TicketState.ALLOCATED);
+    assertThat(again.masterAddr()).isEqualTo(spread.masterAddr());
+    assertThat(again.masterPort()).isEqualTo(spread.masterPort());
+    for (int r = 0; r < 2; r++) {
+      assertThat(again.slot(r).nodeId()).isEqualTo(spread.slot(r).nodeId());
+      assertThat(again.slot(r).gpuIds()).isEqualTo(spread.slot(r).gpuIds());
+    }
+    assertThat(restored.get(1).slot(0).gpuIds()).isEqualTo(detached.slot(0).gpuIds());
+
+    // a comes back holding the ticket's port, the leases of the hub before, and a port of a ticket the hub never knew.
+    onContext(() -> {
+      a.holds.put("t-forgotten", 29999);
+      return a.connect(port);
+    });
+    onContext(() -> b.connect(port));
+    // The owner was not asked for anything since the restart, but reconnected on its own: past the restored session's
+    // grace period (the node timeout, 400 ms, plus 100 ms), its ticket is still there.
+    Thread.sleep(1_500);
+    ClusterStatus status = awaitStatus(observer, s -> freeGpus(s).size() == 2);
+    assertThat(status.tickets()).extracting(Allocation::ticketId).containsExactly("t-spread", "t-detached");
+    assertThat(freeGpus(status)).as("the tickets' GPUs are reserved again").containsEntry("a", 2).containsEntry("b", 1);
+    assertThat(status.actors()).extracting(ActorInfo::id).containsExactly("worker-0");
+    Allocation adopted = await(owner.tickets()).get(0);
+    assertThat(adopted.slot(0).actorId()).isEqualTo("worker-0");
+    assertThat(adopted.slot(0).actorState()).isEqualTo(ActorState.RUNNING);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (onContext(() -> Future.succeededFuture(a.holds.size())) > 1 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(onContext(() -> Future.succeededFuture(new TreeMap<>(a.holds)))).as("only the ticket's port is still held")
+      .containsExactly(Map.entry(spreadHolder, spread.masterPort()));
+    assertThat(a.released).contains("t-forgotten").anyMatch(h -> h.startsWith("~lease-"));
+
+    // The books hold: nothing can take the reserved GPUs; a release stops the adopted actor and frees them.
+    assertThatThrownBy(() -> await(owner.gangAllocate(new GangRequest().setGpus(3)))).isInstanceOf(SchedulingException.class);
+    await(owner.release("t-spread"));
+    assertThat(a.running).isEmpty();
+    assertThat(freeGpus(await(owner.status()))).containsEntry("a", 4).containsEntry("b", 3);
+
+    // Once more: the released ticket stays released (and releasing it again succeeds); the detached one stays.
+    stopHub();
+    startHub(10_000);
+    assertThat(await(owner.tickets())).extracting(Allocation::ticketId).containsExactly("t-detached");
+    await(owner.release("t-spread"));
+    assertThat(Files.readAllLines(stateDir.resolve("tickets.journal"))).as("compacted: one released id, one live ticket").hasSize(2);
+  }
+
+  /** A client that allocates and then vanishes without a word, as a crashed process would. */
+  private void vanishingClient(String session, String ticket, boolean detached, int nodes) throws Exception {
+    Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"), 1 << 20,
+      ClusterAuth.NONE, Role.Client, "vanishing", null, null, session, 5_000));
+    onContext(() -> {
+      FlatBufferBuilder b = raw.builder();
+      int body = GangAllocate.createGangAllocate(b, b.createString(ticket), nodes, 1, 1, 0, 0, 0,
+        (byte) PlacementStrategy.STRICT_SPREAD.ordinal(), 0, 5_000, false, detached);
+      return raw.request(Body.GangAllocate, body, null, 5_000, "allocate", (Frame f) -> null);
+    });
+    onContext(raw::close);
+  }
+
+  @Test
+  void nodesAndClientsThatDoNotComeBackAfterTheRestartAreDeadAndGone() throws Exception {
+    System.setProperty("spoke.hub.reconnectAllowanceMs", "300");
+    startHub(60_000);
+    TestAgent a = agent("a", "10.0.0.1", 4);
+    TestAgent b = agent("b", "10.0.0.2", 4);
+    onContext(() -> a.connect(port));
+    onContext(() -> b.connect(port));
+    vanishingClient("s-gone", "t-owned", false, 1);
+    vanishingClient("s-elsewhere", "t-both-nodes", true, 2);
+
+    stopHub();
+    startHub(300);
+    SpokeClient observer = client();
+    onContext(() -> a.connect(port));
+    // b never returns: the detached ticket with a rank there fails; the owned ticket's client never returns: it goes.
+    ClusterStatus status = awaitStatus(observer, s -> s.tickets().size() == 1 && s.tickets().get(0).state() == TicketState.FAILED);
+    Allocation failed = status.tickets().get(0);
+    assertThat(failed.ticketId()).isEqualTo("t-both-nodes");
+    assertThat(failed.reason()).contains("node b did not register within 700 ms of the hub's restart");
+    // What the failed ticket holds on a stays reserved until it is released, like any failed ticket's.
+    assertThat(freeGpus(status)).containsExactly(Map.entry("a", 3));
+    await(observer.release("t-both-nodes"));
+    assertThat(freeGpus(await(observer.status()))).containsExactly(Map.entry("a", 4));
+  }
+
+  @Test
+  void aSecondHubCannotUseTheSameStateDirectory() throws Exception {
+    startHub(10_000);
+    int otherPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      otherPort = socket.getLocalPort();
+    }
+    HubVerticle second = new HubVerticle(new HubOptions().setPort(otherPort).setStateDir(stateDir.toString()));
+    assertThatThrownBy(() -> vertx.deployVerticle(second).await(20, TimeUnit.SECONDS))
+      .hasMessageContaining("another hub uses the state directory");
+  }
+}

@@ -1,0 +1,150 @@
+package io.spoke.vertx.hub.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ticket journal on real files: what is appended comes back, torn and bad lines are survived, and it compacts. */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class TicketJournalTest {
+
+  @TempDir
+  Path dir;
+
+  private static JsonObject allocated(String ticket, int port) {
+    return new JsonObject().put("op", "allocated").put("ticket", ticket).put("masterPort", port);
+  }
+
+  private static <T> T on(Context context, Supplier<Future<T>> action) throws Exception {
+    Promise<T> promise = Promise.promise();
+    context.runOnContext(v -> action.get().onComplete(promise));
+    return promise.future().await(30, TimeUnit.SECONDS);
+  }
+
+  private TicketJournal.State open(Vertx vertx, Context context, TicketJournal journal) throws Exception {
+    return on(context, () -> vertx.executeBlocking(journal::load));
+  }
+
+  @Test
+  void whatWasAppendedComesBackAndTheFileIsCompactedOnOpening(Vertx vertx) throws Exception {
+    Context context = vertx.getOrCreateContext();
+    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    open(vertx, context, journal);
+    on(context, () -> Future.join(List.of(
+      journal.append(allocated("t1", 29500)),
+      journal.append(allocated("t2", 29501)),
+      journal.append(TicketJournal.failed("t2", "n2", "node n2 died")),
+      journal.append(allocated("t3", 29502)),
+      journal.append(TicketJournal.released("t1")),
+      journal.append(allocated("t3", 29600)))).mapEmpty());
+    on(context, journal::close);
+    assertThat(Files.readAllLines(dir.resolve(TicketJournal.FILE))).hasSize(6);
+
+    TicketJournal reopened = new TicketJournal(vertx, dir, List::of);
+    TicketJournal.State state = open(vertx, context, reopened);
+    assertThat(state.live.keySet()).containsExactly("t2", "t3");
+    assertThat(state.live.get("t3").getInteger("masterPort")).as("the last record of a ticket wins").isEqualTo(29600);
+    assertThat(state.live.get("t2").getString("state")).isEqualTo("FAILED");
+    assertThat(state.live.get("t2").getString("reason")).isEqualTo("node n2 died");
+    assertThat(state.live.get("t2").getJsonArray("deadNodes")).containsExactly("n2");
+    assertThat(state.released).containsExactly("t1");
+    assertThat(state.lines).isEqualTo(6);
+    // Compacted: the released id, then the two live tickets.
+    assertThat(Files.readAllLines(dir.resolve(TicketJournal.FILE))).hasSize(3);
+    on(context, reopened::close);
+  }
+
+  @Test
+  void aTornLastLineAndAnUnreadableLineAreSkipped(Vertx vertx) throws Exception {
+    Files.writeString(dir.resolve(TicketJournal.FILE), allocated("t1", 1).encode() + "\n" + "{not json\n" + allocated("t2", 2).encode()
+      + "\n" + "{\"op\":\"mystery\",\"ticket\":\"t1\"}\n" + allocated("t3", 3).encode().substring(0, 20), StandardCharsets.UTF_8);
+    Context context = vertx.getOrCreateContext();
+    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    TicketJournal.State state = open(vertx, context, journal);
+    assertThat(state.live.keySet()).containsExactly("t1", "t2");
+    assertThat(state.skipped).isEqualTo(3);
+    // Appends after the repair land on a line of their own.
+    on(context, () -> journal.append(allocated("t4", 4)));
+    on(context, journal::close);
+    TicketJournal again = new TicketJournal(vertx, dir, List::of);
+    assertThat(open(vertx, context, again).live.keySet()).containsExactly("t1", "t2", "t4");
+    on(context, again::close);
+  }
+
+  @Test
+  void oneHubPerStateDirectory(Vertx vertx) throws Exception {
+    Context context = vertx.getOrCreateContext();
+    TicketJournal first = new TicketJournal(vertx, dir, List::of);
+    open(vertx, context, first);
+    TicketJournal second = new TicketJournal(vertx, dir, List::of);
+    assertThatThrownBy(() -> open(vertx, context, second)).isInstanceOf(IllegalStateException.class)
+      .hasMessageContaining("another hub uses the state directory").hasMessageContaining("--state-dir");
+    on(context, first::close);
+    TicketJournal third = new TicketJournal(vertx, dir, List::of);
+    open(vertx, context, third);
+    on(context, third::close);
+  }
+
+  @Test
+  void concurrentAppendsShareFsyncsAndALongJournalIsCompactedWhileInUse(Vertx vertx) throws Exception {
+    Context context = vertx.getOrCreateContext();
+    // The live state the hub would hand the journal when it compacts: here, what the test appended.
+    Map<String, JsonObject> live = new LinkedHashMap<>();
+    List<String> released = new ArrayList<>();
+    TicketJournal journal = new TicketJournal(vertx, dir, () -> {
+      List<JsonObject> records = new ArrayList<>();
+      released.forEach(id -> records.add(TicketJournal.released(id)));
+      records.addAll(live.values());
+      return records;
+    });
+    open(vertx, context, journal);
+    int tickets = 8_000;
+    on(context, () -> {
+      List<Future<Void>> writes = new ArrayList<>();
+      for (int i = 0; i < tickets; i++) {
+        JsonObject record = allocated("t" + i, i);
+        live.put("t" + i, record);
+        writes.add(journal.append(record));
+        if (i % 2 == 1) {
+          live.remove("t" + i);
+          released.add("t" + i);
+          writes.add(journal.append(TicketJournal.released("t" + i)));
+        }
+      }
+      return Future.all(writes).mapEmpty();
+    });
+    long appends = journal.appends();
+    long fsyncs = journal.fsyncs();
+    on(context, journal::close);
+    assertThat(appends).isEqualTo(tickets * 3 / 2);
+    assertThat(fsyncs).as("appends made while a write was in progress share its fsync").isLessThan(appends / 10);
+    long lines = Files.readAllLines(dir.resolve(TicketJournal.FILE)).size();
+    assertThat(lines).as("compacted while in use").isLessThan(appends);
+
+    TicketJournal reopened = new TicketJournal(vertx, dir, List::of);
+    TicketJournal.State state = open(vertx, context, reopened);
+    assertThat(state.live.keySet()).containsExactlyElementsOf(live.keySet());
+    assertThat(state.released).hasSize(tickets / 2).contains("t1", "t" + (tickets - 1));
+    on(context, reopened::close);
+    System.out.println("ticket journal: " + appends + " appends, " + fsyncs + " fsyncs, " + lines + " lines after compaction");
+  }
+}
