@@ -433,11 +433,37 @@ public final class Bench {
 
   // ------------------------------------------------------------------ gang
 
-  /** allocate + release pairs through the client API, 64 in flight, on 16 simulated nodes of 8 GPUs (agents in this JVM). */
+  /**
+   * allocate + release pairs through the client API, 64 in flight, on 16 simulated nodes of 8 GPUs (agents in this
+   * JVM); then the same against a second hub that keeps a ticket journal ({@code --state-dir}), which fsyncs each
+   * allocation before answering it, with the first as its baseline.
+   */
   private void gang() throws Exception {
+    Load.Outcome memory = gangPairs(hub, client);
+    emit(new Metric("gang_alloc_release", memory.perSecond(), "pairs/s", null,
+      "64 in flight, 17 nodes of 8 GPUs; bar 10,000/s; Ray placement group create+remove: 765/s"));
+    emit(new Metric("gang_alloc_release_p99", memory.latencies.percentileMicros(99), "us", null, null));
+
+    Path stateDir = out.resolve("hub-state");
+    HubVerticle journaled = new HubVerticle(new HubOptions().setPort(0).setStateDir(stateDir.toString()));
+    await(vertx.deployVerticle(journaled));
+    SpokeClient journalClient = onContext(context, () -> SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(journaled.actualPort())));
+    try {
+      Load.Outcome durable = gangPairs(journaled, journalClient);
+      emit(new Metric("gang_alloc_release_journal", durable.perSecond(), "pairs/s", memory.perSecond(),
+        "the same on 16 nodes with --state-dir: each allocation and release fsynced before it is answered (group commit); baseline: no journal, same run"));
+      emit(new Metric("gang_alloc_release_journal_p99", durable.latencies.percentileMicros(99), "us",
+        memory.latencies.percentileMicros(99), null));
+    } finally {
+      await(journalClient.close());
+      await(vertx.undeploy(journaled.deploymentID()));
+    }
+  }
+
+  private Load.Outcome gangPairs(HubVerticle target, SpokeClient via) throws Exception {
     List<AgentVerticle> nodes = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      AgentVerticle node = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("sim-" + i).setGpus(8)
+      AgentVerticle node = new AgentVerticle(new AgentOptions().setHubPort(target.actualPort()).setNodeId("sim-" + i).setGpus(8)
         .setLogDir(out.resolve("logs").toString()));
       await(vertx.deployVerticle(node));
       await(node.registered());
@@ -445,11 +471,8 @@ public final class Bench {
     }
     try {
       // A request is a ticket (its id is chosen when it is created): one per allocation.
-      Load.Outcome outcome = measure(context, () -> client.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(1).setGpus(1))
-        .compose(a -> client.release(a.ticketId())), 64);
-      emit(new Metric("gang_alloc_release", outcome.perSecond(), "pairs/s", null,
-        "64 in flight, 17 nodes of 8 GPUs; bar 10,000/s; Ray placement group create+remove: 765/s"));
-      emit(new Metric("gang_alloc_release_p99", outcome.latencies.percentileMicros(99), "us", null, null));
+      return measure(context, () -> via.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(1).setGpus(1))
+        .compose(a -> via.release(a.ticketId())), 64);
     } finally {
       for (AgentVerticle node : nodes) {
         await(vertx.undeploy(node.deploymentID()));
