@@ -247,6 +247,23 @@ class TicketJournalIT {
   }
 
   @Test
+  void anActorOfATicketTheHubDoesNotHoldKeepsItsGpus() throws Exception {
+    // As after a restart without the journal of the hub before: the agent reports a gang actor of an unknown ticket.
+    startHub(10_000);
+    TestAgent a = agent("a", "10.0.0.1", 4);
+    a.running.add(new ActorInfo("orphan-0", "Echo", "a", "10.0.0.1", 7100, 4242, null, ActorState.RUNNING, -1, null, List.of(2),
+      "t-lost", 0));
+    onContext(() -> a.connect(port));
+    SpokeClient observer = client();
+    ClusterStatus status = await(observer.status());
+    assertThat(status.actors()).extracting(ActorInfo::id).containsExactly("orphan-0");
+    assertThat(status.nodes().get(0).freeGpus()).as("the orphan's GPU is not handed out").containsExactly(0, 1, 3);
+    assertThat(status.tickets()).isEmpty();
+    await(observer.stop("orphan-0"));
+    assertThat(await(observer.status()).nodes().get(0).freeGpus()).containsExactly(0, 1, 2, 3);
+  }
+
+  @Test
   void aSecondHubCannotUseTheSameStateDirectory() throws Exception {
     startHub(10_000);
     int otherPort;
