@@ -34,12 +34,15 @@ class FaultsIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
+  private static final long GRACE_MS = 1_000;
+
   private TestCluster cluster;
   private SpokeClient client;
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes, new HubOptions().setHeartbeatInterval(100).setNodeTimeout(1_000));
+    cluster = TestCluster.start(vertx, processes, new HubOptions().setHeartbeatInterval(100).setNodeTimeout(1_000)
+      .setClientGracePeriod(GRACE_MS));
     client = cluster.client();
   }
 
@@ -79,6 +82,49 @@ class FaultsIT {
     assertThat(info.reason()).contains("its node doomed died");
     assertThatThrownBy(() -> await(client.call("orphan-1", TestActors.HELLO, "x", Serializers.STRING, Serializers.STRING)))
       .isInstanceOf(ActorDeadException.class).hasMessageContaining("node doomed died");
+  }
+
+  @Test
+  void killingAClientReleasesItsTicketsAfterTheGracePeriodAndStopsTheirActorsButNotDetachedOnes() throws Exception {
+    cluster.startAgent(new io.spoke.vertx.agent.AgentOptions().setGpus(2));
+    Process holder = new ProcessBuilder(java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+      "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), TicketHolder.class.getName(),
+      String.valueOf(cluster.hub.actualPort()), cluster.tokenFile().toString())
+      .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    processes.track(holder.pid());
+    String ready = null;
+    java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()));
+    for (String line; (line = out.readLine()) != null; ) {
+      if (line.startsWith("READY ")) {
+        ready = line;
+        break;
+      }
+    }
+    assertThat(ready).as("the client process allocated and launched").isNotNull();
+    long owned = processes.track(Long.parseLong(ready.split(" ")[1]));
+    long detached = processes.track(Long.parseLong(ready.split(" ")[2]));
+    assertThat(await(client.status()).tickets()).extracting(io.spoke.vertx.client.Allocation::ticketId)
+      .containsExactly("t-owned", "t-detached");
+
+    holder.destroyForcibly();
+    assertThat(holder.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    long killed = System.nanoTime();
+    // Within the grace period nothing happens: a client may come back.
+    Thread.sleep(GRACE_MS / 2);
+    assertThat(ProcessCleanup.alive(owned)).isTrue();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (await(client.status()).tickets().size() != 1) {
+      assertThat(System.nanoTime()).as("the owned ticket is released").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    long afterKill = (System.nanoTime() - killed) / 1_000_000;
+    assertThat(afterKill).as("released after the grace period").isGreaterThanOrEqualTo(GRACE_MS);
+    assertThat(await(client.status()).tickets()).extracting(io.spoke.vertx.client.Allocation::ticketId).containsExactly("t-detached");
+    assertThat(ProcessCleanup.alive(owned)).as("the owned ticket's actor was stopped before its release completed").isFalse();
+    assertThat(ProcessCleanup.alive(detached)).as("the detached ticket's actor runs on").isTrue();
+    assertThat(await(client.status()).nodes().get(0).freeGpus()).as("the owned ticket's GPU is free again").hasSize(1);
+    await(client.release("t-detached"));
+    assertThat(ProcessCleanup.awaitExit(detached, 10_000)).isGreaterThanOrEqualTo(0);
   }
 
   @Test
