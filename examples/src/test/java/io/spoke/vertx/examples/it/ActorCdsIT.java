@@ -47,8 +47,10 @@ class ActorCdsIT {
     Path logDir = Files.createTempDirectory("spoke-cds-it");
     HubVerticle hub = new HubVerticle(new HubOptions().setPort(0));
     await(vertx.deployVerticle(hub));
-    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setGpus(0).setLogDir(logDir.toString())
-      .setActorClasspath(distributionClasspath()));
+    String classpath = distributionClasspath(Files.createTempDirectory("spoke-cds-dist"));
+    AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setGpus(0).setLogDir(logDir.toString())
+      .setActorClasspath(classpath);
+    AgentVerticle agent = new AgentVerticle(agentOptions);
     await(vertx.deployVerticle(agent));
     await(agent.registered());
     SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
@@ -83,6 +85,22 @@ class ActorCdsIT {
       // The JVM says so in the actor's log when it cannot map an archive; it could.
       String log = Files.readString(Paths.get(second.info().logFile()));
       assertThat(log).doesNotContain("[cds]").doesNotContain("shared archive");
+
+      // The distribution is upgraded in place (same paths, new jars): the JVM would refuse the old archive, so the
+      // restarted agent trains a new one instead of handing every actor host an archive it cannot map.
+      await(vertx.undeploy(agent.deploymentID()));
+      Path jar = Paths.get(classpath.split(File.pathSeparator)[0]);
+      Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+      AgentVerticle upgraded = new AgentVerticle(new AgentOptions(agentOptions));
+      await(vertx.deployVerticle(upgraded));
+      await(upgraded.registered());
+      ActorHandle third = await(client.spawn("MyActor", "third"));
+      processes.track(third.info().pid());
+      assertThat(commandLine(third.info().pid())).anyMatch(arg -> arg.startsWith("-XX:ArchiveClassesAtExit="))
+        .noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile"));
+      assertThat(await(third.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
+      await(third.stop());
+      assertThat(Files.readString(Paths.get(third.info().logFile()))).doesNotContain("shared archive");
     } finally {
       await(client.close());
     }
@@ -97,17 +115,23 @@ class ActorCdsIT {
     }
   }
 
-  /** The examples jar and its dependencies, as ./spoke runs them. */
-  private static String distributionClasspath() throws Exception {
-    List<String> entries = new ArrayList<>();
+  /** The examples jar and its dependencies, as ./spoke runs them, copied into {@code dir} (the test touches them). */
+  private static String distributionClasspath(Path dir) throws Exception {
+    List<Path> entries = new ArrayList<>();
     try (Stream<Path> jars = Files.list(Paths.get("target"))) {
-      jars.filter(f -> f.getFileName().toString().matches("spoke-vertx-examples-.*[0-9T]\\.jar")).map(Path::toString).forEach(entries::add);
+      jars.filter(f -> f.getFileName().toString().matches("spoke-vertx-examples-.*[0-9T]\\.jar")).forEach(entries::add);
     }
     try (Stream<Path> jars = Files.list(Paths.get("target", "lib"))) {
-      entries.addAll(jars.map(Path::toString).sorted().collect(Collectors.toList()));
+      entries.addAll(jars.sorted().collect(Collectors.toList()));
     }
-    assertThat(entries.get(0)).contains("spoke-vertx-examples");
-    return entries.stream().map(e -> Paths.get(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
+    assertThat(entries.get(0).toString()).contains("spoke-vertx-examples");
+    List<String> copies = new ArrayList<>();
+    for (Path jar : entries) {
+      Path copy = dir.resolve(jar.getFileName());
+      Files.copy(jar, copy, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+      copies.add(copy.toAbsolutePath().toString());
+    }
+    return String.join(File.pathSeparator, copies);
   }
 
   private static List<String> commandLine(long pid) throws Exception {

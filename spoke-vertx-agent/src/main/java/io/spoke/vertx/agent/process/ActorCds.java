@@ -17,9 +17,10 @@ import org.apache.logging.log4j.Logger;
  * Class-data sharing for actor hosts (AppCDS): the first actor host an agent starts writes a dynamic archive of
  * the classes it loaded when it exits ({@code -XX:ArchiveClassesAtExit}), and every later one maps it
  * ({@code -XX:SharedArchiveFile}) instead of loading and verifying those classes again, which takes the largest
- * part of an actor's start-up. The archive is named after the JVM and class path it belongs to, so a changed
- * class path trains a new one; the JVM checks the archive itself and starts without it (with a warning in the
- * actor's log) if it does not match. Only class paths made of jar files can be archived.
+ * part of an actor's start-up. The archive is named after the JVM, the class path and each jar's size and
+ * modification time, as the JVM checks them: a changed class path, or jars replaced in place (an upgrade), train
+ * a new one. The JVM checks the archive itself and starts without it (with a warning in the actor's log) if it
+ * does not match. Only class paths made of jar files can be archived.
  *
  * <p>Not thread-safe: the agent's event loop owns it; {@link #load} and {@link #exited} touch files and run on
  * a worker.
@@ -35,14 +36,29 @@ public final class ActorCds {
   private Path trainerOutput;
 
   /**
+   * Blocking (it reads the jars' sizes and times): construct it on a worker.
+   *
    * @param dir where archives live
    * @param java the java command of actor hosts
    * @param classpath their class path
    */
   public ActorCds(Path dir, String java, String classpath) {
-    this.archive = dir.resolve("actor-host-" + digest(java + "\n" + System.getProperty("java.vm.version") + "\n" + classpath) + ".jsa");
-    this.archivable = !classpath.isEmpty() && List.of(classpath.split(File.pathSeparator)).stream()
-      .allMatch(entry -> entry.endsWith(".jar") && !entry.contains("*"));
+    List<String> entries = classpath.isEmpty() ? List.of() : List.of(classpath.split(File.pathSeparator));
+    this.archivable = !entries.isEmpty() && entries.stream().allMatch(entry -> entry.endsWith(".jar") && !entry.contains("*"));
+    StringBuilder identity = new StringBuilder(java).append('\n').append(System.getProperty("java.vm.version"));
+    for (String entry : entries) {
+      identity.append('\n').append(entry).append(' ').append(stamp(Path.of(entry)));
+    }
+    this.archive = dir.resolve("actor-host-" + digest(identity.toString()) + ".jsa");
+  }
+
+  /** Size and modification time: what the JVM compares to decide whether an archive still fits a jar. */
+  private static String stamp(Path jar) {
+    try {
+      return Files.size(jar) + "@" + Files.getLastModifiedTime(jar).toMillis();
+    } catch (IOException e) {
+      return "missing";
+    }
   }
 
   /** Looks for an archive written earlier. Blocking: call on a worker, before the first spawn. */
