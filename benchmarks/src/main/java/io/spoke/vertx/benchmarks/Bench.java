@@ -141,6 +141,8 @@ public final class Bench {
     context = vertx.getOrCreateContext();
     hub = new HubVerticle(new HubOptions().setPort(0));
     await(vertx.deployVerticle(hub));
+    // Every run starts without the agent's CDS archive, so the first actor host trains it, as on a fresh node.
+    deleteTree(out.resolve("logs").resolve(".spoke-cds"));
     AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("bench").setGpus(8)
       .setLogDir(out.resolve("logs").toString()));
     await(vertx.deployVerticle(agent));
@@ -380,6 +382,16 @@ public final class Bench {
     emit(new Metric("spawn_cold_ack", plain[0], "ms", probe, "no AppCDS; baseline: JVM + Vert.x + server socket + print"));
     emit(new Metric("spawn_cold_first_call", plain[1], "ms", probe, null));
 
+    if (!ensureArchive()) {
+      return;
+    }
+    double[] cds = spawnRuns("cds", List.of(), runs);
+    emit(new Metric("spawn_cold_cds_ack", cds[0], "ms", probe, "with the agent's AppCDS archive of the actor host"));
+    emit(new Metric("spawn_cold_cds_first_call", cds[1], "ms", probe, null));
+  }
+
+  /** Whether the agent's CDS archive exists, after training it with an actor host if it did not. */
+  private boolean ensureArchive() throws Exception {
     Path archives = out.resolve("logs").resolve(".spoke-cds");
     if (!hasArchive(archives)) {
       ActorHandle trainer = await(client.spawn("BenchEcho", "cds-train"));
@@ -390,13 +402,21 @@ public final class Bench {
         Thread.sleep(100);
       }
       if (!hasArchive(archives)) {
-        System.err.println("spoke bench: the agent published no CDS archive in " + archives + "; spawn_cold_cds skipped");
-        return;
+        System.err.println("spoke bench: the agent published no CDS archive in " + archives + "; measurements that need it are skipped");
+        return false;
       }
     }
-    double[] cds = spawnRuns("cds", List.of(), runs);
-    emit(new Metric("spawn_cold_cds_ack", cds[0], "ms", probe, "with the agent's AppCDS archive of the actor host"));
-    emit(new Metric("spawn_cold_cds_first_call", cds[1], "ms", probe, null));
+    return true;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).collect(Collectors.toList())) {
+          Files.delete(f);
+        }
+      }
+    }
   }
 
   private static boolean hasArchive(Path dir) throws IOException {
@@ -531,13 +551,23 @@ public final class Bench {
         emit(new Metric("distribution", size / 1e6, "MB", null, jars.size() + " jars in " + distribution + " (what ./spoke runs)"));
       }
     }
+    // The first actor host of a node loads every class itself and writes the node's CDS archive when it exits; every
+    // later one starts from that archive. Both are measured: the second is what a node's actors cost.
     String extra = System.getProperty("bench.idleJvm", "").trim();
-    ActorHandle idle = await(client.spawn("BenchEcho", "idle", new SpawnOptions().setJvmOptions(extra.isEmpty() ? List.of() : List.of(extra.split("\\s+")))));
-    await(idle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
-    Thread.sleep(quick ? 1_000 : 3_000);
-    long rssKb = rssKb(idle.info().pid());
-    await(idle.stop());
-    emit(new Metric("actor_idle_rss", rssKb / 1024.0, "MB", null, "idle actor host after one call; bar 64 MB; JVM options " + ACTOR_JVM));
+    List<String> idleJvm = extra.isEmpty() ? List.of() : List.of(extra.split("\\s+|,(?=-)"));
+    Path archives = out.resolve("logs").resolve(".spoke-cds");
+    if (!hasArchive(archives)) {
+      long[] first = idleMemory("idle-first", idleJvm);
+      emit(new Metric("actor_idle_rss_first", first[0] / 1024.0, "MB", null, "the node's first actor host, which trains the CDS archive; "
+        + "private (anonymous) " + String.format("%.1f", first[1] / 1024.0) + " MB"));
+    }
+    if (ensureArchive()) {
+      long[] idle = idleMemory("idle", idleJvm);
+      emit(new Metric("actor_idle_rss", idle[0] / 1024.0, "MB", null, "idle actor host after one call, started from the node's CDS "
+        + "archive; bar 64 MB; JVM options " + ACTOR_JVM + (idleJvm.isEmpty() ? "" : " + " + idleJvm)));
+      emit(new Metric("actor_idle_private", idle[1] / 1024.0, "MB", null, "of which private (anonymous) memory, what each further actor "
+        + "on the node adds; the rest is clean pages mapped from files (the JVM's libraries, the class-data archives), shared between processes"));
+    }
 
     double probe = median(quick ? 1 : 3, () -> probe("vertx"));
     long hubStart = System.nanoTime();
@@ -554,13 +584,37 @@ public final class Bench {
     }
   }
 
-  private static long rssKb(long pid) throws IOException {
+  /**
+   * Spawns an actor, calls it once, lets it idle, and reads its resident and anonymous memory (kB): the median of
+   * five samples 200 ms apart, since a JIT compilation still running takes a few MB for a moment.
+   */
+  private long[] idleMemory(String actorId, List<String> jvmOptions) throws Exception {
+    ActorHandle idle = await(client.spawn("BenchEcho", actorId, new SpawnOptions().setJvmOptions(jvmOptions)));
+    try {
+      await(idle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
+      Thread.sleep(quick ? 1_000 : 3_000);
+      long[] rss = new long[5];
+      long[] anon = new long[5];
+      for (int i = 0; i < rss.length; i++) {
+        rss[i] = statusKb(idle.info().pid(), "VmRSS:");
+        anon[i] = statusKb(idle.info().pid(), "RssAnon:");
+        Thread.sleep(200);
+      }
+      java.util.Arrays.sort(rss);
+      java.util.Arrays.sort(anon);
+      return new long[] {rss[2], anon[2]};
+    } finally {
+      await(idle.stop());
+    }
+  }
+
+  private static long statusKb(long pid, String field) throws IOException {
     for (String line : Files.readAllLines(Paths.get("/proc/" + pid + "/status"))) {
-      if (line.startsWith("VmRSS:")) {
+      if (line.startsWith(field)) {
         return Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
     }
-    throw new IOException("no VmRSS for process " + pid);
+    throw new IOException("no " + field + " for process " + pid);
   }
 
   // ------------------------------------------------------------------ jmh
