@@ -25,6 +25,17 @@ public final class Buffers {
     throw new IllegalArgumentException("unsupported Buffer implementation " + buffer.getClass().getName());
   }
 
+  /**
+   * The Netty buffer whose readable bytes are {@code buffer}'s, with no new view where possible (a hot path's
+   * copy source): read it with absolute indexes, and do not change its indexes or keep it.
+   */
+  public static ByteBuf readable(Buffer buffer) {
+    if (buffer instanceof BufferImpl) {
+      return ((BufferImpl) buffer).byteBuf();
+    }
+    return ((BufferInternal) buffer).getByteBuf();
+  }
+
   /** A view of the readable bytes of {@code buffer}, for reading. */
   public static ByteBuf forRead(Buffer buffer) {
     return ((BufferInternal) buffer).getByteBuf();

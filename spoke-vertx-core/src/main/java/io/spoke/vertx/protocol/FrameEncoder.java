@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.spoke.vertx.FrameTooLargeException;
+import io.spoke.vertx.internal.Buffers;
 import io.spoke.vertx.protocol.fb.Header;
 import io.spoke.vertx.serialization.Serializer;
 import io.vertx.core.buffer.Buffer;
@@ -75,8 +76,10 @@ public final class FrameEncoder {
     int headerLength = finishHeader(id, reply, (short) 0, null, null, bodyType, body);
     int payloadLength = payload == null ? 0 : payload.length();
     checkSize(headerLength, payloadLength);
-    ByteBuf payloadBuf = payloadLength == 0 ? null : ((BufferInternal) payload).getByteBuf();
-    if (payloadLength >= ZERO_COPY_THRESHOLD && attaches.test(payloadBuf)) {
+    // The payload's own buffer, not a view of it: a small payload is copied, and a view would cost an object per call.
+    ByteBuf source = payloadLength == 0 ? null : Buffers.readable(payload);
+    if (payloadLength >= ZERO_COPY_THRESHOLD && attaches.test(source)) {
+      ByteBuf payloadBuf = ((BufferInternal) payload).getByteBuf();
       // Memory the application owns (a heap buffer; for RDMA, registered memory) lives as long as something
       // references it: attach, don't copy. See FrameLink.attaches.
       ByteBuf head = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength);
@@ -90,7 +93,7 @@ public final class FrameEncoder {
     ByteBuf buf = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength + payloadLength);
     writeHeader(buf, headerLength);
     if (payloadLength > 0) {
-      buf.writeBytes(payloadBuf);
+      buf.writeBytes(source, source.readerIndex(), payloadLength);
     }
     return fixLength(buf);
   }

@@ -5,17 +5,25 @@ import io.netty.buffer.ByteBufAllocator;
 import io.spoke.vertx.protocol.FrameDecoder;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.VertxConnection;
 
 /** A {@link FrameLink} over a Vert.x TCP socket: frames are split by a {@link FrameDecoder} in the Netty pipeline. */
 public final class SocketLink implements FrameLink {
 
   private final NetSocketInternal socket;
+  /**
+   * The socket's implementation, when it is Vert.x's: a one-way frame goes through its write queue (in order with
+   * every other write) without the promise and channel promise that {@code writeMessage} makes per frame.
+   */
+  private final VertxConnection connection;
 
   public SocketLink(NetSocket socket, int maxFrameSize) {
     this.socket = (NetSocketInternal) socket;
+    this.connection = socket instanceof VertxConnection ? (VertxConnection) socket : null;
     this.socket.channelHandlerContext().pipeline().addBefore("handler", FrameDecoder.NAME, new FrameDecoder(maxFrameSize));
   }
 
@@ -46,7 +54,11 @@ public final class SocketLink implements FrameLink {
 
   @Override
   public void send(ByteBuf frame) {
-    socket.writeMessage(frame);
+    if (connection != null) {
+      connection.writeToChannel(frame, (Promise<Void>) null);
+    } else {
+      socket.writeMessage(frame);
+    }
   }
 
   @Override
