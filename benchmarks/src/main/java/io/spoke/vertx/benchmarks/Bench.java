@@ -1,5 +1,6 @@
 package io.spoke.vertx.benchmarks;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.agent.AgentMain;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
@@ -15,6 +16,9 @@ import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.hub.HubMain;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.internal.net.ClusterAuth;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.fb.Role;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,6 +27,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -167,6 +173,7 @@ public final class Bench {
         nToN();
       }
       if (only.contains("spawn")) {
+        handshake();
         spawnCold();
       }
       if (only.contains("gang")) {
@@ -366,6 +373,52 @@ public final class Bench {
   }
 
   // ------------------------------------------------------------------ spawn
+
+  /**
+   * Connection set-up to a hub (challenge, hello, welcome) and close, one at a time: to a hub that requires a
+   * cluster token (an HMAC-SHA256 proof each way) against the harness's hub without one, in the same run.
+   */
+  private void handshake() throws Exception {
+    SecurityOptions security = new SecurityOptions().setToken("bench-token-" + Long.toHexString(System.nanoTime()));
+    HubVerticle secured = new HubVerticle(new HubOptions().setPort(0).setSecurity(security));
+    await(vertx.deployVerticle(secured));
+    NetClient net = onContext(context, () -> vertx.createNetClient());
+    try {
+      ClusterAuth auth = ClusterAuth.of(security.resolveToken());
+      // Both warmed up, then alternating rounds; a few thousand connections in all (each leaves a socket in TIME_WAIT).
+      Supplier<Future<?>> plain = () -> connectOnce(net, hub.actualPort(), ClusterAuth.NONE);
+      Supplier<Future<?>> token = () -> connectOnce(net, secured.actualPort(), auth);
+      run(context, plain, 1, 0, quick ? 300 : 1_000);
+      run(context, token, 1, 0, quick ? 300 : 1_000);
+      long calls = 0;
+      long tokenCalls = 0;
+      double seconds = 0;
+      double tokenSeconds = 0;
+      Latencies latencies = new Latencies();
+      Latencies tokenLatencies = new Latencies();
+      for (int round = 0; round < (quick ? 1 : 3); round++) {
+        Load.Outcome a = run(context, plain, 1, 0, quick ? 300 : 500);
+        Load.Outcome b = run(context, token, 1, 0, quick ? 300 : 500);
+        calls += a.calls;
+        seconds += a.seconds;
+        latencies.addAll(a.latencies);
+        tokenCalls += b.calls;
+        tokenSeconds += b.seconds;
+        tokenLatencies.addAll(b.latencies);
+      }
+      emit(new Metric("connect_auth", tokenCalls / tokenSeconds, "connections/s", calls / seconds,
+        "connect, authenticate with the cluster token, close, one at a time; baseline: the same to a hub without a token"));
+      emit(new Metric("connect_auth_p50", tokenLatencies.percentileMicros(50), "us", latencies.percentileMicros(50), null));
+    } finally {
+      await(net.close());
+      await(vertx.undeploy(secured.deploymentID()));
+    }
+  }
+
+  private static Future<?> connectOnce(NetClient net, int port, ClusterAuth auth) {
+    return Connection.connect(net, SocketAddress.inetSocketAddress(port, "127.0.0.1"), 1 << 20, auth, Role.Client, "bench", null, null,
+      null, 5_000).compose(Connection::close);
+  }
 
   /**
    * Spawn request to ack and to first call, against a JVM on the same class path that starts Vert.x, opens a
