@@ -90,24 +90,48 @@ class HubRestartIT {
     throw new AssertionError("the cluster did not reach the expected state; last failure: " + last);
   }
 
-  @Test
-  void callsFlowWhileTheHubIsDownAndTheRestartedHubRebuildsNodesActorsAndGpus(Vertx vertx) throws Exception {
-    Path dir = Files.createTempDirectory("spoke-hub-restart");
-    Path token = dir.resolve("cluster.token");
+  /** A hub and an agent (node n1, 2 GPUs) in processes of their own, with a cluster token, and a client that sees the node. */
+  private static final class Cluster {
+
+    Path dir;
+    String[] hubArgs;
+    Process hub;
+    SpokeClient client;
+
+    /** Starts the hub again with the same arguments (port, token, state directory). */
+    Process restartHub() throws Exception {
+      return java(dir.resolve("hub2.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+    }
+  }
+
+  private Cluster startCluster(Vertx vertx, String name, String... extraHubArgs) throws Exception {
+    Cluster cluster = new Cluster();
+    cluster.dir = Files.createTempDirectory(name);
+    Path token = cluster.dir.resolve("cluster.token");
     Files.writeString(token, TestCluster.TOKEN + "\n");
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    String[] hubArgs = {"--port", String.valueOf(port), "--token-file", token.toString(), "--heartbeat-interval", "200",
-      "--node-timeout", "5000"};
-    Process hub = java(dir.resolve("hub.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
-    java(dir.resolve("agent.out"), "io.spoke.vertx.agent.AgentMain", "--hub", "127.0.0.1:" + port, "--node-id", "n1", "--gpus", "2",
-      "--token-file", token.toString(), "--log-dir", dir.resolve("logs").toString(), "--reconnect-interval", "100", "--stop-timeout", "2000");
-    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(port)
+    List<String> hubArgs = new ArrayList<>(List.of("--port", String.valueOf(port), "--token-file", token.toString(),
+      "--heartbeat-interval", "200", "--node-timeout", "5000"));
+    hubArgs.addAll(List.of(extraHubArgs));
+    cluster.hubArgs = hubArgs.toArray(new String[0]);
+    cluster.hub = java(cluster.dir.resolve("hub.out"), "io.spoke.vertx.hub.HubMain", cluster.hubArgs);
+    java(cluster.dir.resolve("agent.out"), "io.spoke.vertx.agent.AgentMain", "--hub", "127.0.0.1:" + port, "--node-id", "n1", "--gpus",
+      "2", "--token-file", token.toString(), "--log-dir", cluster.dir.resolve("logs").toString(), "--reconnect-interval", "100",
+      "--stop-timeout", "2000");
+    cluster.client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(port)
       .setSecurity(new SecurityOptions().setTokenFile(token.toString())));
-    clients.add(client);
-    awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive()));
+    clients.add(cluster.client);
+    awaitStatus(cluster.client, st -> st.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive()));
+    return cluster;
+  }
+
+  @Test
+  void callsFlowWhileTheHubIsDownAndTheRestartedHubRebuildsNodesActorsAndGpus(Vertx vertx) throws Exception {
+    Cluster cluster = startCluster(vertx, "spoke-hub-restart");
+    SpokeClient client = cluster.client;
     ActorHandle withGpu = await(client.spawn("Echo", "keeps-gpu", new SpawnOptions().setGpus(1)));
     processes.track(withGpu.info().pid());
     ActorHandle plain = await(client.spawn("Echo", "keeps-running"));
@@ -137,15 +161,15 @@ class HubRestartIT {
     vertx.runOnContext(v -> loop[0].run());
     Thread.sleep(300);
 
-    hub.destroyForcibly();
-    assertThat(hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
     int before = ok.get();
     Thread.sleep(1_500);
     int duringOutage = ok.get() - before;
     assertThat(duringOutage).as("calls completed while the hub was down").isGreaterThan(50);
     assertThat(failed).isEmpty();
 
-    java(dir.resolve("hub2.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+    cluster.restartHub();
     ClusterStatus rebuilt = awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive())
       && s.actors().stream().filter(a -> a.state() == ActorState.RUNNING).count() == 2);
     NodeInfo node = rebuilt.nodes().stream().filter(n -> n.id().equals("n1")).findFirst().orElseThrow();
@@ -173,31 +197,18 @@ class HubRestartIT {
   @Test
   void aHubWithAStateDirectoryKeepsItsGangsThroughASigkill(Vertx vertx) throws Exception {
     Path dir = Files.createTempDirectory("spoke-hub-journal");
-    Path token = dir.resolve("cluster.token");
-    Files.writeString(token, TestCluster.TOKEN + "\n");
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
-    String[] hubArgs = {"--port", String.valueOf(port), "--token-file", token.toString(), "--heartbeat-interval", "200",
-      "--node-timeout", "5000", "--state-dir", dir.resolve("state").toString()};
-    Process hub = java(dir.resolve("hub.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
-    java(dir.resolve("agent.out"), "io.spoke.vertx.agent.AgentMain", "--hub", "127.0.0.1:" + port, "--node-id", "n1", "--gpus", "2",
-      "--token-file", token.toString(), "--log-dir", dir.resolve("logs").toString(), "--reconnect-interval", "100", "--stop-timeout", "2000");
-    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(port)
-      .setSecurity(new SecurityOptions().setTokenFile(token.toString())));
-    clients.add(client);
-    awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive()));
+    Cluster cluster = startCluster(vertx, "spoke-hub-journal", "--state-dir", dir.resolve("state").toString());
+    SpokeClient client = cluster.client;
     Allocation training = await(client.gangAllocate(new GangRequest().setTicketId("t-train").setGpus(1)));
     Allocation idle = await(client.gangAllocate(new GangRequest().setTicketId("t-idle").setGpus(1)));
     ActorHandle trainer = await(client.launch("t-train", 0, "Echo", "trainer", new SpawnOptions()));
     processes.track(trainer.info().pid());
     assertThat(trainer.info().gpuIds()).isEqualTo(training.slot(0).gpuIds());
 
-    hub.destroyForcibly();
-    assertThat(hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(await(trainer.call(TestActors.HELLO, "no hub", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, no hub!");
-    java(dir.resolve("hub2.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+    cluster.restartHub();
 
     // The restarted hub has both tickets back from its journal, the node's GPUs reserved for them, and the running
     // actor adopted into its rank.
