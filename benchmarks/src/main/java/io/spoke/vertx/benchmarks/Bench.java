@@ -520,11 +520,13 @@ public final class Bench {
     Path stateDir = out.resolve("hub-state");
     HubVerticle journaled = new HubVerticle(new HubOptions().setPort(0).setStateDir(stateDir.toString()));
     await(vertx.deployVerticle(journaled));
-    SpokeClient journalClient = onContext(context, () -> SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(journaled.actualPort())));
+    SpokeClient journalClient = onContext(context,
+      () -> SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(journaled.actualPort())));
     try {
       Load.Outcome durable = gangPairs(journaled, journalClient);
       emit(new Metric("gang_alloc_release_journal", durable.perSecond(), "pairs/s", memory.perSecond(),
-        "the same on 16 nodes with --state-dir: each allocation and release fsynced before it is answered (group commit); baseline: no journal, same run"));
+        "the same on 16 nodes with --state-dir: each allocation and release fsynced before it is answered (group commit); "
+          + "baseline: no journal, same run"));
       emit(new Metric("gang_alloc_release_journal_p99", durable.latencies.percentileMicros(99), "us",
         memory.latencies.percentileMicros(99), null));
     } finally {

@@ -428,7 +428,9 @@ public final class SpokeClientImpl implements SpokeClient {
     }
     long delay = hubRetryDelay;
     hubRetryDelay = Math.min(HUB_RETRY_MAX_MS, hubRetryDelay * 2);
-    log.info("Lost the hub; reconnecting in {} ms to keep tickets {}", delay, ownedTickets);
+    if (delay == HUB_RETRY_MIN_MS) {
+      log.info("Lost the hub; reconnecting in the background to keep tickets {}", ownedTickets);
+    }
     hubRetryTimer = vertx.setTimer(delay, t -> {
       hubRetryTimer = -1;
       if (closed || hub != null) {

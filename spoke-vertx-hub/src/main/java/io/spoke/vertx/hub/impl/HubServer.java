@@ -164,7 +164,8 @@ public final class HubServer {
         return Future.succeededFuture(this::onAgentMessage);
       case Role.Client:
         connections.add(connection);
-        String sessionId = hello.session() != null && !hello.session().isEmpty() ? hello.session() : "anonymous-" + instanceTag + "-" + ++anonymousSessions;
+        String sessionId = hello.session() != null && !hello.session().isEmpty() ? hello.session()
+          : "anonymous-" + instanceTag + "-" + ++anonymousSessions;
         ClientSession session = sessions.computeIfAbsent(sessionId, ClientSession::new);
         if (session.graceTimer >= 0) {
           vertx.cancelTimer(session.graceTimer);
@@ -245,6 +246,12 @@ public final class HubServer {
     int cpus = r.capacity() == null ? 0 : Math.max(0, r.capacity().cpus());
     long memory = r.capacity() == null ? 0 : Math.max(0, r.capacity().memoryMb());
     Map<String, Long> custom = Messages.readCustom(r.capacity());
+    Map<String, Integer> held = new TreeMap<>();
+    PortHold hold = new PortHold();
+    for (int i = 0, n = Messages.length(r.portsLength(), "ports"); i < n; i++) {
+      r.ports(hold, i);
+      held.put(Messages.nonNull(hold.holder(), "port holder"), hold.port());
+    }
     boolean rejoin = node != null;
     if (node == null || !node.alive) {
       if (node != null) {
@@ -262,12 +269,6 @@ public final class HubServer {
     node.lastSeen = System.nanoTime();
     session.node = node;
     scheduler.addNode(nodeId, gpuIds, cpus, memory, custom);
-    Map<String, Integer> held = new TreeMap<>();
-    PortHold hold = new PortHold();
-    for (int i = 0, n = Messages.length(r.portsLength(), "ports"); i < n; i++) {
-      r.ports(hold, i);
-      held.put(Messages.nonNull(hold.holder(), "port holder"), hold.port());
-    }
     // Gang ranks first: a restored ticket's reservations are exact, and take precedence over what is adopted below.
     tickets.nodeRegistered(node, held);
 

@@ -535,17 +535,14 @@ final class TicketDesk {
     TicketJournal opening = new TicketJournal(hub.vertx, dir, this::snapshot);
     return hub.vertx.executeBlocking(opening::load).map(state -> {
       journal = opening;
-      List<ClientSession> owners = new ArrayList<>();
+      java.util.Set<ClientSession> owners = new java.util.LinkedHashSet<>();
       for (String id : state.released) {
         released.put(id, Boolean.TRUE);
       }
       int restored = 0;
       for (JsonObject record : state.live.values()) {
         try {
-          TicketRecord ticket = restore(record);
-          if (!owners.contains(ticket.owner)) {
-            owners.add(ticket.owner);
-          }
+          owners.add(restore(record).owner);
           restored++;
         } catch (RuntimeException e) {
           log.error("Ticket journal: cannot restore ticket {}: {}", record.getString("ticket"), e.toString());
@@ -556,7 +553,7 @@ final class TicketDesk {
       if (restored > 0) {
         hub.vertx.setTimer(window, t -> restoreDeadline(window));
       }
-      return owners;
+      return new ArrayList<>(owners);
     });
   }
 
@@ -578,11 +575,14 @@ final class TicketDesk {
       gpuIds.add(rank.getJsonArray("gpus").stream().mapToInt(g -> ((Number) g).intValue()).toArray());
     }
     GangPlacement placement = hub.scheduler.restore(spec, nodeIds, gpuIds);
-    ClientSession owner = hub.sessions.computeIfAbsent(r.getString("session"), ClientSession::new);
-    TicketRecord ticket = new TicketRecord(id, owner, r.getBoolean("detached", false), spec, r.getLong("timeoutMs"));
+    String sessionId = java.util.Objects.requireNonNull(r.getString("session"), "session");
+    long timeoutMs = r.getLong("timeoutMs");
+    int masterPort = r.getInteger("masterPort");
+    ClientSession owner = hub.sessions.computeIfAbsent(sessionId, ClientSession::new);
+    TicketRecord ticket = new TicketRecord(id, owner, r.getBoolean("detached", false), spec, timeoutMs);
     ticket.placement = placement;
     ticket.masterAddr = r.getString("masterAddr");
-    ticket.masterPort = r.getInteger("masterPort");
+    ticket.masterPort = masterPort;
     ticket.portHolder = r.getString("portHolder");
     ticket.portCheckedAtNanos = System.nanoTime() - LEASE_TTL_NANOS;
     // An actor may have bound the port before the restart: it goes back to the agent, never to the leases.
@@ -664,10 +664,12 @@ final class TicketDesk {
     node.leases.clear();
     for (Map.Entry<String, Integer> hold : held.entrySet()) {
       TicketRecord ticket = holders.get(hold.getKey());
-      if (ticket == null) {
-        sendReleasePort(node.connection, hold.getKey());
-      } else if (ticket.masterPort == hold.getValue()) {
+      if (ticket != null && ticket.masterPort == hold.getValue()) {
         holders.remove(hold.getKey());
+      } else {
+        // Unknown to this hub, or held for a ticket under another port than the one it announced: given back (before
+        // the ticket's new reservation below, on the same connection).
+        sendReleasePort(node.connection, hold.getKey());
       }
     }
     for (TicketRecord ticket : holders.values()) {
