@@ -193,6 +193,19 @@ class TicketJournalIT {
       .containsExactly(Map.entry(spreadHolder, spread.masterPort()));
     assertThat(a.released).contains("t-forgotten").anyMatch(h -> h.startsWith("~lease-"));
 
+    // The owner asks again for the same gang (as after an answer lost to the restart): it gets the allocation it has.
+    GangRequest same = new GangRequest().setTicketId("t-spread").setNodes(2).setActorsPerNode(1).setGpus(2)
+      .setStrategy(PlacementStrategy.STRICT_SPREAD).setPreferredNode("a");
+    Allocation retried = await(owner.gangAllocate(same));
+    assertThat(retried.masterPort()).isEqualTo(spread.masterPort());
+    assertThat(retried.slot(1).gpuIds()).isEqualTo(spread.slot(1).gpuIds());
+    assertThat(freeGpus(await(owner.status()))).containsEntry("a", 2).containsEntry("b", 1);
+    // Another request under the same id, or the same from another client, is refused.
+    assertThatThrownBy(() -> await(owner.gangAllocate(new GangRequest(same).setGpus(1))))
+      .isInstanceOf(io.spoke.vertx.InvalidRequestException.class).hasMessageContaining("already in use");
+    assertThatThrownBy(() -> await(observer.gangAllocate(same)))
+      .isInstanceOf(io.spoke.vertx.InvalidRequestException.class).hasMessageContaining("already in use");
+
     // The books hold: nothing can take the reserved GPUs; a release stops the adopted actor and frees them.
     assertThatThrownBy(() -> await(owner.gangAllocate(new GangRequest().setGpus(3)))).isInstanceOf(SchedulingException.class);
     await(owner.release("t-spread"));

@@ -105,9 +105,6 @@ final class TicketDesk {
         }
       }
     }
-    if (error == null && (tickets.containsKey(ticketId) || released.containsKey(ticketId))) {
-      error = "ticket id '" + ticketId + "' is already in use; choose another";
-    }
     if (error != null) {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
@@ -115,6 +112,19 @@ final class TicketDesk {
     String preferred = g.preferredNode() == null || g.preferredNode().isEmpty() ? null : g.preferredNode();
     GangSpec spec = new GangSpec(ticketId, g.nodes(), g.actorsPerNode(), new Resources(g.gpus(), g.cpus(), g.memoryMb(), custom),
       PlacementStrategy.values()[g.strategy()], preferred);
+    TicketRecord existing = tickets.get(ticketId);
+    if (existing != null && existing.owner == session && existing.requester == null && existing.releasing == null
+      && existing.state == TicketState.ALLOCATED && existing.detached == g.detached() && sameRequest(existing.spec, spec)) {
+      // The same client asks again for the same gang (its answer was lost: a timeout, a hub restart): the allocation
+      // it already has, not a second one.
+      FlatBufferBuilder b = client.builder();
+      client.reply(requestId, Body.Allocation, Messages.writeAllocation(b, allocation(existing), null), null);
+      return;
+    }
+    if (existing != null || released.containsKey(ticketId)) {
+      client.replyFailure(requestId, new InvalidRequestException("ticket id '" + ticketId + "' is already in use; choose another"));
+      return;
+    }
     GangPlacement placement;
     try {
       placement = hub.scheduler.submit(spec, g.waitForResources());
@@ -133,6 +143,14 @@ final class TicketDesk {
       log.info("Ticket {} waits for resources ({}), {} in the queue", ticketId, spec, hub.scheduler.waiting().size());
       ticket.deadlineTimer = hub.vertx.setTimer(g.timeoutMs(), t -> expired(ticket));
     }
+  }
+
+  private static boolean sameRequest(GangSpec a, GangSpec b) {
+    Resources x = a.perActor();
+    Resources y = b.perActor();
+    return a.nodes() == b.nodes() && a.actorsPerNode() == b.actorsPerNode() && a.strategy() == b.strategy()
+      && java.util.Objects.equals(a.preferredNode(), b.preferredNode()) && x.gpus() == y.gpus() && x.cpus() == y.cpus()
+      && x.memoryMb() == y.memoryMb() && x.custom().equals(y.custom());
   }
 
   /**
