@@ -105,6 +105,11 @@ final class TicketJournal {
     }
   }
 
+  /** How the journal file is opened for appending. */
+  interface Opener {
+    FileChannel open(Path file) throws IOException;
+  }
+
   /** One queued append, or a rewrite of the whole file. */
   private static final class Op {
 
@@ -123,6 +128,8 @@ final class TicketJournal {
   private final Path dir;
   private final Path file;
   private final Supplier<List<JsonObject>> snapshot;
+  /** Opens the journal for appending; tests put a channel in between whose writes fail. */
+  Opener opener = file -> FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
   /** Touched by one worker at a time (writes are never concurrent), after {@link #load} opened it. */
   private FileChannel channel;
   private FileChannel lockChannel;
@@ -307,7 +314,7 @@ final class TicketJournal {
     if (channel != null) {
       channel.close();
     }
-    channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    channel = opener.open(file);
   }
 
   /** Writes what is queued, then closes the file and frees the directory. */

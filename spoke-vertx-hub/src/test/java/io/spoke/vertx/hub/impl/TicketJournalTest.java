@@ -91,6 +91,33 @@ class TicketJournalTest {
   }
 
   @Test
+  void aWriteThatFailsFailsItsAppendsAndLeavesNoTornLine(Vertx vertx) throws Exception {
+    Context context = vertx.getOrCreateContext();
+    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    List<FailingChannel> channels = new ArrayList<>();
+    journal.opener = file -> {
+      FailingChannel channel = new FailingChannel(java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.APPEND));
+      channels.add(channel);
+      return channel;
+    };
+    open(vertx, context, journal);
+    on(context, () -> journal.append(allocated("t1", 1)));
+    channels.get(0).failing = true;
+    assertThatThrownBy(() -> on(context, () -> journal.append(allocated("t2", 2)))).hasMessageContaining("No space left on device");
+    String afterFailure = Files.readString(dir.resolve(TicketJournal.FILE));
+    assertThat(afterFailure).as("the half-written line was cut off").isEqualTo(allocated("t1", 1).encode() + "\n");
+    channels.get(0).failing = false;
+    on(context, () -> journal.append(allocated("t3", 3)));
+    on(context, journal::close);
+    TicketJournal reopened = new TicketJournal(vertx, dir, List::of);
+    TicketJournal.State state = open(vertx, context, reopened);
+    assertThat(state.live.keySet()).containsExactly("t1", "t3");
+    assertThat(state.skipped).isZero();
+    on(context, reopened::close);
+  }
+
+  @Test
   void oneHubPerStateDirectory(Vertx vertx) throws Exception {
     Context context = vertx.getOrCreateContext();
     TicketJournal first = new TicketJournal(vertx, dir, List::of);
