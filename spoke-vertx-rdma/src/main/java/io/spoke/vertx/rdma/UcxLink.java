@@ -136,8 +136,9 @@ final class UcxLink implements RdmaLink {
   }
 
   /**
-   * Not held: UCX delivers active messages as they come, with no read side to pause. A peer that does not read
-   * its answers over RDMA is bounded by {@link #HIGH_WATER_BYTES} of its sends only on its own side.
+   * Not held: UCX delivers active messages as they come, with no read side to pause. A server's connection counts
+   * what it writes while more than {@link #HIGH_WATER_BYTES} of sends wait for the peer, and cuts a peer that lets
+   * too much pile up (it stopped, or does not progress its worker) off.
    */
   @Override
   public boolean holdReadsUntilDrained(Runnable resumed) {

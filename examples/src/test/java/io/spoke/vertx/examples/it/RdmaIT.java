@@ -159,6 +159,53 @@ class RdmaIT {
   }
 
   @Test
+  void aStalledSubscriberOnUcxIsCutOffAndTheActorStaysBounded() throws Exception {
+    // The default limit: 64 MiB may wait beyond the link's 64 MiB high-water mark (twice the largest frame waiting,
+    // at least 64 MiB; not twice the largest frame an RDMA link allows, 2 GiB).
+    ActorHandle actor = spawnOnEpoll("pushes-over-ucx");
+    Process subscriber = new ProcessBuilder(java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+      "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), RdmaSubscriber.class.getName(), String.valueOf(hub.actualPort()),
+      actor.id()).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    processes.track(subscriber.pid());
+    java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(subscriber.getInputStream()));
+    String line;
+    while ((line = out.readLine()) != null && !line.equals("READY")) {
+      // its log lines
+    }
+    assertThat(line).as("the subscriber moved to UCX and subscribed").isEqualTo("READY");
+    long rssBefore = rssKb(actor.info().pid());
+    new ProcessBuilder("kill", "-STOP", Long.toString(subscriber.pid())).start().waitFor();
+    try {
+      // 384 MiB of pushes to a subscriber that neither reads nor progresses its UCX worker.
+      int pushed = 0;
+      for (int i = 0; i < 24; i++) {
+        pushed += await(actor.call(RdmaTestActor.PUSH, Buffer.buffer().appendInt(256).appendInt(64 << 10), Serializers.BUFFER,
+          Serializers.INT));
+      }
+      long rssAfter = rssKb(actor.info().pid());
+      String log = Files.readString(Paths.get(actor.info().logFile()));
+      System.out.println("stalled UCX subscriber: " + pushed + " pushes of 64 KiB; actor host RSS " + (rssBefore >> 10) + " -> "
+        + (rssAfter >> 10) + " MB");
+      assertThat(log).contains("it does not read what it is sent");
+      assertThat(rssAfter - rssBefore).as("actor host RSS growth in KiB").isLessThan(256 << 10);
+      assertThat(await(actor.call(RdmaTestActor.ECHO, Buffer.buffer("still here"))).toString()).isEqualTo("still here");
+    } finally {
+      new ProcessBuilder("kill", "-CONT", Long.toString(subscriber.pid())).start().waitFor();
+      subscriber.destroyForcibly().waitFor();
+      await(actor.stop());
+    }
+  }
+
+  private static long rssKb(long pid) throws java.io.IOException {
+    for (String status : Files.readAllLines(Paths.get("/proc/" + pid + "/status"))) {
+      if (status.startsWith("VmRSS:")) {
+        return Long.parseLong(status.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new java.io.IOException("no VmRSS for " + pid);
+  }
+
+  @Test
   void aPeerKilledMidTransferFailsCallsWithinASecondAndLeaksNoBuffer() throws Exception {
     killMidTransfer(spawn("victim", "ucx"), "victim");
     killMidTransfer(spawnOnEpoll("epoll-victim"), "epoll-victim");

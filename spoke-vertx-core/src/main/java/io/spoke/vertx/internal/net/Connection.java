@@ -78,8 +78,12 @@ public final class Connection {
   /** Accepted by a server: holds reads from a peer that does not read its answers. */
   private boolean serving;
   private boolean readsHeld;
-  /** Bytes written since reads were held: what waits for the peer beyond the socket's high-water mark. */
+  /** The link's queue is past its high-water mark and the link cannot hold reads (an RDMA link): counting. */
+  private boolean overfull;
+  /** Bytes written since reads were held (or the queue overflowed): what waits for the peer beyond the high-water mark. */
   private long backlog;
+  /** The largest frame of {@link #backlog}. */
+  private int largestWaiting;
   private String peerName;
   private byte peerRole;
   private ClusterAuth auth;
@@ -575,14 +579,20 @@ public final class Connection {
     if (!serving) {
       return;
     }
-    if (readsHeld) {
-      // What the server sends unasked (pushes to a subscriber) is not held back by holding reads: a peer that lets
-      // that much pile up beyond the socket's high-water mark is cut off, rather than let the server's memory grow
-      // without bound.
+    if (overfull && !link.writeQueueFull()) {
+      overfull = false;
+      backlog = 0;
+      largestWaiting = 0;
+    }
+    if (readsHeld || overfull) {
+      // What the server sends unasked (pushes to a subscriber) is not held back by holding reads, and a link that
+      // cannot hold reads (RDMA) holds back nothing: a peer that lets that much pile up beyond the high-water mark
+      // is cut off, rather than let the server's memory grow without bound.
       backlog += size;
-      if (backlog > slowConsumerBytes()) {
-        log.warn("Closing connection with {}: more than {} bytes wait for it: it does not read what it is sent", peerName,
-          slowConsumerBytes());
+      largestWaiting = Math.max(largestWaiting, size);
+      long limit = slowConsumerBytes();
+      if (backlog > limit) {
+        log.warn("Closing connection with {}: more than {} bytes wait for it: it does not read what it is sent", peerName, limit);
         close();
       }
     } else if (link.writeQueueFull()) {
@@ -592,17 +602,22 @@ public final class Connection {
       readsHeld = link.holdReadsUntilDrained(() -> {
         readsHeld = false;
         backlog = 0;
+        largestWaiting = 0;
       });
+      overfull = !readsHeld;
       backlog = 0;
+      largestWaiting = 0;
     }
   }
 
   /**
-   * Bytes that may wait for a peer before it is cut off as a slow consumer: twice its largest frame, at least
-   * {@value #MIN_SLOW_CONSUMER_BYTES} (system property {@code spoke.slowConsumerBytes} overrides).
+   * Bytes that may wait for a peer beyond the high-water mark before it is cut off as a slow consumer: twice the
+   * largest frame among them, at least {@value #MIN_SLOW_CONSUMER_BYTES} (system property {@code spoke.slowConsumerBytes}
+   * overrides). Not the peer's largest possible frame: over RDMA that is 2 GiB, which would let a stalled peer hold
+   * 4 GiB of the server's memory.
    */
   private long slowConsumerBytes() {
-    return SLOW_CONSUMER_BYTES > 0 ? SLOW_CONSUMER_BYTES : Math.max(MIN_SLOW_CONSUMER_BYTES, 2L * encoder.peerMaxFrameSize());
+    return SLOW_CONSUMER_BYTES > 0 ? SLOW_CONSUMER_BYTES : Math.max(MIN_SLOW_CONSUMER_BYTES, 2L * largestWaiting);
   }
 
   // ------------------------------------------------------------------ pending requests
