@@ -101,8 +101,20 @@ class ActorCdsIT {
       assertThat(await(third.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
       await(third.stop());
       assertThat(Files.readString(Paths.get(third.info().logFile()))).doesNotContain("shared archive");
+      // Its archive replaces the outdated one, which no JVM could use any more.
+      long published = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (archives(archives).contains(archive) && System.nanoTime() < published) {
+        Thread.sleep(100);
+      }
+      assertThat(archives(archives)).hasSize(1).doesNotContain(archive);
     } finally {
       await(client.close());
+    }
+  }
+
+  private static List<Path> archives(Path dir) throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".jsa")).collect(Collectors.toList());
     }
   }
 

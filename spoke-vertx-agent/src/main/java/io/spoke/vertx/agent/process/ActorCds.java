@@ -45,11 +45,13 @@ public final class ActorCds {
   public ActorCds(Path dir, String java, String classpath) {
     List<String> entries = classpath.isEmpty() ? List.of() : List.of(classpath.split(File.pathSeparator));
     this.archivable = !entries.isEmpty() && entries.stream().allMatch(entry -> entry.endsWith(".jar") && !entry.contains("*"));
-    StringBuilder identity = new StringBuilder(java).append('\n').append(System.getProperty("java.vm.version"));
+    // Named <family>-<stamps>: the family (JVM and class path) stays across upgrades in place, the stamps do not.
+    StringBuilder stamps = new StringBuilder();
     for (String entry : entries) {
-      identity.append('\n').append(entry).append(' ').append(stamp(Path.of(entry)));
+      stamps.append(stamp(Path.of(entry))).append('\n');
     }
-    this.archive = dir.resolve("actor-host-" + digest(identity.toString()) + ".jsa");
+    String family = "actor-host-" + digest(java + "\n" + System.getProperty("java.vm.version") + "\n" + classpath);
+    this.archive = dir.resolve(family + "-" + digest(stamps.toString()) + ".jsa");
   }
 
   /** Size and modification time: what the JVM compares to decide whether an archive still fits a jar. */
@@ -118,6 +120,7 @@ public final class ActorCds {
       if (Files.isRegularFile(output) && Files.size(output) > 0) {
         Files.move(output, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         log.info("Actor hosts start from the class-data archive {} from now on", archive);
+        removeOutdated(archive);
         return true;
       }
       Files.deleteIfExists(output);
@@ -125,6 +128,25 @@ public final class ActorCds {
       log.warn("Cannot publish the class-data archive {}: {}", archive, e.toString());
     }
     return false;
+  }
+
+  /**
+   * Deletes the archives of the same JVM and class path for jars as they were before (an upgrade in place): no
+   * JVM can use them any more. Actor hosts that mapped one keep their mapping. Archives of other class paths (other
+   * agents sharing the directory) are left alone.
+   */
+  private static void removeOutdated(Path archive) throws IOException {
+    String name = archive.getFileName().toString();
+    String family = name.substring(0, name.lastIndexOf('-') + 1);
+    try (java.util.stream.Stream<Path> files = Files.list(archive.getParent())) {
+      for (Path old : (Iterable<Path>) files::iterator) {
+        String other = old.getFileName().toString();
+        if (!other.equals(name) && other.startsWith(family) && other.endsWith(".jsa")) {
+          Files.deleteIfExists(old);
+          log.info("Deleted the outdated class-data archive {}", old);
+        }
+      }
+    }
   }
 
   /** Marks the archive ready (on the owner's thread, after {@link #publish}). */
