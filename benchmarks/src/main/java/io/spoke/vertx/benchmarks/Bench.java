@@ -267,11 +267,38 @@ public final class Bench {
       SpokeClient nativeClient = onContext(ctx, () -> SpokeClient.create(nativeVertx, new SpokeClientOptions().setHubPort(hub.actualPort())));
       try {
         calls(nativeVertx, ctx, nativeClient, "_epoll", true);
+        echoOverUnixSocket(nativeVertx, ctx);
       } finally {
         await(nativeClient.close());
       }
     } finally {
       nativeVertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * What a Unix domain socket would give a client and an actor on the same host, which Spoke does not use yet
+   * (actors listen on TCP only): the same echo server over a Unix socket against over loopback TCP, both on the
+   * native transport, in alternating rounds.
+   */
+  private void echoOverUnixSocket(Vertx nativeVertx, Context ctx) throws Exception {
+    Path socket = Files.createTempDirectory("spoke-bench-uds").resolve("echo.sock");
+    try (Child tcpServer = Child.java(ACTOR_JVM, EchoServer.class, "native");
+         Child udsServer = Child.java(ACTOR_JVM, EchoServer.class, "uds", socket.toString())) {
+      int tcpPort = Integer.parseInt(tcpServer.await("port ", 60_000).split(" ")[1]);
+      udsServer.await("port ", 60_000);
+      EchoClient tcp = await(EchoClient.connect(nativeVertx, ctx, tcpPort));
+      EchoClient uds = await(EchoClient.connect(nativeVertx, ctx, SocketAddress.domainSocketAddress(socket.toString())));
+      Buffer small = Buffer.buffer(new byte[64]);
+      Load.Outcome[] sync = compare(ctx, () -> tcp.call(small), () -> uds.call(small), 1);
+      emit(new Metric("echo_uds_sync", sync[1].perSecond(), "calls/s", sync[0].perSecond(),
+        "64 B echo over a Unix domain socket; baseline: the same over loopback TCP, both epoll (Spoke has no Unix socket path yet)"));
+      emit(new Metric("echo_uds_sync_p50", sync[1].latencies.percentileMicros(50), "us", sync[0].latencies.percentileMicros(50), null));
+      Load.Outcome[] async = compare(ctx, () -> tcp.call(small), () -> uds.call(small), 256);
+      emit(new Metric("echo_uds_async", async[1].perSecond(), "calls/s", async[0].perSecond(), "the same, 256 in flight"));
+    } finally {
+      Files.deleteIfExists(socket);
+      Files.deleteIfExists(socket.getParent());
     }
   }
 

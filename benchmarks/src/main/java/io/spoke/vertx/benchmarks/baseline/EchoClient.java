@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
 import java.util.ArrayDeque;
 
 /**
@@ -36,10 +37,15 @@ public final class EchoClient {
 
   /** Connects on {@code context}. */
   public static Future<EchoClient> connect(Vertx vertx, Context context, int port) {
+    return connect(vertx, context, SocketAddress.inetSocketAddress(port, "127.0.0.1"));
+  }
+
+  /** To a TCP address or a Unix domain socket (which needs {@code vertx} on the native transport). */
+  public static Future<EchoClient> connect(Vertx vertx, Context context, SocketAddress address) {
     Promise<EchoClient> promise = Promise.promise();
     context.runOnContext(v -> {
-      NetClient client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
-      client.connect(port, "127.0.0.1").map(socket -> new EchoClient(client, socket, context)).onComplete(promise);
+      NetClient client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(address.isInetSocket()));
+      client.connect(address).map(socket -> new EchoClient(client, socket, context)).onComplete(promise);
     });
     return promise.future();
   }
