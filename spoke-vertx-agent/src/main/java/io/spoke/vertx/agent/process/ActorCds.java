@@ -133,9 +133,10 @@ public final class ActorCds {
   /**
    * Deletes the archives of the same JVM and class path for jars as they were before (an upgrade in place): no
    * JVM can use them any more. Actor hosts that mapped one keep their mapping. Archives of other class paths (other
-   * agents sharing the directory) are left alone.
+   * agents sharing the directory) are left alone. Failing to delete one leaves it behind, with a warning: the new
+   * archive is published all the same.
    */
-  private static void removeOutdated(Path archive) throws IOException {
+  private static void removeOutdated(Path archive) {
     String name = archive.getFileName().toString();
     String family = name.substring(0, name.lastIndexOf('-') + 1);
     try (java.util.stream.Stream<Path> files = Files.list(archive.getParent())) {
@@ -146,6 +147,8 @@ public final class ActorCds {
           log.info("Deleted the outdated class-data archive {}", old);
         }
       }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      log.warn("Cannot delete outdated class-data archives next to {}: {}", archive, e.toString());
     }
   }
 
