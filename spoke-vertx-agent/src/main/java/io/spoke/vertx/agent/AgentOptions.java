@@ -46,10 +46,11 @@ public class AgentOptions {
   public static final List<String> DEFAULT_ACTOR_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xss512k", "-Xms16m",
     "-Dio.netty.jfr.enabled=false", "-XX:CompileThresholdScaling=3");
   public static final boolean DEFAULT_ACTOR_CDS = true;
+  public static final boolean DEFAULT_LOCAL_SOCKETS = true;
 
   private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus",
     "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
-    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
+    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -66,6 +67,7 @@ public class AgentOptions {
   private String actorClasspath;
   private List<String> actorJvmOptions = new ArrayList<>(DEFAULT_ACTOR_JVM_OPTIONS);
   private boolean actorCds = DEFAULT_ACTOR_CDS;
+  private boolean localSockets = DEFAULT_LOCAL_SOCKETS;
   private long stopTimeout = DEFAULT_STOP_TIMEOUT;
   private long maxSpawnTimeout = DEFAULT_MAX_SPAWN_TIMEOUT;
   private long reconnectInterval = DEFAULT_RECONNECT_INTERVAL;
@@ -92,6 +94,7 @@ public class AgentOptions {
     this.actorClasspath = other.actorClasspath;
     this.actorJvmOptions = new ArrayList<>(other.actorJvmOptions);
     this.actorCds = other.actorCds;
+    this.localSockets = other.localSockets;
     this.stopTimeout = other.stopTimeout;
     this.maxSpawnTimeout = other.maxSpawnTimeout;
     this.reconnectInterval = other.reconnectInterval;
@@ -120,6 +123,7 @@ public class AgentOptions {
     setActorClasspath(o.string("actorClasspath", null));
     setActorJvmOptions(o.strings("actorJvmOptions", DEFAULT_ACTOR_JVM_OPTIONS));
     setActorCds(o.bool("actorCds", DEFAULT_ACTOR_CDS));
+    setLocalSockets(o.bool("localSockets", DEFAULT_LOCAL_SOCKETS));
     setStopTimeout(o.longValue("stopTimeout", DEFAULT_STOP_TIMEOUT));
     setMaxSpawnTimeout(o.longValue("maxSpawnTimeout", DEFAULT_MAX_SPAWN_TIMEOUT));
     setReconnectInterval(o.longValue("reconnectInterval", DEFAULT_RECONNECT_INTERVAL));
@@ -141,6 +145,7 @@ public class AgentOptions {
       .put("logDir", logDir)
       .put("actorJvmOptions", new JsonArray(new ArrayList<>(actorJvmOptions)))
       .put("actorCds", actorCds)
+      .put("localSockets", localSockets)
       .put("stopTimeout", stopTimeout)
       .put("maxSpawnTimeout", maxSpawnTimeout)
       .put("reconnectInterval", reconnectInterval)
@@ -364,6 +369,20 @@ public class AgentOptions {
    */
   public AgentOptions setActorCds(boolean actorCds) {
     this.actorCds = actorCds;
+    return this;
+  }
+
+  public boolean isLocalSockets() {
+    return localSockets;
+  }
+
+  /**
+   * Unix domain sockets for actors (default on): each actor also listens on a socket in a directory of the agent's
+   * own (mode 700, under {@code java.io.tmpdir}), and clients on the same host call it there rather than over
+   * loopback TCP. Not with TLS, where every call stays on TLS.
+   */
+  public AgentOptions setLocalSockets(boolean localSockets) {
+    this.localSockets = localSockets;
     return this;
   }
 

@@ -19,6 +19,7 @@ class AgentOptionsTest {
     assertThat(o.getGpus()).isEqualTo(-1);
     assertThat(o.getLogDir()).isEqualTo("spoke-logs");
     assertThat(o.getActorJvmOptions()).isEqualTo(AgentOptions.DEFAULT_ACTOR_JVM_OPTIONS);
+    assertThat(o.isLocalSockets()).isTrue();
   }
 
   @Test
@@ -26,9 +27,11 @@ class AgentOptionsTest {
     AgentOptions o = new AgentOptions().setHubHost("10.0.0.1").setHubPort(9000).setPort(7100).setAdvertiseHost("10.0.0.2")
       .setNodeId("gpu-7").setGpus(8).setCpus(64).setMemoryMb(1 << 20).setLogDir("/var/log/spoke").setJavaCommand("/opt/jdk/bin/java")
       .setActorClasspath("/opt/app/*").setActorJvmOptions(List.of("-Xmx8g")).setStopTimeout(1).setMaxSpawnTimeout(2)
-      .setReconnectInterval(3).setMaxFrameSize(1 << 20);
+      .setReconnectInterval(3).setMaxFrameSize(1 << 20).setLocalSockets(false);
     assertThat(new AgentOptions(o.toJson()).toJson()).isEqualTo(o.toJson());
     assertThat(new AgentOptions(o).toJson()).isEqualTo(o.toJson());
+    assertThat(new AgentOptions(o.toJson()).isLocalSockets()).isFalse();
+    assertThat(new AgentOptions(o).isLocalSockets()).isFalse();
   }
 
   @Test
@@ -42,13 +45,14 @@ class AgentOptionsTest {
   @Test
   void mapsTheCommandLineOntoTheSameOptions() {
     AgentOptions o = AgentMain.parse(new ArrayList<>(List.of("--hub", "10.1.2.3:9999", "--gpus", "8", "--memory", "4096",
-      "--node-id", "n7", "--port", "7101")));
+      "--node-id", "n7", "--port", "7101", "--local-sockets", "false")));
     assertThat(o.getHubHost()).isEqualTo("10.1.2.3");
     assertThat(o.getHubPort()).isEqualTo(9999);
     assertThat(o.getGpus()).isEqualTo(8);
     assertThat(o.getMemoryMb()).isEqualTo(4096);
     assertThat(o.getNodeId()).isEqualTo("n7");
     assertThat(o.getPort()).isEqualTo(7101);
+    assertThat(o.isLocalSockets()).isFalse();
     assertThatThrownBy(() -> AgentMain.parse(new ArrayList<>(List.of("--hub", "nohost")))).hasMessageContaining("HOST:PORT");
     assertThatThrownBy(() -> AgentMain.parse(new ArrayList<>(List.of("--gpus", "many")))).hasMessageContaining("takes a number");
   }

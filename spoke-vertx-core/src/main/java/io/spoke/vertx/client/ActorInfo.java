@@ -23,6 +23,8 @@ public final class ActorInfo {
   private final List<Integer> gpuIds;
   private final String ticket;
   private final int rank;
+  private final String localSocket;
+  private final String hostId;
 
   /** An ad-hoc actor (no ticket). */
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
@@ -32,6 +34,11 @@ public final class ActorInfo {
 
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
                    int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank) {
+    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, null, null);
+  }
+
+  private ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
+                    int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank, String localSocket, String hostId) {
     this.id = Objects.requireNonNull(id, "id");
     this.type = type;
     this.nodeId = nodeId;
@@ -45,6 +52,8 @@ public final class ActorInfo {
     this.gpuIds = List.copyOf(gpuIds);
     this.ticket = ticket;
     this.rank = rank;
+    this.localSocket = localSocket;
+    this.hostId = hostId;
   }
 
   /** The actor's id. */
@@ -111,9 +120,27 @@ public final class ActorInfo {
     return rank;
   }
 
+  /**
+   * The Unix domain socket the actor also listens on, for clients on its host; {@code null} when it has none.
+   * Clients on the same host ({@link #hostId()}) call through it rather than through loopback TCP.
+   */
+  public String localSocket() {
+    return localSocket;
+  }
+
+  /** Its host's identity (Linux's boot id), which says where {@link #localSocket()} can be reached; may be {@code null}. */
+  public String hostId() {
+    return hostId;
+  }
+
   /** A copy in another state. */
   public ActorInfo withState(ActorState state, int exitCode, String reason) {
-    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank);
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId);
+  }
+
+  /** A copy with a Unix domain socket on the host {@code hostId}. */
+  public ActorInfo withLocalSocket(String localSocket, String hostId) {
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId);
   }
 
   public JsonObject toJson() {
@@ -129,6 +156,9 @@ public final class ActorInfo {
       .put("log", logFile);
     if (ticket != null) {
       json.put("ticket", ticket).put("rank", rank);
+    }
+    if (localSocket != null) {
+      json.put("socket", localSocket);
     }
     if (state == ActorState.EXITED) {
       json.put("exitCode", exitCode).put("reason", reason);

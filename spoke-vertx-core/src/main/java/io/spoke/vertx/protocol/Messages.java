@@ -79,7 +79,15 @@ public final class Messages {
     int reason = string(b, info.reason());
     int gpus = createInts(b, toArray(info.gpuIds()));
     int ticket = string(b, info.ticket());
+    int socket = string(b, info.localSocket());
+    int hostId = string(b, info.hostId());
     io.spoke.vertx.protocol.fb.ActorInfo.startActorInfo(b);
+    if (socket != 0) {
+      io.spoke.vertx.protocol.fb.ActorInfo.addLocalSocket(b, socket);
+    }
+    if (hostId != 0) {
+      io.spoke.vertx.protocol.fb.ActorInfo.addHostId(b, hostId);
+    }
     if (ticket != 0) {
       io.spoke.vertx.protocol.fb.ActorInfo.addTicket(b, ticket);
     }
@@ -119,7 +127,7 @@ public final class Messages {
       gpus.add(t.gpuIds(i));
     }
     return new ActorInfo(nonNull(t.actorId(), "actor id"), t.actorType(), t.nodeId(), t.host(), t.port(), t.pid(), t.logFile(),
-      ActorState.values()[state], t.exitCode(), t.reason(), gpus, t.ticket(), t.rank());
+      ActorState.values()[state], t.exitCode(), t.reason(), gpus, t.ticket(), t.rank()).withLocalSocket(t.localSocket(), t.hostId());
   }
 
   /** The bytes of a FlatBuffers byte vector ({@code xxxAsByteBuffer()}); empty when the field is absent. */

@@ -18,15 +18,18 @@ class SpokeClientOptionsTest {
     assertThat(o.getSpawnTimeout()).isEqualTo(SpokeClientOptions.DEFAULT_SPAWN_TIMEOUT);
     assertThat(o.getMaxFrameSize()).isEqualTo(ProtocolVersion.DEFAULT_MAX_FRAME_SIZE);
     assertThat(o.getName()).isNull();
+    assertThat(o.isLocalSockets()).isTrue();
   }
 
   @Test
   void roundTripsThroughJsonAndCopies() {
     SpokeClientOptions o = new SpokeClientOptions().setHubHost("10.0.0.1").setHubPort(9000).setName("trainer")
-      .setConnectTimeout(1).setRequestTimeout(2).setCallTimeout(3).setSpawnTimeout(4).setMaxFrameSize(1 << 20);
+      .setConnectTimeout(1).setRequestTimeout(2).setCallTimeout(3).setSpawnTimeout(4).setMaxFrameSize(1 << 20).setLocalSockets(false);
     assertThat(new SpokeClientOptions(o.toJson()).toJson()).isEqualTo(o.toJson());
     assertThat(new SpokeClientOptions(o).toJson()).isEqualTo(o.toJson());
     assertThat(o.toJson().getString("name")).isEqualTo("trainer");
+    assertThat(new SpokeClientOptions(o.toJson()).isLocalSockets()).isFalse();
+    assertThat(new SpokeClientOptions(o).isLocalSockets()).isFalse();
   }
 
   @Test

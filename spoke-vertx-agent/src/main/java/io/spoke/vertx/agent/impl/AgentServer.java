@@ -12,6 +12,7 @@ import io.spoke.vertx.actor.impl.ActorHostMain;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
+import io.spoke.vertx.agent.process.ActorSockets;
 import io.spoke.vertx.agent.process.GpuDiscovery;
 import io.spoke.vertx.agent.process.ProcessLauncher;
 import io.spoke.vertx.client.ActorInfo;
@@ -19,6 +20,7 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.internal.LocalHost;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
@@ -57,6 +59,7 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.SocketAddress;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -103,6 +106,10 @@ public final class AgentServer {
   private ActorLogs logs;
   /** AppCDS archive of actor hosts; null when turned off. */
   private ActorCds cds;
+  /** Where actors put their Unix sockets; {@code null} when they have none. */
+  private ActorSockets sockets;
+  /** This host's boot id, which tells clients where actors' Unix sockets can be reached. */
+  private String hostId;
   private List<GpuInfo> gpus;
   private int cpus;
   private long memoryMb;
@@ -142,6 +149,18 @@ public final class AgentServer {
       if (options.isActorCds()) {
         cds = new ActorCds(dir.resolve(".spoke-cds"), javaCommand(), actorClasspath());
         cds.load();
+      }
+      hostId = LocalHost.id();
+      if (options.isLocalSockets() && !options.getSecurity().isTls() && hostId != null) {
+        Path parent = Paths.get(System.getProperty("java.io.tmpdir"));
+        try {
+          sockets = ActorSockets.create(parent);
+          if (sockets == null) {
+            log.warn("Actors listen on TCP only: Unix socket paths under {} would be longer than the kernel allows", parent);
+          }
+        } catch (IOException e) {
+          log.warn("Actors listen on TCP only: cannot create a directory for their Unix sockets in {}: {}", parent, e.toString());
+        }
       }
       return null;
     }).compose(v -> {
@@ -367,6 +386,7 @@ public final class AgentServer {
     Slot slot = s.slot() == null ? null : Messages.readSlot(s.slot());
 
     ActorProcess proc = new ActorProcess(actorId, actorType, gpuIds, slot, args, newSecret(), timeout);
+    proc.localSocket = sockets == null ? null : sockets.next();
     actors.put(actorId, proc);
     proc.spawned.future().onComplete(ar -> {
       if (ar.succeeded()) {
@@ -450,6 +470,9 @@ public final class AgentServer {
     env.put(ActorHostConfig.ENV_ACTOR_ID, proc.actorId);
     env.put(ActorHostConfig.ENV_SECRET, proc.secret);
     env.put(ActorHostConfig.ENV_BIND_HOST, advertiseHost != null ? advertiseHost : options.getHost());
+    if (proc.localSocket != null) {
+      env.put(ActorHostConfig.ENV_LOCAL_SOCKET, proc.localSocket);
+    }
     env.put(ActorHostConfig.ENV_MAX_FRAME_SIZE, String.valueOf(options.getMaxFrameSize()));
     // The token goes to the actor host on its standard input, not in an environment its children would inherit.
     env.remove(SecurityOptions.ENV_TOKEN);
@@ -532,7 +555,7 @@ public final class AgentServer {
         case Body.Ready:
           Ready ready = (Ready) frame.header().body(new Ready());
           connection.reply(id, Body.NONE, 0, null);
-          onReady(proc, ready.port());
+          onReady(proc, ready.port(), ready.localSocket());
           break;
         case Body.StartFailed:
           StartFailed failed = (StartFailed) frame.header().body(new StartFailed());
@@ -548,7 +571,7 @@ public final class AgentServer {
     }
   }
 
-  private void onReady(ActorProcess proc, int port) {
+  private void onReady(ActorProcess proc, int port, String localSocket) {
     if (proc.state != ActorState.STARTING) {
       return;
     }
@@ -557,8 +580,10 @@ public final class AgentServer {
       proc.spawnTimer = -1;
     }
     proc.port = port;
+    // Only the path this agent handed out: it is in the agent's own directory.
+    proc.localSocketOpen = proc.localSocket != null && proc.localSocket.equals(localSocket);
     proc.state = ActorState.RUNNING;
-    log.info("Actor {} ready on {}:{}", proc.actorId, advertiseHost, port);
+    log.info("Actor {} ready on {}:{}{}", proc.actorId, advertiseHost, port, proc.localSocketOpen ? " and " + proc.localSocket : "");
     proc.spawned.tryComplete(proc.info());
     if (proc.stopRequested) {
       requestShutdown(proc);
@@ -682,6 +707,13 @@ public final class AgentServer {
     if (proc.host != null) {
       proc.host.close();
     }
+    if (proc.localSocket != null) {
+      String socket = proc.localSocket;
+      vertx.executeBlocking(() -> {
+        ActorSockets.delete(socket);
+        return null;
+      }).onFailure(err -> log.warn("Cannot remove the Unix socket {} of actor {}: {}", socket, proc.actorId, err.toString()));
+    }
     // What the actor started and left behind (its process group outlives it) goes with it.
     launcher.killGroup(context, proc.pid);
     String reason;
@@ -757,7 +789,15 @@ public final class AgentServer {
       if (launcher != null) {
         launcher.close();
       }
-      return server == null ? Future.<Void>succeededFuture() : server.close();
+      ActorSockets socketDir = sockets;
+      Future<Void> removed = socketDir == null ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
+        socketDir.close();
+        return null;
+      }).recover(err -> {
+        log.warn("Cannot remove the actors' socket directory {}: {}", socketDir.dir(), err.toString());
+        return Future.succeededFuture();
+      });
+      return removed.compose(r -> server == null ? Future.<Void>succeededFuture() : server.close());
     });
   }
 
@@ -783,6 +823,9 @@ public final class AgentServer {
     Process process;
     long pid;
     int port;
+    /** The Unix socket this agent asked the actor to open, or {@code null}; and whether it did. */
+    String localSocket;
+    boolean localSocketOpen;
     Connection host;
     long spawnTimer = -1;
     long killTimer = -1;
@@ -803,8 +846,9 @@ public final class AgentServer {
     }
 
     ActorInfo info() {
-      return new ActorInfo(actorId, actorType, nodeId, advertiseHost, port, pid, logFile == null ? null : logFile.toString(), state,
-        -1, null, gpuIds, slot == null ? null : slot.ticketId(), slot == null ? -1 : slot.globalRank());
+      ActorInfo info = new ActorInfo(actorId, actorType, nodeId, advertiseHost, port, pid, logFile == null ? null : logFile.toString(),
+        state, -1, null, gpuIds, slot == null ? null : slot.ticketId(), slot == null ? -1 : slot.globalRank());
+      return localSocketOpen ? info.withLocalSocket(localSocket, hostId) : info;
     }
   }
 }

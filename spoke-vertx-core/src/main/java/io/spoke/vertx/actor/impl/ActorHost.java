@@ -73,13 +73,20 @@ public final class ActorHost extends VerticleBase {
       })
       .compose(this::startActor)
       .compose(port -> {
-        FlatBufferBuilder b = agent.builder();
-        int body = Ready.createReady(b, port, ProcessHandle.current().pid());
-        return agent.request(Body.Ready, body, null, AGENT_TIMEOUT_MS, "ready", frame -> port);
+        // A TLS cluster keeps every call on TLS: its clients expect a certificate, which a Unix socket would not show.
+        Future<String> local = config.localSocket == null || config.security.isTls() ? Future.succeededFuture(null)
+          : runtime.listenLocal(config.localSocket);
+        return local.compose(socket -> {
+          FlatBufferBuilder b = agent.builder();
+          int socketOffset = socket == null ? 0 : b.createString(socket);
+          int body = Ready.createReady(b, port, ProcessHandle.current().pid(), socketOffset);
+          return agent.request(Body.Ready, body, null, AGENT_TIMEOUT_MS, "ready",
+            frame -> "port " + port + (socket == null ? "" : " and Unix socket " + socket));
+        });
       })
-      .onSuccess(port -> log.info("Actor {} ({}) ready on port {}, on Netty's {} transport", config.actorId, runtime.actorType(), port,
+      .onSuccess(where -> log.info("Actor {} ({}) ready on {}, on Netty's {} transport", config.actorId, runtime.actorType(), where,
         vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"))
-      .recover(failure -> reportFailure(failure).map(0));
+      .recover(failure -> reportFailure(failure).map((String) null));
   }
 
   private static Spec readSpec(Frame frame) {

@@ -19,6 +19,8 @@ public final class ActorHostConfig {
   public static final String ENV_SECRET = "SPOKE_SPAWN_SECRET";
   public static final String ENV_BIND_HOST = "SPOKE_BIND_HOST";
   public static final String ENV_MAX_FRAME_SIZE = "SPOKE_MAX_FRAME_SIZE";
+  /** Optional: a path for the actor's Unix domain socket, which clients on the same host use instead of TCP. */
+  public static final String ENV_LOCAL_SOCKET = "SPOKE_LOCAL_SOCKET";
   public static final String ENV_TLS_CERT = "SPOKE_TLS_CERT";
   public static final String ENV_TLS_KEY = "SPOKE_TLS_KEY";
   public static final String ENV_TLS_CA = "SPOKE_TLS_CA";
@@ -30,6 +32,8 @@ public final class ActorHostConfig {
   final String secret;
   final String bindHost;
   final int maxFrameSize;
+  /** {@code null} for none. */
+  final String localSocket;
   final SecurityOptions security;
   final byte[] token;
 
@@ -44,6 +48,8 @@ public final class ActorHostConfig {
     this.secret = require(env, ENV_SECRET);
     this.bindHost = require(env, ENV_BIND_HOST);
     this.maxFrameSize = Integer.parseInt(require(env, ENV_MAX_FRAME_SIZE));
+    String socket = env.get(ENV_LOCAL_SOCKET);
+    this.localSocket = socket == null || socket.isEmpty() ? null : socket;
     // An actor host's one client connection goes to its agent over loopback, where no host name is verified.
     this.security = new SecurityOptions().setTlsCert(env.get(ENV_TLS_CERT)).setTlsKey(env.get(ENV_TLS_KEY)).setTlsCa(env.get(ENV_TLS_CA))
       .setTlsVerifyHost(false);

@@ -43,6 +43,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.streams.ReadStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,6 +79,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
   private final Call call = new Call();
   private ContextInternal context;
   private NetServer server;
+  private NetServer localServer;
 
   public ActorRuntime(Vertx vertx, String actorId, String actorType, String nodeId, Buffer args, List<Integer> gpuIds,
                       Slot slot, int maxFrameSize) {
@@ -243,14 +245,42 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
     return promise.future();
   }
 
-  /** Closes the listener and every client connection. */
+  /**
+   * Also listens on a Unix domain socket at {@code path}, for clients on this host: the same calls, with the same
+   * handshake (the actor id and the cluster token), without TCP's loopback path through the kernel's network stack.
+   * Call after {@link #listen}. Completes with {@code path}, or with {@code null} when the socket cannot be opened
+   * (the path is taken, the transport has no Unix sockets): the actor is then reached over TCP only.
+   */
+  public Future<String> listenLocal(String path) {
+    Promise<String> promise = Promise.promise();
+    context.runOnContext(v -> {
+      // No TLS here: the socket is a file in a directory only the agent's user can enter, and never leaves the host.
+      localServer = vertx.createNetServer(new NetServerOptions());
+      localServer.connectHandler(socket -> Connection.accept(socket, maxFrameSize, "actor " + actorId, auth, this::accept));
+      localServer.listen(SocketAddress.domainSocketAddress(path))
+        .<String>transform(ar -> {
+          if (ar.succeeded()) {
+            return Future.succeededFuture(path);
+          }
+          log.warn("Actor {} listens on TCP only: it could not open the Unix socket {}: {}", actorId, path, ar.cause().toString());
+          localServer = null;
+          return Future.succeededFuture(null);
+        })
+        .onComplete(promise);
+    });
+    return promise.future();
+  }
+
+  /** Closes the listeners and every client connection. */
   public Future<Void> close() {
     Promise<Void> promise = Promise.promise();
     context.runOnContext(v -> {
       for (Connection connection : new ArrayList<>(connections)) {
         connection.close();
       }
-      (server == null ? Future.<Void>succeededFuture() : server.close()).onComplete(promise);
+      Future<Void> local = localServer == null ? Future.succeededFuture() : localServer.close();
+      Future<Void> tcp = server == null ? Future.succeededFuture() : server.close();
+      Future.join(local, tcp).<Void>mapEmpty().onComplete(promise);
     });
     return promise.future();
   }

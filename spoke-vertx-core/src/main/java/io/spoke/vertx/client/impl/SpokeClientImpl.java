@@ -17,6 +17,7 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.internal.LocalHost;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.RdmaSupport;
@@ -639,10 +640,25 @@ public final class SpokeClientImpl implements SpokeClient {
 
   private Future<Connection> connect(ActorChannel channel, ActorInfo info) {
     SocketAddress address = SocketAddress.inetSocketAddress(info.port(), info.host());
-    return Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
-        options.getConnectTimeout())
-      .recover(err -> Future.failedFuture(err instanceof UnavailableException
-        ? new UnavailableException("cannot connect to actor '" + info.id() + "' at " + address + ": " + rootMessage(err), err) : err))
+    Future<Connection> connected;
+    if (usesLocalSocket(info)) {
+      // The same handshake over the actor's Unix socket. A socket that cannot be reached (gone, in another container's
+      // file system, a transport without Unix sockets) or that another actor holds only costs the attempt, and the
+      // call goes over TCP; a refused token or protocol version would be refused over TCP too, and is final.
+      SocketAddress local = SocketAddress.domainSocketAddress(info.localSocket());
+      connected = Connection.connect(netClient, local, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
+          options.getConnectTimeout())
+        .recover(err -> {
+          if (!(err instanceof UnavailableException) && !(err instanceof ActorNotFoundException)) {
+            return Future.failedFuture(err);
+          }
+          log.debug("Cannot use the Unix socket {} of actor '{}', connecting over TCP: {}", local, info.id(), rootMessage(err));
+          return connectTcp(info, address);
+        });
+    } else {
+      connected = connectTcp(info, address);
+    }
+    return connected
       .map(connection -> {
         if (closed) {
           connection.close();
@@ -653,6 +669,27 @@ public final class SpokeClientImpl implements SpokeClient {
         connection.closeHandler(c -> onActorConnectionClosed(channel, c));
         return connection;
       });
+  }
+
+  private Future<Connection> connectTcp(ActorInfo info, SocketAddress address) {
+    return Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
+        options.getConnectTimeout())
+      .recover(err -> Future.failedFuture(err instanceof UnavailableException
+        ? new UnavailableException("cannot connect to actor '" + info.id() + "' at " + address + ": " + rootMessage(err), err) : err));
+  }
+
+  /** Whether to call {@code info}'s actor through its Unix socket: it has one, on this host, and TLS is not required. */
+  private boolean usesLocalSocket(ActorInfo info) {
+    return options.isLocalSockets() && !options.getSecurity().isTls() && info.localSocket() != null && info.hostId() != null
+      && info.hostId().equals(LocalHost.id());
+  }
+
+  /**
+   * The remote address of this client's connection to an actor, as its socket reports it: a TCP address, or the
+   * actor's Unix socket; connecting first if there is no connection yet. For tests and diagnostics.
+   */
+  public Future<SocketAddress> actorAddress(String actorId) {
+    return onContext(() -> actorConnection(actorId).map(connection -> connection.link().remoteAddress()));
   }
 
   private void onActorMessage(ActorChannel channel, Connection connection, Frame frame) {

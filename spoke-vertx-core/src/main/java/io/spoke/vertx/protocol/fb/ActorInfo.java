@@ -56,6 +56,18 @@ public final class ActorInfo extends Table {
   public ByteBuffer ticketAsByteBuffer() { return __vector_as_bytebuffer(26, 1); }
   public ByteBuffer ticketInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 26, 1); }
   public int rank() { int o = __offset(28); return o != 0 ? bb.getInt(o + bb_pos) : -1; }
+  /**
+   * The actor's Unix domain socket, for clients on its host (absent when it has none).
+   */
+  public String localSocket() { int o = __offset(30); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer localSocketAsByteBuffer() { return __vector_as_bytebuffer(30, 1); }
+  public ByteBuffer localSocketInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 30, 1); }
+  /**
+   * Its host's identity (Linux's boot id): a client uses local_socket only where its own is the same.
+   */
+  public String hostId() { int o = __offset(32); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer hostIdAsByteBuffer() { return __vector_as_bytebuffer(32, 1); }
+  public ByteBuffer hostIdInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 32, 1); }
 
   public static int createActorInfo(FlatBufferBuilder builder,
       int actorIdOffset,
@@ -70,9 +82,13 @@ public final class ActorInfo extends Table {
       int reasonOffset,
       int gpuIdsOffset,
       int ticketOffset,
-      int rank) {
-    builder.startTable(13);
+      int rank,
+      int localSocketOffset,
+      int hostIdOffset) {
+    builder.startTable(15);
     ActorInfo.addPid(builder, pid);
+    ActorInfo.addHostId(builder, hostIdOffset);
+    ActorInfo.addLocalSocket(builder, localSocketOffset);
     ActorInfo.addRank(builder, rank);
     ActorInfo.addTicket(builder, ticketOffset);
     ActorInfo.addGpuIds(builder, gpuIdsOffset);
@@ -88,7 +104,7 @@ public final class ActorInfo extends Table {
     return ActorInfo.endActorInfo(builder);
   }
 
-  public static void startActorInfo(FlatBufferBuilder builder) { builder.startTable(13); }
+  public static void startActorInfo(FlatBufferBuilder builder) { builder.startTable(15); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(0, actorIdOffset, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(1, actorTypeOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -104,6 +120,8 @@ public final class ActorInfo extends Table {
   public static void startGpuIdsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(11, ticketOffset, 0); }
   public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(12, rank, -1); }
+  public static void addLocalSocket(FlatBufferBuilder builder, int localSocketOffset) { builder.addOffset(13, localSocketOffset, 0); }
+  public static void addHostId(FlatBufferBuilder builder, int hostIdOffset) { builder.addOffset(14, hostIdOffset, 0); }
   public static int endActorInfo(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

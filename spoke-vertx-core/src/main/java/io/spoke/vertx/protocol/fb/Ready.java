@@ -20,19 +20,28 @@ public final class Ready extends Table {
 
   public int port() { int o = __offset(4); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
   public long pid() { int o = __offset(6); return o != 0 ? bb.getLong(o + bb_pos) : 0L; }
+  /**
+   * The Unix domain socket the actor listens on besides its port, if the agent asked for one and it could.
+   */
+  public String localSocket() { int o = __offset(8); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer localSocketAsByteBuffer() { return __vector_as_bytebuffer(8, 1); }
+  public ByteBuffer localSocketInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 8, 1); }
 
   public static int createReady(FlatBufferBuilder builder,
       int port,
-      long pid) {
-    builder.startTable(2);
+      long pid,
+      int localSocketOffset) {
+    builder.startTable(3);
     Ready.addPid(builder, pid);
+    Ready.addLocalSocket(builder, localSocketOffset);
     Ready.addPort(builder, port);
     return Ready.endReady(builder);
   }
 
-  public static void startReady(FlatBufferBuilder builder) { builder.startTable(2); }
+  public static void startReady(FlatBufferBuilder builder) { builder.startTable(3); }
   public static void addPort(FlatBufferBuilder builder, int port) { builder.addInt(0, port, 0); }
   public static void addPid(FlatBufferBuilder builder, long pid) { builder.addLong(1, pid, 0L); }
+  public static void addLocalSocket(FlatBufferBuilder builder, int localSocketOffset) { builder.addOffset(2, localSocketOffset, 0); }
   public static int endReady(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
