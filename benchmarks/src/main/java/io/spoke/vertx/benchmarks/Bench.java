@@ -8,11 +8,13 @@ import io.spoke.vertx.benchmarks.baseline.EchoClient;
 import io.spoke.vertx.benchmarks.baseline.EchoServer;
 import io.spoke.vertx.benchmarks.baseline.StartProbe;
 import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.client.impl.SpokeClientImpl;
 import io.spoke.vertx.hub.HubMain;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
@@ -154,8 +156,9 @@ public final class Bench {
     await(vertx.deployVerticle(agent));
     await(agent.registered());
     // A client belongs to the context it is created on, and calls made there go straight to the socket: the
-    // harness drives calls from that context, as a verticle embedding the client does.
-    client = onContext(context, () -> SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort())));
+    // harness drives calls from that context, as a verticle embedding the client does. Its calls go over loopback
+    // TCP, as they would to another host (the echo baselines are TCP); the Unix socket path is measured on its own.
+    client = onContext(context, () -> SpokeClient.create(vertx, tcpOnly()));
     try {
       if (only.contains("footprint")) {
         footprint();
@@ -264,11 +267,13 @@ public final class Bench {
         return;
       }
       Context ctx = nativeVertx.getOrCreateContext();
-      SpokeClient nativeClient = onContext(ctx, () -> SpokeClient.create(nativeVertx, new SpokeClientOptions().setHubPort(hub.actualPort())));
+      SpokeClient nativeClient = onContext(ctx, () -> SpokeClient.create(nativeVertx, tcpOnly()));
+      SpokeClient unixClient = onContext(ctx, () -> SpokeClient.create(nativeVertx, new SpokeClientOptions().setHubPort(hub.actualPort())));
       try {
         calls(nativeVertx, ctx, nativeClient, "_epoll", true);
-        echoOverUnixSocket(nativeVertx, ctx);
+        unixSockets(nativeVertx, ctx, nativeClient, unixClient);
       } finally {
+        await(unixClient.close());
         await(nativeClient.close());
       }
     } finally {
@@ -276,15 +281,28 @@ public final class Bench {
     }
   }
 
+  private SpokeClientOptions tcpOnly() {
+    return new SpokeClientOptions().setHubPort(hub.actualPort()).setLocalSockets(false);
+  }
+
   /**
-   * What a Unix domain socket would give a client and an actor on the same host, which Spoke does not use yet
-   * (actors listen on TCP only): the same echo server over a Unix socket against over loopback TCP, both on the
-   * native transport, in alternating rounds.
+   * A client and an actor on the same host, through the actor's Unix domain socket (both on the native transport):
+   * the echo server over a Unix socket against over loopback TCP (what the path can give at most), Spoke's calls
+   * against that echo over a Unix socket (the bar's comparison, on this path), and Spoke over its Unix socket
+   * against Spoke over TCP to the same actor (what a user gains). Each pair in alternating rounds.
    */
-  private void echoOverUnixSocket(Vertx nativeVertx, Context ctx) throws Exception {
+  private void unixSockets(Vertx nativeVertx, Context ctx, SpokeClient tcpClient, SpokeClient unixClient) throws Exception {
     Path socket = Files.createTempDirectory("spoke-bench-uds").resolve("echo.sock");
+    String actorId = "echo-uds";
+    ActorInfo actor = await(unixClient.spawn("BenchEcho", actorId, new SpawnOptions().setJvmOptions(List.of("-Dspoke.nativeTransport=true"))))
+      .info();
     try (Child tcpServer = Child.java(ACTOR_JVM, EchoServer.class, "native");
          Child udsServer = Child.java(ACTOR_JVM, EchoServer.class, "uds", socket.toString())) {
+      SocketAddress path = await(((SpokeClientImpl) unixClient).actorAddress(actorId));
+      if (actor.localSocket() == null || !path.isDomainSocket()) {
+        throw new IllegalStateException("the client reaches actor " + actorId + " at " + path + ", not through a Unix socket ("
+          + actor.localSocket() + ")");
+      }
       int tcpPort = Integer.parseInt(tcpServer.await("port ", 60_000).split(" ")[1]);
       udsServer.await("port ", 60_000);
       EchoClient tcp = await(EchoClient.connect(nativeVertx, ctx, tcpPort));
@@ -292,11 +310,29 @@ public final class Bench {
       Buffer small = Buffer.buffer(new byte[64]);
       Load.Outcome[] sync = compare(ctx, () -> tcp.call(small), () -> uds.call(small), 1);
       emit(new Metric("echo_uds_sync", sync[1].perSecond(), "calls/s", sync[0].perSecond(),
-        "64 B echo over a Unix domain socket; baseline: the same over loopback TCP, both epoll (Spoke has no Unix socket path yet)"));
+        "64 B echo over a Unix domain socket; baseline: the same over loopback TCP, both epoll"));
       emit(new Metric("echo_uds_sync_p50", sync[1].latencies.percentileMicros(50), "us", sync[0].latencies.percentileMicros(50), null));
       Load.Outcome[] async = compare(ctx, () -> tcp.call(small), () -> uds.call(small), 256);
       emit(new Metric("echo_uds_async", async[1].perSecond(), "calls/s", async[0].perSecond(), "the same, 256 in flight"));
+
+      Supplier<Future<?>> spokeUnix = () -> unixClient.call(actorId, BenchActor.ECHO, small);
+      Supplier<Future<?>> spokeTcp = () -> tcpClient.call(actorId, BenchActor.ECHO, small);
+      sync = compare(ctx, () -> uds.call(small), spokeUnix, 1);
+      emit(new Metric("call_sync_uds", sync[1].perSecond(), "calls/s", sync[0].perSecond(),
+        "64 B, 1 outstanding, through the actor's Unix socket; baseline: the echo over a Unix socket"));
+      emit(new Metric("call_sync_uds_p50", sync[1].latencies.percentileMicros(50), "us", sync[0].latencies.percentileMicros(50), null));
+      emit(new Metric("call_sync_uds_p99", sync[1].latencies.percentileMicros(99), "us", sync[0].latencies.percentileMicros(99), null));
+      async = compare(ctx, () -> uds.call(small), spokeUnix, 256);
+      emit(new Metric("call_async_uds", async[1].perSecond(), "calls/s", async[0].perSecond(), "the same, 256 in flight"));
+      sync = compare(ctx, spokeTcp, spokeUnix, 1);
+      emit(new Metric("call_sync_uds_vs_tcp", sync[1].perSecond(), "calls/s", sync[0].perSecond(),
+        "Spoke through the actor's Unix socket; baseline: Spoke over loopback TCP to the same actor"));
+      emit(new Metric("call_sync_uds_vs_tcp_p50", sync[1].latencies.percentileMicros(50), "us", sync[0].latencies.percentileMicros(50),
+        null));
+      await(tcp.close());
+      await(uds.close());
     } finally {
+      await(unixClient.stop(actorId));
       Files.deleteIfExists(socket);
       Files.deleteIfExists(socket.getParent());
     }

@@ -47,7 +47,7 @@ public final class NnClient {
       // Created on the context that drives the calls (one event loop here anyway).
       int hubPort = Integer.parseInt(args[1]);
       Promise<SpokeClient> created = Promise.promise();
-      context.runOnContext(v -> created.complete(SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hubPort))));
+      context.runOnContext(v -> created.complete(SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hubPort).setLocalSockets(false))));
       SpokeClient client = created.future().await(60, TimeUnit.SECONDS);
       for (String id : targets) {
         // Resolve and connect before the clock starts.
