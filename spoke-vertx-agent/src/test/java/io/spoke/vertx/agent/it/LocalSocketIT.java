@@ -109,6 +109,30 @@ class LocalSocketIT {
   }
 
   @Test
+  void theNextAgentRemovesTheSocketsOfAKilledOneAndNoOtherAgentsSockets() throws Exception {
+    Process killed = cluster.startAgentProcess("killed", java.util.Map.of(), "--gpus", "0");
+    Process running = cluster.startAgentProcess("running", java.util.Map.of(), "--gpus", "0");
+    SpokeClient client = cluster.client();
+    Path killedDir = Paths.get(cluster.spawn(client, "Echo", "on-killed", new io.spoke.vertx.client.SpawnOptions().setNode("killed"))
+      .info().localSocket()).getParent();
+    ActorHandle survivor = cluster.spawn(client, "Echo", "on-running", new io.spoke.vertx.client.SpawnOptions().setNode("running"));
+    Path runningDir = Paths.get(survivor.info().localSocket()).getParent();
+
+    killed.destroyForcibly();
+    assertThat(killed.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    // A killed agent cannot clean up after itself.
+    assertThat(killedDir).exists();
+
+    cluster.startAgent(new AgentOptions().setGpus(0).setNodeId("next"));
+    assertThat(killedDir).doesNotExist();
+    // The other agent is alive and holds its lock: its directory, and its actor's socket, stay.
+    assertThat(running.isAlive()).isTrue();
+    assertThat(Paths.get(survivor.info().localSocket())).exists();
+    assertThat(runningDir).exists();
+    assertThat(await(((SpokeClientImpl) cluster.client()).actorAddress("on-running")).isDomainSocket()).isTrue();
+  }
+
+  @Test
   void aClientThatCannotReachTheSocketCallsOverTcp() throws Exception {
     cluster.startAgent(new AgentOptions().setGpus(0));
     SpokeClient owner = cluster.client();
