@@ -18,13 +18,13 @@ import java.nio.ByteBuffer;
  * <p>
  * Use: {@link #builder()} to build the body's strings, vectors and table, then one of the
  * {@code encode} methods, which adds the header and the payload. Serializers write the payload directly
- * into the frame's buffer; a caller's {@link Buffer} payload is copied into it once, or, for heap buffers
- * from {@link #ZERO_COPY_THRESHOLD} bytes up, attached by reference (the caller must then not change the
- * buffer until the frame is written).
+ * into the frame's buffer; a caller's {@link Buffer} payload is copied into it once, or, from
+ * {@link #ZERO_COPY_THRESHOLD} bytes up and where the link can send it in place (RDMA's registered memory),
+ * attached by reference (the caller must then not change the buffer until the frame is written).
  */
 public final class FrameEncoder {
 
-  /** Payload buffers at least this large are sent by reference instead of being copied. */
+  /** Payload buffers at least this large are sent by reference instead of being copied, where the link can. */
   public static final int ZERO_COPY_THRESHOLD = 32 * 1024;
 
   private final FlatBufferBuilder fbb = new FlatBufferBuilder(256);
@@ -34,13 +34,14 @@ public final class FrameEncoder {
   private boolean building;
   private int peerMaxFrameSize = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
 
+  /** An encoder that copies every payload into its frame, as a socket needs. */
   public FrameEncoder(ByteBufAllocator alloc) {
-    this(alloc, ByteBuf::hasArray);
+    this(alloc, payload -> false);
   }
 
   /**
    * @param attaches which payloads of at least {@link #ZERO_COPY_THRESHOLD} bytes may be attached by
-   *                 reference rather than copied: heap buffers for sockets, registered memory for RDMA links
+   *                 reference rather than copied: registered memory for RDMA links, nothing for sockets
    */
   public FrameEncoder(ByteBufAllocator alloc, java.util.function.Predicate<ByteBuf> attaches) {
     this.alloc = alloc;

@@ -218,20 +218,31 @@ class FrameCodecTest {
   }
 
   @Test
-  void largeHeapPayloadsAreAttachedByReferenceAndSmallOnesCopied() {
+  void largePayloadsTheLinkSendsInPlaceAreAttachedByReferenceAndOthersCopied() {
+    // A link that sends heap memory in place (an RDMA link does so with its registered memory).
+    FrameEncoder inPlace = new FrameEncoder(ByteBufAllocator.DEFAULT, ByteBuf::hasArray);
     byte[] bytes = new byte[FrameEncoder.ZERO_COPY_THRESHOLD];
     new Random(1).nextBytes(bytes);
     Buffer large = Buffer.buffer(bytes);
-    FlatBufferBuilder b = encoder.builder();
-    ByteBuf frame = encoder.encode(5, false, Body.Call, Call.createCall(b, 2, false, 0, 0), large);
+    FlatBufferBuilder b = inPlace.builder();
+    ByteBuf frame = inPlace.encode(5, false, Body.Call, Call.createCall(b, 2, false, 0, 0), large);
     assertThat(frame).isInstanceOf(CompositeByteBuf.class);
     channel.writeInbound(frame);
     assertThat(readFrame().payload()).isEqualTo(large);
 
-    FlatBufferBuilder b2 = encoder.builder();
-    ByteBuf small = encoder.encode(6, false, Body.Call, Call.createCall(b2, 2, false, 0, 0), Buffer.buffer("small"));
+    FlatBufferBuilder b2 = inPlace.builder();
+    ByteBuf small = inPlace.encode(6, false, Body.Call, Call.createCall(b2, 2, false, 0, 0), Buffer.buffer("small"));
     assertThat(small).isNotInstanceOf(CompositeByteBuf.class);
     small.release();
+
+    // A socket's encoder copies even a large heap payload into one direct buffer: the socket writes from native
+    // memory, and a composite with a heap part would be merged and copied again before the write.
+    FlatBufferBuilder b3 = encoder.builder();
+    ByteBuf copied = encoder.encode(7, false, Body.Call, Call.createCall(b3, 2, false, 0, 0), large);
+    assertThat(copied).isNotInstanceOf(CompositeByteBuf.class);
+    assertThat(copied.isDirect()).isTrue();
+    channel.writeInbound(copied);
+    assertThat(readFrame().payload()).isEqualTo(large);
   }
 
   @Test

@@ -20,9 +20,9 @@ public interface FrameLink {
   ByteBufAllocator alloc();
 
   /**
-   * Whether a frame may reference the caller's large payload {@code payload} instead of copying it (sockets:
-   * heap buffers; an RDMA link: buffers in its registered memory, which it sends in place). The caller must
-   * then leave the payload unchanged until the frame is sent.
+   * Whether a frame may reference the caller's large payload {@code payload} instead of copying it (an RDMA
+   * link: buffers in its registered memory, which it sends in place; sockets: none, see {@link SocketLink}). The
+   * caller must then leave the payload unchanged until the frame is sent.
    */
   boolean attaches(ByteBuf payload);
 
