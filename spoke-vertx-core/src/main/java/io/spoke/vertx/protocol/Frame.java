@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.spoke.vertx.internal.HeapCopyView;
 import io.spoke.vertx.protocol.fb.Header;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.impl.buffer.VertxByteBufAllocator;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 /**
@@ -71,9 +72,14 @@ public final class Frame {
     return buf.slice(payloadIndex, payloadLength);
   }
 
-  /** A copy of the payload on the heap, which outlives the frame. */
+  /**
+   * A copy of the payload on the heap, which outlives the frame: Vert.x's own kind of heap buffer, filled straight
+   * from the receive buffer (no view of the payload is made on the way; this runs once per call reply).
+   */
   public Buffer copyPayload() {
-    return Buffer.buffer(payloadLength).appendBuffer(payload());
+    ByteBuf copy = VertxByteBufAllocator.DEFAULT.heapBuffer(payloadLength, Integer.MAX_VALUE);
+    copy.writeBytes(buf, payloadIndex, payloadLength);
+    return BufferInternal.buffer(copy);
   }
 
   public void release() {

@@ -51,6 +51,8 @@ public final class Connection {
 
   /** How often pending requests are checked for their deadline. */
   public static final long SWEEP_INTERVAL_MS = 50;
+  /** Answered pending entries kept for reuse, per connection: more than the calls usually in flight. */
+  private static final int MAX_FREE_PENDING = 1024;
 
   /** How long a new connection may take to say hello. */
   public static final long HELLO_TIMEOUT_MS = 10_000;
@@ -67,6 +69,8 @@ public final class Connection {
   private final ContextInternal context;
   private final FrameEncoder encoder;
   private final PendingMap<Pending> pending = new PendingMap<>();
+  /** Answered entries, for the next calls; at most {@link #MAX_FREE_PENDING}. */
+  private final java.util.ArrayDeque<Pending> freePending = new java.util.ArrayDeque<>();
   private final Call call = new Call();
   private long nextId = HELLO_ID + 1;
   private long sweepTimer = -1;
@@ -416,6 +420,8 @@ public final class Connection {
       return;
     }
     p.complete(frame);
+    // Only now: completing ran the caller's callbacks, whose next call must not be given this entry.
+    recycle(p);
   }
 
   // ------------------------------------------------------------------ sending
@@ -468,7 +474,7 @@ public final class Connection {
       promise.fail(e);
       return promise.future();
     }
-    addPending(id, new Pending(promise, responseSerializer, null, deadline(timeoutMs), methodId));
+    addPending(id, pendingEntry(promise, responseSerializer, null, deadline(timeoutMs), methodId));
     write(buf);
     return promise.future();
   }
@@ -511,7 +517,7 @@ public final class Connection {
       done.fail(e);
       return 0;
     }
-    addPending(id, new Pending(done, (ReplyDecoder<Void>) f -> null, null, deadline(idleTimeoutMs), methodId));
+    addPending(id, pendingEntry(done, (ReplyDecoder<Void>) f -> null, null, deadline(idleTimeoutMs), methodId));
     write(buf);
     return id;
   }
@@ -623,7 +629,19 @@ public final class Connection {
   // ------------------------------------------------------------------ pending requests
 
   private <T> void registerPending(long id, Promise<T> promise, ReplyDecoder<T> decoder, String what, long timeoutMs) {
-    addPending(id, new Pending(promise, decoder, what, deadline(timeoutMs), 0));
+    addPending(id, pendingEntry(promise, decoder, what, deadline(timeoutMs), 0));
+  }
+
+  /** An entry from the pool of answered ones, or a new one: a call allocates none in steady state. */
+  private Pending pendingEntry(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
+    Pending p = freePending.poll();
+    return p == null ? new Pending(promise, decoder, what, deadline, methodId) : p.set(promise, decoder, what, deadline, methodId);
+  }
+
+  private void recycle(Pending p) {
+    if (freePending.size() < MAX_FREE_PENDING) {
+      freePending.push(p.set(null, null, null, 0, 0));
+    }
   }
 
   private static long deadline(long timeoutMs) {
@@ -788,19 +806,24 @@ public final class Connection {
   /** A request waiting for its reply. */
   private static final class Pending {
 
-    final Promise<Object> promise;
-    final Object decoder;
-    final String what;
+    Promise<Object> promise;
+    Object decoder;
+    String what;
     long deadline;
-    final int methodId;
+    int methodId;
+
+    Pending(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
+      set(promise, decoder, what, deadline, methodId);
+    }
 
     @SuppressWarnings("unchecked")
-    Pending(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
+    Pending set(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
       this.promise = (Promise<Object>) promise;
       this.decoder = decoder;
       this.what = what;
       this.deadline = deadline;
       this.methodId = methodId;
+      return this;
     }
 
     String describe(String peer) {
