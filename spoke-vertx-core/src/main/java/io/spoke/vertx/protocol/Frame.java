@@ -27,6 +27,7 @@ public final class Frame {
 
   private final ByteBuf buf;
   private final Header header;
+  /** Where the payload starts in {@code buf}, which may hold other frames too (the decoder's cumulation). */
   private final int payloadIndex;
   private final int payloadLength;
 

@@ -56,15 +56,18 @@ public final class FrameDecoder extends ByteToMessageDecoder {
           + frameLength + " bytes"));
         return;
       }
-      ByteBuf frameBuf = in.retainedSlice(start, 4 + frameLength);
-      in.skipBytes(4 + frameLength);
+      // The frame reads the cumulation buffer in place and holds a reference to it (no slice object per frame);
+      // while any frame holds one, the decoder appends to a new buffer rather than compact or grow this one.
+      Frame frame;
       try {
-        out.add(parse(frameBuf, headerLength, frameLength));
+        frame = parse(in, start, headerLength, frameLength);
       } catch (RuntimeException e) {
-        frameBuf.release();
         fail(in, out, new ProtocolException("malformed frame header: " + e.getMessage()));
         return;
       }
+      in.retain();
+      in.skipBytes(4 + frameLength);
+      out.add(frame);
     }
   }
 
@@ -89,9 +92,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         throw new ProtocolException("malformed frame: header length " + headerLength + " does not fit in a frame of " + length
           + " bytes");
       }
-      ByteBuf whole = frameBuf.readerIndex() == 0 ? frameBuf : frameBuf.slice();
       try {
-        return parse(whole, headerLength, (int) length);
+        return parse(frameBuf, frameBuf.readerIndex(), headerLength, (int) length);
       } catch (RuntimeException e) {
         throw new ProtocolException("malformed frame header: " + e.getMessage());
       }
@@ -106,16 +108,16 @@ public final class FrameDecoder extends ByteToMessageDecoder {
    * runtime has no verifier: reads outside the header's region fail with an index exception, which the
    * caller turns into a protocol error.
    */
-  static Frame parse(ByteBuf frameBuf, int headerLength, int frameLength) {
-    ByteBuffer headerBytes = frameBuf.nioBuffer(Frame.PREFIX_SIZE, headerLength);
+  static Frame parse(ByteBuf buf, int start, int headerLength, int frameLength) {
+    ByteBuffer headerBytes = buf.nioBuffer(start + Frame.PREFIX_SIZE, headerLength);
     Header header = Header.getRootAsHeader(headerBytes);
     // Touch the fields every reader uses so that a corrupt vtable is reported here, not deep in a handler.
     header.id();
     header.bodyType();
     header.reply();
     header.code();
-    int payloadIndex = Frame.PREFIX_SIZE + headerLength;
-    return new Frame(frameBuf, header, payloadIndex, frameLength + 4 - payloadIndex);
+    int payloadOffset = Frame.PREFIX_SIZE + headerLength;
+    return new Frame(buf, header, start + payloadOffset, frameLength + 4 - payloadOffset);
   }
 
   private void fail(ByteBuf in, List<Object> out, ProtocolException error) {
