@@ -35,6 +35,8 @@ final class Chart {
     BARS.put("call_sync_epoll", 0.8);
     BARS.put("call_async", 0.6);
     BARS.put("call_async_epoll", 0.6);
+    BARS.put("call_sync_uds", 0.8);
+    BARS.put("call_async_uds", 0.6);
     BARS.put("call_1mib", 0.8);
     BARS.put("call_1mib_epoll", 0.8);
     BARS.put("n_n", null);
@@ -60,7 +62,7 @@ final class Chart {
       + machine.getString("jdk"), 20, 48);
 
     List<String[]> latency = new ArrayList<>();
-    for (String call : List.of("call_sync", "call_sync_epoll", "call_async", "call_async_epoll")) {
+    for (String call : List.of("call_sync", "call_sync_epoll", "call_sync_uds", "call_async", "call_async_epoll")) {
       for (String p : List.of("_p50", "_p99")) {
         if (byName.containsKey(call + p)) {
           latency.add(new String[] {call + p, p.substring(1), call.replace("call_", "").replace('_', ' ')});
@@ -109,7 +111,14 @@ final class Chart {
       g.setColor(Color.BLACK);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
       label(g, rows.get(i)[1], plotX + i * slot + slot / 2, plotY + plotH + 16);
-      label(g, rows.get(i)[2], plotX + i * slot + slot / 2, plotY + plotH + 30);
+      // The call's name once under its pair of percentiles, where it has the room of two slots.
+      boolean pairsWithNext = i + 1 < rows.size() && rows.get(i + 1)[2].equals(rows.get(i)[2]);
+      boolean pairedWithPrevious = i > 0 && rows.get(i - 1)[2].equals(rows.get(i)[2]);
+      if (pairsWithNext) {
+        label(g, rows.get(i)[2], plotX + (i + 1) * slot, plotY + plotH + 30);
+      } else if (!pairedWithPrevious) {
+        label(g, rows.get(i)[2], plotX + i * slot + slot / 2, plotY + plotH + 30);
+      }
     }
     legend(g, x + 60, y + h - 22, "Spoke", "baseline: NetSocket echo, same framing", null);
   }
@@ -163,7 +172,8 @@ final class Chart {
       label(g, String.format("%.2f", m.ratio()), bx + bar / 2, plotY + plotH - bh - 4);
       label(g, compact(m.value) + " " + m.unit, bx + bar / 2, plotY + plotH - bh - 16);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-      label(g, m.name.replace("call_", ""), plotX + i * slot + slot / 2, plotY + plotH + 16);
+      // Staggered, so that long names of neighbouring bars do not run into each other.
+      label(g, m.name.replace("call_", "").replace('_', ' '), plotX + i * slot + slot / 2, plotY + plotH + (i % 2 == 0 ? 16 : 30));
     }
     legend(g, x + 60, y + h - 22, "Spoke / baseline", "baseline (1.0)", "bar to reach");
   }
