@@ -1,10 +1,10 @@
 package io.spoke.vertx.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.spoke.vertx.internal.Buffers;
 import io.spoke.vertx.internal.HeapCopyView;
 import io.spoke.vertx.protocol.fb.Header;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.impl.buffer.VertxByteBufAllocator;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 /**
@@ -78,9 +78,9 @@ public final class Frame {
    * from the receive buffer (no view of the payload is made on the way; this runs once per call reply).
    */
   public Buffer copyPayload() {
-    ByteBuf copy = VertxByteBufAllocator.DEFAULT.heapBuffer(payloadLength, Integer.MAX_VALUE);
-    copy.writeBytes(buf, payloadIndex, payloadLength);
-    return BufferInternal.buffer(copy);
+    Buffer copy = Buffer.buffer(payloadLength);
+    Buffers.forWrite(copy).writeBytes(buf, payloadIndex, payloadLength);
+    return copy;
   }
 
   public void release() {

@@ -81,8 +81,8 @@ public final class FrameEncoder {
     ByteBuf source = payloadLength == 0 ? null : Buffers.readable(payload);
     if (payloadLength >= ZERO_COPY_THRESHOLD && attaches.test(source)) {
       ByteBuf payloadBuf = ((BufferInternal) payload).getByteBuf();
-      // Memory the application owns (a heap buffer; for RDMA, registered memory) lives as long as something
-      // references it: attach, don't copy. See FrameLink.attaches.
+      // Memory the link sends in place (an RDMA link's registered memory) lives as long as something references it:
+      // attach, don't copy. See FrameLink.attaches.
       ByteBuf head = alloc.directBuffer(Frame.PREFIX_SIZE + headerLength);
       writeHeader(head, headerLength);
       head.setInt(0, 4 + headerLength + payloadLength);

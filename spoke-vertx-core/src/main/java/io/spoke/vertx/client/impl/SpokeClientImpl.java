@@ -646,8 +646,7 @@ public final class SpokeClientImpl implements SpokeClient {
       // file system, a transport without Unix sockets) or that another actor holds only costs the attempt, and the
       // call goes over TCP; a refused token or protocol version would be refused over TCP too, and is final.
       SocketAddress local = SocketAddress.domainSocketAddress(info.localSocket());
-      connected = Connection.connect(netClient, local, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
-          options.getConnectTimeout())
+      connected = open(info, local)
         .recover(err -> {
           if (!(err instanceof UnavailableException) && !(err instanceof ActorNotFoundException)) {
             return Future.failedFuture(err);
@@ -672,10 +671,15 @@ public final class SpokeClientImpl implements SpokeClient {
   }
 
   private Future<Connection> connectTcp(ActorInfo info, SocketAddress address) {
-    return Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
-        options.getConnectTimeout())
+    return open(info, address)
       .recover(err -> Future.failedFuture(err instanceof UnavailableException
         ? new UnavailableException("cannot connect to actor '" + info.id() + "' at " + address + ": " + rootMessage(err), err) : err));
+  }
+
+  /** Connects to {@code info}'s actor at {@code address} and says hello as this client. */
+  private Future<Connection> open(ActorInfo info, SocketAddress address) {
+    return Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
+      options.getConnectTimeout());
   }
 
   /** Whether to call {@code info}'s actor through its Unix socket: it has one, on this host, and TLS is not required. */
