@@ -87,8 +87,12 @@ public final class UcxRuntime implements RdmaLinks {
   private volatile boolean running = true;
 
   private UcxRuntime(io.netty.channel.EventLoop eventLoop) {
-    context = new UcpContext(new UcpParams().requestAmFeature().requestTagFeature().requestRmaFeature().requestWakeupFeature()
-      .setMtWorkersShared(true));
+    UcpParams params = new UcpParams().requestAmFeature().requestTagFeature().requestRmaFeature().requestWakeupFeature()
+      .setMtWorkersShared(true);
+    if (AVOID_TCP_ZCOPY) {
+      params.setConfig("ZCOPY_THRESH", "inf");
+    }
+    context = new UcpContext(params);
     try {
       // Thread-safe worker: links send straight from their event loop (no hop to the progress thread), while the
       // progress thread receives and completes.
@@ -116,6 +120,19 @@ public final class UcxRuntime implements RdmaLinks {
     log.info("UCX started: worker address of {} bytes, {}", workerAddress.length, loop != null
       ? "progressed on the event loop " + loop : busyPoll ? "busy polling" : "sleeping on the worker's event fd when idle");
   }
+
+  /**
+   * Whether active messages stay off zero-copy sends ({@code ZCOPY_THRESH=inf}). UCX's TCP transport (1.13.1 and,
+   * as of this writing, its master branch) completes an outstanding {@code am_zcopy} twice when the socket fails
+   * under it: {@code uct_tcp_ep_sendv} calls {@code uct_tcp_ep_handle_send_err}, whose purge of the endpoint
+   * completes the send, then completes it again with {@code UCS_ERR_ENDPOINT_TIMEOUT}. With assertions compiled in
+   * (Debian's libucx0) that aborts the process ({@code uct_iface.h:884 Assertion 'comp->count > 0'}) whenever a
+   * peer dies during a large transfer: rendezvous data over TCP is sent with {@code am_zcopy}. Buffer-copy sends
+   * have no such path. It costs bandwidth (BENCHMARKS.md); {@code -Dspoke.rdma.tcpZcopy=true}, or setting
+   * {@code UCX_ZCOPY_THRESH} in the environment, gives the choice back, for a UCX built without assertions or
+   * with the fix.
+   */
+  static final boolean AVOID_TCP_ZCOPY = !Boolean.getBoolean("spoke.rdma.tcpZcopy") && System.getenv("UCX_ZCOPY_THRESH") == null;
 
   /** {@code -Dspoke.rdma.eventLoop=false} keeps the progress thread even on an epoll event loop. */
   private static final boolean EVENT_LOOP_PROGRESS = Boolean.parseBoolean(System.getProperty("spoke.rdma.eventLoop", "true"));
