@@ -122,7 +122,8 @@ public final class UcxRuntime implements RdmaLinks {
   }
 
   /**
-   * Whether active messages stay off zero-copy sends ({@code ZCOPY_THRESH=inf}). UCX's TCP transport (1.13.1 and,
+   * Whether UCP's sends (active messages and tagged) stay off zero copy ({@code ZCOPY_THRESH=inf}, a UCP-wide option,
+   * so on every transport). UCX's TCP transport (1.13.1 and,
    * as of this writing, its master branch) completes an outstanding {@code am_zcopy} twice when the socket fails
    * under it: {@code uct_tcp_ep_sendv} calls {@code uct_tcp_ep_handle_send_err}, whose purge of the endpoint
    * completes the send, then completes it again with {@code UCS_ERR_ENDPOINT_TIMEOUT}. With assertions compiled in
@@ -132,7 +133,7 @@ public final class UcxRuntime implements RdmaLinks {
    * {@code UCX_ZCOPY_THRESH} in the environment, gives the choice back, for a UCX built without assertions or
    * with the fix.
    */
-  static final boolean AVOID_TCP_ZCOPY = !Boolean.getBoolean("spoke.rdma.tcpZcopy") && System.getenv("UCX_ZCOPY_THRESH") == null;
+  private static final boolean AVOID_TCP_ZCOPY = !Boolean.getBoolean("spoke.rdma.tcpZcopy") && System.getenv("UCX_ZCOPY_THRESH") == null;
 
   /** {@code -Dspoke.rdma.eventLoop=false} keeps the progress thread even on an epoll event loop. */
   private static final boolean EVENT_LOOP_PROGRESS = Boolean.parseBoolean(System.getProperty("spoke.rdma.eventLoop", "true"));
