@@ -117,8 +117,9 @@ public final class UcxRuntime implements RdmaLinks {
       thread = null;
       EpollProgress.register(this, loop);
     }
-    log.info("UCX started: worker address of {} bytes, {}", workerAddress.length, loop != null
-      ? "progressed on the event loop " + loop : busyPoll ? "busy polling" : "sleeping on the worker's event fd when idle");
+    log.info("UCX started: worker address of {} bytes, {}, {}", workerAddress.length, loop != null
+      ? "progressed on the event loop " + loop : busyPoll ? "busy polling" : "sleeping on the worker's event fd when idle",
+      AVOID_TCP_ZCOPY ? "zero-copy sends off (ZCOPY_THRESH=inf)" : "zero-copy sends on");
   }
 
   /**

@@ -9,7 +9,10 @@ import io.vertx.core.buffer.Buffer;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
 
-/** Methods the RDMA tests call: echo, a digest of the request as the actor read it, pushes, a call that never ends. */
+/**
+ * Methods the RDMA tests call: echo, a digest of the request as the actor read it, pushes, a call that never ends,
+ * large transfers one way only, and the registered memory this process holds.
+ */
 @SpokeActor("RdmaTestActor")
 public class RdmaTestActor extends Actor {
 
@@ -18,6 +21,9 @@ public class RdmaTestActor extends Actor {
   static final int PUSH = 0x12;
   static final int NEVER = 0x13;
   static final int PID = 0x14;
+  static final int FILL = 0x15;
+  static final int LENGTH = 0x16;
+  static final int IN_USE = 0x17;
   static final int MAILBOX = 7;
 
   @Override
@@ -27,6 +33,12 @@ public class RdmaTestActor extends Actor {
     registerMethod(PUSH, this::push);
     registerMethod(NEVER, msg -> Promise.promise().future());
     registerMethod(PID, msg -> Long.toString(ProcessHandle.current().pid()));
+    // A reply of the size asked for (an int): the large transfer goes from the actor to the caller.
+    registerMethod(FILL, msg -> Buffer.buffer(new byte[msg.buffer().getInt(0)]));
+    // The request's length (an int): the large transfer goes from the caller to the actor.
+    registerMethod(LENGTH, msg -> Buffer.buffer().appendInt(msg.byteBuffer().remaining()));
+    // Registered segments this process has taken and not given back.
+    registerMethod(IN_USE, msg -> Buffer.buffer().appendLong(io.spoke.vertx.rdma.UcxRuntime.get().memory().inUse()));
   }
 
   /** "length:crc32" of the bytes the actor sees, read in place from the receive buffer. */
