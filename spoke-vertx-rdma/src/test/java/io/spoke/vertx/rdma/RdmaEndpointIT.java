@@ -42,9 +42,16 @@ class RdmaEndpointIT {
   }
 
   private Peer startPeer(Rdma rdma) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-      "-cp", System.getProperty("java.class.path"), RdmaPeerMain.class.getName(), HexFormat.of().formatHex(rdma.workerAddress()))
-      .redirectErrorStream(true);
+    return startPeer(rdma, List.of());
+  }
+
+  /** A peer process started with {@code jvmOptions} (where it progresses UCX: see {@link RdmaPeerMain}). */
+  private Peer startPeer(Rdma rdma, List<String> jvmOptions) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), RdmaPeerMain.class.getName(),
+      HexFormat.of().formatHex(rdma.workerAddress())));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("UCX_LOG_LEVEL", "error");
     Peer peer = new Peer();
     peer.process = processes.track(builder.start());
@@ -112,44 +119,60 @@ class RdmaEndpointIT {
     assertThat(rdma.memory().inUse()).as("registered segments still taken").isEqualTo(inUseBefore);
   }
 
+  /**
+   * Ten peers in a row, killed with puts (bulk to the peer) and gets (bulk from it) in flight: each progresses UCX in its
+   * own way in turn (its epoll event loop, a thread sleeping on the event fd, a thread busy-polling), and every
+   * other one is frozen (SIGSTOP) first, so that the sends to it stall half-sent on a full socket buffer.
+   */
   @Test
   void aPeerKilledWithOperationsInFlightFailsThemWithTheUcxStatusAndLeaksNothing(Vertx vertx) throws Exception {
     Rdma rdma = await(Rdma.start(vertx));
     long inUseBefore = rdma.memory().inUse();
-    Peer peer = startPeer(rdma);
-    List<Future<?>> inFlight = new ArrayList<>();
+    List<List<String>> modes = List.of(List.of(), List.of("-Dspoke.rdma.eventLoop=false"), List.of("-Dspoke.rdma.busyPoll=true"));
     Buffer chunk = Buffer.buffer(new byte[RdmaPeerMain.REGION_SIZE]);
-    for (int i = 0; i < 8; i++) {
-      inFlight.add(peer.endpoint.put(chunk, peer.regionAddress, peer.key));
-      inFlight.add(peer.endpoint.get(peer.regionAddress, peer.key, RdmaPeerMain.REGION_SIZE, Buffer::length));
-    }
-    peer.process.destroyForcibly();
-    long killedAt = System.nanoTime();
-    peer.process.waitFor(10, TimeUnit.SECONDS);
-    // Operations keep being issued until the endpoint reports the peer gone: that must come within a second.
-    RdmaException failure = null;
-    while (failure == null && System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(5)) {
-      Future<Integer> probe = peer.endpoint.get(peer.regionAddress, peer.key, 64, Buffer::length);
-      inFlight.add(probe);
-      try {
-        probe.await(5, TimeUnit.SECONDS);
-      } catch (RdmaException e) {
-        failure = e;
+    for (int round = 0; round < 10; round++) {
+      List<String> mode = modes.get(round % modes.size());
+      boolean frozen = round % 2 == 1;
+      String what = "peer " + round + " " + mode + (frozen ? ", frozen first" : "");
+      Peer peer = startPeer(rdma, mode);
+      List<Future<?>> inFlight = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        inFlight.add(peer.endpoint.put(chunk, peer.regionAddress, peer.key));
+        inFlight.add(peer.endpoint.get(peer.regionAddress, peer.key, RdmaPeerMain.REGION_SIZE, Buffer::length));
       }
-    }
-    long detectedMs = (System.nanoTime() - killedAt) / 1_000_000;
-    assertThat(failure).as("no failure reported after the peer died").isNotNull();
-    assertThat(failure.statusName()).startsWith("UCS_ERR_");
-    assertThat(failure.status()).isNegative();
-    assertThat(detectedMs).as("ms from SIGKILL to a failed operation").isLessThan(1_000);
-    for (Future<?> f : inFlight) {
-      try {
-        f.await(5, TimeUnit.SECONDS);
-      } catch (RdmaException expected) {
-        // failed, as operations on a dead peer do
+      if (frozen) {
+        assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(peer.process.pid())).start().waitFor()).isZero();
+        Thread.sleep(300);
       }
+      peer.process.destroyForcibly();
+      long killedAt = System.nanoTime();
+      peer.process.waitFor(10, TimeUnit.SECONDS);
+      // Operations keep being issued until the endpoint reports the peer gone: that must come within a second.
+      RdmaException failure = null;
+      while (failure == null && System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(5)) {
+        Future<Integer> probe = peer.endpoint.get(peer.regionAddress, peer.key, 64, Buffer::length);
+        inFlight.add(probe);
+        try {
+          probe.await(5, TimeUnit.SECONDS);
+        } catch (RdmaException e) {
+          failure = e;
+        }
+      }
+      long detectedMs = (System.nanoTime() - killedAt) / 1_000_000;
+      assertThat(failure).as("no failure reported after %s died", what).isNotNull();
+      assertThat(failure.statusName()).startsWith("UCS_ERR_");
+      assertThat(failure.status()).isNegative();
+      assertThat(detectedMs).as("ms from SIGKILL of %s to a failed operation", what).isLessThan(1_000);
+      for (Future<?> f : inFlight) {
+        try {
+          f.await(5, TimeUnit.SECONDS);
+        } catch (RdmaException expected) {
+          // failed, as operations on a dead peer do
+        }
+      }
+      await(peer.endpoint.close());
+      System.out.println(what + ": failure reported " + detectedMs + " ms after SIGKILL (" + failure.statusName() + ")");
     }
-    await(peer.endpoint.close());
     assertThat(rdma.memory().inUse()).as("registered segments still taken").isEqualTo(inUseBefore);
   }
 

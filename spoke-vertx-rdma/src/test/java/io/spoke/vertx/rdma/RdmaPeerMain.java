@@ -14,11 +14,14 @@ public final class RdmaPeerMain {
 
   public static void main(String[] args) throws Exception {
     // Netty's epoll transport: this process progresses UCX on its event loop (the test's JVM, on NIO, uses the
-    // progress thread), so the endpoint API is exercised in both modes.
+    // progress thread), so the endpoint API is exercised in both modes; -Dspoke.rdma.eventLoop=false or
+    // -Dspoke.rdma.busyPoll=true keep a progress thread here too.
     Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(true));
     Rdma rdma = Rdma.start(vertx).await();
-    if (!UcxRuntime.get().progressedOnEventLoop()) {
-      throw new IllegalStateException("UCX is not progressed on the event loop (native transport: " + vertx.isNativeTransportEnabled() + ")");
+    boolean onLoop = !Boolean.getBoolean("spoke.rdma.busyPoll") && Boolean.parseBoolean(System.getProperty("spoke.rdma.eventLoop", "true"));
+    if (UcxRuntime.get().progressedOnEventLoop() != onLoop) {
+      throw new IllegalStateException("UCX is not progressed where asked (on the event loop: " + onLoop + "; native transport: "
+        + vertx.isNativeTransportEnabled() + ")");
     }
     RdmaEndpoint back = rdma.connect(HexFormat.of().parseHex(args[0])).await();
     Rdma.RemoteRegion region = rdma.region(REGION_SIZE);
