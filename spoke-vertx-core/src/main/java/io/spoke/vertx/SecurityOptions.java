@@ -1,6 +1,5 @@
 package io.spoke.vertx;
 
-import io.spoke.vertx.internal.OptionsJson;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServerOptions;
@@ -57,18 +56,6 @@ public class SecurityOptions {
     this.tlsKey = other.tlsKey;
     this.tlsCa = other.tlsCa;
     this.tlsVerifyHost = other.tlsVerifyHost;
-  }
-
-  /** Reads the {@link #KEYS} of an options object. */
-  public static SecurityOptions read(OptionsJson o) {
-    return new SecurityOptions()
-      .setToken(o.string("token", null))
-      .setTokenFile(o.string("tokenFile", null))
-      .setInsecure(o.bool("insecure", false))
-      .setTlsCert(o.string("tlsCert", null))
-      .setTlsKey(o.string("tlsKey", null))
-      .setTlsCa(o.string("tlsCa", null))
-      .setTlsVerifyHost(o.bool("tlsVerifyHost", true));
   }
 
   /** Adds the options that are set to {@code json} (the token itself only when it was given inline). */

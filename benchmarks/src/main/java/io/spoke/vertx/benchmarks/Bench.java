@@ -14,10 +14,10 @@ import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.client.impl.SpokeClientImpl;
 import io.spoke.vertx.hub.HubMain;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.fb.Role;
@@ -298,7 +298,7 @@ public final class Bench {
       .info();
     try (Child tcpServer = Child.java(ACTOR_JVM, EchoServer.class, "native");
          Child udsServer = Child.java(ACTOR_JVM, EchoServer.class, "uds", socket.toString())) {
-      SocketAddress path = await(((SpokeClientImpl) unixClient).actorAddress(actorId));
+      SocketAddress path = await(unixClient.actorAddress(actorId));
       if (actor.localSocket() == null || !path.isDomainSocket()) {
         throw new IllegalStateException("the client reaches actor " + actorId + " at " + path + ", not through a Unix socket ("
           + actor.localSocket() + ")");
@@ -479,8 +479,8 @@ public final class Bench {
   }
 
   private static Future<?> connectOnce(NetClient net, int port, ClusterAuth auth) {
-    return Connection.connect(net, SocketAddress.inetSocketAddress(port, "127.0.0.1"), 1 << 20, auth, Role.Client, "bench", null, null,
-      null, 5_000).compose(Connection::close);
+    return Connection.connect(net, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
+      ClientHello.of(Role.Client, "bench", auth).withMaxFrameSize(1 << 20).withTimeout(5_000)).compose(Connection::close);
   }
 
   /**

@@ -1,7 +1,7 @@
 package io.spoke.vertx.codegen;
 
 import io.spoke.vertx.actor.SpokeActor;
-import io.spoke.vertx.actor.impl.ActorTypes;
+import io.spoke.vertx.internal.ActorIndex;
 import io.vertx.codegen.processor.Generator;
 import java.lang.annotation.Annotation;
 import java.util.Collection;
@@ -28,7 +28,7 @@ final class ActorIndexGenerator extends Generator<ActorModel> {
 
   @Override
   public String filename(ActorModel model) {
-    return ActorTypes.INDEX;
+    return ActorIndex.PATH;
   }
 
   @Override

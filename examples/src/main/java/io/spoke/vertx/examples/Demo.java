@@ -9,7 +9,7 @@ import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.client.impl.ClientMain;
+import io.spoke.vertx.client.ClientMain;
 import io.spoke.vertx.examples.gang.GangExample;
 import io.spoke.vertx.examples.hello.MyActor;
 import io.spoke.vertx.examples.rdma.RdmaExample;

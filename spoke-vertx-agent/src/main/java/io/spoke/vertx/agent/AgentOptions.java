@@ -129,7 +129,7 @@ public class AgentOptions {
     setReconnectInterval(o.longValue("reconnectInterval", DEFAULT_RECONNECT_INTERVAL));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setMasterPortRange(o.string("masterPortRange", DEFAULT_MASTER_PORT_RANGE));
-    setSecurity(SecurityOptions.read(o));
+    setSecurity(o.security());
   }
 
   public JsonObject toJson() {

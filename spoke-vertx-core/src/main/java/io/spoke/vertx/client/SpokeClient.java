@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.streams.ReadStream;
 
 /**
@@ -129,6 +130,13 @@ public interface SpokeClient {
    * Calling it again once the link is up does nothing.
    */
   Future<Void> initRdma(String actorId);
+
+  /**
+   * Where this client's connection to an actor goes, as its socket reports it: the actor's Unix socket when the
+   * client is on the actor's machine (and {@link SpokeClientOptions#setLocalSockets} is on), its TCP address
+   * otherwise; connecting first if there is no connection yet. For diagnostics: which path the calls take.
+   */
+  Future<SocketAddress> actorAddress(String actorId);
 
   /** What the hub knows of an actor, including recently exited ones (state {@link ActorState#EXITED}). */
   Future<ActorInfo> resolve(String actorId);

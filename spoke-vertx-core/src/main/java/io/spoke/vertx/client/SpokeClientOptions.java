@@ -71,7 +71,7 @@ public class SpokeClientOptions {
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setStreamWindow(o.integer("streamWindow", DEFAULT_STREAM_WINDOW));
     setLocalSockets(o.bool("localSockets", DEFAULT_LOCAL_SOCKETS));
-    setSecurity(SecurityOptions.read(o));
+    setSecurity(o.security());
   }
 
   public JsonObject toJson() {

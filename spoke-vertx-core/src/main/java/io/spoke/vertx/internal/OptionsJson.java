@@ -1,5 +1,6 @@
 package io.spoke.vertx.internal;
 
+import io.spoke.vertx.SecurityOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -29,6 +30,18 @@ public final class OptionsJson {
       throw new IllegalArgumentException("unknown " + owner + " option" + (unknown.size() > 1 ? "s " : " ") + unknown
         + "; known options: " + new TreeSet<>(knownKeys));
     }
+  }
+
+  /** The security options among this object's keys ({@link SecurityOptions#KEYS}). */
+  public SecurityOptions security() {
+    return new SecurityOptions()
+      .setToken(string("token", null))
+      .setTokenFile(string("tokenFile", null))
+      .setInsecure(bool("insecure", false))
+      .setTlsCert(string("tlsCert", null))
+      .setTlsKey(string("tlsKey", null))
+      .setTlsCa(string("tlsCa", null))
+      .setTlsVerifyHost(bool("tlsVerifyHost", true));
   }
 
   public boolean has(String key) {

@@ -4,6 +4,7 @@ import io.spoke.vertx.internal.QueuedReadStream;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.streams.ReadStream;
 
 /**
  * The easy way for an actor to return a stream from a {@link SpokeService} method: write items into it, then
@@ -18,13 +19,15 @@ import io.vertx.core.Vertx;
  * </pre>
  * Writes from any thread are handed to the event loop of the context the source was created on.
  */
-public final class StreamSource<T> extends QueuedReadStream<T> {
+public final class StreamSource<T> implements ReadStream<T> {
 
   /** Default number of queued items above which {@link #writeQueueFull()} is true. */
   public static final int DEFAULT_HIGH_WATER_MARK = 64;
 
   private final Context context;
   private final int highWaterMark;
+  /** The items and the consumer's demand; confined to {@link #context}. */
+  private final Queue queue = new Queue();
   private Handler<Void> drainHandler;
   private boolean waitingForDrain;
   private boolean cancelled;
@@ -56,9 +59,9 @@ public final class StreamSource<T> extends QueuedReadStream<T> {
    */
   public boolean write(T item) {
     if (Vertx.currentContext() == context) {
-      offer(item);
+      queue.offer(item);
     } else {
-      context.runOnContext(v -> offer(item));
+      context.runOnContext(v -> queue.offer(item));
     }
     boolean full = writeQueueFull();
     if (full) {
@@ -69,7 +72,7 @@ public final class StreamSource<T> extends QueuedReadStream<T> {
 
   /** Whether more items are queued than the consumer takes now. */
   public boolean writeQueueFull() {
-    return queued() >= highWaterMark;
+    return queue.queued() >= highWaterMark;
   }
 
   /** Called when the consumer wants more (after {@link #writeQueueFull()} was true). */
@@ -80,12 +83,12 @@ public final class StreamSource<T> extends QueuedReadStream<T> {
 
   /** Ends the stream: the caller's stream ends after the last item. */
   public void end() {
-    context.runOnContext(v -> finish());
+    context.runOnContext(v -> queue.finish());
   }
 
   /** Fails the stream: the caller's stream fails with a {@link io.spoke.vertx.RemoteActorException}. */
   public void fail(Throwable cause) {
-    context.runOnContext(v -> failWith(cause));
+    context.runOnContext(v -> queue.failWith(cause));
   }
 
   /** Whether the consumer cancelled (or went away): stop producing. */
@@ -94,16 +97,75 @@ public final class StreamSource<T> extends QueuedReadStream<T> {
   }
 
   @Override
-  protected void demanded() {
-    Handler<Void> handler = drainHandler;
-    if (waitingForDrain && handler != null) {
-      waitingForDrain = false;
-      handler.handle(null);
-    }
+  public StreamSource<T> handler(Handler<T> handler) {
+    queue.handler(handler);
+    return this;
   }
 
   @Override
-  protected void cancelled() {
-    cancelled = true;
+  public StreamSource<T> exceptionHandler(Handler<Throwable> handler) {
+    queue.exceptionHandler(handler);
+    return this;
+  }
+
+  @Override
+  public StreamSource<T> endHandler(Handler<Void> handler) {
+    queue.endHandler(handler);
+    return this;
+  }
+
+  @Override
+  public StreamSource<T> pause() {
+    queue.pause();
+    return this;
+  }
+
+  @Override
+  public StreamSource<T> resume() {
+    queue.resume();
+    return this;
+  }
+
+  @Override
+  public StreamSource<T> fetch(long amount) {
+    queue.fetch(amount);
+    return this;
+  }
+
+  private final class Queue extends QueuedReadStream<T> {
+
+    @Override
+    protected void offer(T item) {
+      super.offer(item);
+    }
+
+    @Override
+    protected void finish() {
+      super.finish();
+    }
+
+    @Override
+    protected void failWith(Throwable cause) {
+      super.failWith(cause);
+    }
+
+    @Override
+    protected int queued() {
+      return super.queued();
+    }
+
+    @Override
+    protected void demanded() {
+      Handler<Void> handler = drainHandler;
+      if (waitingForDrain && handler != null) {
+        waitingForDrain = false;
+        handler.handle(null);
+      }
+    }
+
+    @Override
+    protected void cancelled() {
+      cancelled = true;
+    }
   }
 }

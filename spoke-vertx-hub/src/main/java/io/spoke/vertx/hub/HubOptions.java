@@ -63,7 +63,7 @@ public class HubOptions {
     setAgentTimeout(o.longValue("agentTimeout", DEFAULT_AGENT_TIMEOUT));
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setClientGracePeriod(o.longValue("clientGracePeriod", DEFAULT_CLIENT_GRACE_PERIOD));
-    setSecurity(SecurityOptions.read(o));
+    setSecurity(o.security());
     setStateDir(o.string("stateDir", null));
   }
 

@@ -17,12 +17,14 @@ import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.test.Await;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -138,10 +140,7 @@ class GangProtocolIT {
       .isInstanceOf(SpawnException.class);
     client.release(launched.ticketId()).await(10, TimeUnit.SECONDS);
     // The hub answers the release before its ReleasePort reaches the agent: wait for it to arrive.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (releasedPorts.isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Await.until("the port released back to the agent", () -> !releasedPorts.isEmpty());
     assertThat(releasedPorts).hasSize(1).allMatch(holder -> holder.startsWith("~lease-"));
     assertThatThrownBy(() -> client.release("t-never").await(10, TimeUnit.SECONDS)).isInstanceOf(TicketNotFoundException.class);
   }
@@ -163,7 +162,7 @@ class GangProtocolIT {
     Allocation first = client.gangAllocate(gang(1, 6, 1)).await(10, TimeUnit.SECONDS);
     GangRequest second = gang(1, 4, 1).setWaitForResources(true).setTimeout(10_000);
     Future<Allocation> waiting = client.gangAllocate(second);
-    Thread.sleep(200);
+    Await.until("the second request queued", () -> client.status().await(10, TimeUnit.SECONDS).tickets().size() == 2);
     assertThat(waiting.isComplete()).as("still waiting").isFalse();
     List<Allocation> all = client.status().await(10, TimeUnit.SECONDS).tickets();
     assertThat(all).extracting(Allocation::state).containsExactly(TicketState.ALLOCATED, TicketState.PENDING);
@@ -191,7 +190,8 @@ class GangProtocolIT {
     client.gangAllocate(gang(1, 2, 1)).await(10, TimeUnit.SECONDS);
     GangRequest request = gang(1, 1, 1).setWaitForResources(true).setTimeout(30_000);
     Future<Allocation> waiting = client.gangAllocate(request);
-    Thread.sleep(100);
+    Await.until("the request queued", () -> client.status().await(10, TimeUnit.SECONDS).tickets().stream()
+      .anyMatch(t -> t.ticketId().equals(request.getTicketId()) && t.state() == TicketState.PENDING));
     client.release(request.getTicketId()).await(10, TimeUnit.SECONDS);
     assertThatThrownBy(() -> waiting.await(5, TimeUnit.SECONDS)).isInstanceOf(SchedulingException.class)
       .hasMessageContaining("was released while it waited");
@@ -221,11 +221,7 @@ class GangProtocolIT {
     client.ticketHandler(events::add);
     Allocation allocation = client.gangAllocate(gang(2, 2, 1)).await(10, TimeUnit.SECONDS);
     onContext(doomed::close);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (events.isEmpty()) {
-      assertThat(System.nanoTime()).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+    Await.until("the owner told of the failed ticket", () -> !events.isEmpty());
     assertThat(events.get(0).ticketId()).isEqualTo(allocation.ticketId());
     assertThat(events.get(0).state()).isEqualTo(TicketState.FAILED);
     assertThat(events.get(0).reason()).contains("node a died");
@@ -238,7 +234,7 @@ class GangProtocolIT {
   /** A client that allocates and then vanishes without a word, as a crashed process would. */
   private Connection vanishingClient(String session, String ticket, boolean detached) throws Exception {
     Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, ClusterAuth.NONE, Role.Client, "vanishing", null, null, session, 5_000));
+      ClientHello.of(Role.Client, "vanishing", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withSession(session).withTimeout(5_000)));
     onContext(() -> {
       FlatBufferBuilder b = raw.builder();
       int body = GangAllocate.createGangAllocate(b, b.createString(ticket), 1, 1, 1, 0, 0, 0, (byte) PlacementStrategy.STRICT_PACK.ordinal(),
@@ -255,11 +251,7 @@ class GangProtocolIT {
     vanishingClient("s-gone", "t-owned", false);
     vanishingClient("s-gone-too", "t-detached", true);
     assertThat(client.status().await(10, TimeUnit.SECONDS).tickets()).hasSize(2);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (client.status().await(10, TimeUnit.SECONDS).tickets().size() == 2) {
-      assertThat(System.nanoTime()).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+    Await.until("the vanished client's ticket released", () -> client.status().await(10, TimeUnit.SECONDS).tickets().size() != 2);
     assertThat(client.status().await(10, TimeUnit.SECONDS).tickets()).extracting(Allocation::ticketId).containsExactly("t-detached");
     assertThat(freeGpus()).containsExactly(3);
   }
@@ -269,7 +261,7 @@ class GangProtocolIT {
     agent("a", 4);
     vanishingClient("s-back", "t-kept", false);
     Connection back = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, ClusterAuth.NONE, Role.Client, "back", null, null, "s-back", 5_000));
+      ClientHello.of(Role.Client, "back", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withSession("s-back").withTimeout(5_000)));
     Thread.sleep(GRACE * 3);
     assertThat(client.status().await(10, TimeUnit.SECONDS).tickets()).extracting(Allocation::ticketId).containsExactly("t-kept");
     onContext(back::close);

@@ -20,6 +20,7 @@ import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
@@ -177,7 +178,7 @@ class HubProtocolIT {
 
   private TestAgent agent(String nodeId, int gpus) throws Exception {
     Connection connection = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, ClusterAuth.NONE, Role.Agent, nodeId, null, null, null, 5_000));
+      ClientHello.of(Role.Agent, nodeId, ClusterAuth.NONE).withMaxFrameSize(1 << 20).withTimeout(5_000)));
     TestAgent agent = new TestAgent(connection);
     agent.register(nodeId, gpus);
     return agent;
@@ -225,7 +226,7 @@ class HubProtocolIT {
   void refusesRequestsWithIdsThatWouldEscapeTheLogDirectory() throws Exception {
     agent("n1", 0);
     Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
-      1 << 20, ClusterAuth.NONE, Role.Client, "raw", null, null, null, 5_000));
+      ClientHello.of(Role.Client, "raw", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withTimeout(5_000)));
     assertThatThrownBy(() -> onContext(() -> {
       FlatBufferBuilder b = raw.builder();
       int body = Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"), 0, 0, 0, 0, 0, 0, 1000, 0, 0);

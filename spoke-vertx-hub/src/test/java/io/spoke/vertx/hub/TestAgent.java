@@ -5,6 +5,7 @@ import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.GpuInfo;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Messages;
@@ -58,8 +59,8 @@ final class TestAgent {
 
   /** Connects and registers with the hub on {@code hubPort}; call it on a Vert.x context. */
   Future<Connection> connect(int hubPort) {
-    return Connection.connect(netClient, SocketAddress.inetSocketAddress(hubPort, "127.0.0.1"), 1 << 20, ClusterAuth.NONE,
-        io.spoke.vertx.protocol.fb.Role.Agent, nodeId, null, null, null, 5_000)
+    return Connection.connect(netClient, SocketAddress.inetSocketAddress(hubPort, "127.0.0.1"),
+      ClientHello.of(io.spoke.vertx.protocol.fb.Role.Agent, nodeId, ClusterAuth.NONE).withMaxFrameSize(1 << 20).withTimeout(5_000))
       .compose(c -> {
         connection = c;
         c.messageHandler(this::onMessage);

@@ -1,5 +1,6 @@
 package io.spoke.vertx.hub;
 
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,6 +17,7 @@ import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
@@ -108,10 +110,6 @@ class TicketJournalIT {
 
   private TestAgent agent(String nodeId, String host, int gpus) {
     return new TestAgent(vertx, netClient, nodeId, host, gpus, new CopyOnWriteArrayList<>());
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(20, TimeUnit.SECONDS);
   }
 
   private ClusterStatus awaitStatus(SpokeClient client, Predicate<ClusterStatus> ready) throws Exception {
@@ -223,8 +221,8 @@ class TicketJournalIT {
 
   /** A client that allocates and then vanishes without a word, as a crashed process would. */
   private void vanishingClient(String session, String ticket, boolean detached, int nodes) throws Exception {
-    Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"), 1 << 20,
-      ClusterAuth.NONE, Role.Client, "vanishing", null, null, session, 5_000));
+    Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
+      ClientHello.of(Role.Client, "vanishing", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withSession(session).withTimeout(5_000)));
     onContext(() -> {
       FlatBufferBuilder b = raw.builder();
       int body = GangAllocate.createGangAllocate(b, b.createString(ticket), nodes, 1, 1, 0, 0, 0,

@@ -53,6 +53,14 @@ public final class Rdma {
     return ucx.workerAddress();
   }
 
+  /**
+   * Whether this process progresses UCX on its event loop (Netty's epoll transport, with no thread hop), or on a
+   * progress thread of its own (NIO, or {@code -Dspoke.rdma.eventLoop=false}, or busy polling).
+   */
+  public boolean progressedOnEventLoop() {
+    return ucx.progressedOnEventLoop();
+  }
+
   /** The registered memory pool (sizes and segments in use, for monitoring). */
   public RegisteredMemory memory() {
     return ucx.memory();

@@ -49,7 +49,7 @@ import org.openucx.jucx.ucs.UcsConstants;
  * it, receives fail with "invalid memory type"), and exported memory handles ({@code ucp_memh_pack}) are
  * never used (1.13 lacks them).
  */
-public final class UcxRuntime implements RdmaLinks {
+final class UcxRuntime implements RdmaLinks {
 
   private static final Logger log = LogManager.getLogger(UcxRuntime.class);
 

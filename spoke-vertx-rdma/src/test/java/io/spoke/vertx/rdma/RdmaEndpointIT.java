@@ -1,5 +1,6 @@
 package io.spoke.vertx.rdma;
 
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.RdmaException;
@@ -176,7 +177,4 @@ class RdmaEndpointIT {
     assertThat(rdma.memory().inUse()).as("registered segments still taken").isEqualTo(inUseBefore);
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(60, TimeUnit.SECONDS);
-  }
 }

@@ -1,5 +1,6 @@
 package io.spoke.vertx.examples.it;
 
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.agent.AgentOptions;
@@ -7,14 +8,12 @@ import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
-import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.examples.hello.MyActor;
-import io.spoke.vertx.hub.HubOptions;
-import io.spoke.vertx.hub.HubVerticle;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.Await;
 import io.spoke.vertx.test.ProcessCleanup;
-import io.vertx.core.Future;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.io.File;
@@ -24,7 +23,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -42,74 +40,59 @@ class ActorCdsIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
+
   @Test
   void laterActorHostsStartFromTheArchiveTheFirstOneWrote(Vertx vertx) throws Exception {
-    Path logDir = Files.createTempDirectory("spoke-cds-it");
-    HubVerticle hub = new HubVerticle(new HubOptions().setPort(0));
-    await(vertx.deployVerticle(hub));
+    cluster.start(vertx);
     String classpath = distributionClasspath(Files.createTempDirectory("spoke-cds-dist"));
-    AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setGpus(0).setLogDir(logDir.toString())
-      .setActorClasspath(classpath);
-    AgentVerticle agent = new AgentVerticle(agentOptions);
-    await(vertx.deployVerticle(agent));
-    await(agent.registered());
-    SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
-    try {
-      ActorHandle trainer = await(client.spawn("MyActor", "trainer"));
-      processes.track(trainer.info().pid());
-      assertThat(commandLine(trainer.info().pid())).anyMatch(arg -> arg.startsWith("-XX:ArchiveClassesAtExit="));
-      assertThat(await(trainer.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
-      await(trainer.stop());
+    AgentOptions agentOptions = new AgentOptions().setGpus(0).setActorClasspath(classpath);
+    AgentVerticle agent = cluster.startAgent(agentOptions);
+    SpokeClient client = cluster.client();
+    ActorHandle trainer = await(client.spawn("MyActor", "trainer"));
+    processes.track(trainer.info().pid());
+    assertThat(commandLine(trainer.info().pid())).anyMatch(arg -> arg.startsWith("-XX:ArchiveClassesAtExit="));
+    assertThat(await(trainer.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
+    await(trainer.stop());
 
-      Path archives = logDir.resolve(".spoke-cds");
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (archive(archives) == null && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
-      Path archive = archive(archives);
-      assertThat(archive).as("archive published in " + archives).isNotNull();
-      assertThat(Files.size(archive)).isGreaterThan(1_000_000);
-      // Writing the archive lists every class left out as a JVM warning: not in the actor's log.
-      assertThat(await(client.readLog("trainer", 0, 1 << 20)).data().toString()).doesNotContain("[cds]");
+    Path archives = cluster.logDir().resolve(".spoke-cds");
+    Await.until("archive published in " + archives, () -> archive(archives) != null);
+    Path archive = archive(archives);
+    assertThat(Files.size(archive)).isGreaterThan(1_000_000);
+    // Writing the archive lists every class left out as a JVM warning: not in the actor's log.
+    assertThat(await(client.readLog("trainer", 0, 1 << 20)).data().toString()).doesNotContain("[cds]");
 
-      ActorHandle second = await(client.spawn("MyActor", "second"));
-      processes.track(second.info().pid());
-      assertThat(commandLine(second.info().pid())).contains("-XX:SharedArchiveFile=" + archive);
-      assertThat(await(second.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
-      // A spawn that chooses its own CDS settings gets none of the agent's.
-      ActorHandle own = await(client.spawn("MyActor", "own", new SpawnOptions().setJvmOptions(List.of("-Xshare:auto"))));
-      processes.track(own.info().pid());
-      assertThat(commandLine(own.info().pid())).noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile") || arg.startsWith("-XX:ArchiveClasses"));
-      await(own.stop());
-      await(second.stop());
-      // The JVM says so in the actor's log when it cannot map an archive; it could.
-      String log = Files.readString(Paths.get(second.info().logFile()));
-      assertThat(log).doesNotContain("[cds]").doesNotContain("shared archive");
+    ActorHandle second = await(client.spawn("MyActor", "second"));
+    processes.track(second.info().pid());
+    assertThat(commandLine(second.info().pid())).contains("-XX:SharedArchiveFile=" + archive);
+    assertThat(await(second.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
+    // A spawn that chooses its own CDS settings gets none of the agent's.
+    ActorHandle own = await(client.spawn("MyActor", "own", new SpawnOptions().setJvmOptions(List.of("-Xshare:auto"))));
+    processes.track(own.info().pid());
+    assertThat(commandLine(own.info().pid())).noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile") || arg.startsWith("-XX:ArchiveClasses"));
+    await(own.stop());
+    await(second.stop());
+    // The JVM says so in the actor's log when it cannot map an archive; it could.
+    String log = Files.readString(Paths.get(second.info().logFile()));
+    assertThat(log).doesNotContain("[cds]").doesNotContain("shared archive");
 
-      // The distribution is upgraded in place (same paths, new jars): the JVM would refuse the old archive, so the
-      // restarted agent trains a new one instead of handing every actor host an archive it cannot map.
-      await(vertx.undeploy(agent.deploymentID()));
-      Path jar = Paths.get(classpath.split(File.pathSeparator)[0]);
-      Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
-      AgentVerticle upgraded = new AgentVerticle(new AgentOptions(agentOptions));
-      await(vertx.deployVerticle(upgraded));
-      await(upgraded.registered());
-      ActorHandle third = await(client.spawn("MyActor", "third"));
-      processes.track(third.info().pid());
-      assertThat(commandLine(third.info().pid())).anyMatch(arg -> arg.startsWith("-XX:ArchiveClassesAtExit="))
-        .noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile"));
-      assertThat(await(third.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
-      await(third.stop());
-      assertThat(Files.readString(Paths.get(third.info().logFile()))).doesNotContain("shared archive");
-      // Its archive replaces the outdated one, which no JVM could use any more.
-      long published = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (archives(archives).contains(archive) && System.nanoTime() < published) {
-        Thread.sleep(100);
-      }
-      assertThat(archives(archives)).hasSize(1).doesNotContain(archive);
-    } finally {
-      await(client.close());
-    }
+    // The distribution is upgraded in place (same paths, new jars): the JVM would refuse the old archive, so the
+    // restarted agent trains a new one instead of handing every actor host an archive it cannot map.
+    cluster.stopAgent(agent);
+    Path jar = Paths.get(classpath.split(File.pathSeparator)[0]);
+    Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+    cluster.startAgent(new AgentOptions(agentOptions));
+    ActorHandle third = await(client.spawn("MyActor", "third"));
+    processes.track(third.info().pid());
+    assertThat(commandLine(third.info().pid())).anyMatch(arg -> arg.startsWith("-XX:ArchiveClassesAtExit="))
+      .noneMatch(arg -> arg.startsWith("-XX:SharedArchiveFile"));
+    assertThat(await(third.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING))).isEqualTo("Hello from Spoke!");
+    await(third.stop());
+    assertThat(Files.readString(Paths.get(third.info().logFile()))).doesNotContain("shared archive");
+    // Its archive replaces the outdated one, which no JVM could use any more.
+    Await.until("the outdated archive " + archive + " replaced", () -> !archives(archives).contains(archive));
+    assertThat(archives(archives)).hasSize(1).doesNotContain(archive);
   }
 
   private static List<Path> archives(Path dir) throws Exception {
@@ -149,9 +132,5 @@ class ActorCdsIT {
   private static List<String> commandLine(long pid) throws Exception {
     byte[] raw = Files.readAllBytes(Paths.get("/proc/" + pid + "/cmdline"));
     return List.of(new String(raw, StandardCharsets.UTF_8).split("\u0000"));
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(120, TimeUnit.SECONDS);
   }
 }

@@ -2,6 +2,7 @@ package io.spoke.vertx.examples.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static io.spoke.vertx.test.Await.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.flatbuffers.FlatBufferBuilder;
@@ -11,21 +12,20 @@ import io.spoke.vertx.RdmaException;
 import io.spoke.vertx.RdmaUnavailableException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
+import io.spoke.vertx.test.Await;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.SpokeClient;
-import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.hub.HubOptions;
-import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
-import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.RdmaConnect;
 import io.spoke.vertx.protocol.fb.Role;
-import io.spoke.vertx.rdma.UcxRuntime;
+import io.spoke.vertx.rdma.Rdma;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -33,6 +33,7 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.junit5.VertxExtension;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -60,25 +61,23 @@ class RdmaIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private HubVerticle hub;
-  private Path logDir;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
+  /** This process's UCX transport (the client's). */
+  private Rdma rdma;
 
   @BeforeAll
   void start(Vertx vertx) throws Exception {
-    hub = new HubVerticle(new HubOptions().setPort(0));
-    await(vertx.deployVerticle(hub));
-    logDir = Files.createTempDirectory("spoke-rdma-it");
-    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("ucx").setGpus(0)
-      .setLogDir(logDir.toString()));
-    await(vertx.deployVerticle(agent));
-    await(agent.registered());
-    client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
+    cluster.start(vertx);
+    cluster.startAgent(new AgentOptions().setNodeId("ucx").setGpus(0));
+    client = cluster.client();
+    rdma = await(Rdma.start(vertx));
   }
 
   @AfterAll
   void stop() throws Exception {
-    await(client.close());
+    cluster.close();
   }
 
   @Test
@@ -109,7 +108,6 @@ class RdmaIT {
     assertThat(ByteBuffer.wrap(echoed.getBytes())).isEqualTo(ByteBuffer.wrap(large));
     // A payload already in registered memory (Rdma.buffer()) goes out in place: the frame's header travels in the
     // active message's header. The buffer stays the caller's, to fill again once the call completed.
-    io.spoke.vertx.rdma.Rdma rdma = await(io.spoke.vertx.rdma.Rdma.start(vertx));
     Buffer registered = rdma.buffer(3 << 20);
     for (int round = 0; round < 2; round++) {
       byte[] fill = new byte[(3 << 20) - round * 1000];
@@ -163,9 +161,8 @@ class RdmaIT {
     // The default limit: 64 MiB may wait beyond the link's 64 MiB high-water mark (twice the largest frame waiting,
     // at least 64 MiB; not twice the largest frame an RDMA link allows, 2 GiB).
     ActorHandle actor = spawnOnEpoll("pushes-over-ucx");
-    Process subscriber = new ProcessBuilder(java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-      "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), RdmaSubscriber.class.getName(), String.valueOf(hub.actualPort()),
-      actor.id()).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    Process subscriber = TestCluster.java(List.of(), RdmaSubscriber.class.getName(), String.valueOf(cluster.hubPort()), actor.id())
+      .redirectErrorStream(true).start();
     processes.track(subscriber.pid());
     java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(subscriber.getInputStream()));
     String line;
@@ -224,12 +221,12 @@ class RdmaIT {
     long killedAt = System.nanoTime();
     new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
     for (Future<?> f : concat(never, transfers.subList(1, transfers.size()))) {
-      Throwable failure = awaitFailure(f);
+      Throwable failure = Await.failureOf(f, 5, TimeUnit.SECONDS);
       if (failure != null) {
         assertThat(failure).isInstanceOf(ActorDeadException.class).hasMessageContaining(id);
       }
     }
-    assertThat(awaitFailure(never)).isInstanceOf(ActorDeadException.class);
+    assertThat(Await.failureOf(never, 5, TimeUnit.SECONDS)).isInstanceOf(ActorDeadException.class);
     assertThat((System.nanoTime() - killedAt) / 1_000_000).as("ms until every call to %s failed", id).isLessThan(1_000);
     assertNoRegisteredBufferInUse();
   }
@@ -244,10 +241,11 @@ class RdmaIT {
     io.vertx.core.Context context = vertx.getOrCreateContext();
     Connection raw = await(Future.<Connection>future(p -> context.runOnContext(v ->
       Connection.connect(netClient, SocketAddress.inetSocketAddress(actor.info().port(), actor.info().host()),
-        ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, ClusterAuth.NONE, Role.Client, "fuzzer", "guarded", null, null, 10_000).onComplete(p))));
+      ClientHello.of(Role.Client, "fuzzer", ClusterAuth.of(TestCluster.TOKEN.getBytes(StandardCharsets.UTF_8))).withTarget("guarded"))
+        .onComplete(p))));
     byte[] garbage = new byte[200];
     new Random(11).nextBytes(garbage);
-    garbage[0] = (byte) ~UcxRuntime.get().workerAddress()[0];
+    garbage[0] = (byte) ~rdma.workerAddress()[0];
     Future<Object> refused = Future.<Future<Object>>future(p -> raw.context().runOnContext(v -> {
       FlatBufferBuilder b = raw.builder();
       int address = RdmaConnect.createWorkerAddressVector(b, garbage);
@@ -270,10 +268,8 @@ class RdmaIT {
   @Test
   void anActorHostWithoutUcxRefusesWithWhatToInstallAndCallsStayOnTcp(Vertx vertx) throws Exception {
     Path wrapper = javaWithoutUcx();
-    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("no-ucx").setGpus(0)
-      .setLogDir(logDir.toString()).setJavaCommand(wrapper.toString()).setActorCds(false));
-    await(vertx.deployVerticle(agent));
-    await(agent.registered());
+    AgentVerticle agent = cluster.startAgent(new AgentOptions().setNodeId("no-ucx").setGpus(0)
+      .setJavaCommand(wrapper.toString()).setActorCds(false));
     ActorHandle actor = spawn("plain", "no-ucx");
     assertThatThrownBy(() -> await(actor.initRdma()))
       .isInstanceOf(RdmaUnavailableException.class)
@@ -281,15 +277,17 @@ class RdmaIT {
     assertThat(await(actor.call(RdmaTestActor.DIGEST, Buffer.buffer("still here"), Serializers.BUFFER, Serializers.STRING)))
       .isEqualTo(RdmaTestActor.digest(ByteBuffer.wrap("still here".getBytes())));
     await(actor.stop());
-    await(vertx.undeploy(agent.deploymentID()));
+    cluster.stopAgent(agent);
   }
 
   @Test
   void aClientWithoutUcxIsToldWhatToInstallAndCallsOverTcp() throws Exception {
     Path wrapper = javaWithoutUcx();
     ActorHandle actor = spawn("probed", "ucx");
-    Process probe = processes.track(new ProcessBuilder(wrapper.toString(), "-cp", System.getProperty("java.class.path"),
-      RdmaClientProbe.class.getName(), String.valueOf(hub.actualPort()), "probed").redirectErrorStream(true).start());
+    ProcessBuilder probeCommand = new ProcessBuilder(wrapper.toString(), "-cp", System.getProperty("java.class.path"),
+      RdmaClientProbe.class.getName(), String.valueOf(cluster.hubPort()), "probed").redirectErrorStream(true);
+    probeCommand.environment().put(io.spoke.vertx.SecurityOptions.ENV_TOKEN, TestCluster.TOKEN);
+    Process probe = processes.track(probeCommand.start());
     String output = new String(probe.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(probe.waitFor(120, TimeUnit.SECONDS)).isTrue();
     System.out.println("Client probe output:\n" + output);
@@ -306,7 +304,7 @@ class RdmaIT {
    */
   private Path javaWithoutUcx() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "hiding libucp needs a mount namespace (root)");
-    Path wrapper = logDir.resolve("java-without-ucx.sh");
+    Path wrapper = cluster.logDir().resolve("java-without-ucx.sh");
     String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     Files.writeString(wrapper, "#!/bin/sh\n# A JVM whose dynamic loader cannot load UCX: libucp.so.0 is /dev/null here.\n"
       + "exec unshare -m sh -c 'for f in /usr/lib/x86_64-linux-gnu/libucp.so.0 /lib/x86_64-linux-gnu/libucp.so.0; do"
@@ -336,12 +334,12 @@ class RdmaIT {
     return actor;
   }
 
-  private static void assertNoRegisteredBufferInUse() throws InterruptedException {
+  private void assertNoRegisteredBufferInUse() throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (UcxRuntime.get().memory().inUse() != 0 && System.nanoTime() < deadline) {
+    while (rdma.memory().inUse() != 0 && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(UcxRuntime.get().memory().inUse()).as("registered segments still taken").isZero();
+    assertThat(rdma.memory().inUse()).as("registered segments still taken").isZero();
   }
 
   private static List<Future<?>> concat(Future<?> first, List<? extends Future<?>> rest) {
@@ -349,19 +347,5 @@ class RdmaIT {
     all.add(first);
     all.addAll(rest);
     return all;
-  }
-
-  /** The failure of {@code future} (waiting up to 5 s), or {@code null} if it succeeded. */
-  private static Throwable awaitFailure(Future<?> future) throws Exception {
-    try {
-      future.await(5, TimeUnit.SECONDS);
-      return null;
-    } catch (Exception e) {
-      return e;
-    }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(120, TimeUnit.SECONDS);
   }
 }

@@ -2,7 +2,7 @@ package io.spoke.vertx.examples.it;
 
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.rdma.UcxRuntime;
+import io.spoke.vertx.rdma.Rdma;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +42,7 @@ public final class RdmaLoadClient {
       System.out.println("FAILED " + load.completed() + " calls completed, failures: " + load.failures());
       System.exit(1);
     }
-    UcxRuntime ucx = UcxRuntime.get();
+    Rdma ucx = Rdma.start(vertx).await(60, TimeUnit.SECONDS);
     System.out.println("LOADING " + (ucx.progressedOnEventLoop() ? "event-loop" : Boolean.getBoolean("spoke.rdma.busyPoll")
       ? "busy-poll" : "progress-thread"));
     System.out.flush();

@@ -1,21 +1,20 @@
 package io.spoke.vertx.examples.it;
 
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.ActorDeadException;
 import io.spoke.vertx.RdmaException;
 import io.spoke.vertx.agent.AgentOptions;
-import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
-import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.hub.HubOptions;
-import io.spoke.vertx.hub.HubVerticle;
-import io.spoke.vertx.rdma.UcxRuntime;
+import io.spoke.vertx.rdma.Rdma;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.Await;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,9 +22,6 @@ import io.vertx.junit5.VertxExtension;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -62,7 +58,7 @@ class RdmaPeerDeathIT {
   private static final long FAIL_WITHIN_MS = 1_000;
   /**
    * The peers run with this JVM's {@code spoke.rdma.tcpZcopy}: {@code -DargLine=-Dspoke.rdma.tcpZcopy=true} runs
-   * the whole test on UCX's zero-copy TCP sends, the path that aborts on a peer's death (see UcxRuntime).
+   * the whole test on UCX's zero-copy TCP sends, the path that aborts on a peer's death (see UcxRuntime in spoke-vertx-rdma).
    */
   private static final List<String> ZCOPY = System.getProperty("spoke.rdma.tcpZcopy") == null ? List.of()
     : List.of("-Dspoke.rdma.tcpZcopy=" + System.getProperty("spoke.rdma.tcpZcopy"));
@@ -70,28 +66,26 @@ class RdmaPeerDeathIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private HubVerticle hub;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
+  /** This process's UCX transport (the client's). */
+  private Rdma rdma;
   /** A client that stays on TCP: asks actor hosts what they hold, without taking a segment there to ask. */
   private SpokeClient tcpClient;
 
   @BeforeAll
   void start(Vertx vertx) throws Exception {
-    hub = new HubVerticle(new HubOptions().setPort(0));
-    await(vertx.deployVerticle(hub));
-    Path logDir = Files.createTempDirectory("spoke-rdma-peer-death-it");
-    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("ucx").setGpus(0)
-      .setLogDir(logDir.toString()));
-    await(vertx.deployVerticle(agent));
-    await(agent.registered());
-    client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
-    tcpClient = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()));
+    cluster.start(vertx);
+    cluster.startAgent(new AgentOptions().setNodeId("ucx").setGpus(0));
+    client = cluster.client();
+    rdma = await(Rdma.start(vertx));
+    tcpClient = cluster.client();
   }
 
   @AfterAll
   void stop() throws Exception {
-    await(tcpClient.close());
-    await(client.close());
+    cluster.close();
   }
 
   @Test
@@ -115,7 +109,7 @@ class RdmaPeerDeathIT {
       long survivorBefore = survivorLoad.completed();
       long killedAt = frozen ? freezeThenKill(pid) : kill(pid);
 
-      Throwable neverFailure = awaitFailure(never);
+      Throwable neverFailure = Await.failureOf(never, 5, TimeUnit.SECONDS);
       assertThat(neverFailure).as("the pending call of %s", what).isInstanceOf(ActorDeadException.class).hasMessageContaining(id);
       await(load.settled());
       assertThat(load.failures()).as("failures of the calls to %s", what).isNotEmpty()
@@ -150,15 +144,12 @@ class RdmaPeerDeathIT {
       int size = SIZES[round % SIZES.length];
       String direction = DIRECTIONS[round % DIRECTIONS.length];
       List<String> mode = MODES.get((round / hosts.size()) % MODES.size());
-      List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
-      command.addAll(mode.stream().filter(o -> o.startsWith("-Dspoke.rdma")).toList());
-      command.addAll(ZCOPY);
-      command.addAll(List.of("-cp", System.getProperty("java.class.path"), RdmaLoadClient.class.getName(),
-        String.valueOf(hub.actualPort()), host.id(), direction, String.valueOf(size), size >= 8 << 20 ? "3" : "8",
-        mode.contains("-Dspoke.nativeTransport=true") ? "epoll" : "nio"));
-      Process child = processes.track(new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start());
+      List<String> jvmOptions = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1"));
+      jvmOptions.addAll(mode.stream().filter(o -> o.startsWith("-Dspoke.rdma")).toList());
+      jvmOptions.addAll(ZCOPY);
+      Process child = processes.track(TestCluster.java(jvmOptions, RdmaLoadClient.class.getName(), String.valueOf(cluster.hubPort()),
+        host.id(), direction, String.valueOf(size), size >= 8 << 20 ? "3" : "8",
+        mode.contains("-Dspoke.nativeTransport=true") ? "epoll" : "nio").redirectErrorStream(true).start());
       String loading = awaitLine(child, "LOADING ");
       boolean frozen = frozenFirst(round);
       String what = "client " + round + " (" + loading.substring("LOADING ".length()) + ", " + size + " bytes " + direction + " "
@@ -259,12 +250,12 @@ class RdmaPeerDeathIT {
     assertThat(load.completed()).as("calls completed by %s", what).isGreaterThan(before + 1);
   }
 
-  private static void assertNoRegisteredBufferInUse() throws InterruptedException {
+  private void assertNoRegisteredBufferInUse() throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (UcxRuntime.get().memory().inUse() != 0 && System.nanoTime() < deadline) {
+    while (rdma.memory().inUse() != 0 && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(UcxRuntime.get().memory().inUse()).as("registered segments still taken in this process").isZero();
+    assertThat(rdma.memory().inUse()).as("registered segments still taken in this process").isZero();
   }
 
   /** The host gives back every segment it took for the clients it lost (it frees them once their links fail). */
@@ -276,19 +267,5 @@ class RdmaPeerDeathIT {
       Thread.sleep(50);
     }
     assertThat(inUse).as("registered segments still taken in %s", host.id()).isZero();
-  }
-
-  /** The failure of {@code future} (waiting up to 5 s), or {@code null} if it succeeded. */
-  private static Throwable awaitFailure(Future<?> future) throws Exception {
-    try {
-      future.await(5, TimeUnit.SECONDS);
-      return null;
-    } catch (Exception e) {
-      return e;
-    }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(120, TimeUnit.SECONDS);
   }
 }

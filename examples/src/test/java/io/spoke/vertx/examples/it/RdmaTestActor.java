@@ -38,7 +38,7 @@ public class RdmaTestActor extends Actor {
     // The request's length (an int): the large transfer goes from the caller to the actor.
     registerMethod(LENGTH, msg -> Buffer.buffer().appendInt(msg.byteBuffer().remaining()));
     // Registered segments this process has taken and not given back.
-    registerMethod(IN_USE, msg -> Buffer.buffer().appendLong(io.spoke.vertx.rdma.UcxRuntime.get().memory().inUse()));
+    registerMethod(IN_USE, msg -> io.spoke.vertx.rdma.Rdma.start(vertx).map(rdma -> Buffer.buffer().appendLong(rdma.memory().inUse())));
   }
 
   /** "length:crc32" of the bytes the actor sees, read in place from the receive buffer. */

@@ -1,20 +1,20 @@
 package io.spoke.vertx.examples.it;
 
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.RemoteActorException;
 import io.spoke.vertx.agent.AgentOptions;
-import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.hub.HubOptions;
-import io.spoke.vertx.hub.HubVerticle;
 import io.spoke.vertx.protocol.fb.Gpu;
 import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.Await;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -24,7 +24,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.junit5.VertxExtension;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -32,7 +31,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,18 +49,16 @@ class ServiceIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
   private Everything everything;
 
   @BeforeAll
   void start(Vertx vertx) throws Exception {
-    HubVerticle hub = new HubVerticle(new HubOptions().setPort(0));
-    await(vertx.deployVerticle(hub));
-    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setGpus(0)
-      .setLogDir(Files.createTempDirectory("spoke-service-it").toString()));
-    await(vertx.deployVerticle(agent));
-    await(agent.registered());
-    client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(hub.actualPort()).setStreamWindow(8));
+    cluster.start(vertx);
+    cluster.startAgent(new AgentOptions().setGpus(0));
+    client = cluster.client(new SpokeClientOptions().setStreamWindow(8));
     ActorHandle actor = await(client.spawn("Everything", "everything"));
     processes.trackForClass(actor.info().pid());
     everything = Everything.createProxy(client, "everything");
@@ -70,11 +66,7 @@ class ServiceIT {
 
   @AfterAll
   void stop() throws Exception {
-    await(client.close());
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(60, TimeUnit.SECONDS);
+    cluster.close();
   }
 
   @Test
@@ -180,11 +172,8 @@ class ServiceIT {
         stream.pause();
       }
     }).endHandler(ended::tryComplete).exceptionHandler(ended::tryFail);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (items.size() < 5) {
-      assertThat(System.nanoTime()).isLessThan(deadline);
-      Thread.sleep(10);
-    }
+    Await.until("five items before the pause", () -> items.size() >= 5);
+    // Time for items beyond the window to arrive, were the window not kept.
     Thread.sleep(300);
     int produced = Integer.parseInt(await(everything.produced()).split(" ")[0]);
     // At most: what the client took, its window of 8, and the 4 the actor's source may queue ahead.
@@ -217,13 +206,9 @@ class ServiceIT {
         stream.handler(null);
       }
     });
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    String produced;
-    while (!(produced = await(everything.produced())).endsWith("cancelled")) {
-      assertThat(System.nanoTime()).isLessThan(deadline);
-      Thread.sleep(20);
-    }
-    assertThat(Integer.parseInt(produced.split(" ")[0])).isLessThan(100);
+    Await.until("the actor cancelled the stream", () -> await(everything.produced()).endsWith("cancelled"));
+    assertThat(Integer.parseInt(await(everything.produced()).split(" ")[0])).isLessThan(100);
+    // Time for items after the cancel to arrive, were it not kept.
     Thread.sleep(100);
     assertThat(items).hasSize(3);
   }

@@ -7,8 +7,6 @@ import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.SpawnException;
-import io.spoke.vertx.actor.impl.ActorHostConfig;
-import io.spoke.vertx.actor.impl.ActorHostMain;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
@@ -19,8 +17,11 @@ import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.ActorHostLaunch;
+import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.ExitStatus;
 import io.spoke.vertx.internal.LocalHost;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
@@ -94,12 +95,7 @@ public final class AgentServer {
   private final AgentOptions options;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, ActorProcess> actors = new HashMap<>();
-  private final Map<String, ActorInfo> recentlyExited = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, ActorInfo> eldest) {
-      return size() > RECENTLY_EXITED;
-    }
-  };
+  private final Map<String, ActorInfo> recentlyExited = new BoundedMap<>(RECENTLY_EXITED);
   private final Promise<Void> registered = Promise.promise();
   private final RendezvousPorts ports;
   private ProcessLauncher launcher;
@@ -213,7 +209,9 @@ public final class AgentServer {
       return;
     }
     SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
-    Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Agent, options.getNodeId(), null, null, null, HUB_TIMEOUT)
+    ClientHello hello = ClientHello.of(Role.Agent, options.getNodeId(), auth).withMaxFrameSize(options.getMaxFrameSize())
+      .withTimeout(HUB_TIMEOUT);
+    Connection.connect(netClient, address, hello)
       .compose(connection -> {
         if (stopping) {
           connection.close();
@@ -464,19 +462,19 @@ public final class AgentServer {
       env.put("MASTER_PORT", String.valueOf(slot.masterPort()));
       env.put("SPOKE_TICKET", slot.ticketId());
     }
-    env.put(ActorHostConfig.ENV_AGENT_HOST, agentHostForChildren());
-    env.put(ActorHostConfig.ENV_AGENT_PORT, String.valueOf(server.actualPort()));
-    env.put(ActorHostConfig.ENV_AGENT_PID, String.valueOf(ProcessHandle.current().pid()));
-    env.put(ActorHostConfig.ENV_ACTOR_ID, proc.actorId);
-    env.put(ActorHostConfig.ENV_SECRET, proc.secret);
-    env.put(ActorHostConfig.ENV_BIND_HOST, advertiseHost != null ? advertiseHost : options.getHost());
+    env.put(ActorHostLaunch.ENV_AGENT_HOST, agentHostForChildren());
+    env.put(ActorHostLaunch.ENV_AGENT_PORT, String.valueOf(server.actualPort()));
+    env.put(ActorHostLaunch.ENV_AGENT_PID, String.valueOf(ProcessHandle.current().pid()));
+    env.put(ActorHostLaunch.ENV_ACTOR_ID, proc.actorId);
+    env.put(ActorHostLaunch.ENV_SECRET, proc.secret);
+    env.put(ActorHostLaunch.ENV_BIND_HOST, advertiseHost != null ? advertiseHost : options.getHost());
     if (proc.localSocket != null) {
-      env.put(ActorHostConfig.ENV_LOCAL_SOCKET, proc.localSocket);
+      env.put(ActorHostLaunch.ENV_LOCAL_SOCKET, proc.localSocket);
     }
-    env.put(ActorHostConfig.ENV_MAX_FRAME_SIZE, String.valueOf(options.getMaxFrameSize()));
+    env.put(ActorHostLaunch.ENV_MAX_FRAME_SIZE, String.valueOf(options.getMaxFrameSize()));
     // The token goes to the actor host on its standard input, not in an environment its children would inherit.
     env.remove(SecurityOptions.ENV_TOKEN);
-    ActorHostConfig.putTls(options.getSecurity(), env);
+    ActorHostLaunch.putTls(options.getSecurity(), env);
     env.put("SPOKE_NODE_ID", nodeId == null ? "" : nodeId);
     env.put("SPOKE_ACTOR_TYPE", proc.actorType);
     return env;
@@ -503,7 +501,7 @@ public final class AgentServer {
     command.addAll(jvmOptions);
     command.add("-cp");
     command.add(actorClasspath());
-    command.add(ActorHostMain.class.getName());
+    command.add(ActorHostLaunch.MAIN_CLASS);
     return command;
   }
 

@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,6 +20,7 @@ import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
@@ -40,13 +41,14 @@ class FailuresIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
   private ActorHandle echo;
 
   @BeforeAll
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes);
+    cluster.start(vertx);
     cluster.startAgent(new AgentOptions().setGpus(0).setMaxFrameSize(ACTOR_MAX_FRAME));
     client = cluster.client(new SpokeClientOptions().setCallTimeout(2_000));
     echo = await(client.spawn("Echo", "echo"));

@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,6 +14,7 @@ import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,19 +36,15 @@ class FaultsIT {
 
   private static final long GRACE_MS = 1_000;
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes, new HubOptions().setHeartbeatInterval(100).setNodeTimeout(1_000)
+    cluster.start(vertx, new HubOptions().setHeartbeatInterval(100).setNodeTimeout(1_000)
       .setClientGracePeriod(GRACE_MS));
     client = cluster.client();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    cluster.close();
   }
 
   @Test
@@ -89,7 +85,7 @@ class FaultsIT {
     cluster.startAgent(new io.spoke.vertx.agent.AgentOptions().setGpus(2));
     Process holder = new ProcessBuilder(java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
       "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), TicketHolder.class.getName(),
-      String.valueOf(cluster.hub.actualPort()), cluster.tokenFile().toString())
+      String.valueOf(cluster.hubPort()), cluster.tokenFile().toString())
       .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     processes.track(holder.pid());
     String ready = null;

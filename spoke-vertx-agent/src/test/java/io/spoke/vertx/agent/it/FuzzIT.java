@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.agent.AgentOptions;
@@ -32,6 +32,7 @@ import io.spoke.vertx.protocol.fb.Unsubscribe;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
@@ -42,7 +43,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -63,7 +63,8 @@ class FuzzIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
   private final Queue<Throwable> unhandled = new ConcurrentLinkedQueue<>();
   private final byte[] token = TestCluster.TOKEN.getBytes(StandardCharsets.UTF_8);
@@ -74,14 +75,9 @@ class FuzzIT {
       unhandled.add(t);
       t.printStackTrace();
     });
-    cluster = TestCluster.start(vertx, processes);
+    cluster.start(vertx);
     cluster.startAgent(new AgentOptions().setNodeId("fuzzed").setGpus(2));
     client = cluster.client();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    cluster.close();
   }
 
   @Test
@@ -100,7 +96,7 @@ class FuzzIT {
       FrameFuzzer.frame(Body.Release, null, b -> Release.createRelease(b, b.createString("t-1"))),
       FrameFuzzer.frame(Body.Tickets, null, b -> Tickets.createTickets(b, true)),
       FrameFuzzer.frame(Body.ReadLog, null, b -> ReadLog.createReadLog(b, b.createString("fuzz-actor"), 0, 4096)));
-    FrameFuzzer.Report report = new FrameFuzzer("127.0.0.1", cluster.hub.actualPort(), token, true, Role.Client, "fuzzer", null, SEED)
+    FrameFuzzer.Report report = new FrameFuzzer("127.0.0.1", cluster.hubPort(), token, true, Role.Client, "fuzzer", null, SEED)
       .probe(Body.Status, null, b -> {
         Status.startStatus(b);
         return Status.endStatus(b);

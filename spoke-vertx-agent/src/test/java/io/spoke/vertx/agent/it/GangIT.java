@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,6 +20,7 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -29,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,18 +42,14 @@ class GangIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes);
+    cluster.start(vertx);
     client = cluster.client();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    cluster.close();
   }
 
   private String env(ActorHandle actor, String name) throws Exception {
@@ -101,7 +97,7 @@ class GangIT {
         .isEqualTo(allocation.ticketId() + " " + slot.globalRank() + "/8 " + slot.localRank() + "/4 " + slot.gpuIds() + " 127.0.0.1:"
           + allocation.masterPort());
       // Per-ticket log directory, with the rank in the first lines.
-      assertThat(Paths.get(actor.info().logFile()).getParent()).isEqualTo(cluster.logDir.resolve(allocation.ticketId()));
+      assertThat(Paths.get(actor.info().logFile()).getParent()).isEqualTo(cluster.logDir().resolve(allocation.ticketId()));
       assertThat(Files.readString(Paths.get(actor.info().logFile()))).contains("rank " + slot.globalRank() + " of 8");
     }
     assertThat(ranks.subList(0, 4)).allSatisfy(a -> assertThat(a.info().nodeId()).isEqualTo("beta"));

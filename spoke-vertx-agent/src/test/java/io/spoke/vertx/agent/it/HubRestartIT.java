@@ -1,5 +1,6 @@
 package io.spoke.vertx.agent.it;
 
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,7 +21,7 @@ import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
-import io.vertx.core.Future;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.io.File;
@@ -66,10 +67,6 @@ class HubRestartIT {
       .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
     processes.track(process.pid());
     return process;
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(60, TimeUnit.SECONDS);
   }
 
   /** The status once {@code ready} holds, retried while the hub is (re)starting. */

@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.agent.AgentOptions;
@@ -9,11 +9,11 @@ import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.client.impl.SpokeClientImpl;
 import io.spoke.vertx.internal.LocalHost;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -28,7 +28,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -44,16 +43,12 @@ class LocalSocketIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    cluster.close();
+    cluster.start(vertx);
   }
 
   @Test
@@ -73,7 +68,7 @@ class LocalSocketIT {
     // What the hub hands out to other clients says the same.
     assertThat(await(cluster.client().resolve("local-1")).localSocket()).isEqualTo(info.localSocket());
 
-    SocketAddress address = await(((SpokeClientImpl) client).actorAddress("local-1"));
+    SocketAddress address = await(client.actorAddress("local-1"));
     assertThat(address.isDomainSocket()).as("connected to %s", address).isTrue();
     assertThat(address.path()).isEqualTo(info.localSocket());
     assertThat(await(actor.call(TestActors.HELLO, "Unix", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, Unix!");
@@ -103,8 +98,7 @@ class LocalSocketIT {
       Thread.sleep(20);
     }
     assertThat(socket).doesNotExist();
-    await(vertx.undeploy(agent.deploymentID()));
-    cluster.agents.remove(agent);
+    cluster.stopAgent(agent);
     assertThat(socket.getParent()).doesNotExist();
   }
 
@@ -129,7 +123,7 @@ class LocalSocketIT {
     assertThat(running.isAlive()).isTrue();
     assertThat(Paths.get(survivor.info().localSocket())).exists();
     assertThat(runningDir).exists();
-    assertThat(await(((SpokeClientImpl) cluster.client()).actorAddress("on-running")).isDomainSocket()).isTrue();
+    assertThat(await(cluster.client().actorAddress("on-running")).isDomainSocket()).isTrue();
   }
 
   @Test
@@ -142,7 +136,7 @@ class LocalSocketIT {
     Files.delete(Paths.get(info.localSocket()));
 
     SpokeClient client = cluster.client();
-    SocketAddress address = await(((SpokeClientImpl) client).actorAddress("local-2"));
+    SocketAddress address = await(client.actorAddress("local-2"));
     assertThat(address.isDomainSocket()).as("connected to %s", address).isFalse();
     assertThat(address.port()).isEqualTo(info.port());
     assertThat(await(client.call("local-2", TestActors.HELLO, "TCP", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, TCP!");
@@ -154,14 +148,14 @@ class LocalSocketIT {
     SpokeClient client = cluster.client(new SpokeClientOptions().setLocalSockets(false));
     ActorHandle actor = cluster.spawn(client, "Echo", "local-3");
     assertThat(actor.info().localSocket()).isNotNull();
-    assertThat(await(((SpokeClientImpl) client).actorAddress("local-3")).port()).isEqualTo(actor.info().port());
+    assertThat(await(client.actorAddress("local-3")).port()).isEqualTo(actor.info().port());
     assertThat(await(actor.call(TestActors.HELLO, "TCP", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, TCP!");
 
     cluster.startAgent(new AgentOptions().setGpus(0).setNodeId("tcp-only").setLocalSockets(false));
     SpokeClient other = cluster.client();
     ActorHandle tcpOnly = cluster.spawn(other, "Echo", "local-4", new io.spoke.vertx.client.SpawnOptions().setNode("tcp-only"));
     assertThat(tcpOnly.info().localSocket()).isNull();
-    assertThat(await(((SpokeClientImpl) other).actorAddress("local-4")).port()).isEqualTo(tcpOnly.info().port());
+    assertThat(await(other.actorAddress("local-4")).port()).isEqualTo(tcpOnly.info().port());
     assertThat(await(tcpOnly.call(TestActors.HELLO, "TCP", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, TCP!");
   }
 }

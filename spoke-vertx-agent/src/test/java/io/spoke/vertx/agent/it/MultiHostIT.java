@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -13,6 +13,7 @@ import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -23,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,8 @@ class MultiHostIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
 
   @BeforeAll
@@ -73,18 +74,13 @@ class MultiHostIT {
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes, new HubOptions().setHost(HOST0));
+    cluster.start(vertx, new HubOptions().setHost(HOST0));
     for (int i = 1; i <= 2; i++) {
       cluster.startAgentProcess("host" + i, java.util.Map.of(), List.of("ip", "netns", "exec", PREFIX + "-" + i), "--gpus", "2");
     }
     // The "hosts" share this one's file system, where the actors' Unix sockets are: calls go over the network, as
     // between real hosts, only if the client does not use them.
     client = cluster.client(new io.spoke.vertx.client.SpokeClientOptions().setHubHost(HOST0).setLocalSockets(false));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    cluster.close();
   }
 
   @Test

@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,13 +17,14 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
-import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -40,7 +41,6 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,15 +56,9 @@ class SecurityIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private Vertx vertx;
-
-  @AfterEach
-  void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   private <T> T onContext(Supplier<Future<T>> action) throws Exception {
     Promise<T> promise = Promise.promise();
@@ -75,27 +69,25 @@ class SecurityIT {
   /** A raw connection to an actor's call listener, as a client that bypasses the hub would open it. */
   private Connection connectToActor(NetClient netClient, ActorInfo info, ClusterAuth auth) throws Exception {
     return onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(info.port(), info.host()),
-      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, auth, Role.Client, "intruder", info.id(), null, null, 3_000));
+      ClientHello.of(Role.Client, "intruder", auth).withTarget(info.id()).withTimeout(3_000)));
   }
 
   @Test
   void withoutTheTokenNothingIsReachableNeitherTheHubNorAnActor(Vertx vertx) throws Exception {
     this.vertx = vertx;
-    cluster = TestCluster.start(vertx, processes);
+    cluster.start(vertx);
     // An agent in a process of its own, given the token through SPOKE_TOKEN (and a token file).
     cluster.startAgentProcess("guarded", Map.of(SecurityOptions.ENV_TOKEN, TestCluster.TOKEN), "--gpus", "0");
     SpokeClient member = cluster.client();
     ActorHandle actor = cluster.spawn(member, "Echo", "guarded-echo", new SpawnOptions().setNode("guarded"));
     assertThat(await(actor.call(TestActors.HELLO, "member", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, member!");
 
-    SpokeClient stranger = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(cluster.hub.actualPort()));
-    cluster.clients.add(stranger);
+    SpokeClient stranger = cluster.closeAfterTest(SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(cluster.hubPort())));
     assertThatThrownBy(() -> await(stranger.status()))
       .isInstanceOf(AuthenticationException.class)
       .hasMessageContaining("requires the cluster token, and this process has none");
-    SpokeClient impostor = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(cluster.hub.actualPort())
-      .setSecurity(new SecurityOptions().setToken("guessed-token-0123456789")));
-    cluster.clients.add(impostor);
+    SpokeClient impostor = cluster.closeAfterTest(SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(cluster.hubPort())
+      .setSecurity(new SecurityOptions().setToken("guessed-token-0123456789"))));
     assertThatThrownBy(() -> await(impostor.spawn("Echo", "never")))
       .isInstanceOf(AuthenticationException.class)
       .hasMessageContaining("hub refused the connection: the cluster token differs");
@@ -152,7 +144,7 @@ class SecurityIT {
     Path dir = Files.createTempDirectory("spoke-tls");
     Path[] cert = selfSigned(dir, "cluster");
     SecurityOptions tls = new SecurityOptions().setTlsCert(cert[0].toString()).setTlsKey(cert[1].toString());
-    cluster = TestCluster.start(vertx, processes, new HubOptions().setSecurity(new SecurityOptions(tls)));
+    cluster.start(vertx, new HubOptions().setSecurity(new SecurityOptions(tls)));
     cluster.startAgent(new AgentOptions().setNodeId("tls").setGpus(0).setSecurity(new SecurityOptions(tls)));
     SpokeClient client = cluster.client(new SpokeClientOptions().setSecurity(new SecurityOptions().setTlsCa(cert[0].toString())));
     ActorHandle actor = cluster.spawn(client, "Echo", "tls-echo");

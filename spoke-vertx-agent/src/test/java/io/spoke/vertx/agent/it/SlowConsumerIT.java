@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.agent.AgentOptions;
@@ -14,6 +14,7 @@ import io.spoke.vertx.protocol.fb.Subscribe;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
@@ -24,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,17 +40,13 @@ class SlowConsumerIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes);
+    cluster.start(vertx);
     cluster.startAgent(new AgentOptions().setGpus(0));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    cluster.close();
   }
 
   @Test

@@ -1,6 +1,6 @@
 package io.spoke.vertx.agent.it;
 
-import static io.spoke.vertx.agent.it.TestCluster.await;
+import static io.spoke.vertx.test.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.agent.AgentOptions;
@@ -12,6 +12,7 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.serialization.Serializers;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
@@ -19,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,19 +32,15 @@ class SpawnCallStopIT {
   @RegisterExtension
   static ProcessCleanup processes = new ProcessCleanup();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
   private SpokeClient client;
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    cluster = TestCluster.start(vertx, processes);
+    cluster.start(vertx);
     cluster.startAgent(new AgentOptions().setGpus(2));
     client = cluster.client();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    cluster.close();
   }
 
   @Test
@@ -69,7 +65,7 @@ class SpawnCallStopIT {
 
     // Its log has its identity first, then its output.
     Path log = Paths.get(info.logFile());
-    assertThat(log).startsWith(cluster.logDir.resolve("adhoc"));
+    assertThat(log).startsWith(cluster.logDir().resolve("adhoc"));
     assertThat(log.getFileName().toString()).matches("echo-1_\\d{8}_\\d{6}\\.log");
     assertThat(Files.readAllLines(log).get(0)).contains("actor 'echo-1' of type Echo");
 

@@ -5,6 +5,7 @@ import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.actor.Actor;
 import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ErrorCodes;
@@ -60,8 +61,9 @@ public final class ActorHost extends VerticleBase {
     client = vertx.createNetClient(config.security.applyTo(new NetClientOptions())
       .setTcpNoDelay(true).setConnectTimeout((int) AGENT_TIMEOUT_MS));
     SocketAddress address = SocketAddress.inetSocketAddress(config.agentPort, config.agentHost);
-    return Connection.connect(client, address, config.maxFrameSize, auth, Role.ActorHost, config.actorId, null, config.secret,
-        null, AGENT_TIMEOUT_MS)
+    ClientHello hello = ClientHello.of(Role.ActorHost, config.actorId, auth).withMaxFrameSize(config.maxFrameSize)
+      .withSecret(config.secret).withTimeout(AGENT_TIMEOUT_MS);
+    return Connection.connect(client, address, hello)
       .compose(connection -> {
         agent = connection;
         connection.closeHandler(c -> onAgentLost());

@@ -1,29 +1,27 @@
 package io.spoke.vertx.actor.impl;
 
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_ACTOR_ID;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_AGENT_HOST;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_AGENT_PID;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_AGENT_PORT;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_BIND_HOST;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_LOCAL_SOCKET;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_MAX_FRAME_SIZE;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_SECRET;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_TLS_CA;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_TLS_CERT;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_TLS_KEY;
+
 import io.spoke.vertx.SecurityOptions;
+import io.spoke.vertx.internal.ActorHostLaunch;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * What an actor host process is told by its agent: through environment variables, and the cluster token as
- * the first line of its standard input (so that it is in no environment its own children inherit, and in no
- * process listing); everything else (type, arguments, GPUs) it asks the agent for over the connection,
- * authenticated by the token and the one-time secret.
+ * What an actor host process is told by its agent, read from the variables of {@link ActorHostLaunch} and the cluster
+ * token on standard input.
  */
 public final class ActorHostConfig {
-
-  public static final String ENV_AGENT_HOST = "SPOKE_AGENT_HOST";
-  public static final String ENV_AGENT_PORT = "SPOKE_AGENT_PORT";
-  public static final String ENV_AGENT_PID = "SPOKE_AGENT_PID";
-  public static final String ENV_ACTOR_ID = "SPOKE_ACTOR_ID";
-  public static final String ENV_SECRET = "SPOKE_SPAWN_SECRET";
-  public static final String ENV_BIND_HOST = "SPOKE_BIND_HOST";
-  public static final String ENV_MAX_FRAME_SIZE = "SPOKE_MAX_FRAME_SIZE";
-  /** Optional: a path for the actor's Unix domain socket, which clients on the same host use instead of TCP. */
-  public static final String ENV_LOCAL_SOCKET = "SPOKE_LOCAL_SOCKET";
-  public static final String ENV_TLS_CERT = "SPOKE_TLS_CERT";
-  public static final String ENV_TLS_KEY = "SPOKE_TLS_KEY";
-  public static final String ENV_TLS_CA = "SPOKE_TLS_CA";
 
   final String agentHost;
   final int agentPort;
@@ -54,19 +52,6 @@ public final class ActorHostConfig {
     this.security = new SecurityOptions().setTlsCert(env.get(ENV_TLS_CERT)).setTlsKey(env.get(ENV_TLS_KEY)).setTlsCa(env.get(ENV_TLS_CA))
       .setTlsVerifyHost(false);
     this.token = token == null || token.isBlank() ? null : token.strip().getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** Sets the TLS variables of {@code security} in a child's environment {@code env}. */
-  public static void putTls(SecurityOptions security, Map<String, String> env) {
-    putIfSet(env, ENV_TLS_CERT, security.getTlsCert());
-    putIfSet(env, ENV_TLS_KEY, security.getTlsKey());
-    putIfSet(env, ENV_TLS_CA, security.getTlsCa());
-  }
-
-  private static void putIfSet(Map<String, String> env, String name, String value) {
-    if (value != null) {
-      env.put(name, java.nio.file.Paths.get(value).toAbsolutePath().toString());
-    }
   }
 
   private static String require(Map<String, String> env, String name) {

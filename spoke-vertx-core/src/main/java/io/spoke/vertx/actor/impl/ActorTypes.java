@@ -3,6 +3,7 @@ package io.spoke.vertx.actor.impl;
 import io.spoke.vertx.ActorTypeNotFoundException;
 import io.spoke.vertx.actor.Actor;
 import io.spoke.vertx.actor.SpokeActor;
+import io.spoke.vertx.internal.ActorIndex;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
@@ -27,9 +28,6 @@ public final class ActorTypes {
   private final ClassLoader loader;
   private final Map<String, Class<? extends Actor>> byName = new TreeMap<>();
 
-  /** Where Spoke's code generator lists the {@code @SpokeActor} classes of a jar, one class name a line. */
-  public static final String INDEX = "META-INF/spoke/actors";
-
   public ActorTypes(ClassLoader loader) {
     this.loader = loader;
     Iterator<ServiceLoader.Provider<Actor>> providers = ServiceLoader.load(Actor.class, loader).stream().iterator();
@@ -46,7 +44,7 @@ public final class ActorTypes {
       }
     }
     try {
-      for (URL index : Collections.list(loader.getResources(INDEX))) {
+      for (URL index : Collections.list(loader.getResources(ActorIndex.PATH))) {
         try (InputStream in = index.openStream()) {
           for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\R")) {
             String className = line.trim();
@@ -60,7 +58,7 @@ public final class ActorTypes {
         }
       }
     } catch (IOException | ClassNotFoundException | LinkageError e) {
-      throw new ActorTypeNotFoundException("cannot read the actor index " + INDEX + ": " + e);
+      throw new ActorTypeNotFoundException("cannot read the actor index " + ActorIndex.PATH + ": " + e);
     }
   }
 

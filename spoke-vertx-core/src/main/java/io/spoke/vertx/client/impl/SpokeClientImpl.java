@@ -16,8 +16,10 @@ import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.ExitStatus;
 import io.spoke.vertx.internal.LocalHost;
+import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.RdmaSupport;
@@ -60,7 +62,6 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.core.streams.ReadStream;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -92,13 +93,10 @@ public final class SpokeClientImpl implements SpokeClient {
   private final NetClient netClient;
   private final ClusterAuth auth;
   private final String name;
+  /** This client's hello, to which each connect adds whom it wants. */
+  private final ClientHello hello;
   private final Map<String, ActorChannel> channels = new HashMap<>();
-  private final Map<String, ActorInfo> deaths = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, ActorInfo> eldest) {
-      return size() > DEATHS_KEPT;
-    }
-  };
+  private final Map<String, ActorInfo> deaths = new BoundedMap<>(DEATHS_KEPT);
   /** Identifies this client to the hub across reconnections: its tickets belong to it. */
   private final String session = "s-" + Long.toHexString(new java.security.SecureRandom().nextLong());
   /** Tickets this client allocated, not detached: released by close(). */
@@ -124,6 +122,8 @@ public final class SpokeClientImpl implements SpokeClient {
       .setTcpNoDelay(true)
       .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.getConnectTimeout())));
     this.name = options.getName() != null ? options.getName() : "client-" + ProcessHandle.current().pid();
+    this.hello = ClientHello.of(Role.Client, name, auth).withMaxFrameSize(options.getMaxFrameSize())
+      .withTimeout(options.getConnectTimeout());
   }
 
   // ------------------------------------------------------------------ control operations
@@ -393,8 +393,7 @@ public final class SpokeClientImpl implements SpokeClient {
     }
     if (hubConnecting == null) {
       SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
-      hubConnecting = Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, null, null, session,
-          options.getConnectTimeout())
+      hubConnecting = Connection.connect(netClient, address, hello.withSession(session))
         .recover(err -> Future.failedFuture(err instanceof UnavailableException
           ? new UnavailableException("cannot reach the Spoke hub at " + address + " (" + rootMessage(err)
           + "); is it running? Start one with ./spoke hub, or set the hub's address in SpokeClientOptions")
@@ -678,8 +677,7 @@ public final class SpokeClientImpl implements SpokeClient {
 
   /** Connects to {@code info}'s actor at {@code address} and says hello as this client. */
   private Future<Connection> open(ActorInfo info, SocketAddress address) {
-    return Connection.connect(netClient, address, options.getMaxFrameSize(), auth, Role.Client, name, info.id(), null, null,
-      options.getConnectTimeout());
+    return Connection.connect(netClient, address, hello.withTarget(info.id()));
   }
 
   /** Whether to call {@code info}'s actor through its Unix socket: it has one, on this host, and TLS is not required. */
@@ -688,10 +686,7 @@ public final class SpokeClientImpl implements SpokeClient {
       && info.hostId().equals(LocalHost.id());
   }
 
-  /**
-   * The remote address of this client's connection to an actor, as its socket reports it: a TCP address, or the
-   * actor's Unix socket; connecting first if there is no connection yet. For tests and diagnostics.
-   */
+  @Override
   public Future<SocketAddress> actorAddress(String actorId) {
     return onContext(() -> actorConnection(actorId).map(connection -> connection.link().remoteAddress()));
   }
@@ -801,8 +796,8 @@ public final class SpokeClientImpl implements SpokeClient {
       return tcp.request(Body.RdmaConnect, RdmaConnect.createRdmaConnect(b, addressOffset, link.id()), null, options.getRequestTimeout(),
           "RDMA handshake with actor '" + actorId + "'", SpokeClientImpl::readRdmaAccept)
         .compose(peer -> link.connect(peer.workerAddress, peer.link, "actor '" + actorId + "'"))
-        .compose(v -> Connection.connect(link, "actor '" + actorId + "' over UCX", RdmaSupport.MAX_FRAME_SIZE, auth, Role.Client, name, actorId,
-          null, null, options.getConnectTimeout()))
+        .compose(v -> Connection.connect(link, "actor '" + actorId + "' over UCX",
+          hello.withMaxFrameSize(RdmaSupport.MAX_FRAME_SIZE).withTarget(actorId)))
         .onFailure(err -> link.close())
         .map(rdma -> {
           if (closed || channel.connection != tcp) {

@@ -112,40 +112,34 @@ public final class Connection {
    * Connects, answers the server's challenge with a hello (proving the cluster token, when {@code auth} has
    * one), and completes once the server has welcomed this connection (and, with a token, proven it holds it
    * too), on the caller's context; or fails with the server's refusal ({@link VersionMismatchException},
-   * {@link AuthenticationException}) or {@link UnavailableException}.
-   *
-   * @param target for connections to an actor host, the actor to call
-   * @param secret for actor hosts connecting back to their agent, the one-time spawn secret
-   * @param session for clients connecting to the hub, the session that owns their tickets
+   * {@link AuthenticationException}) or {@link UnavailableException}. {@code hello} says who this side is and
+   * whom it wants.
    */
-  public static Future<Connection> connect(NetClient client, SocketAddress address, int maxFrameSize, ClusterAuth auth, byte role,
-                                           String name, String target, String secret, String session, long timeoutMs) {
+  public static Future<Connection> connect(NetClient client, SocketAddress address, ClientHello hello) {
     ContextInternal ctx = (ContextInternal) ContextInternal.current();
     if (ctx == null) {
       return Future.failedFuture(new IllegalStateException("Connection.connect must be called on a Vert.x context"));
     }
     return client.connect(address)
       .recover(err -> Future.failedFuture(new UnavailableException("cannot connect to " + address + ": " + err.getMessage(), err)))
-      .compose(so -> connect(new SocketLink(so, maxFrameSize), String.valueOf(address), maxFrameSize, auth, role, name, target, secret,
-        session, timeoutMs));
+      .compose(so -> connect(new SocketLink(so, hello.maxFrameSize()), String.valueOf(address), hello));
   }
 
   /**
    * Says hello over an open link (an RDMA link, say); must be called on the context the link's handlers run
-   * on. Otherwise as {@link #connect(NetClient, SocketAddress, int, ClusterAuth, byte, String, String, String, String, long)}.
+   * on. Otherwise as {@link #connect(NetClient, SocketAddress, ClientHello)}.
    */
-  public static Future<Connection> connect(FrameLink link, String peerName, int maxFrameSize, ClusterAuth auth, byte role, String name,
-                                           String target, String secret, String session, long timeoutMs) {
+  public static Future<Connection> connect(FrameLink link, String peerName, ClientHello hello) {
     ContextInternal ctx = (ContextInternal) ContextInternal.current();
     Connection connection = new Connection(link);
     connection.peerName = peerName;
-    connection.auth = auth;
+    connection.auth = hello.auth();
     Promise<Connection> promise = ctx.promise();
-    connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", timeoutMs);
+    connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", hello.timeoutMs());
     connection.messageHandler = (conn, frame) -> {
       conn.messageHandler = null;
       try {
-        conn.onChallenge(frame, maxFrameSize, role, name, target, secret, session);
+        conn.onChallenge(frame, hello);
       } catch (RuntimeException e) {
         conn.failHandshake(e);
       } finally {
@@ -156,7 +150,7 @@ public final class Connection {
     return promise.future().onFailure(err -> connection.close());
   }
 
-  private void onChallenge(Frame frame, int maxFrameSize, byte role, String name, String target, String secret, String session) {
+  private void onChallenge(Frame frame, ClientHello hello) {
     if (frame.bodyType() != Body.Challenge) {
       throw new ProtocolException(peerName + " did not open with a challenge: it is not a Spoke server, or one older than protocol version "
         + ProtocolVersion.VERSION);
@@ -180,14 +174,14 @@ public final class Connection {
     helloNonce = ClusterAuth.nonce();
     byte[] proof = auth.helloProof(challengeNonce, helloNonce);
     FlatBufferBuilder b = encoder.builder();
-    int nameOffset = name == null ? 0 : b.createString(name);
-    int targetOffset = target == null ? 0 : b.createString(target);
-    int secretOffset = secret == null ? 0 : b.createString(secret);
-    int sessionOffset = session == null ? 0 : b.createString(session);
+    int nameOffset = hello.name() == null ? 0 : b.createString(hello.name());
+    int targetOffset = hello.target() == null ? 0 : b.createString(hello.target());
+    int secretOffset = hello.secret() == null ? 0 : b.createString(hello.secret());
+    int sessionOffset = hello.session() == null ? 0 : b.createString(hello.session());
     int nonceOffset = Hello.createNonceVector(b, helloNonce);
     int proofOffset = proof == null ? 0 : Hello.createProofVector(b, proof);
-    int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, role, nameOffset, targetOffset,
-      secretOffset, maxFrameSize, sessionOffset, nonceOffset, proofOffset);
+    int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, hello.role(), nameOffset, targetOffset,
+      secretOffset, hello.maxFrameSize(), sessionOffset, nonceOffset, proofOffset);
     write(encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));
   }
 

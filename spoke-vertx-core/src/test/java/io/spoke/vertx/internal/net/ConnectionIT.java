@@ -109,7 +109,7 @@ class ConnectionIT {
 
   private Connection connect() throws Exception {
     return onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
-      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, ClusterAuth.NONE, Role.Client, "test", null, null, null, 5_000));
+      ClientHello.of(Role.Client, "test", ClusterAuth.NONE).withTimeout(5_000)));
   }
 
   private Future<String> call(Connection connection, String text, long timeoutMs) {
@@ -255,7 +255,7 @@ class ConnectionIT {
 
   private Connection connect(int port, ClusterAuth auth) throws Exception {
     return onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
-      ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, auth, Role.Client, "test", null, null, null, 5_000));
+      ClientHello.of(Role.Client, "test", auth).withTimeout(5_000)));
   }
 
   @Test
@@ -318,7 +318,7 @@ class ConnectionIT {
     for (int i = 0; i < 2; i++) {
       Promise<Connection> attempt = Promise.promise();
       context.runOnContext(v -> Connection.connect(netClient, SocketAddress.inetSocketAddress(fakePort, "127.0.0.1"),
-        ProtocolVersion.DEFAULT_MAX_FRAME_SIZE, ClusterAuth.of(TOKEN), Role.Client, "test", null, null, null, 300).onComplete(attempt));
+      ClientHello.of(Role.Client, "test", ClusterAuth.of(TOKEN)).withTimeout(300)).onComplete(attempt));
       assertThatThrownBy(() -> attempt.future().await(5, TimeUnit.SECONDS)).isInstanceOf(SpokeTimeoutException.class);
     }
     byte[] bytes;

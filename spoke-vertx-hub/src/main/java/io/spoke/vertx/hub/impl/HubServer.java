@@ -17,6 +17,7 @@ import io.spoke.vertx.hub.scheduler.NodeState;
 import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.hub.scheduler.Resources;
 import io.spoke.vertx.hub.scheduler.Scheduler;
+import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
@@ -50,7 +51,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -81,12 +81,7 @@ public final class HubServer {
   final Map<String, NodeRecord> nodes = new TreeMap<>();
   final Map<String, ActorRecord> actors = new HashMap<>();
   final Map<String, ClientSession> sessions = new HashMap<>();
-  private final Map<String, ActorInfo> graveyard = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, ActorInfo> eldest) {
-      return size() > GRAVEYARD_SIZE;
-    }
-  };
+  private final Map<String, ActorInfo> graveyard = new BoundedMap<>(GRAVEYARD_SIZE);
   private final Set<Connection> connections = new HashSet<>();
   private final TicketDesk tickets;
   private NetServer server;

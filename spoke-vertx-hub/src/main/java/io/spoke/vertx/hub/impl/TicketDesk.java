@@ -19,6 +19,7 @@ import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.GangPlacement;
 import io.spoke.vertx.hub.scheduler.GangSpec;
 import io.spoke.vertx.hub.scheduler.Resources;
+import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
@@ -63,12 +64,7 @@ final class TicketDesk {
   /** The journal in the hub's state directory, or null when tickets are kept in memory only. */
   private TicketJournal journal;
   private long leaseSerial;
-  private final Map<String, Boolean> released = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-      return size() > RELEASED_KEPT;
-    }
-  };
+  private final Map<String, Boolean> released = new BoundedMap<>(RELEASED_KEPT);
 
   TicketDesk(HubServer hub) {
     this.hub = hub;

@@ -1,13 +1,5 @@
-package io.spoke.vertx.client.impl;
+package io.spoke.vertx.client;
 
-import io.spoke.vertx.client.ActorInfo;
-import io.spoke.vertx.client.ActorLog;
-import io.spoke.vertx.client.Allocation;
-import io.spoke.vertx.client.ClusterStatus;
-import io.spoke.vertx.client.NodeInfo;
-import io.spoke.vertx.client.Slot;
-import io.spoke.vertx.client.SpokeClient;
-import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.internal.CommandLine;
 import java.io.PrintStream;
 import java.util.ArrayList;
