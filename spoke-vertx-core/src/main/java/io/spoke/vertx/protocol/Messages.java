@@ -3,15 +3,20 @@ package io.spoke.vertx.protocol;
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.client.ActorInfo;
-import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.PlacementStrategy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Capacity;
+import io.spoke.vertx.protocol.fb.FbActorInfo;
+import io.spoke.vertx.protocol.fb.FbAllocation;
+import io.spoke.vertx.protocol.fb.FbClusterStatus;
+import io.spoke.vertx.protocol.fb.FbSlot;
 import io.spoke.vertx.protocol.fb.Gpu;
 import io.spoke.vertx.protocol.fb.NodeStatus;
 import io.spoke.vertx.protocol.fb.Quantity;
@@ -81,42 +86,53 @@ public final class Messages {
     int ticket = string(b, info.ticket());
     int socket = string(b, info.localSocket());
     int hostId = string(b, info.hostId());
-    io.spoke.vertx.protocol.fb.ActorInfo.startActorInfo(b);
+    FbActorInfo.startFbActorInfo(b);
     if (socket != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addLocalSocket(b, socket);
+      FbActorInfo.addLocalSocket(b, socket);
     }
     if (hostId != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addHostId(b, hostId);
+      FbActorInfo.addHostId(b, hostId);
     }
     if (ticket != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addTicket(b, ticket);
+      FbActorInfo.addTicket(b, ticket);
     }
-    io.spoke.vertx.protocol.fb.ActorInfo.addRank(b, info.rank());
-    io.spoke.vertx.protocol.fb.ActorInfo.addActorId(b, id);
+    FbActorInfo.addRank(b, info.rank());
+    FbActorInfo.addActorId(b, id);
     if (type != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addActorType(b, type);
+      FbActorInfo.addActorType(b, type);
     }
     if (node != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addNodeId(b, node);
+      FbActorInfo.addNodeId(b, node);
     }
     if (host != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addHost(b, host);
+      FbActorInfo.addHost(b, host);
     }
     if (log != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addLogFile(b, log);
+      FbActorInfo.addLogFile(b, log);
     }
     if (reason != 0) {
-      io.spoke.vertx.protocol.fb.ActorInfo.addReason(b, reason);
+      FbActorInfo.addReason(b, reason);
     }
-    io.spoke.vertx.protocol.fb.ActorInfo.addGpuIds(b, gpus);
-    io.spoke.vertx.protocol.fb.ActorInfo.addPid(b, info.pid());
-    io.spoke.vertx.protocol.fb.ActorInfo.addPort(b, info.port());
-    io.spoke.vertx.protocol.fb.ActorInfo.addExitCode(b, info.exitCode());
-    io.spoke.vertx.protocol.fb.ActorInfo.addState(b, (byte) info.state().ordinal());
-    return io.spoke.vertx.protocol.fb.ActorInfo.endActorInfo(b);
+    FbActorInfo.addGpuIds(b, gpus);
+    FbActorInfo.addPid(b, info.pid());
+    FbActorInfo.addPort(b, info.port());
+    FbActorInfo.addExitCode(b, info.exitCode());
+    FbActorInfo.addState(b, (byte) info.state().ordinal());
+    return FbActorInfo.endFbActorInfo(b);
   }
 
-  public static ActorInfo readActorInfo(io.spoke.vertx.protocol.fb.ActorInfo t) {
+  /**
+   * The actor information a reply carries; a {@link ProtocolException} when {@code frame} carries something else
+   * ({@code from}: who sent it, "the hub").
+   */
+  public static ActorInfo readActorInfo(Frame frame, String from) {
+    if (frame.bodyType() != Body.FbActorInfo) {
+      throw new ProtocolException("expected actor information from " + from + ", got message type " + frame.bodyType());
+    }
+    return readActorInfo((FbActorInfo) frame.header().body(new FbActorInfo()));
+  }
+
+  public static ActorInfo readActorInfo(FbActorInfo t) {
     int state = t.state();
     if (state < 0 || state >= ActorState.values().length) {
       throw new ProtocolException("malformed message: actor state " + state);
@@ -268,13 +284,13 @@ public final class Messages {
     for (int i = 0; i < tickets.length; i++) {
       tickets[i] = writeAllocation(b, status.tickets().get(i), null);
     }
-    int nodeVector = io.spoke.vertx.protocol.fb.ClusterStatus.createNodesVector(b, nodes);
-    int actorVector = io.spoke.vertx.protocol.fb.ClusterStatus.createActorsVector(b, actors);
-    int ticketVector = io.spoke.vertx.protocol.fb.ClusterStatus.createTicketsVector(b, tickets);
-    return io.spoke.vertx.protocol.fb.ClusterStatus.createClusterStatus(b, nodeVector, actorVector, ticketVector);
+    int nodeVector = FbClusterStatus.createNodesVector(b, nodes);
+    int actorVector = FbClusterStatus.createActorsVector(b, actors);
+    int ticketVector = FbClusterStatus.createTicketsVector(b, tickets);
+    return FbClusterStatus.createFbClusterStatus(b, nodeVector, actorVector, ticketVector);
   }
 
-  public static ClusterStatus readClusterStatus(io.spoke.vertx.protocol.fb.ClusterStatus s) {
+  public static ClusterStatus readClusterStatus(FbClusterStatus s) {
     int n = length(s.nodesLength(), "nodes");
     List<NodeInfo> nodes = new ArrayList<>(n);
     NodeStatus node = new NodeStatus();
@@ -283,13 +299,13 @@ public final class Messages {
     }
     int a = length(s.actorsLength(), "actors");
     List<ActorInfo> actors = new ArrayList<>(a);
-    io.spoke.vertx.protocol.fb.ActorInfo actor = new io.spoke.vertx.protocol.fb.ActorInfo();
+    FbActorInfo actor = new FbActorInfo();
     for (int i = 0; i < a; i++) {
       actors.add(readActorInfo(s.actors(actor, i)));
     }
     int t = length(s.ticketsLength(), "tickets");
     List<Allocation> tickets = new ArrayList<>(t);
-    io.spoke.vertx.protocol.fb.Allocation ticket = new io.spoke.vertx.protocol.fb.Allocation();
+    FbAllocation ticket = new FbAllocation();
     for (int i = 0; i < t; i++) {
       tickets.add(readAllocation(s.tickets(ticket, i)));
     }
@@ -306,11 +322,11 @@ public final class Messages {
     int master = string(b, slot.masterAddr());
     int actor = string(b, slot.actorId());
     byte actorState = slot.actorState() == null ? (byte) 0 : (byte) slot.actorState().ordinal();
-    return io.spoke.vertx.protocol.fb.Slot.createSlot(b, ticket, slot.globalRank(), slot.worldSize(), slot.localRank(),
+    return FbSlot.createFbSlot(b, ticket, slot.globalRank(), slot.worldSize(), slot.localRank(),
       slot.localWorldSize(), node, host, gpus, master, slot.masterPort(), actor, actorState);
   }
 
-  public static Slot readSlot(io.spoke.vertx.protocol.fb.Slot t) {
+  public static Slot readSlot(FbSlot t) {
     int n = length(t.gpuIdsLength(), "slot gpu ids");
     List<Integer> gpus = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -332,14 +348,14 @@ public final class Messages {
     for (int i = 0; i < slots.length; i++) {
       slots[i] = writeSlot(b, allocation.slots().get(i));
     }
-    int slotVector = io.spoke.vertx.protocol.fb.Allocation.createSlotsVector(b, slots);
+    int slotVector = FbAllocation.createSlotsVector(b, slots);
     int reason = string(b, allocation.reason());
     int ownerOffset = string(b, owner);
-    return io.spoke.vertx.protocol.fb.Allocation.createAllocation(b, ticket, (byte) allocation.state().ordinal(),
+    return FbAllocation.createFbAllocation(b, ticket, (byte) allocation.state().ordinal(),
       (byte) allocation.strategy().ordinal(), allocation.detached(), slotVector, reason, ownerOffset);
   }
 
-  public static Allocation readAllocation(io.spoke.vertx.protocol.fb.Allocation t) {
+  public static Allocation readAllocation(FbAllocation t) {
     int state = t.state();
     int strategy = t.strategy();
     if (state < 0 || state >= TicketState.values().length || strategy < 0 || strategy >= PlacementStrategy.values().length) {
@@ -347,7 +363,7 @@ public final class Messages {
     }
     int n = length(t.slotsLength(), "slots");
     List<Slot> slots = new ArrayList<>(n);
-    io.spoke.vertx.protocol.fb.Slot slot = new io.spoke.vertx.protocol.fb.Slot();
+    FbSlot slot = new FbSlot();
     for (int i = 0; i < n; i++) {
       slots.add(readSlot(t.slots(slot, i)));
     }

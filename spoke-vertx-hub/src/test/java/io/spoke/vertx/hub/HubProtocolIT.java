@@ -148,7 +148,7 @@ class HubProtocolIT {
     void replyActorInfo(Frame request, ActorInfo info) throws Exception {
       onContext(() -> {
         FlatBufferBuilder b = connection.builder();
-        connection.reply(request.id(), Body.ActorInfo, Messages.writeActorInfo(b, info), null);
+        connection.reply(request.id(), Body.FbActorInfo, Messages.writeActorInfo(b, info), null);
         request.release();
         return Future.succeededFuture();
       });

@@ -110,7 +110,7 @@ final class TestAgent {
           ActorInfo exited = new ActorInfo(actorId, actor == null ? "Echo" : actor.type(), nodeId, host, 0, 0, null, ActorState.EXITED, 0,
             "stopped", List.of());
           FlatBufferBuilder sb = c.builder();
-          c.reply(frame.id(), Body.ActorInfo, Messages.writeActorInfo(sb, exited), null);
+          c.reply(frame.id(), Body.FbActorInfo, Messages.writeActorInfo(sb, exited), null);
           break;
         case Body.Spawn:
           c.replyFailure(frame.id(), new SpawnException("this test agent starts no process"));

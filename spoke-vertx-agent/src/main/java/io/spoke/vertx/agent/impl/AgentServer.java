@@ -29,13 +29,13 @@ import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.SpawnCodec;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.ActorSpec;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Heartbeat;
 import io.spoke.vertx.protocol.fb.Hello;
-import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.LogChunk;
 import io.spoke.vertx.protocol.fb.PortHold;
 import io.spoke.vertx.protocol.fb.PortReserved;
@@ -69,7 +69,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -366,20 +365,11 @@ public final class AgentServer {
       hubConnection.replyFailure(requestId, new DuplicateActorException("actor '" + actorId + "' already runs on node " + nodeId));
       return;
     }
-    List<Integer> gpuIds = new ArrayList<>();
-    for (int i = 0; i < Messages.length(s.gpuIdsLength(), "gpu ids"); i++) {
-      gpuIds.add(s.gpuIds(i));
-    }
-    Map<String, String> userEnv = new LinkedHashMap<>();
-    KeyValue kv = new KeyValue();
-    for (int i = 0; i < Messages.length(s.envLength(), "env"); i++) {
-      s.env(kv, i);
-      userEnv.put(Messages.nonNull(kv.key(), "env key"), kv.value() == null ? "" : kv.value());
-    }
+    List<Integer> gpuIds = SpawnCodec.gpuIds(s);
+    Map<String, String> userEnv = SpawnCodec.env(s);
+    userEnv.replaceAll((name, value) -> value == null ? "" : value);
     List<String> jvmOptions = new ArrayList<>(options.getActorJvmOptions());
-    for (int i = 0; i < Messages.length(s.jvmOptionsLength(), "jvm options"); i++) {
-      jvmOptions.add(Messages.nonNull(s.jvmOptions(i), "jvm option"));
-    }
+    jvmOptions.addAll(SpawnCodec.jvmOptions(s));
     long timeout = Math.min(s.timeoutMs() > 0 ? s.timeoutMs() : options.getMaxSpawnTimeout(), options.getMaxSpawnTimeout());
     Slot slot = s.slot() == null ? null : Messages.readSlot(s.slot());
 
@@ -389,7 +379,7 @@ public final class AgentServer {
     proc.spawned.future().onComplete(ar -> {
       if (ar.succeeded()) {
         FlatBufferBuilder b = hubConnection.builder();
-        hubConnection.reply(requestId, Body.ActorInfo, Messages.writeActorInfo(b, ar.result()), null);
+        hubConnection.reply(requestId, Body.FbActorInfo, Messages.writeActorInfo(b, ar.result()), null);
       } else {
         hubConnection.replyFailure(requestId, ar.cause());
       }
@@ -634,7 +624,7 @@ public final class AgentServer {
       ActorInfo exited = actorId == null ? null : recentlyExited.get(actorId);
       if (exited != null) {
         FlatBufferBuilder b = hubConnection.builder();
-        hubConnection.reply(requestId, Body.ActorInfo, Messages.writeActorInfo(b, exited), null);
+        hubConnection.reply(requestId, Body.FbActorInfo, Messages.writeActorInfo(b, exited), null);
       } else {
         hubConnection.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' runs on node " + nodeId));
       }
@@ -644,7 +634,7 @@ public final class AgentServer {
     proc.stopped.add(promise);
     promise.future().onComplete(ar -> {
       FlatBufferBuilder b = hubConnection.builder();
-      hubConnection.reply(requestId, Body.ActorInfo, Messages.writeActorInfo(b, ar.result()), null);
+      hubConnection.reply(requestId, Body.FbActorInfo, Messages.writeActorInfo(b, ar.result()), null);
     });
     if (proc.stopRequested) {
       return;

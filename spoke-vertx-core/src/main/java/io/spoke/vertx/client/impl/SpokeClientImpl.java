@@ -28,6 +28,8 @@ import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.FbAllocation;
+import io.spoke.vertx.protocol.fb.FbClusterStatus;
 import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.Launch;
@@ -149,7 +151,7 @@ public final class SpokeClientImpl implements SpokeClient {
       int body = Spawn.createSpawn(b, type, id, node, o.getGpus(), o.getCpus(), o.getMemoryMb(), envVector, jvm, timeout, 0, 0);
       // The hub answers once the agent has the actor listening; allow for the hops around the spawn itself.
       return hub.request(Body.Spawn, body, o.getArgs(), timeout + options.getRequestTimeout(), "spawn of actor '" + actorId + "'",
-        SpokeClientImpl::readActorInfo);
+        frame -> Messages.readActorInfo(frame, "the hub"));
     }).map(info -> {
       deaths.remove(info.id());
       ActorChannel channel = channels.computeIfAbsent(info.id(), ActorChannel::new);
@@ -219,7 +221,7 @@ public final class SpokeClientImpl implements SpokeClient {
       int jvm = Messages.stringVector(b, o.getJvmOptions());
       int body = Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeout);
       return hub.request(Body.Launch, body, o.getArgs(), timeout + options.getRequestTimeout(),
-        "launch of rank " + globalRank + " of ticket " + ticketId, SpokeClientImpl::readActorInfo);
+        "launch of rank " + globalRank + " of ticket " + ticketId, frame -> Messages.readActorInfo(frame, "the hub"));
     }).map(info -> {
       deaths.remove(info.id());
       channels.computeIfAbsent(info.id(), ActorChannel::new).info = info;
@@ -258,7 +260,7 @@ public final class SpokeClientImpl implements SpokeClient {
         TicketList list = (TicketList) frame.header().body(new TicketList());
         int n = Messages.length(list.ticketsLength(), "tickets");
         List<Allocation> tickets = new ArrayList<>(n);
-        io.spoke.vertx.protocol.fb.Allocation table = new io.spoke.vertx.protocol.fb.Allocation();
+        FbAllocation table = new FbAllocation();
         for (int i = 0; i < n; i++) {
           tickets.add(Messages.readAllocation(list.tickets(table, i)));
         }
@@ -303,11 +305,10 @@ public final class SpokeClientImpl implements SpokeClient {
   }
 
   private static Allocation readAllocation(Frame frame) {
-    if (frame.bodyType() != Body.Allocation) {
+    if (frame.bodyType() != Body.FbAllocation) {
       throw new ProtocolException("expected an allocation from the hub, got message type " + frame.bodyType());
     }
-    return Messages.readAllocation((io.spoke.vertx.protocol.fb.Allocation) frame.header()
-      .body(new io.spoke.vertx.protocol.fb.Allocation()));
+    return Messages.readAllocation((FbAllocation) frame.header().body(new FbAllocation()));
   }
 
   @Override
@@ -352,7 +353,7 @@ public final class SpokeClientImpl implements SpokeClient {
       FlatBufferBuilder b = hub.builder();
       int body = Resolve.createResolve(b, b.createString(actorId));
       return hub.request(Body.Resolve, body, null, options.getRequestTimeout(), "resolve of actor '" + actorId + "'",
-        SpokeClientImpl::readActorInfo);
+        frame -> Messages.readActorInfo(frame, "the hub"));
     }).onSuccess(info -> {
       if (info.state() == ActorState.EXITED) {
         deaths.put(info.id(), info);
@@ -367,21 +368,12 @@ public final class SpokeClientImpl implements SpokeClient {
       Status.startStatus(b);
       int body = Status.endStatus(b);
       return hub.request(Body.Status, body, null, options.getRequestTimeout(), "status", frame -> {
-        if (frame.bodyType() != Body.ClusterStatus) {
+        if (frame.bodyType() != Body.FbClusterStatus) {
           throw new ProtocolException("the hub answered status with message type " + frame.bodyType());
         }
-        return Messages.readClusterStatus((io.spoke.vertx.protocol.fb.ClusterStatus) frame.header()
-          .body(new io.spoke.vertx.protocol.fb.ClusterStatus()));
+        return Messages.readClusterStatus((FbClusterStatus) frame.header().body(new FbClusterStatus()));
       });
     }));
-  }
-
-  private static ActorInfo readActorInfo(Frame frame) {
-    if (frame.bodyType() != Body.ActorInfo) {
-      throw new ProtocolException("expected actor information from the hub, got message type " + frame.bodyType());
-    }
-    return Messages.readActorInfo((io.spoke.vertx.protocol.fb.ActorInfo) frame.header()
-      .body(new io.spoke.vertx.protocol.fb.ActorInfo()));
   }
 
   private Future<Connection> hub() {

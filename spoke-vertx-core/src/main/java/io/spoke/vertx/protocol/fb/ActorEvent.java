@@ -18,8 +18,8 @@ public final class ActorEvent extends Table {
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
   public ActorEvent __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
-  public io.spoke.vertx.protocol.fb.ActorInfo actor() { return actor(new io.spoke.vertx.protocol.fb.ActorInfo()); }
-  public io.spoke.vertx.protocol.fb.ActorInfo actor(io.spoke.vertx.protocol.fb.ActorInfo obj) { int o = __offset(4); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbActorInfo actor() { return actor(new io.spoke.vertx.protocol.fb.FbActorInfo()); }
+  public io.spoke.vertx.protocol.fb.FbActorInfo actor(io.spoke.vertx.protocol.fb.FbActorInfo obj) { int o = __offset(4); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createActorEvent(FlatBufferBuilder builder,
       int actorOffset) {

@@ -37,8 +37,8 @@ public final class ActorSpec extends Table {
   /**
    * Gang actors: their slot.
    */
-  public io.spoke.vertx.protocol.fb.Slot slot() { return slot(new io.spoke.vertx.protocol.fb.Slot()); }
-  public io.spoke.vertx.protocol.fb.Slot slot(io.spoke.vertx.protocol.fb.Slot obj) { int o = __offset(14); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbSlot slot() { return slot(new io.spoke.vertx.protocol.fb.FbSlot()); }
+  public io.spoke.vertx.protocol.fb.FbSlot slot(io.spoke.vertx.protocol.fb.FbSlot obj) { int o = __offset(14); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createActorSpec(FlatBufferBuilder builder,
       int actorTypeOffset,

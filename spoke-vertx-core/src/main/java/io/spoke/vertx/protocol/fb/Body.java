@@ -18,17 +18,17 @@ public final class Body {
   public static final byte Spawn = 10;
   public static final byte Stop = 11;
   public static final byte Resolve = 12;
-  public static final byte ActorInfo = 13;
+  public static final byte FbActorInfo = 13;
   public static final byte ActorEvent = 14;
   public static final byte Status = 15;
-  public static final byte ClusterStatus = 16;
+  public static final byte FbClusterStatus = 16;
   public static final byte Bootstrap = 17;
   public static final byte ActorSpec = 18;
   public static final byte Ready = 19;
   public static final byte StartFailed = 20;
   public static final byte Shutdown = 21;
   public static final byte GangAllocate = 22;
-  public static final byte Allocation = 23;
+  public static final byte FbAllocation = 23;
   public static final byte Launch = 24;
   public static final byte Release = 25;
   public static final byte Tickets = 26;
@@ -44,7 +44,7 @@ public final class Body {
   public static final byte RdmaAccept = 36;
   public static final byte Challenge = 37;
 
-  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "ActorInfo", "ActorEvent", "Status", "ClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "Allocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", "Challenge", };
+  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "FbActorInfo", "ActorEvent", "Status", "FbClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "FbAllocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", "Challenge", };
 
   public static String name(int e) { return names[e]; }
 }

@@ -29,11 +29,11 @@ public final class RegisterNode extends Table {
   public int port() { int o = __offset(8); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
   public io.spoke.vertx.protocol.fb.Capacity capacity() { return capacity(new io.spoke.vertx.protocol.fb.Capacity()); }
   public io.spoke.vertx.protocol.fb.Capacity capacity(io.spoke.vertx.protocol.fb.Capacity obj) { int o = __offset(10); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
-  public io.spoke.vertx.protocol.fb.ActorInfo actors(int j) { return actors(new io.spoke.vertx.protocol.fb.ActorInfo(), j); }
-  public io.spoke.vertx.protocol.fb.ActorInfo actors(io.spoke.vertx.protocol.fb.ActorInfo obj, int j) { int o = __offset(12); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbActorInfo actors(int j) { return actors(new io.spoke.vertx.protocol.fb.FbActorInfo(), j); }
+  public io.spoke.vertx.protocol.fb.FbActorInfo actors(io.spoke.vertx.protocol.fb.FbActorInfo obj, int j) { int o = __offset(12); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
   public int actorsLength() { int o = __offset(12); return o != 0 ? __vector_len(o) : 0; }
-  public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector() { return actorsVector(new io.spoke.vertx.protocol.fb.ActorInfo.Vector()); }
-  public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector(io.spoke.vertx.protocol.fb.ActorInfo.Vector obj) { int o = __offset(12); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbActorInfo.Vector actorsVector() { return actorsVector(new io.spoke.vertx.protocol.fb.FbActorInfo.Vector()); }
+  public io.spoke.vertx.protocol.fb.FbActorInfo.Vector actorsVector(io.spoke.vertx.protocol.fb.FbActorInfo.Vector obj) { int o = __offset(12); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
   public io.spoke.vertx.protocol.fb.PortHold ports(int j) { return ports(new io.spoke.vertx.protocol.fb.PortHold(), j); }
   public io.spoke.vertx.protocol.fb.PortHold ports(io.spoke.vertx.protocol.fb.PortHold obj, int j) { int o = __offset(14); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
   public int portsLength() { int o = __offset(14); return o != 0 ? __vector_len(o) : 0; }

@@ -55,8 +55,8 @@ public final class Spawn extends Table {
   /**
    * Hub to agent, gang actors: the slot the actor runs in.
    */
-  public io.spoke.vertx.protocol.fb.Slot slot() { return slot(new io.spoke.vertx.protocol.fb.Slot()); }
-  public io.spoke.vertx.protocol.fb.Slot slot(io.spoke.vertx.protocol.fb.Slot obj) { int o = __offset(24); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbSlot slot() { return slot(new io.spoke.vertx.protocol.fb.FbSlot()); }
+  public io.spoke.vertx.protocol.fb.FbSlot slot(io.spoke.vertx.protocol.fb.FbSlot obj) { int o = __offset(24); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createSpawn(FlatBufferBuilder builder,
       int actorTypeOffset,

@@ -18,8 +18,8 @@ public final class TicketEvent extends Table {
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
   public TicketEvent __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
-  public io.spoke.vertx.protocol.fb.Allocation allocation() { return allocation(new io.spoke.vertx.protocol.fb.Allocation()); }
-  public io.spoke.vertx.protocol.fb.Allocation allocation(io.spoke.vertx.protocol.fb.Allocation obj) { int o = __offset(4); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbAllocation allocation() { return allocation(new io.spoke.vertx.protocol.fb.FbAllocation()); }
+  public io.spoke.vertx.protocol.fb.FbAllocation allocation(io.spoke.vertx.protocol.fb.FbAllocation obj) { int o = __offset(4); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createTicketEvent(FlatBufferBuilder builder,
       int allocationOffset) {

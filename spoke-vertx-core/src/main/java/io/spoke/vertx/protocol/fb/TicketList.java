@@ -15,11 +15,11 @@ public final class TicketList extends Table {
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
   public TicketList __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
-  public io.spoke.vertx.protocol.fb.Allocation tickets(int j) { return tickets(new io.spoke.vertx.protocol.fb.Allocation(), j); }
-  public io.spoke.vertx.protocol.fb.Allocation tickets(io.spoke.vertx.protocol.fb.Allocation obj, int j) { int o = __offset(4); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbAllocation tickets(int j) { return tickets(new io.spoke.vertx.protocol.fb.FbAllocation(), j); }
+  public io.spoke.vertx.protocol.fb.FbAllocation tickets(io.spoke.vertx.protocol.fb.FbAllocation obj, int j) { int o = __offset(4); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
   public int ticketsLength() { int o = __offset(4); return o != 0 ? __vector_len(o) : 0; }
-  public io.spoke.vertx.protocol.fb.Allocation.Vector ticketsVector() { return ticketsVector(new io.spoke.vertx.protocol.fb.Allocation.Vector()); }
-  public io.spoke.vertx.protocol.fb.Allocation.Vector ticketsVector(io.spoke.vertx.protocol.fb.Allocation.Vector obj) { int o = __offset(4); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbAllocation.Vector ticketsVector() { return ticketsVector(new io.spoke.vertx.protocol.fb.FbAllocation.Vector()); }
+  public io.spoke.vertx.protocol.fb.FbAllocation.Vector ticketsVector(io.spoke.vertx.protocol.fb.FbAllocation.Vector obj) { int o = __offset(4); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
   public static int createTicketList(FlatBufferBuilder builder,
       int ticketsOffset) {

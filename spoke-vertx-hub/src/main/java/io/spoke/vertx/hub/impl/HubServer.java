@@ -24,12 +24,13 @@ import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.SpawnCodec;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.spoke.vertx.protocol.fb.FbActorInfo;
 import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.Hello;
-import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.Launch;
 import io.spoke.vertx.protocol.fb.LogChunk;
 import io.spoke.vertx.protocol.fb.PortHold;
@@ -269,7 +270,7 @@ public final class HubServer {
 
     // Actors the agent runs: keep or adopt them; actors the hub placed there that the agent no longer has are gone.
     Set<String> reported = new HashSet<>();
-    io.spoke.vertx.protocol.fb.ActorInfo table = new io.spoke.vertx.protocol.fb.ActorInfo();
+    FbActorInfo table = new FbActorInfo();
     int count = Messages.length(r.actorsLength(), "actors");
     for (int i = 0; i < count; i++) {
       ActorInfo info = Messages.readActorInfo(r.actors(table, i));
@@ -411,6 +412,7 @@ public final class HubServer {
     if (refuseDuplicate(client, requestId, actorId)) {
       return;
     }
+    ActorLaunch launch = new ActorLaunch(SpawnCodec.env(s), SpawnCodec.jvmOptions(s), s.timeoutMs(), args, null, () -> { });
     String nodeId = s.nodeId() == null || s.nodeId().isEmpty() ? null : s.nodeId();
     Reservation reservation;
     try {
@@ -426,8 +428,7 @@ public final class HubServer {
     }
     ActorInfo starting = new ActorInfo(actorId, actorType, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null, gpuIds);
     ActorRecord record = new ActorRecord(starting, node.id, reservation);
-    startActor(client, session, requestId, record, node, s::env, s.envLength(), s.jvmOptionsLength(), s::jvmOptions, s.timeoutMs(),
-      args, b -> 0, () -> { });
+    startActor(client, session, requestId, record, node, launch);
   }
 
   /** Replies DuplicateActor and returns true when {@code actorId} is taken. */
@@ -442,68 +443,33 @@ public final class HubServer {
     return true;
   }
 
-  /** Functional accessor of a string vector of a FlatBuffers table. */
-  interface StringAt {
-    String get(int index);
-  }
-
-  /** Functional accessor of the env vector of a request table. */
-  interface EnvAt {
-    KeyValue get(KeyValue into, int index);
-  }
-
-  /** Writes an optional part of a Spawn body into the builder; returns its offset or 0. */
-  interface BodyPart {
-    int write(FlatBufferBuilder b);
-  }
-
   /**
    * Records a starting actor and asks its node's agent to start it; answers the client when the actor is
-   * listening, or forgets it and answers with the failure.
-   *
-   * @param slot writes the gang slot of the actor, or returns 0 for an ad-hoc actor
-   * @param onFailure runs when the actor did not start
+   * listening, or forgets it and answers with the failure (after running {@code launch}'s {@code onFailure}).
    */
-  void startActor(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, EnvAt env,
-                  int envCount, int jvmCount, StringAt jvmOptions, long timeoutMs, Buffer args, BodyPart slot, Runnable onFailure) {
+  void startActor(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, ActorLaunch launch) {
     String actorId = record.id();
     record.watchers.add(client);
     session.watched.add(actorId);
     actors.put(actorId, record);
     node.actors.add(actorId);
     Connection agent = node.connection;
-    FlatBufferBuilder b = agent.builder();
-    int type = b.createString(record.info.type());
-    int id = b.createString(actorId);
-    int[] envOffsets = new int[Messages.length(envCount, "env")];
-    KeyValue kv = new KeyValue();
-    for (int i = 0; i < envOffsets.length; i++) {
-      env.get(kv, i);
-      envOffsets[i] = KeyValue.createKeyValue(b, b.createString(Messages.nonNull(kv.key(), "env key")), Messages.string(b, kv.value()));
-    }
-    int envVector = Spawn.createEnvVector(b, envOffsets);
-    List<String> jvm = new ArrayList<>();
-    for (int i = 0; i < Messages.length(jvmCount, "jvm options"); i++) {
-      jvm.add(Messages.nonNull(jvmOptions.get(i), "jvm option"));
-    }
-    int jvmVector = Messages.stringVector(b, jvm);
-    int gpuVector = Messages.intVector(b, record.info.gpuIds());
-    int slotOffset = slot.write(b);
-    int body = Spawn.createSpawn(b, type, id, b.createString(node.id), record.info.gpuIds().size(), 0, 0, envVector, jvmVector,
-      timeoutMs, gpuVector, slotOffset);
-    long timeout = timeoutMs + options.getAgentTimeout();
-    agent.request(Body.Spawn, body, args, timeout, "spawn of actor '" + actorId + "' on node " + node.id, HubServer::readActorInfo)
+    int body = SpawnCodec.writeSpawn(agent.builder(), record.info.type(), actorId, node.id, record.info.gpuIds(), launch.env,
+      launch.jvmOptions, launch.timeoutMs, launch.slot);
+    long timeout = launch.timeoutMs + options.getAgentTimeout();
+    agent.request(Body.Spawn, body, launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
+        frame -> Messages.readActorInfo(frame, "the agent"))
       .onComplete(ar -> {
         if (actors.get(actorId) != record) {
           // Stopped, or its node died, while starting: markExited already cleaned up.
-          onFailure.run();
+          launch.onFailure.run();
           client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
             + "' was stopped while it started"));
           return;
         }
         if (ar.failed()) {
           forget(record);
-          onFailure.run();
+          launch.onFailure.run();
           client.replyFailure(requestId, ar.cause());
           return;
         }
@@ -552,7 +518,7 @@ public final class HubServer {
     FlatBufferBuilder b = agent.builder();
     int body = Stop.createStop(b, b.createString(record.id()));
     return agent.request(Body.Stop, body, null, options.getAgentTimeout() + 60_000, "stop of actor '" + record.id() + "'",
-        HubServer::readActorInfo)
+        frame -> Messages.readActorInfo(frame, "the agent"))
       .map(exited -> {
         if (actors.get(record.id()) == record) {
           markExited(record, exited.exitCode(), exited.reason() != null ? exited.reason() : "stopped", exited.logFile());
@@ -614,7 +580,7 @@ public final class HubServer {
     List<Allocation> ticketList = tickets.all();
     FlatBufferBuilder b = client.builder();
     int body = Messages.writeClusterStatus(b, new ClusterStatus(nodeInfos, actorInfos, ticketList));
-    client.reply(requestId, Body.ClusterStatus, body, null);
+    client.reply(requestId, Body.FbClusterStatus, body, null);
   }
 
   private void readLog(Connection client, long requestId, ReadLog r) {
@@ -729,14 +695,7 @@ public final class HubServer {
   static void replyActorInfo(Connection connection, long requestId, ActorInfo info) {
     FlatBufferBuilder b = connection.builder();
     int body = Messages.writeActorInfo(b, info);
-    connection.reply(requestId, Body.ActorInfo, body, null);
-  }
-
-  static ActorInfo readActorInfo(Frame frame) {
-    if (frame.bodyType() != Body.ActorInfo) {
-      throw new ProtocolException("expected actor information from the agent, got message type " + frame.bodyType());
-    }
-    return Messages.readActorInfo((io.spoke.vertx.protocol.fb.ActorInfo) frame.header().body(new io.spoke.vertx.protocol.fb.ActorInfo()));
+    connection.reply(requestId, Body.FbActorInfo, body, null);
   }
 
   private static void protocolError(Connection connection, long id, String message) {

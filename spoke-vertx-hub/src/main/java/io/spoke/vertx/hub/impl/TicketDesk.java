@@ -23,14 +23,12 @@ import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.SpawnCodec;
+import io.spoke.vertx.protocol.TicketCodec;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.Launch;
 import io.spoke.vertx.protocol.fb.PortReserved;
-import io.spoke.vertx.protocol.fb.ReleasePort;
-import io.spoke.vertx.protocol.fb.ReservePort;
-import io.spoke.vertx.protocol.fb.TicketEvent;
-import io.spoke.vertx.protocol.fb.TicketList;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -114,7 +112,7 @@ final class TicketDesk {
       // The same client asks again for the same gang (its answer was lost: a timeout, a hub restart): the allocation
       // it already has, not a second one.
       FlatBufferBuilder b = client.builder();
-      client.reply(requestId, Body.Allocation, Messages.writeAllocation(b, allocation(existing), null), null);
+      client.reply(requestId, Body.FbAllocation, Messages.writeAllocation(b, allocation(existing), null), null);
       return;
     }
     if (existing != null || released.containsKey(ticketId)) {
@@ -222,8 +220,7 @@ final class TicketDesk {
     if (node.connection == null) {
       return Future.failedFuture(new NodeUnavailableException("node " + node.id + " is disconnected"));
     }
-    FlatBufferBuilder b = node.connection.builder();
-    int body = ReservePort.createReservePort(b, b.createString(holder));
+    int body = TicketCodec.writeReservePort(node.connection.builder(), holder);
     return node.connection.request(Body.ReservePort, body, null, hub.options.getAgentTimeout(), "port reservation for "
       + holder, frame -> {
         if (frame.bodyType() != Body.PortReserved) {
@@ -292,8 +289,7 @@ final class TicketDesk {
 
   private static void sendReleasePort(Connection connection, String holder) {
     if (connection != null && !connection.isClosed()) {
-      FlatBufferBuilder b = connection.builder();
-      connection.send(Body.ReleasePort, ReleasePort.createReleasePort(b, b.createString(holder)), null);
+      connection.send(Body.ReleasePort, TicketCodec.writeReleasePort(connection.builder(), holder), null);
     }
   }
 
@@ -306,7 +302,7 @@ final class TicketDesk {
     }
     if (outcome.succeeded()) {
       FlatBufferBuilder b = requester.builder();
-      requester.reply(ticket.requestId, Body.Allocation, Messages.writeAllocation(b, outcome.result(), null), null);
+      requester.reply(ticket.requestId, Body.FbAllocation, Messages.writeAllocation(b, outcome.result(), null), null);
     } else {
       requester.replyFailure(ticket.requestId, outcome.cause());
     }
@@ -387,6 +383,8 @@ final class TicketDesk {
     if (hub.refuseDuplicate(client, requestId, l.actorId())) {
       return;
     }
+    Map<String, String> env = SpawnCodec.env(l);
+    List<String> jvmOptions = SpawnCodec.jvmOptions(l);
     GangPlacement.Rank rank = ticket.placement.ranks().get(l.rank());
     NodeRecord node = hub.nodes.get(rank.nodeId());
     if (node == null || node.connection == null) {
@@ -401,12 +399,11 @@ final class TicketDesk {
     String previous = ticket.actors[l.rank()];
     ticket.actors[l.rank()] = l.actorId();
     ticket.launched = true;
-    hub.startActor(client, session, requestId, record, node, l::env, l.envLength(), l.jvmOptionsLength(), l::jvmOptions, l.timeoutMs(),
-      args, b -> Messages.writeSlot(b, slot), () -> {
-        if (l.actorId().equals(ticket.actors[l.rank()])) {
-          ticket.actors[l.rank()] = previous;
-        }
-      });
+    hub.startActor(client, session, requestId, record, node, new ActorLaunch(env, jvmOptions, l.timeoutMs(), args, slot, () -> {
+      if (l.actorId().equals(ticket.actors[l.rank()])) {
+        ticket.actors[l.rank()] = previous;
+      }
+    }));
   }
 
   // ------------------------------------------------------------------ release
@@ -528,9 +525,7 @@ final class TicketDesk {
       answer(ticket, Future.failedFuture(new NodeUnavailableException("ticket " + ticket.id + " failed while allocating: " + why)));
       Connection owner = ticket.owner.connection;
       if (owner != null && !owner.isClosed()) {
-        FlatBufferBuilder b = owner.builder();
-        int allocation = Messages.writeAllocation(b, allocation(ticket), null);
-        owner.send(Body.TicketEvent, TicketEvent.createTicketEvent(b, allocation), null);
+        owner.send(Body.TicketEvent, TicketCodec.writeTicketEvent(owner.builder(), allocation(ticket)), null);
       }
     }
     drain();
@@ -753,13 +748,7 @@ final class TicketDesk {
         list.add(allocation(ticket));
       }
     }
-    FlatBufferBuilder b = client.builder();
-    int[] offsets = new int[list.size()];
-    for (int i = 0; i < offsets.length; i++) {
-      offsets[i] = Messages.writeAllocation(b, list.get(i), null);
-    }
-    int vector = TicketList.createTicketsVector(b, offsets);
-    client.reply(requestId, Body.TicketList, TicketList.createTicketList(b, vector), null);
+    client.reply(requestId, Body.TicketList, TicketCodec.writeTicketList(client.builder(), list), null);
   }
 
   /** Every live ticket, for the cluster status. */

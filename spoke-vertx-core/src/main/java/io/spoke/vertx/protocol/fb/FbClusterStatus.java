@@ -8,41 +8,41 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 @SuppressWarnings("unused")
-public final class ClusterStatus extends Table {
+public final class FbClusterStatus extends Table {
   public static void ValidateVersion() { Constants.FLATBUFFERS_2_0_8(); }
-  public static ClusterStatus getRootAsClusterStatus(ByteBuffer _bb) { return getRootAsClusterStatus(_bb, new ClusterStatus()); }
-  public static ClusterStatus getRootAsClusterStatus(ByteBuffer _bb, ClusterStatus obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
+  public static FbClusterStatus getRootAsFbClusterStatus(ByteBuffer _bb) { return getRootAsFbClusterStatus(_bb, new FbClusterStatus()); }
+  public static FbClusterStatus getRootAsFbClusterStatus(ByteBuffer _bb, FbClusterStatus obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
-  public ClusterStatus __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
+  public FbClusterStatus __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
   public io.spoke.vertx.protocol.fb.NodeStatus nodes(int j) { return nodes(new io.spoke.vertx.protocol.fb.NodeStatus(), j); }
   public io.spoke.vertx.protocol.fb.NodeStatus nodes(io.spoke.vertx.protocol.fb.NodeStatus obj, int j) { int o = __offset(4); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
   public int nodesLength() { int o = __offset(4); return o != 0 ? __vector_len(o) : 0; }
   public io.spoke.vertx.protocol.fb.NodeStatus.Vector nodesVector() { return nodesVector(new io.spoke.vertx.protocol.fb.NodeStatus.Vector()); }
   public io.spoke.vertx.protocol.fb.NodeStatus.Vector nodesVector(io.spoke.vertx.protocol.fb.NodeStatus.Vector obj) { int o = __offset(4); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
-  public io.spoke.vertx.protocol.fb.ActorInfo actors(int j) { return actors(new io.spoke.vertx.protocol.fb.ActorInfo(), j); }
-  public io.spoke.vertx.protocol.fb.ActorInfo actors(io.spoke.vertx.protocol.fb.ActorInfo obj, int j) { int o = __offset(6); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbActorInfo actors(int j) { return actors(new io.spoke.vertx.protocol.fb.FbActorInfo(), j); }
+  public io.spoke.vertx.protocol.fb.FbActorInfo actors(io.spoke.vertx.protocol.fb.FbActorInfo obj, int j) { int o = __offset(6); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
   public int actorsLength() { int o = __offset(6); return o != 0 ? __vector_len(o) : 0; }
-  public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector() { return actorsVector(new io.spoke.vertx.protocol.fb.ActorInfo.Vector()); }
-  public io.spoke.vertx.protocol.fb.ActorInfo.Vector actorsVector(io.spoke.vertx.protocol.fb.ActorInfo.Vector obj) { int o = __offset(6); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
-  public io.spoke.vertx.protocol.fb.Allocation tickets(int j) { return tickets(new io.spoke.vertx.protocol.fb.Allocation(), j); }
-  public io.spoke.vertx.protocol.fb.Allocation tickets(io.spoke.vertx.protocol.fb.Allocation obj, int j) { int o = __offset(8); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbActorInfo.Vector actorsVector() { return actorsVector(new io.spoke.vertx.protocol.fb.FbActorInfo.Vector()); }
+  public io.spoke.vertx.protocol.fb.FbActorInfo.Vector actorsVector(io.spoke.vertx.protocol.fb.FbActorInfo.Vector obj) { int o = __offset(6); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbAllocation tickets(int j) { return tickets(new io.spoke.vertx.protocol.fb.FbAllocation(), j); }
+  public io.spoke.vertx.protocol.fb.FbAllocation tickets(io.spoke.vertx.protocol.fb.FbAllocation obj, int j) { int o = __offset(8); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
   public int ticketsLength() { int o = __offset(8); return o != 0 ? __vector_len(o) : 0; }
-  public io.spoke.vertx.protocol.fb.Allocation.Vector ticketsVector() { return ticketsVector(new io.spoke.vertx.protocol.fb.Allocation.Vector()); }
-  public io.spoke.vertx.protocol.fb.Allocation.Vector ticketsVector(io.spoke.vertx.protocol.fb.Allocation.Vector obj) { int o = __offset(8); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbAllocation.Vector ticketsVector() { return ticketsVector(new io.spoke.vertx.protocol.fb.FbAllocation.Vector()); }
+  public io.spoke.vertx.protocol.fb.FbAllocation.Vector ticketsVector(io.spoke.vertx.protocol.fb.FbAllocation.Vector obj) { int o = __offset(8); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
-  public static int createClusterStatus(FlatBufferBuilder builder,
+  public static int createFbClusterStatus(FlatBufferBuilder builder,
       int nodesOffset,
       int actorsOffset,
       int ticketsOffset) {
     builder.startTable(3);
-    ClusterStatus.addTickets(builder, ticketsOffset);
-    ClusterStatus.addActors(builder, actorsOffset);
-    ClusterStatus.addNodes(builder, nodesOffset);
-    return ClusterStatus.endClusterStatus(builder);
+    FbClusterStatus.addTickets(builder, ticketsOffset);
+    FbClusterStatus.addActors(builder, actorsOffset);
+    FbClusterStatus.addNodes(builder, nodesOffset);
+    return FbClusterStatus.endFbClusterStatus(builder);
   }
 
-  public static void startClusterStatus(FlatBufferBuilder builder) { builder.startTable(3); }
+  public static void startFbClusterStatus(FlatBufferBuilder builder) { builder.startTable(3); }
   public static void addNodes(FlatBufferBuilder builder, int nodesOffset) { builder.addOffset(0, nodesOffset, 0); }
   public static int createNodesVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startNodesVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
@@ -52,7 +52,7 @@ public final class ClusterStatus extends Table {
   public static void addTickets(FlatBufferBuilder builder, int ticketsOffset) { builder.addOffset(2, ticketsOffset, 0); }
   public static int createTicketsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startTicketsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
-  public static int endClusterStatus(FlatBufferBuilder builder) {
+  public static int endFbClusterStatus(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
   }
@@ -60,8 +60,8 @@ public final class ClusterStatus extends Table {
   public static final class Vector extends BaseVector {
     public Vector __assign(int _vector, int _element_size, ByteBuffer _bb) { __reset(_vector, _element_size, _bb); return this; }
 
-    public ClusterStatus get(int j) { return get(new ClusterStatus(), j); }
-    public ClusterStatus get(ClusterStatus obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
+    public FbClusterStatus get(int j) { return get(new FbClusterStatus(), j); }
+    public FbClusterStatus get(FbClusterStatus obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
   }
 }
 

@@ -8,12 +8,12 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 @SuppressWarnings("unused")
-public final class ActorInfo extends Table {
+public final class FbActorInfo extends Table {
   public static void ValidateVersion() { Constants.FLATBUFFERS_2_0_8(); }
-  public static ActorInfo getRootAsActorInfo(ByteBuffer _bb) { return getRootAsActorInfo(_bb, new ActorInfo()); }
-  public static ActorInfo getRootAsActorInfo(ByteBuffer _bb, ActorInfo obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
+  public static FbActorInfo getRootAsFbActorInfo(ByteBuffer _bb) { return getRootAsFbActorInfo(_bb, new FbActorInfo()); }
+  public static FbActorInfo getRootAsFbActorInfo(ByteBuffer _bb, FbActorInfo obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
-  public ActorInfo __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
+  public FbActorInfo __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
   public String actorId() { int o = __offset(4); return o != 0 ? __string(o + bb_pos) : null; }
   public ByteBuffer actorIdAsByteBuffer() { return __vector_as_bytebuffer(4, 1); }
@@ -69,7 +69,7 @@ public final class ActorInfo extends Table {
   public ByteBuffer hostIdAsByteBuffer() { return __vector_as_bytebuffer(32, 1); }
   public ByteBuffer hostIdInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 32, 1); }
 
-  public static int createActorInfo(FlatBufferBuilder builder,
+  public static int createFbActorInfo(FlatBufferBuilder builder,
       int actorIdOffset,
       int actorTypeOffset,
       int nodeIdOffset,
@@ -86,25 +86,25 @@ public final class ActorInfo extends Table {
       int localSocketOffset,
       int hostIdOffset) {
     builder.startTable(15);
-    ActorInfo.addPid(builder, pid);
-    ActorInfo.addHostId(builder, hostIdOffset);
-    ActorInfo.addLocalSocket(builder, localSocketOffset);
-    ActorInfo.addRank(builder, rank);
-    ActorInfo.addTicket(builder, ticketOffset);
-    ActorInfo.addGpuIds(builder, gpuIdsOffset);
-    ActorInfo.addReason(builder, reasonOffset);
-    ActorInfo.addExitCode(builder, exitCode);
-    ActorInfo.addLogFile(builder, logFileOffset);
-    ActorInfo.addPort(builder, port);
-    ActorInfo.addHost(builder, hostOffset);
-    ActorInfo.addNodeId(builder, nodeIdOffset);
-    ActorInfo.addActorType(builder, actorTypeOffset);
-    ActorInfo.addActorId(builder, actorIdOffset);
-    ActorInfo.addState(builder, state);
-    return ActorInfo.endActorInfo(builder);
+    FbActorInfo.addPid(builder, pid);
+    FbActorInfo.addHostId(builder, hostIdOffset);
+    FbActorInfo.addLocalSocket(builder, localSocketOffset);
+    FbActorInfo.addRank(builder, rank);
+    FbActorInfo.addTicket(builder, ticketOffset);
+    FbActorInfo.addGpuIds(builder, gpuIdsOffset);
+    FbActorInfo.addReason(builder, reasonOffset);
+    FbActorInfo.addExitCode(builder, exitCode);
+    FbActorInfo.addLogFile(builder, logFileOffset);
+    FbActorInfo.addPort(builder, port);
+    FbActorInfo.addHost(builder, hostOffset);
+    FbActorInfo.addNodeId(builder, nodeIdOffset);
+    FbActorInfo.addActorType(builder, actorTypeOffset);
+    FbActorInfo.addActorId(builder, actorIdOffset);
+    FbActorInfo.addState(builder, state);
+    return FbActorInfo.endFbActorInfo(builder);
   }
 
-  public static void startActorInfo(FlatBufferBuilder builder) { builder.startTable(15); }
+  public static void startFbActorInfo(FlatBufferBuilder builder) { builder.startTable(15); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(0, actorIdOffset, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(1, actorTypeOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -122,7 +122,7 @@ public final class ActorInfo extends Table {
   public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(12, rank, -1); }
   public static void addLocalSocket(FlatBufferBuilder builder, int localSocketOffset) { builder.addOffset(13, localSocketOffset, 0); }
   public static void addHostId(FlatBufferBuilder builder, int hostIdOffset) { builder.addOffset(14, hostIdOffset, 0); }
-  public static int endActorInfo(FlatBufferBuilder builder) {
+  public static int endFbActorInfo(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
   }
@@ -130,8 +130,8 @@ public final class ActorInfo extends Table {
   public static final class Vector extends BaseVector {
     public Vector __assign(int _vector, int _element_size, ByteBuffer _bb) { __reset(_vector, _element_size, _bb); return this; }
 
-    public ActorInfo get(int j) { return get(new ActorInfo(), j); }
-    public ActorInfo get(ActorInfo obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
+    public FbActorInfo get(int j) { return get(new FbActorInfo(), j); }
+    public FbActorInfo get(FbActorInfo obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
   }
 }
 

@@ -11,12 +11,12 @@ import com.google.flatbuffers.*;
  * One rank of a gang: where it runs, with what, and how it finds its peers.
  */
 @SuppressWarnings("unused")
-public final class Slot extends Table {
+public final class FbSlot extends Table {
   public static void ValidateVersion() { Constants.FLATBUFFERS_2_0_8(); }
-  public static Slot getRootAsSlot(ByteBuffer _bb) { return getRootAsSlot(_bb, new Slot()); }
-  public static Slot getRootAsSlot(ByteBuffer _bb, Slot obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
+  public static FbSlot getRootAsFbSlot(ByteBuffer _bb) { return getRootAsFbSlot(_bb, new FbSlot()); }
+  public static FbSlot getRootAsFbSlot(ByteBuffer _bb, FbSlot obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
-  public Slot __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
+  public FbSlot __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
   public String ticket() { int o = __offset(4); return o != 0 ? __string(o + bb_pos) : null; }
   public ByteBuffer ticketAsByteBuffer() { return __vector_as_bytebuffer(4, 1); }
@@ -49,7 +49,7 @@ public final class Slot extends Table {
   public ByteBuffer actorIdInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 24, 1); }
   public byte actorState() { int o = __offset(26); return o != 0 ? bb.get(o + bb_pos) : 0; }
 
-  public static int createSlot(FlatBufferBuilder builder,
+  public static int createFbSlot(FlatBufferBuilder builder,
       int ticketOffset,
       int rank,
       int worldSize,
@@ -63,22 +63,22 @@ public final class Slot extends Table {
       int actorIdOffset,
       byte actorState) {
     builder.startTable(12);
-    Slot.addActorId(builder, actorIdOffset);
-    Slot.addMasterPort(builder, masterPort);
-    Slot.addMasterAddr(builder, masterAddrOffset);
-    Slot.addGpuIds(builder, gpuIdsOffset);
-    Slot.addHost(builder, hostOffset);
-    Slot.addNodeId(builder, nodeIdOffset);
-    Slot.addLocalWorldSize(builder, localWorldSize);
-    Slot.addLocalRank(builder, localRank);
-    Slot.addWorldSize(builder, worldSize);
-    Slot.addRank(builder, rank);
-    Slot.addTicket(builder, ticketOffset);
-    Slot.addActorState(builder, actorState);
-    return Slot.endSlot(builder);
+    FbSlot.addActorId(builder, actorIdOffset);
+    FbSlot.addMasterPort(builder, masterPort);
+    FbSlot.addMasterAddr(builder, masterAddrOffset);
+    FbSlot.addGpuIds(builder, gpuIdsOffset);
+    FbSlot.addHost(builder, hostOffset);
+    FbSlot.addNodeId(builder, nodeIdOffset);
+    FbSlot.addLocalWorldSize(builder, localWorldSize);
+    FbSlot.addLocalRank(builder, localRank);
+    FbSlot.addWorldSize(builder, worldSize);
+    FbSlot.addRank(builder, rank);
+    FbSlot.addTicket(builder, ticketOffset);
+    FbSlot.addActorState(builder, actorState);
+    return FbSlot.endFbSlot(builder);
   }
 
-  public static void startSlot(FlatBufferBuilder builder) { builder.startTable(12); }
+  public static void startFbSlot(FlatBufferBuilder builder) { builder.startTable(12); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(0, ticketOffset, 0); }
   public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(1, rank, 0); }
   public static void addWorldSize(FlatBufferBuilder builder, int worldSize) { builder.addInt(2, worldSize, 0); }
@@ -93,7 +93,7 @@ public final class Slot extends Table {
   public static void addMasterPort(FlatBufferBuilder builder, int masterPort) { builder.addInt(9, masterPort, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(10, actorIdOffset, 0); }
   public static void addActorState(FlatBufferBuilder builder, byte actorState) { builder.addByte(11, actorState, 0); }
-  public static int endSlot(FlatBufferBuilder builder) {
+  public static int endFbSlot(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
   }
@@ -101,8 +101,8 @@ public final class Slot extends Table {
   public static final class Vector extends BaseVector {
     public Vector __assign(int _vector, int _element_size, ByteBuffer _bb) { __reset(_vector, _element_size, _bb); return this; }
 
-    public Slot get(int j) { return get(new Slot(), j); }
-    public Slot get(Slot obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
+    public FbSlot get(int j) { return get(new FbSlot(), j); }
+    public FbSlot get(FbSlot obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
   }
 }
 

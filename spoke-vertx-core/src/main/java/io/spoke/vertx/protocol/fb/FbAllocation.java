@@ -11,12 +11,12 @@ import com.google.flatbuffers.*;
  * A gang's reservation: the hub's answer to GangAllocate, and what Tickets lists.
  */
 @SuppressWarnings("unused")
-public final class Allocation extends Table {
+public final class FbAllocation extends Table {
   public static void ValidateVersion() { Constants.FLATBUFFERS_2_0_8(); }
-  public static Allocation getRootAsAllocation(ByteBuffer _bb) { return getRootAsAllocation(_bb, new Allocation()); }
-  public static Allocation getRootAsAllocation(ByteBuffer _bb, Allocation obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
+  public static FbAllocation getRootAsFbAllocation(ByteBuffer _bb) { return getRootAsFbAllocation(_bb, new FbAllocation()); }
+  public static FbAllocation getRootAsFbAllocation(ByteBuffer _bb, FbAllocation obj) { _bb.order(ByteOrder.LITTLE_ENDIAN); return (obj.__assign(_bb.getInt(_bb.position()) + _bb.position(), _bb)); }
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
-  public Allocation __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
+  public FbAllocation __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
   public String ticket() { int o = __offset(4); return o != 0 ? __string(o + bb_pos) : null; }
   public ByteBuffer ticketAsByteBuffer() { return __vector_as_bytebuffer(4, 1); }
@@ -24,11 +24,11 @@ public final class Allocation extends Table {
   public byte state() { int o = __offset(6); return o != 0 ? bb.get(o + bb_pos) : 0; }
   public byte strategy() { int o = __offset(8); return o != 0 ? bb.get(o + bb_pos) : 0; }
   public boolean detached() { int o = __offset(10); return o != 0 ? 0!=bb.get(o + bb_pos) : false; }
-  public io.spoke.vertx.protocol.fb.Slot slots(int j) { return slots(new io.spoke.vertx.protocol.fb.Slot(), j); }
-  public io.spoke.vertx.protocol.fb.Slot slots(io.spoke.vertx.protocol.fb.Slot obj, int j) { int o = __offset(12); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbSlot slots(int j) { return slots(new io.spoke.vertx.protocol.fb.FbSlot(), j); }
+  public io.spoke.vertx.protocol.fb.FbSlot slots(io.spoke.vertx.protocol.fb.FbSlot obj, int j) { int o = __offset(12); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
   public int slotsLength() { int o = __offset(12); return o != 0 ? __vector_len(o) : 0; }
-  public io.spoke.vertx.protocol.fb.Slot.Vector slotsVector() { return slotsVector(new io.spoke.vertx.protocol.fb.Slot.Vector()); }
-  public io.spoke.vertx.protocol.fb.Slot.Vector slotsVector(io.spoke.vertx.protocol.fb.Slot.Vector obj) { int o = __offset(12); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbSlot.Vector slotsVector() { return slotsVector(new io.spoke.vertx.protocol.fb.FbSlot.Vector()); }
+  public io.spoke.vertx.protocol.fb.FbSlot.Vector slotsVector(io.spoke.vertx.protocol.fb.FbSlot.Vector obj) { int o = __offset(12); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
   public String reason() { int o = __offset(14); return o != 0 ? __string(o + bb_pos) : null; }
   public ByteBuffer reasonAsByteBuffer() { return __vector_as_bytebuffer(14, 1); }
   public ByteBuffer reasonInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 14, 1); }
@@ -36,7 +36,7 @@ public final class Allocation extends Table {
   public ByteBuffer ownerAsByteBuffer() { return __vector_as_bytebuffer(16, 1); }
   public ByteBuffer ownerInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 16, 1); }
 
-  public static int createAllocation(FlatBufferBuilder builder,
+  public static int createFbAllocation(FlatBufferBuilder builder,
       int ticketOffset,
       byte state,
       byte strategy,
@@ -45,17 +45,17 @@ public final class Allocation extends Table {
       int reasonOffset,
       int ownerOffset) {
     builder.startTable(7);
-    Allocation.addOwner(builder, ownerOffset);
-    Allocation.addReason(builder, reasonOffset);
-    Allocation.addSlots(builder, slotsOffset);
-    Allocation.addTicket(builder, ticketOffset);
-    Allocation.addDetached(builder, detached);
-    Allocation.addStrategy(builder, strategy);
-    Allocation.addState(builder, state);
-    return Allocation.endAllocation(builder);
+    FbAllocation.addOwner(builder, ownerOffset);
+    FbAllocation.addReason(builder, reasonOffset);
+    FbAllocation.addSlots(builder, slotsOffset);
+    FbAllocation.addTicket(builder, ticketOffset);
+    FbAllocation.addDetached(builder, detached);
+    FbAllocation.addStrategy(builder, strategy);
+    FbAllocation.addState(builder, state);
+    return FbAllocation.endFbAllocation(builder);
   }
 
-  public static void startAllocation(FlatBufferBuilder builder) { builder.startTable(7); }
+  public static void startFbAllocation(FlatBufferBuilder builder) { builder.startTable(7); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(0, ticketOffset, 0); }
   public static void addState(FlatBufferBuilder builder, byte state) { builder.addByte(1, state, 0); }
   public static void addStrategy(FlatBufferBuilder builder, byte strategy) { builder.addByte(2, strategy, 0); }
@@ -65,7 +65,7 @@ public final class Allocation extends Table {
   public static void startSlotsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addReason(FlatBufferBuilder builder, int reasonOffset) { builder.addOffset(5, reasonOffset, 0); }
   public static void addOwner(FlatBufferBuilder builder, int ownerOffset) { builder.addOffset(6, ownerOffset, 0); }
-  public static int endAllocation(FlatBufferBuilder builder) {
+  public static int endFbAllocation(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
   }
@@ -73,8 +73,8 @@ public final class Allocation extends Table {
   public static final class Vector extends BaseVector {
     public Vector __assign(int _vector, int _element_size, ByteBuffer _bb) { __reset(_vector, _element_size, _bb); return this; }
 
-    public Allocation get(int j) { return get(new Allocation(), j); }
-    public Allocation get(Allocation obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
+    public FbAllocation get(int j) { return get(new FbAllocation(), j); }
+    public FbAllocation get(FbAllocation obj, int j) {  return obj.__assign(__indirect(__element(j), bb), bb); }
   }
 }
 

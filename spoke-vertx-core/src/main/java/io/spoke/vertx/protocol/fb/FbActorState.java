@@ -3,8 +3,8 @@
 package io.spoke.vertx.protocol.fb;
 
 @SuppressWarnings("unused")
-public final class ActorState {
-  private ActorState() { }
+public final class FbActorState {
+  private FbActorState() { }
   public static final byte Starting = 0;
   public static final byte Running = 1;
   public static final byte Stopping = 2;

@@ -3,8 +3,8 @@
 package io.spoke.vertx.protocol.fb;
 
 @SuppressWarnings("unused")
-public final class TicketState {
-  private TicketState() { }
+public final class FbTicketState {
+  private FbTicketState() { }
   public static final byte Pending = 0;
   public static final byte Allocated = 1;
   public static final byte Failed = 2;

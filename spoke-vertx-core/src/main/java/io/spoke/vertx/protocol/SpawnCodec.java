@@ -1,0 +1,98 @@
+package io.spoke.vertx.protocol;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.protocol.fb.KeyValue;
+import io.spoke.vertx.protocol.fb.Launch;
+import io.spoke.vertx.protocol.fb.Spawn;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The start of an actor on the wire: what the hub reads of a client's {@link Spawn} (an ad-hoc actor) or
+ * {@link Launch} (a gang rank), and the {@link Spawn} it sends the actor's agent. Malformed parts (a vector beyond
+ * {@link Messages#length}, an environment entry without a key, a missing JVM option) are a {@link
+ * io.spoke.vertx.ProtocolException}.
+ */
+public final class SpawnCodec {
+
+  private SpawnCodec() {
+  }
+
+  /** The environment a spawn asks for (a client's, or the hub's to an agent), in order (a key given twice keeps its last value). */
+  public static Map<String, String> env(Spawn s) {
+    int n = Messages.length(s.envLength(), "env");
+    Map<String, String> env = new LinkedHashMap<>();
+    KeyValue kv = new KeyValue();
+    for (int i = 0; i < n; i++) {
+      s.env(kv, i);
+      env.put(Messages.nonNull(kv.key(), "env key"), kv.value());
+    }
+    return env;
+  }
+
+  /** The environment a client's launch of a rank asks for, in order (a key given twice keeps its last value). */
+  public static Map<String, String> env(Launch l) {
+    int n = Messages.length(l.envLength(), "env");
+    Map<String, String> env = new LinkedHashMap<>();
+    KeyValue kv = new KeyValue();
+    for (int i = 0; i < n; i++) {
+      l.env(kv, i);
+      env.put(Messages.nonNull(kv.key(), "env key"), kv.value());
+    }
+    return env;
+  }
+
+  /** The GPU ids a Spawn gives the actor (the hub's, to an agent). */
+  public static List<Integer> gpuIds(Spawn s) {
+    int n = Messages.length(s.gpuIdsLength(), "gpu ids");
+    List<Integer> ids = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      ids.add(s.gpuIds(i));
+    }
+    return ids;
+  }
+
+  /** The JVM options a spawn asks for (a client's, or the hub's to an agent). */
+  public static List<String> jvmOptions(Spawn s) {
+    int n = Messages.length(s.jvmOptionsLength(), "jvm options");
+    List<String> options = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      options.add(Messages.nonNull(s.jvmOptions(i), "jvm option"));
+    }
+    return options;
+  }
+
+  /** The JVM options a client's launch of a rank asks for. */
+  public static List<String> jvmOptions(Launch l) {
+    int n = Messages.length(l.jvmOptionsLength(), "jvm options");
+    List<String> options = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      options.add(Messages.nonNull(l.jvmOptions(i), "jvm option"));
+    }
+    return options;
+  }
+
+  /**
+   * The hub's Spawn to an agent: start actor {@code actorId} of {@code actorType} on {@code nodeId} with exactly
+   * {@code gpuIds}, within {@code timeoutMs}; {@code slot} is its gang rank, or {@code null} for an ad-hoc actor.
+   */
+  public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
+                               Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot) {
+    int type = b.createString(actorType);
+    int id = b.createString(actorId);
+    int node = b.createString(nodeId);
+    int[] envOffsets = new int[env.size()];
+    int i = 0;
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      envOffsets[i++] = KeyValue.createKeyValue(b, b.createString(e.getKey()), Messages.string(b, e.getValue()));
+    }
+    int envVector = Spawn.createEnvVector(b, envOffsets);
+    int jvmVector = Messages.stringVector(b, jvmOptions);
+    int gpuVector = Messages.intVector(b, gpuIds);
+    int slotOffset = slot == null ? 0 : Messages.writeSlot(b, slot);
+    return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset);
+  }
+}
