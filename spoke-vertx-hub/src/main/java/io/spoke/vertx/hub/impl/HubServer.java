@@ -16,7 +16,6 @@ import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.scheduler.NodeState;
 import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.hub.scheduler.Resources;
-import io.spoke.vertx.hub.scheduler.Scheduler;
 import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
@@ -50,7 +49,6 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +65,7 @@ public final class HubServer {
 
   private static final Logger log = LogManager.getLogger(HubServer.class);
 
-  /** Exited actors remembered, so that late callers learn why an actor is gone. */
+  /** Exited state.actors remembered, so that late callers learn why an actor is gone. */
   static final int GRAVEYARD_SIZE = 4096;
   /**
    * How long, beyond the node timeout, a restarted hub waits for the nodes of its journaled tickets, and for their
@@ -76,25 +74,22 @@ public final class HubServer {
    */
   static final long RECONNECT_ALLOWANCE_MS = 10_000;
 
-  final Vertx vertx;
-  final HubOptions options;
-  final Scheduler scheduler = new Scheduler();
-  final Map<String, NodeRecord> nodes = new TreeMap<>();
-  final Map<String, ActorRecord> actors = new HashMap<>();
-  final Map<String, ClientSession> sessions = new HashMap<>();
+  private final Vertx vertx;
+  private final HubOptions options;
+  private final HubState state;
   private final Map<String, ActorInfo> graveyard = new BoundedMap<>(GRAVEYARD_SIZE);
   private final Set<Connection> connections = new HashSet<>();
+  private final Directory directory = new Directory();
   private final TicketDesk tickets;
   private NetServer server;
   private long checkTimer = -1;
   private long anonymousSessions;
-  /** Tells this hub's made-up names (anonymous sessions, port leases) from those of an earlier hub of the same journal. */
-  final String instanceTag = Long.toString(new java.security.SecureRandom().nextInt() & 0x7fffffff, 36);
 
   public HubServer(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
     this.options = options;
-    this.tickets = new TicketDesk(this);
+    this.state = new HubState(vertx, options);
+    this.tickets = new TicketDesk(state, directory);
   }
 
   public Future<Void> start() {
@@ -146,9 +141,9 @@ public final class HubServer {
     return server.actualPort();
   }
 
-  /** Number of nodes alive, for tests and status lines. */
+  /** Number of state.nodes alive, for tests and status lines. */
   public int aliveNodes() {
-    return (int) nodes.values().stream().filter(n -> n.alive).count();
+    return (int) state.nodes.values().stream().filter(n -> n.alive).count();
   }
 
   private Future<MessageHandler> accept(Connection connection, Hello hello) {
@@ -161,8 +156,8 @@ public final class HubServer {
       case Role.Client:
         connections.add(connection);
         String sessionId = hello.session() != null && !hello.session().isEmpty() ? hello.session()
-          : "anonymous-" + instanceTag + "-" + ++anonymousSessions;
-        ClientSession session = sessions.computeIfAbsent(sessionId, ClientSession::new);
+          : "anonymous-" + state.instanceTag + "-" + ++anonymousSessions;
+        ClientSession session = state.sessions.computeIfAbsent(sessionId, ClientSession::new);
         if (session.graceTimer >= 0) {
           vertx.cancelTimer(session.graceTimer);
           session.graceTimer = -1;
@@ -224,7 +219,7 @@ public final class HubServer {
       connection.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
-    NodeRecord node = nodes.get(nodeId);
+    NodeRecord node = state.nodes.get(nodeId);
     if (node != null && node.connection != null && node.connection != connection && !node.connection.isClosed()) {
       connection.replyFailure(requestId, new InvalidRequestException("node id '" + nodeId + "' is already registered by the agent at "
         + node.connection.remoteAddress() + "; give each agent its own --node-id"));
@@ -251,10 +246,10 @@ public final class HubServer {
     boolean rejoin = node != null;
     if (node == null || !node.alive) {
       if (node != null) {
-        scheduler.removeNode(nodeId);
+        state.scheduler.removeNode(nodeId);
       }
       node = new NodeRecord(nodeId);
-      nodes.put(nodeId, node);
+      state.nodes.put(nodeId, node);
     }
     node.host = r.host();
     node.port = r.port();
@@ -264,32 +259,32 @@ public final class HubServer {
     node.alive = true;
     node.lastSeen = System.nanoTime();
     session.node = node;
-    scheduler.addNode(nodeId, gpuIds, cpus, memory, custom);
+    state.scheduler.addNode(nodeId, gpuIds, cpus, memory, custom);
     // Gang ranks first: a restored ticket's reservations are exact, and take precedence over what is adopted below.
     tickets.nodeRegistered(node, held);
 
     // Actors the agent runs: keep or adopt them; actors the hub placed there that the agent no longer has are gone.
     Set<String> reported = new HashSet<>();
     FbActorInfo table = new FbActorInfo();
-    int count = Messages.length(r.actorsLength(), "actors");
+    int count = Messages.length(r.actorsLength(), "state.actors");
     for (int i = 0; i < count; i++) {
       ActorInfo info = Messages.readActorInfo(r.actors(table, i));
       reported.add(info.id());
-      if (!actors.containsKey(info.id()) && info.state() == ActorState.RUNNING) {
+      if (!state.actors.containsKey(info.id()) && info.state() == ActorState.RUNNING) {
         Reservation reservation = null;
         if (info.ticket() == null || !tickets.adopt(info, nodeId)) {
           if (info.ticket() != null) {
             log.warn("Node {} runs actor {} of ticket {} rank {}, which this hub does not hold (start the hub with the --state-dir of "
               + "the one before); the actor is kept as an ad-hoc actor with its GPUs", nodeId, info.id(), info.ticket(), info.rank());
           }
-          reservation = scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray());
+          reservation = state.scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray());
         }
-        actors.put(info.id(), new ActorRecord(info, nodeId, reservation));
+        state.actors.put(info.id(), new ActorRecord(info, nodeId, reservation));
         node.actors.add(info.id());
       }
     }
     for (String actorId : new ArrayList<>(node.actors)) {
-      ActorRecord record = actors.get(actorId);
+      ActorRecord record = state.actors.get(actorId);
       if (record != null && record.info.state() == ActorState.RUNNING && !reported.contains(actorId)) {
         markExited(record, -1, "its agent no longer reports it", record.info.logFile());
       }
@@ -303,7 +298,7 @@ public final class HubServer {
   }
 
   private void onAgentActorEvent(NodeRecord node, ActorInfo info) {
-    ActorRecord record = actors.get(info.id());
+    ActorRecord record = state.actors.get(info.id());
     if (record == null || !record.nodeId.equals(node.id)) {
       return;
     }
@@ -318,14 +313,14 @@ public final class HubServer {
     NodeRecord node = session.node;
     if (node != null && node.connection == connection) {
       node.connection = null;
-      scheduler.available(node.id, false);
+      state.scheduler.available(node.id, false);
       log.info("Agent of node {} disconnected; the node is dead unless it re-registers within {} ms", node.id, options.getNodeTimeout());
     }
   }
 
   private void checkNodes() {
     long now = System.nanoTime();
-    for (NodeRecord node : new ArrayList<>(nodes.values())) {
+    for (NodeRecord node : new ArrayList<>(state.nodes.values())) {
       if (node.alive && now - node.lastSeen > options.getNodeTimeout() * 1_000_000L) {
         nodeDied(node, "no heartbeat for " + options.getNodeTimeout() + " ms");
       }
@@ -342,12 +337,12 @@ public final class HubServer {
     }
     String reason = "its node " + node.id + " died (" + why + ")";
     for (String actorId : new ArrayList<>(node.actors)) {
-      ActorRecord record = actors.get(actorId);
+      ActorRecord record = state.actors.get(actorId);
       if (record != null) {
         markExited(record, -1, reason, record.info.logFile());
       }
     }
-    scheduler.removeNode(node.id);
+    state.scheduler.removeNode(node.id);
     tickets.nodeDied(node.id, "node " + node.id + " died (" + why + ")");
   }
 
@@ -409,75 +404,26 @@ public final class HubServer {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
-    if (refuseDuplicate(client, requestId, actorId)) {
+    if (directory.refuseDuplicate(client, requestId, actorId)) {
       return;
     }
     ActorLaunch launch = new ActorLaunch(SpawnCodec.env(s), SpawnCodec.jvmOptions(s), s.timeoutMs(), args, null, () -> { });
     String nodeId = s.nodeId() == null || s.nodeId().isEmpty() ? null : s.nodeId();
     Reservation reservation;
     try {
-      reservation = scheduler.allocate(new Resources(s.gpus(), s.cpus(), s.memoryMb()), nodeId);
+      reservation = state.scheduler.allocate(new Resources(s.gpus(), s.cpus(), s.memoryMb()), nodeId);
     } catch (RuntimeException e) {
       client.replyFailure(requestId, e);
       return;
     }
-    NodeRecord node = nodes.get(reservation.nodeId());
+    NodeRecord node = state.nodes.get(reservation.nodeId());
     List<Integer> gpuIds = new ArrayList<>();
     for (int gpu : reservation.gpuIds()) {
       gpuIds.add(gpu);
     }
     ActorInfo starting = new ActorInfo(actorId, actorType, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null, gpuIds);
     ActorRecord record = new ActorRecord(starting, node.id, reservation);
-    startActor(client, session, requestId, record, node, launch);
-  }
-
-  /** Replies DuplicateActor and returns true when {@code actorId} is taken. */
-  boolean refuseDuplicate(Connection client, long requestId, String actorId) {
-    ActorRecord existing = actors.get(actorId);
-    if (existing == null) {
-      return false;
-    }
-    client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by a "
-      + existing.info.state().name().toLowerCase() + " actor of type " + existing.info.type() + " on node " + existing.nodeId
-      + "; stop it first or choose another id"));
-    return true;
-  }
-
-  /**
-   * Records a starting actor and asks its node's agent to start it; answers the client when the actor is
-   * listening, or forgets it and answers with the failure (after running {@code launch}'s {@code onFailure}).
-   */
-  void startActor(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, ActorLaunch launch) {
-    String actorId = record.id();
-    record.watchers.add(client);
-    session.watched.add(actorId);
-    actors.put(actorId, record);
-    node.actors.add(actorId);
-    Connection agent = node.connection;
-    int body = SpawnCodec.writeSpawn(agent.builder(), record.info.type(), actorId, node.id, record.info.gpuIds(), launch.env,
-      launch.jvmOptions, launch.timeoutMs, launch.slot);
-    long timeout = launch.timeoutMs + options.getAgentTimeout();
-    agent.request(Body.Spawn, body, launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
-        frame -> Messages.readActorInfo(frame, "the agent"))
-      .onComplete(ar -> {
-        if (actors.get(actorId) != record) {
-          // Stopped, or its node died, while starting: markExited already cleaned up.
-          launch.onFailure.run();
-          client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
-            + "' was stopped while it started"));
-          return;
-        }
-        if (ar.failed()) {
-          forget(record);
-          launch.onFailure.run();
-          client.replyFailure(requestId, ar.cause());
-          return;
-        }
-        record.info = ar.result();
-        log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, record.info.type(), node.id, record.info.host(),
-          record.info.port(), record.info.pid());
-        replyActorInfo(client, requestId, record.info);
-      });
+    directory.startActor(client, session, requestId, record, node, launch);
   }
 
   private void stop(Connection client, long requestId, String actorId) {
@@ -486,7 +432,7 @@ public final class HubServer {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
-    ActorRecord record = actors.get(actorId);
+    ActorRecord record = state.actors.get(actorId);
     if (record == null) {
       if (graveyard.containsKey(actorId)) {
         client.reply(requestId, Body.NONE, 0, null);
@@ -495,7 +441,7 @@ public final class HubServer {
       }
       return;
     }
-    stopActor(record).onComplete(ar -> {
+    directory.stopActor(record).onComplete(ar -> {
       if (ar.succeeded()) {
         client.reply(requestId, Body.NONE, 0, null);
       } else {
@@ -504,36 +450,13 @@ public final class HubServer {
     });
   }
 
-  /**
-   * Asks the actor's agent to stop it; completes when its process has exited (and the actor is recorded as
-   * exited), or fails when the node cannot be reached.
-   */
-  Future<Void> stopActor(ActorRecord record) {
-    NodeRecord node = nodes.get(record.nodeId);
-    if (node == null || node.connection == null) {
-      return Future.failedFuture(new NodeUnavailableException("node " + record.nodeId + " of actor '" + record.id()
-        + "' is disconnected; the actor will be reported dead if the node does not return within " + options.getNodeTimeout() + " ms"));
-    }
-    Connection agent = node.connection;
-    FlatBufferBuilder b = agent.builder();
-    int body = Stop.createStop(b, b.createString(record.id()));
-    return agent.request(Body.Stop, body, null, options.getAgentTimeout() + 60_000, "stop of actor '" + record.id() + "'",
-        frame -> Messages.readActorInfo(frame, "the agent"))
-      .map(exited -> {
-        if (actors.get(record.id()) == record) {
-          markExited(record, exited.exitCode(), exited.reason() != null ? exited.reason() : "stopped", exited.logFile());
-        }
-        return null;
-      });
-  }
-
   private void resolve(Connection client, ClientSession session, long requestId, String actorId) {
     String error = Names.checkId("actor id", actorId);
     if (error != null) {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
-    ActorRecord record = actors.get(actorId);
+    ActorRecord record = state.actors.get(actorId);
     if (record != null) {
       record.watchers.add(client);
       session.watched.add(actorId);
@@ -548,35 +471,29 @@ public final class HubServer {
     client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
   }
 
-  /** The actor's state: live, or from the graveyard; {@code null} if unknown. */
-  ActorInfo actorInfo(String actorId) {
-    ActorRecord record = actors.get(actorId);
-    return record != null ? record.info : graveyard.get(actorId);
-  }
-
   private void status(Connection client, long requestId) {
     List<NodeInfo> nodeInfos = new ArrayList<>();
-    for (NodeRecord node : nodes.values()) {
-      NodeState state = scheduler.node(node.id);
+    for (NodeRecord node : state.nodes.values()) {
+      NodeState resources = state.scheduler.node(node.id);
       List<Integer> free = new ArrayList<>();
       int cpus = 0;
       int freeCpus = 0;
       long memory = 0;
       long freeMemory = 0;
       Map<String, Long> freeCustom = Map.of();
-      if (state != null && node.alive) {
-        state.freeGpus().stream().forEach(free::add);
-        cpus = state.cpus();
-        freeCpus = state.freeCpus();
-        memory = state.memoryMb();
-        freeMemory = state.freeMemoryMb();
-        freeCustom = state.freeCustom();
+      if (resources != null && node.alive) {
+        resources.freeGpus().stream().forEach(free::add);
+        cpus = resources.cpus();
+        freeCpus = resources.freeCpus();
+        memory = resources.memoryMb();
+        freeMemory = resources.freeMemoryMb();
+        freeCustom = resources.freeCustom();
       }
       nodeInfos.add(new NodeInfo(node.id, node.host, node.port, node.alive, node.gpus, free, cpus, freeCpus, memory, freeMemory,
         node.actors.size(), node.custom, freeCustom));
     }
     List<ActorInfo> actorInfos = new ArrayList<>();
-    new TreeMap<>(actors).values().forEach(r -> actorInfos.add(r.info));
+    new TreeMap<>(state.actors).values().forEach(r -> actorInfos.add(r.info));
     List<Allocation> ticketList = tickets.all();
     FlatBufferBuilder b = client.builder();
     int body = Messages.writeClusterStatus(b, new ClusterStatus(nodeInfos, actorInfos, ticketList));
@@ -590,12 +507,12 @@ public final class HubServer {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
-    ActorInfo info = actorInfo(actorId);
+    ActorInfo info = directory.actorInfo(actorId);
     if (info == null) {
       client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
       return;
     }
-    NodeRecord node = nodes.get(info.nodeId());
+    NodeRecord node = state.nodes.get(info.nodeId());
     if (node == null || node.connection == null) {
       client.replyFailure(requestId, new NodeUnavailableException("node " + info.nodeId() + " of actor '" + actorId
         + "' is not connected, so its log cannot be read"));
@@ -628,7 +545,7 @@ public final class HubServer {
     connections.remove(connection);
     ClientSession session = connection.attachment();
     for (String actorId : session.watched) {
-      ActorRecord record = actors.get(actorId);
+      ActorRecord record = state.actors.get(actorId);
       if (record != null) {
         record.watchers.remove(connection);
       }
@@ -638,7 +555,7 @@ public final class HubServer {
     }
     session.connection = null;
     if (session.tickets.isEmpty()) {
-      sessions.remove(session.id);
+      state.sessions.remove(session.id);
       return;
     }
     long grace = options.getClientGracePeriod();
@@ -652,7 +569,7 @@ public final class HubServer {
     session.graceTimer = vertx.setTimer(grace, t -> {
       session.graceTimer = -1;
       if (session.connection == null) {
-        sessions.remove(session.id);
+        state.sessions.remove(session.id);
         tickets.sessionExpired(session);
       }
     });
@@ -681,12 +598,12 @@ public final class HubServer {
 
   /** Removes an actor from the directory and frees what it held on its own. */
   void forget(ActorRecord record) {
-    actors.remove(record.id());
+    state.actors.remove(record.id());
     if (record.reservation != null) {
-      scheduler.release(record.reservation);
+      state.scheduler.release(record.reservation);
       tickets.drain();
     }
-    NodeRecord node = nodes.get(record.nodeId);
+    NodeRecord node = state.nodes.get(record.nodeId);
     if (node != null) {
       node.actors.remove(record.id());
     }
@@ -702,5 +619,81 @@ public final class HubServer {
     log.warn("Closing connection with {}: {}", connection.peerName(), message);
     connection.replyError(id, ErrorCode.Protocol, message, null, Body.NONE, 0);
     connection.close();
+  }
+
+  /** The state.actors' start, stop and lookup: for this class's handlers and the ticket desk. */
+  private final class Directory implements ActorDirectory {
+
+    @Override
+    public boolean refuseDuplicate(Connection client, long requestId, String actorId) {
+      ActorRecord existing = state.actors.get(actorId);
+      if (existing == null) {
+        return false;
+      }
+      client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by a "
+        + existing.info.state().name().toLowerCase() + " actor of type " + existing.info.type() + " on node " + existing.nodeId
+        + "; stop it first or choose another id"));
+      return true;
+    }
+
+    @Override
+    public void startActor(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, ActorLaunch launch) {
+      String actorId = record.id();
+      record.watchers.add(client);
+      session.watched.add(actorId);
+      state.actors.put(actorId, record);
+      node.actors.add(actorId);
+      Connection agent = node.connection;
+      int body = SpawnCodec.writeSpawn(agent.builder(), record.info.type(), actorId, node.id, record.info.gpuIds(), launch.env,
+        launch.jvmOptions, launch.timeoutMs, launch.slot);
+      long timeout = launch.timeoutMs + options.getAgentTimeout();
+      agent.request(Body.Spawn, body, launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
+          frame -> Messages.readActorInfo(frame, "the agent"))
+        .onComplete(ar -> {
+          if (state.actors.get(actorId) != record) {
+            // Stopped, or its node died, while starting: markExited already cleaned up.
+            launch.onFailure.run();
+            client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
+              + "' was stopped while it started"));
+            return;
+          }
+          if (ar.failed()) {
+            forget(record);
+            launch.onFailure.run();
+            client.replyFailure(requestId, ar.cause());
+            return;
+          }
+          record.info = ar.result();
+          log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, record.info.type(), node.id, record.info.host(),
+            record.info.port(), record.info.pid());
+          replyActorInfo(client, requestId, record.info);
+        });
+    }
+
+    @Override
+    public Future<Void> stopActor(ActorRecord record) {
+      NodeRecord node = state.nodes.get(record.nodeId);
+      if (node == null || node.connection == null) {
+        return Future.failedFuture(new NodeUnavailableException("node " + record.nodeId + " of actor '" + record.id()
+          + "' is disconnected; the actor will be reported dead if the node does not return within " + options.getNodeTimeout() + " ms"));
+      }
+      Connection agent = node.connection;
+      FlatBufferBuilder b = agent.builder();
+      int body = Stop.createStop(b, b.createString(record.id()));
+      return agent.request(Body.Stop, body, null, options.getAgentTimeout() + 60_000, "stop of actor '" + record.id() + "'",
+          frame -> Messages.readActorInfo(frame, "the agent"))
+        .map(exited -> {
+          if (state.actors.get(record.id()) == record) {
+            markExited(record, exited.exitCode(), exited.reason() != null ? exited.reason() : "stopped", exited.logFile());
+          }
+          return null;
+        });
+    }
+
+    @Override
+    public ActorInfo actorInfo(String actorId) {
+      ActorRecord record = state.actors.get(actorId);
+      return record != null ? record.info : graveyard.get(actorId);
+    }
   }
 }

@@ -1,6 +1,5 @@
 package io.spoke.vertx.hub.impl;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.InfeasibleException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.NodeUnavailableException;
@@ -57,15 +56,17 @@ final class TicketDesk {
   /** A leased port older than this is given back unused: the agent checked it free when it handed it out. */
   static final long LEASE_TTL_NANOS = 5_000_000_000L;
 
-  private final HubServer hub;
+  private final HubState state;
+  private final ActorDirectory directory;
   private final Map<String, TicketRecord> tickets = new LinkedHashMap<>();
   /** The journal in the hub's state directory, or null when tickets are kept in memory only. */
   private TicketJournal journal;
   private long leaseSerial;
   private final Map<String, Boolean> released = new BoundedMap<>(RELEASED_KEPT);
 
-  TicketDesk(HubServer hub) {
-    this.hub = hub;
+  TicketDesk(HubState state, ActorDirectory directory) {
+    this.state = state;
+    this.directory = directory;
   }
 
   // ------------------------------------------------------------------ allocate
@@ -111,8 +112,7 @@ final class TicketDesk {
       && existing.state == TicketState.ALLOCATED && existing.detached == g.detached() && sameRequest(existing.spec, spec)) {
       // The same client asks again for the same gang (its answer was lost: a timeout, a hub restart): the allocation
       // it already has, not a second one.
-      FlatBufferBuilder b = client.builder();
-      client.reply(requestId, Body.FbAllocation, Messages.writeAllocation(b, allocation(existing), null), null);
+      client.reply(requestId, Body.FbAllocation, Messages.writeAllocation(client.builder(), allocation(existing), null), null);
       return;
     }
     if (existing != null || released.containsKey(ticketId)) {
@@ -121,7 +121,7 @@ final class TicketDesk {
     }
     GangPlacement placement;
     try {
-      placement = hub.scheduler.submit(spec, g.waitForResources());
+      placement = state.scheduler.submit(spec, g.waitForResources());
     } catch (SpokeException e) {
       client.replyFailure(requestId, e);
       return;
@@ -134,8 +134,8 @@ final class TicketDesk {
     if (placement != null) {
       placed(ticket, placement);
     } else {
-      log.info("Ticket {} waits for resources ({}), {} in the queue", ticketId, spec, hub.scheduler.waiting().size());
-      ticket.deadlineTimer = hub.vertx.setTimer(g.timeoutMs(), t -> expired(ticket));
+      log.info("Ticket {} waits for resources ({}), {} in the queue", ticketId, spec, state.scheduler.waiting().size());
+      ticket.deadlineTimer = state.vertx.setTimer(g.timeoutMs(), t -> expired(ticket));
     }
   }
 
@@ -153,11 +153,11 @@ final class TicketDesk {
    */
   private void placed(TicketRecord ticket, GangPlacement placement) {
     if (ticket.deadlineTimer >= 0) {
-      hub.vertx.cancelTimer(ticket.deadlineTimer);
+      state.vertx.cancelTimer(ticket.deadlineTimer);
       ticket.deadlineTimer = -1;
     }
     ticket.placement = placement;
-    NodeRecord master = hub.nodes.get(placement.masterNode());
+    NodeRecord master = state.nodes.get(placement.masterNode());
     ticket.masterAddr = master.host;
     PortLease lease = takeLease(master);
     if (lease != null) {
@@ -179,7 +179,7 @@ final class TicketDesk {
         return;
       }
       if (ar.failed()) {
-        hub.scheduler.release(placement);
+        state.scheduler.release(placement);
         remove(ticket);
         answer(ticket, Future.failedFuture(new SchedulingException("could not reserve a rendezvous port (MASTER_PORT) on node "
           + master.id + ": " + ar.cause().getMessage())));
@@ -221,7 +221,7 @@ final class TicketDesk {
       return Future.failedFuture(new NodeUnavailableException("node " + node.id + " is disconnected"));
     }
     int body = TicketCodec.writeReservePort(node.connection.builder(), holder);
-    return node.connection.request(Body.ReservePort, body, null, hub.options.getAgentTimeout(), "port reservation for "
+    return node.connection.request(Body.ReservePort, body, null, state.options.getAgentTimeout(), "port reservation for "
       + holder, frame -> {
         if (frame.bodyType() != Body.PortReserved) {
           throw new ProtocolException("the agent answered a port reservation with message type " + frame.bodyType());
@@ -251,7 +251,7 @@ final class TicketDesk {
     for (int i = node.leases.size() + node.leasesRequested; i < LEASES_PER_NODE; i++) {
       // '~' cannot appear in a ticket id, so a lease never collides with a ticket on the agent; the hub's instance tag
       // keeps it apart from the leases of an earlier hub that a restored ticket may still hold its port under.
-      String holder = "~lease-" + hub.instanceTag + "-" + (++leaseSerial);
+      String holder = "~lease-" + state.instanceTag + "-" + (++leaseSerial);
       node.leasesRequested++;
       reservePort(holder, node).onComplete(ar -> {
         node.leasesRequested--;
@@ -275,7 +275,7 @@ final class TicketDesk {
     if (ticket.placement == null) {
       return;
     }
-    NodeRecord master = hub.nodes.get(ticket.placement.masterNode());
+    NodeRecord master = state.nodes.get(ticket.placement.masterNode());
     if (master == null || master.connection == null || master.connection.isClosed()) {
       return;
     }
@@ -301,8 +301,7 @@ final class TicketDesk {
       return;
     }
     if (outcome.succeeded()) {
-      FlatBufferBuilder b = requester.builder();
-      requester.reply(ticket.requestId, Body.FbAllocation, Messages.writeAllocation(b, outcome.result(), null), null);
+      requester.reply(ticket.requestId, Body.FbAllocation, Messages.writeAllocation(requester.builder(), outcome.result(), null), null);
     } else {
       requester.replyFailure(ticket.requestId, outcome.cause());
     }
@@ -310,11 +309,11 @@ final class TicketDesk {
 
   private void expired(TicketRecord ticket) {
     ticket.deadlineTimer = -1;
-    if (tickets.get(ticket.id) != ticket || !hub.scheduler.cancel(ticket.id)) {
+    if (tickets.get(ticket.id) != ticket || !state.scheduler.cancel(ticket.id)) {
       return;
     }
     remove(ticket);
-    String still = hub.scheduler.shortageNow(ticket.spec);
+    String still = state.scheduler.shortageNow(ticket.spec);
     answer(ticket, Future.failedFuture(new PlacementTimeoutException("ticket " + ticket.id + " waited " + ticket.timeoutMs
       + " ms for resources and was not placed" + (still == null ? "" : ": " + still))));
     drain();
@@ -323,13 +322,13 @@ final class TicketDesk {
   /** Places what waits at the head of the queue, now that resources were freed or added. */
   void drain() {
     Map<String, String> infeasible = new LinkedHashMap<>();
-    List<GangPlacement> placements = hub.scheduler.drain(infeasible);
+    List<GangPlacement> placements = state.scheduler.drain(infeasible);
     for (Map.Entry<String, String> e : infeasible.entrySet()) {
       TicketRecord ticket = tickets.get(e.getKey());
       if (ticket != null) {
         remove(ticket);
         if (ticket.deadlineTimer >= 0) {
-          hub.vertx.cancelTimer(ticket.deadlineTimer);
+          state.vertx.cancelTimer(ticket.deadlineTimer);
         }
         answer(ticket, Future.failedFuture(new InfeasibleException(e.getValue())));
       }
@@ -339,7 +338,7 @@ final class TicketDesk {
       if (ticket != null) {
         placed(ticket, placement);
       } else {
-        hub.scheduler.release(placement);
+        state.scheduler.release(placement);
       }
     }
   }
@@ -372,7 +371,7 @@ final class TicketDesk {
     } else if (l.rank() < 0 || l.rank() >= ticket.spec.worldSize()) {
       refusal = new InvalidRequestException("rank " + l.rank() + " is out of range: ticket " + ticket.id + " has ranks 0.."
         + (ticket.spec.worldSize() - 1));
-    } else if (ticket.actors[l.rank()] != null && hub.actors.containsKey(ticket.actors[l.rank()])) {
+    } else if (ticket.actors[l.rank()] != null && state.actors.containsKey(ticket.actors[l.rank()])) {
       refusal = new SlotTakenException("rank " + l.rank() + " of ticket " + ticket.id + " already runs actor '" + ticket.actors[l.rank()]
         + "'; a rank can be launched again once its actor has exited");
     }
@@ -380,13 +379,13 @@ final class TicketDesk {
       client.replyFailure(requestId, refusal);
       return;
     }
-    if (hub.refuseDuplicate(client, requestId, l.actorId())) {
+    if (directory.refuseDuplicate(client, requestId, l.actorId())) {
       return;
     }
     Map<String, String> env = SpawnCodec.env(l);
     List<String> jvmOptions = SpawnCodec.jvmOptions(l);
     GangPlacement.Rank rank = ticket.placement.ranks().get(l.rank());
-    NodeRecord node = hub.nodes.get(rank.nodeId());
+    NodeRecord node = state.nodes.get(rank.nodeId());
     if (node == null || node.connection == null) {
       client.replyFailure(requestId, new NodeUnavailableException("node " + rank.nodeId() + " of rank " + l.rank() + " of ticket "
         + ticket.id + " is not connected"));
@@ -399,7 +398,7 @@ final class TicketDesk {
     String previous = ticket.actors[l.rank()];
     ticket.actors[l.rank()] = l.actorId();
     ticket.launched = true;
-    hub.startActor(client, session, requestId, record, node, new ActorLaunch(env, jvmOptions, l.timeoutMs(), args, slot, () -> {
+    directory.startActor(client, session, requestId, record, node, new ActorLaunch(env, jvmOptions, l.timeoutMs(), args, slot, () -> {
       if (l.actorId().equals(ticket.actors[l.rank()])) {
         ticket.actors[l.rank()] = previous;
       }
@@ -437,17 +436,17 @@ final class TicketDesk {
     Promise<Void> done = Promise.promise();
     ticket.releasing = done.future();
     if (ticket.deadlineTimer >= 0) {
-      hub.vertx.cancelTimer(ticket.deadlineTimer);
+      state.vertx.cancelTimer(ticket.deadlineTimer);
       ticket.deadlineTimer = -1;
     }
-    if (hub.scheduler.cancel(ticket.id)) {
+    if (state.scheduler.cancel(ticket.id)) {
       answer(ticket, Future.failedFuture(new SchedulingException("ticket " + ticket.id + " was released while it waited for resources")));
     }
     List<Future<Void>> stops = new ArrayList<>();
     for (String actorId : ticket.actors) {
-      ActorRecord record = actorId == null ? null : hub.actors.get(actorId);
+      ActorRecord record = actorId == null ? null : state.actors.get(actorId);
       if (record != null) {
-        stops.add(hub.stopActor(record).recover(err -> {
+        stops.add(directory.stopActor(record).recover(err -> {
           log.warn("Releasing ticket {}: could not stop actor {}: {}", ticket.id, actorId, err.getMessage());
           return Future.succeededFuture();
         }));
@@ -455,7 +454,7 @@ final class TicketDesk {
     }
     Future.join(new ArrayList<>(stops)).onComplete(ar -> {
       if (ticket.placement != null) {
-        hub.scheduler.release(ticket.placement);
+        state.scheduler.release(ticket.placement);
         releasePort(ticket);
       }
       answer(ticket, Future.failedFuture(new SchedulingException("ticket " + ticket.id + " was released before its allocation completed")));
@@ -496,7 +495,7 @@ final class TicketDesk {
     for (String ticketId : new ArrayList<>(session.tickets)) {
       TicketRecord ticket = tickets.get(ticketId);
       if (ticket != null && !ticket.detached) {
-        release(ticket, "released: its client " + session.id + " did not come back within " + hub.options.getClientGracePeriod() + " ms");
+        release(ticket, "released: its client " + session.id + " did not come back within " + state.options.getClientGracePeriod() + " ms");
       }
     }
   }
@@ -541,15 +540,15 @@ final class TicketDesk {
    * @return the sessions that own restored tickets
    */
   Future<List<ClientSession>> openJournal(java.nio.file.Path dir, long window) {
-    TicketJournal opening = new TicketJournal(hub.vertx, dir, this::snapshot);
-    return hub.vertx.executeBlocking(opening::load).map(state -> {
+    TicketJournal opening = new TicketJournal(state.vertx, dir, this::snapshot);
+    return state.vertx.executeBlocking(opening::load).map(loaded -> {
       journal = opening;
       java.util.Set<ClientSession> owners = new java.util.LinkedHashSet<>();
-      for (String id : state.released) {
+      for (String id : loaded.released) {
         released.put(id, Boolean.TRUE);
       }
       int restored = 0;
-      for (JsonObject record : state.live.values()) {
+      for (JsonObject record : loaded.live.values()) {
         try {
           owners.add(restore(record).owner);
           restored++;
@@ -558,9 +557,9 @@ final class TicketDesk {
         }
       }
       log.info("Ticket journal {}: {} tickets restored, {} released ids remembered ({} lines read{})", dir.resolve(TicketJournal.FILE),
-        restored, state.released.size(), state.lines, state.skipped == 0 ? "" : ", " + state.skipped + " unreadable");
+        restored, loaded.released.size(), loaded.lines, loaded.skipped == 0 ? "" : ", " + loaded.skipped + " unreadable");
       if (restored > 0) {
-        hub.vertx.setTimer(window, t -> restoreDeadline(window));
+        state.vertx.setTimer(window, t -> restoreDeadline(window));
       }
       return new ArrayList<>(owners);
     });
@@ -583,11 +582,11 @@ final class TicketDesk {
       nodeIds.add(java.util.Objects.requireNonNull(rank.getString("node"), "node"));
       gpuIds.add(rank.getJsonArray("gpus").stream().mapToInt(g -> ((Number) g).intValue()).toArray());
     }
-    GangPlacement placement = hub.scheduler.restore(spec, nodeIds, gpuIds);
+    GangPlacement placement = state.scheduler.restore(spec, nodeIds, gpuIds);
     String sessionId = java.util.Objects.requireNonNull(r.getString("session"), "session");
     long timeoutMs = r.getLong("timeoutMs");
     int masterPort = r.getInteger("masterPort");
-    ClientSession owner = hub.sessions.computeIfAbsent(sessionId, ClientSession::new);
+    ClientSession owner = state.sessions.computeIfAbsent(sessionId, ClientSession::new);
     TicketRecord ticket = new TicketRecord(id, owner, r.getBoolean("detached", false), spec, timeoutMs);
     ticket.placement = placement;
     ticket.masterAddr = r.getString("masterAddr");
@@ -660,7 +659,7 @@ final class TicketDesk {
     Map<String, TicketRecord> holders = new LinkedHashMap<>();
     for (TicketRecord ticket : tickets.values()) {
       if (ticket.awaiting.remove(node.id)) {
-        String missing = hub.scheduler.bind(ticket.placement, node.id);
+        String missing = state.scheduler.bind(ticket.placement, node.id);
         if (missing != null) {
           log.warn("Ticket {}: node {} no longer has all it held before the hub restarted: {}", ticket.id, node.id, missing);
         }
@@ -718,7 +717,7 @@ final class TicketDesk {
       return false;
     }
     String current = ticket.actors[actor.rank()];
-    if (current != null && !current.equals(actor.id()) && hub.actors.containsKey(current)) {
+    if (current != null && !current.equals(actor.id()) && state.actors.containsKey(current)) {
       return false;
     }
     ticket.actors[actor.rank()] = actor.id();
@@ -733,7 +732,7 @@ final class TicketDesk {
       missing.addAll(ticket.awaiting);
     }
     for (String nodeId : missing) {
-      if (!hub.nodes.containsKey(nodeId)) {
+      if (!state.nodes.containsKey(nodeId)) {
         nodeDied(nodeId, "node " + nodeId + " did not register within " + window + " ms of the hub's restart");
       }
     }
@@ -773,13 +772,13 @@ final class TicketDesk {
   }
 
   private Slot slot(TicketRecord ticket, GangPlacement.Rank rank) {
-    NodeRecord node = hub.nodes.get(rank.nodeId());
+    NodeRecord node = state.nodes.get(rank.nodeId());
     List<Integer> gpus = new ArrayList<>();
     for (int gpu : rank.reservation().gpuIds()) {
       gpus.add(gpu);
     }
     String actorId = ticket.actors[rank.rank()];
-    ActorInfo actor = actorId == null ? null : hub.actorInfo(actorId);
+    ActorInfo actor = actorId == null ? null : directory.actorInfo(actorId);
     return new Slot(ticket.id, rank.rank(), ticket.spec.worldSize(), rank.localRank(), rank.localWorldSize(), rank.nodeId(),
       node == null ? null : node.host, gpus, ticket.masterAddr, ticket.masterPort, actorId,
       actor == null ? (actorId == null ? null : ActorState.EXITED) : actor.state());

@@ -1,0 +1,30 @@
+package io.spoke.vertx.hub.impl;
+
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.hub.scheduler.Scheduler;
+import io.vertx.core.Vertx;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the hub knows, shared by its handlers ({@link HubServer} for nodes, actors and client sessions,
+ * {@link TicketDesk} for gangs): the scheduler's view of the nodes' resources, the nodes, the live actors and the
+ * client sessions. Confined to the hub's event loop, as everything the handlers touch.
+ */
+final class HubState {
+
+  final Vertx vertx;
+  final HubOptions options;
+  final Scheduler scheduler = new Scheduler();
+  final Map<String, NodeRecord> nodes = new TreeMap<>();
+  final Map<String, ActorRecord> actors = new HashMap<>();
+  final Map<String, ClientSession> sessions = new HashMap<>();
+  /** Tells this hub's made-up names (anonymous sessions, port leases) from those of an earlier hub of the same journal. */
+  final String instanceTag = Long.toString(new java.security.SecureRandom().nextInt() & 0x7fffffff, 36);
+
+  HubState(Vertx vertx, HubOptions options) {
+    this.vertx = vertx;
+    this.options = options;
+  }
+}
