@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.IntFunction;
 
 /**
  * The start of an actor on the wire: what the hub reads of a client's {@link Spawn} (an ad-hoc actor) or
@@ -23,26 +25,12 @@ public final class SpawnCodec {
 
   /** The environment a spawn asks for (a client's, or the hub's to an agent), in order (a key given twice keeps its last value). */
   public static Map<String, String> env(Spawn s) {
-    int n = Messages.length(s.envLength(), "env");
-    Map<String, String> env = new LinkedHashMap<>();
-    KeyValue kv = new KeyValue();
-    for (int i = 0; i < n; i++) {
-      s.env(kv, i);
-      env.put(Messages.nonNull(kv.key(), "env key"), kv.value());
-    }
-    return env;
+    return env(s.envLength(), s::env);
   }
 
   /** The environment a client's launch of a rank asks for, in order (a key given twice keeps its last value). */
   public static Map<String, String> env(Launch l) {
-    int n = Messages.length(l.envLength(), "env");
-    Map<String, String> env = new LinkedHashMap<>();
-    KeyValue kv = new KeyValue();
-    for (int i = 0; i < n; i++) {
-      l.env(kv, i);
-      env.put(Messages.nonNull(kv.key(), "env key"), kv.value());
-    }
-    return env;
+    return env(l.envLength(), l::env);
   }
 
   /** The GPU ids a Spawn gives the actor (the hub's, to an agent). */
@@ -57,20 +45,30 @@ public final class SpawnCodec {
 
   /** The JVM options a spawn asks for (a client's, or the hub's to an agent). */
   public static List<String> jvmOptions(Spawn s) {
-    int n = Messages.length(s.jvmOptionsLength(), "jvm options");
-    List<String> options = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      options.add(Messages.nonNull(s.jvmOptions(i), "jvm option"));
-    }
-    return options;
+    return jvmOptions(s.jvmOptionsLength(), s::jvmOptions);
   }
 
   /** The JVM options a client's launch of a rank asks for. */
   public static List<String> jvmOptions(Launch l) {
-    int n = Messages.length(l.jvmOptionsLength(), "jvm options");
+    return jvmOptions(l.jvmOptionsLength(), l::jvmOptions);
+  }
+
+  private static Map<String, String> env(int length, BiFunction<KeyValue, Integer, KeyValue> at) {
+    int n = Messages.length(length, "env");
+    Map<String, String> env = new LinkedHashMap<>();
+    KeyValue kv = new KeyValue();
+    for (int i = 0; i < n; i++) {
+      at.apply(kv, i);
+      env.put(Messages.nonNull(kv.key(), "env key"), kv.value());
+    }
+    return env;
+  }
+
+  private static List<String> jvmOptions(int length, IntFunction<String> at) {
+    int n = Messages.length(length, "jvm options");
     List<String> options = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      options.add(Messages.nonNull(l.jvmOptions(i), "jvm option"));
+      options.add(Messages.nonNull(at.apply(i), "jvm option"));
     }
     return options;
   }

@@ -114,7 +114,7 @@ class FrameCodecTest {
   void decodesAFrameDeliveredOneByteAtATime() {
     ByteBuf bytes = call(3, 1, "split across many reads");
     while (bytes.isReadable()) {
-      assertThat((Object) channel.readInbound()).isNull();
+      assertThat(channel.<Object>readInbound()).isNull();
       channel.writeInbound(bytes.readRetainedSlice(1));
     }
     bytes.release();
@@ -149,7 +149,7 @@ class FrameCodecTest {
   @Test
   void refusesAFrameTooShortForAHeader() {
     channel.writeInbound(Unpooled.buffer().writeInt(2).writeShort(0));
-    assertThat((Object) channel.readInbound()).isInstanceOf(ProtocolException.class);
+    assertThat(channel.<Object>readInbound()).isInstanceOf(ProtocolException.class);
   }
 
   @Test
@@ -172,9 +172,9 @@ class FrameCodecTest {
   @Test
   void ignoresEverythingAfterAFramingError() {
     channel.writeInbound(Unpooled.buffer().writeInt(1 << 30));
-    assertThat((Object) channel.readInbound()).isInstanceOf(FrameTooLargeException.class);
+    assertThat(channel.<Object>readInbound()).isInstanceOf(FrameTooLargeException.class);
     channel.writeInbound(call(1, 1, "valid, but the stream position is lost"));
-    assertThat((Object) channel.readInbound()).isNull();
+    assertThat(channel.<Object>readInbound()).isNull();
   }
 
   @Test

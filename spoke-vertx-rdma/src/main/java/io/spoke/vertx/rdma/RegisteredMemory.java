@@ -54,7 +54,7 @@ public final class RegisteredMemory {
   private long inUse;
   private boolean closed;
 
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"rawtypes", "unchecked"}) // Java creates no generic arrays: the slabs' array is made raw, used typed
   RegisteredMemory(UcpContext context) {
     this.context = context;
     this.small = new ArrayDeque[SLAB_MAX_SHIFT - MIN_SHIFT + 1];

@@ -71,7 +71,7 @@ final class UcxLink implements RdmaLink {
   UcxLink(UcxRuntime ucx, long id) {
     this.ucx = ucx;
     this.id = id;
-    this.context = (ContextInternal) ContextInternal.current();
+    this.context = ContextInternal.current();
     if (context == null) {
       throw new IllegalStateException("an RDMA link must be created on a Vert.x context");
     }

@@ -22,7 +22,7 @@ import org.apache.logging.log4j.Logger;
  * a new one. The JVM checks the archive itself and starts without it (with a warning in the actor's log) if it
  * does not match. Only class paths made of jar files can be archived.
  *
- * <p>Not thread-safe: the agent's event loop owns it; {@link #load} and {@link #exited} touch files and run on
+ * <p>Not thread-safe: the agent's event loop owns it; {@link #load} and {@link #publish} touch files and run on
  * a worker.
  */
 public final class ActorCds {

@@ -99,7 +99,7 @@ public final class Connection {
 
   private Connection(FrameLink link) {
     this.link = link;
-    this.context = (ContextInternal) ContextInternal.current();
+    this.context = ContextInternal.current();
     this.encoder = new FrameEncoder(link.alloc(), link::attaches);
   }
 
@@ -116,7 +116,7 @@ public final class Connection {
    * whom it wants.
    */
   public static Future<Connection> connect(NetClient client, SocketAddress address, ClientHello hello) {
-    ContextInternal ctx = (ContextInternal) ContextInternal.current();
+    ContextInternal ctx = ContextInternal.current();
     if (ctx == null) {
       return Future.failedFuture(new IllegalStateException("Connection.connect must be called on a Vert.x context"));
     }
@@ -130,7 +130,7 @@ public final class Connection {
    * on. Otherwise as {@link #connect(NetClient, SocketAddress, ClientHello)}.
    */
   public static Future<Connection> connect(FrameLink link, String peerName, ClientHello hello) {
-    ContextInternal ctx = (ContextInternal) ContextInternal.current();
+    ContextInternal ctx = ContextInternal.current();
     Connection connection = new Connection(link);
     connection.peerName = peerName;
     connection.auth = hello.auth();
