@@ -1,26 +1,15 @@
 package io.spoke.vertx.benchmarks;
 
-import io.spoke.vertx.SecurityOptions;
-import io.spoke.vertx.agent.AgentMain;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.benchmarks.baseline.EchoClient;
 import io.spoke.vertx.benchmarks.baseline.EchoServer;
-import io.spoke.vertx.benchmarks.baseline.StartProbe;
-import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
-import io.spoke.vertx.client.Allocation;
-import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.hub.HubMain;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
-import io.spoke.vertx.internal.net.ClientHello;
-import io.spoke.vertx.internal.net.ClusterAuth;
-import io.spoke.vertx.internal.net.Connection;
-import io.spoke.vertx.protocol.fb.Role;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -29,7 +18,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClient;
 import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,18 +55,18 @@ public final class Bench {
   static final Set<String> SECTIONS = new LinkedHashSet<>(List.of("footprint", "call", "native", "rdma", "nn", "spawn", "gang", "hub",
     "jmh"));
 
-  private final boolean quick;
-  private final Path out;
+  final boolean quick;
+  final Path out;
   private final Set<String> only;
-  private final long warmupMs;
-  private final long durationMs;
+  final long warmupMs;
+  final long durationMs;
   private final List<Metric> metrics = new ArrayList<>();
   private final PrintStream stdout = System.out;
 
-  private Vertx vertx;
-  private Context context;
-  private HubVerticle hub;
-  private SpokeClient client;
+  Vertx vertx;
+  Context context;
+  HubVerticle hub;
+  SpokeClient client;
 
   private Bench(boolean quick, Path out, Set<String> only) {
     this.quick = quick;
@@ -161,7 +149,7 @@ public final class Bench {
     client = onContext(context, () -> SpokeClient.create(vertx, tcpOnly()));
     try {
       if (only.contains("footprint")) {
-        footprint();
+        new FootprintBench(this).footprint();
       }
       if (only.contains("call")) {
         calls(vertx, context, client, "", false);
@@ -173,15 +161,17 @@ public final class Bench {
         RdmaBench.run(this, context, client, hub.actualPort(), quick, warmupMs, durationMs);
       }
       if (only.contains("nn")) {
-        nToN();
+        new NnBench(this).nToN();
       }
       if (only.contains("spawn")) {
-        handshake();
-        spawnCold();
+        SpawnBench spawn = new SpawnBench(this);
+        spawn.handshake();
+        spawn.spawnCold();
       }
       if (only.contains("gang")) {
-        gang();
-        gangEndToEnd();
+        GangBench gang = new GangBench(this);
+        gang.gang();
+        gang.gangEndToEnd();
       }
       if (only.contains("hub")) {
         HubScale.run(quick, this::emit);
@@ -366,164 +356,15 @@ public final class Bench {
       new Load.Outcome(calls[1], seconds[1], latencies[1], allocated[1])};
   }
 
-  private Load.Outcome run(Context ctx, Supplier<Future<?>> call, int inFlight, long warmup, long duration) throws Exception {
+  Load.Outcome run(Context ctx, Supplier<Future<?>> call, int inFlight, long warmup, long duration) throws Exception {
     return Load.run(ctx, call, inFlight, warmup, duration).await(warmup + duration + 60_000, TimeUnit.MILLISECONDS);
   }
 
-  private Load.Outcome measure(Context ctx, Supplier<Future<?>> call, int inFlight) throws Exception {
+  Load.Outcome measure(Context ctx, Supplier<Future<?>> call, int inFlight) throws Exception {
     return Load.run(ctx, call, inFlight, warmupMs, durationMs).await(warmupMs + durationMs + 60_000, TimeUnit.MILLISECONDS);
   }
 
-  // ------------------------------------------------------------------ n:n
-
-  /** 4 client processes x 4 actors, 64 calls in flight per client; baseline: the same against 4 echo servers. */
-  private void nToN() throws Exception {
-    int n = 4;
-    List<String> ids = new ArrayList<>();
-    List<Child> servers = new ArrayList<>();
-    try {
-      List<Future<ActorHandle>> spawns = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        ids.add("nn-" + i);
-        spawns.add(client.spawn("BenchEcho", "nn-" + i));
-        servers.add(Child.java(ACTOR_JVM, EchoServer.class, "nio"));
-      }
-      await(Future.all(spawns));
-      List<String> ports = new ArrayList<>();
-      for (Child server : servers) {
-        ports.add(server.await("port ", 60_000).split(" ")[1]);
-      }
-      double base = nClients("echo", "-", String.join(",", ports), n);
-      double ours = nClients("spoke", String.valueOf(hub.actualPort()), String.join(",", ids), n);
-      emit(new Metric("n_n", ours, "calls/s", base, n + " client processes x " + n + " actors, 64 in flight per client"));
-    } finally {
-      for (Child server : servers) {
-        server.close();
-      }
-      for (String id : ids) {
-        await(client.stop(id));
-      }
-    }
-  }
-
-  private double nClients(String mode, String hubPort, String targets, int n) throws Exception {
-    List<Child> clients = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        clients.add(Child.java(ACTOR_JVM, NnClient.class, mode, hubPort, "64", String.valueOf(durationMs), targets));
-      }
-      for (Child c : clients) {
-        c.await("ready", 120_000);
-      }
-      // Every client warms up until the same instant, then all measure over the same window.
-      long startAt = System.currentTimeMillis() + warmupMs;
-      for (Child c : clients) {
-        c.send("start " + startAt);
-      }
-      double calls = 0;
-      double seconds = 0;
-      for (Child c : clients) {
-        String[] result = c.await("result ", warmupMs + durationMs + 120_000).split(" ");
-        calls += Long.parseLong(result[1]);
-        seconds = Math.max(seconds, Double.parseDouble(result[2]));
-      }
-      return calls / seconds;
-    } finally {
-      for (Child c : clients) {
-        c.close();
-      }
-    }
-  }
-
   // ------------------------------------------------------------------ spawn
-
-  /**
-   * Connection set-up to a hub (challenge, hello, welcome) and close, one at a time: to a hub that requires a
-   * cluster token (an HMAC-SHA256 proof each way) against the harness's hub without one, in the same run.
-   */
-  private void handshake() throws Exception {
-    SecurityOptions security = new SecurityOptions().setToken("bench-token-" + Long.toHexString(System.nanoTime()));
-    HubVerticle secured = new HubVerticle(new HubOptions().setPort(0).setSecurity(security));
-    await(vertx.deployVerticle(secured));
-    NetClient net = onContext(context, () -> vertx.createNetClient());
-    try {
-      ClusterAuth auth = ClusterAuth.of(security.resolveToken());
-      // Both warmed up, then alternating rounds; a few thousand connections in all (each leaves a socket in TIME_WAIT).
-      Supplier<Future<?>> plain = () -> connectOnce(net, hub.actualPort(), ClusterAuth.NONE);
-      Supplier<Future<?>> token = () -> connectOnce(net, secured.actualPort(), auth);
-      run(context, plain, 1, 0, quick ? 300 : 1_000);
-      run(context, token, 1, 0, quick ? 300 : 1_000);
-      long calls = 0;
-      long tokenCalls = 0;
-      double seconds = 0;
-      double tokenSeconds = 0;
-      Latencies latencies = new Latencies();
-      Latencies tokenLatencies = new Latencies();
-      for (int round = 0; round < (quick ? 1 : 3); round++) {
-        Load.Outcome a = run(context, plain, 1, 0, quick ? 300 : 500);
-        Load.Outcome b = run(context, token, 1, 0, quick ? 300 : 500);
-        calls += a.calls;
-        seconds += a.seconds;
-        latencies.addAll(a.latencies);
-        tokenCalls += b.calls;
-        tokenSeconds += b.seconds;
-        tokenLatencies.addAll(b.latencies);
-      }
-      emit(new Metric("connect_auth", tokenCalls / tokenSeconds, "connections/s", calls / seconds,
-        "connect, authenticate with the cluster token, close, one at a time; baseline: the same to a hub without a token"));
-      emit(new Metric("connect_auth_p50", tokenLatencies.percentileMicros(50), "us", latencies.percentileMicros(50), null));
-    } finally {
-      await(net.close());
-      await(vertx.undeploy(secured.deploymentID()));
-    }
-  }
-
-  private static Future<?> connectOnce(NetClient net, int port, ClusterAuth auth) {
-    return Connection.connect(net, SocketAddress.inetSocketAddress(port, "127.0.0.1"),
-      ClientHello.of(Role.Client, "bench", auth).withMaxFrameSize(1 << 20).withTimeout(5_000)).compose(Connection::close);
-  }
-
-  /**
-   * Spawn request to ack and to first call, against a JVM on the same class path that starts Vert.x, opens a
-   * server socket and prints a line: without class-data sharing of the application's classes, and with the
-   * AppCDS archive the agent keeps for its actor hosts (trained by the first actor host it started).
-   */
-  private void spawnCold() throws Exception {
-    int runs = quick ? 1 : 5;
-    double jvm = median(runs, () -> probe("jvm"));
-    double probe = median(runs, () -> probe("vertx"));
-    emit(new Metric("jvm_start", jvm, "ms", null, "a JVM on the same class path that prints a line"));
-    // -Xshare:auto is the JVM's default: the JDK's own archive only; it opts out of the agent's archive.
-    double[] plain = spawnRuns("cold", List.of("-Xshare:auto"), runs);
-    emit(new Metric("spawn_cold_ack", plain[0], "ms", probe, "no AppCDS; baseline: JVM + Vert.x + server socket + print"));
-    emit(new Metric("spawn_cold_first_call", plain[1], "ms", probe, null));
-
-    if (!ensureArchive()) {
-      return;
-    }
-    double[] cds = spawnRuns("cds", List.of(), runs);
-    emit(new Metric("spawn_cold_cds_ack", cds[0], "ms", probe, "with the agent's AppCDS archive of the actor host"));
-    emit(new Metric("spawn_cold_cds_first_call", cds[1], "ms", probe, null));
-  }
-
-  /** Whether the agent's CDS archive exists, after training it with an actor host if it did not. */
-  private boolean ensureArchive() throws Exception {
-    Path archives = out.resolve("logs").resolve(".spoke-cds");
-    if (!hasArchive(archives)) {
-      ActorHandle trainer = await(client.spawn("BenchEcho", "cds-train"));
-      await(trainer.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
-      await(trainer.stop());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!hasArchive(archives) && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
-      if (!hasArchive(archives)) {
-        System.err.println("spoke bench: the agent published no CDS archive in " + archives + "; measurements that need it are skipped");
-        return false;
-      }
-    }
-    return true;
-  }
 
   private static void deleteTree(Path dir) throws IOException {
     if (Files.isDirectory(dir)) {
@@ -533,206 +374,6 @@ public final class Bench {
         }
       }
     }
-  }
-
-  private static boolean hasArchive(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return false;
-    }
-    try (Stream<Path> files = Files.list(dir)) {
-      return files.anyMatch(f -> f.toString().endsWith(".jsa"));
-    }
-  }
-
-  private double probe(String mode) throws Exception {
-    try (Child child = Child.java(ACTOR_JVM, StartProbe.class, mode)) {
-      child.await("ready", 60_000);
-      return (System.nanoTime() - child.startedNanos) / 1e6;
-    }
-  }
-
-  /** Median {ack ms, first call ms} over {@code runs} spawns. */
-  private double[] spawnRuns(String prefix, List<String> jvmOptions, int runs) throws Exception {
-    double[] ack = new double[runs];
-    double[] first = new double[runs];
-    for (int i = 0; i < runs; i++) {
-      String id = prefix + "-" + i;
-      long start = System.nanoTime();
-      ActorHandle handle = await(client.spawn("BenchEcho", id, new SpawnOptions().setJvmOptions(jvmOptions)));
-      ack[i] = (System.nanoTime() - start) / 1e6;
-      await(handle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
-      first[i] = (System.nanoTime() - start) / 1e6;
-      await(handle.stop());
-    }
-    return new double[] {median(ack), median(first)};
-  }
-
-  // ------------------------------------------------------------------ gang
-
-  /**
-   * allocate + release pairs through the client API, 64 in flight, on 16 simulated nodes of 8 GPUs (agents in this
-   * JVM); then the same against a second hub that keeps a ticket journal ({@code --state-dir}), which fsyncs each
-   * allocation before answering it, with the first as its baseline.
-   */
-  private void gang() throws Exception {
-    Load.Outcome memory = gangPairs(hub, client);
-    emit(new Metric("gang_alloc_release", memory.perSecond(), "pairs/s", null,
-      "64 in flight, 17 nodes of 8 GPUs; bar 10,000/s; Ray placement group create+remove: 765/s"));
-    emit(new Metric("gang_alloc_release_p99", memory.latencies.percentileMicros(99), "us", null, null));
-
-    Path stateDir = out.resolve("hub-state");
-    HubVerticle journaled = new HubVerticle(new HubOptions().setPort(0).setStateDir(stateDir.toString()));
-    await(vertx.deployVerticle(journaled));
-    SpokeClient journalClient = onContext(context,
-      () -> SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(journaled.actualPort())));
-    try {
-      Load.Outcome durable = gangPairs(journaled, journalClient);
-      emit(new Metric("gang_alloc_release_journal", durable.perSecond(), "pairs/s", memory.perSecond(),
-        "the same on 16 nodes with --state-dir: each allocation and release fsynced before it is answered (group commit); "
-          + "baseline: no journal, same run"));
-      emit(new Metric("gang_alloc_release_journal_p99", durable.latencies.percentileMicros(99), "us",
-        memory.latencies.percentileMicros(99), null));
-    } finally {
-      await(journalClient.close());
-      await(vertx.undeploy(journaled.deploymentID()));
-    }
-  }
-
-  private Load.Outcome gangPairs(HubVerticle target, SpokeClient via) throws Exception {
-    List<AgentVerticle> nodes = new ArrayList<>();
-    for (int i = 0; i < 16; i++) {
-      AgentVerticle node = new AgentVerticle(new AgentOptions().setHubPort(target.actualPort()).setNodeId("sim-" + i).setGpus(8)
-        .setLogDir(out.resolve("logs").toString()));
-      await(vertx.deployVerticle(node));
-      await(node.registered());
-      nodes.add(node);
-    }
-    try {
-      // A request is a ticket (its id is chosen when it is created): one per allocation.
-      return measure(context, () -> via.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(1).setGpus(1))
-        .compose(a -> via.release(a.ticketId())), 64);
-    } finally {
-      for (AgentVerticle node : nodes) {
-        await(vertx.undeploy(node.deploymentID()));
-      }
-    }
-  }
-
-  /** allocate 8 ranks + launch 8 actors + one call on each + release, end to end. */
-  private void gangEndToEnd() throws Exception {
-    int runs = quick ? 1 : 3;
-    double[] total = new double[runs];
-    double[] allocate = new double[runs];
-    double[] launch = new double[runs];
-    for (int r = 0; r < runs; r++) {
-      long start = System.nanoTime();
-      Allocation allocation = await(client.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(8).setGpus(1)
-        .setPreferredNode("bench")));
-      allocate[r] = (System.nanoTime() - start) / 1e6;
-      List<Future<ActorHandle>> launches = new ArrayList<>();
-      for (int rank = 0; rank < 8; rank++) {
-        launches.add(client.launch(allocation.ticketId(), rank, "BenchEcho", "g" + r + "-rank-" + rank));
-      }
-      List<ActorHandle> handles = await(Future.all(launches)).list();
-      launch[r] = (System.nanoTime() - start) / 1e6;
-      await(Future.all(handles.stream().map(h -> h.call(BenchActor.ECHO, Buffer.buffer(new byte[64]))).collect(Collectors.toList())));
-      await(client.release(allocation.ticketId()));
-      total[r] = (System.nanoTime() - start) / 1e6;
-    }
-    emit(new Metric("gang_e2e_8", median(total), "ms", null, String.format("allocate %.1f ms, all 8 launched at %.0f ms, then one call each and release",
-      median(allocate), median(launch))));
-  }
-
-  // ------------------------------------------------------------------ footprint
-
-  private void footprint() throws Exception {
-    List<Path> classpath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-      .map(Paths::get).collect(Collectors.toList());
-    long own = 0;
-    List<String> names = new ArrayList<>();
-    for (Path jar : classpath) {
-      String name = jar.getFileName().toString();
-      if (name.startsWith("spoke-vertx-") && name.endsWith(".jar") && !name.startsWith("spoke-vertx-benchmarks")) {
-        own += Files.size(jar);
-        names.add(name.replaceAll("-[0-9].*", ""));
-      }
-    }
-    emit(new Metric("jars_own", own / 1e6, "MB", null, String.join(" + ", names) + "; bar under 1 MB"));
-    String distribution = System.getProperty("spoke.distribution");
-    if (distribution != null && Files.isDirectory(Paths.get(distribution))) {
-      try (Stream<Path> files = Files.list(Paths.get(distribution))) {
-        List<Path> jars = files.filter(f -> f.toString().endsWith(".jar")).collect(Collectors.toList());
-        long size = 0;
-        for (Path jar : jars) {
-          size += Files.size(jar);
-        }
-        emit(new Metric("distribution", size / 1e6, "MB", null, jars.size() + " jars in " + distribution + " (what ./spoke runs)"));
-      }
-    }
-    // The first actor host of a node loads every class itself and writes the node's CDS archive when it exits; every
-    // later one starts from that archive. Both are measured: the second is what a node's actors cost.
-    String extra = System.getProperty("bench.idleJvm", "").trim();
-    List<String> idleJvm = extra.isEmpty() ? List.of() : List.of(extra.split("\\s+|,(?=-)"));
-    Path archives = out.resolve("logs").resolve(".spoke-cds");
-    if (!hasArchive(archives)) {
-      long[] first = idleMemory("idle-first", idleJvm);
-      emit(new Metric("actor_idle_rss_first", first[0] / 1024.0, "MB", null, "the node's first actor host, which trains the CDS archive; "
-        + "private (anonymous) " + String.format("%.1f", first[1] / 1024.0) + " MB"));
-    }
-    if (ensureArchive()) {
-      long[] idle = idleMemory("idle", idleJvm);
-      emit(new Metric("actor_idle_rss", idle[0] / 1024.0, "MB", null, "idle actor host after one call, started from the node's CDS "
-        + "archive; bar 64 MB; JVM options " + ACTOR_JVM + (idleJvm.isEmpty() ? "" : " + " + idleJvm)));
-      emit(new Metric("actor_idle_private", idle[1] / 1024.0, "MB", null, "of which private (anonymous) memory, what each further actor "
-        + "on the node adds; the rest is clean pages mapped from files (the JVM's libraries, the class-data archives), shared between processes"));
-    }
-
-    double probe = median(quick ? 1 : 3, () -> probe("vertx"));
-    long hubStart = System.nanoTime();
-    try (Child hubProcess = Child.java(List.of(), HubMain.class, "--port", "0")) {
-      String line = hubProcess.await("Spoke hub listening on", 60_000);
-      emit(new Metric("hub_start", (System.nanoTime() - hubStart) / 1e6, "ms", probe, "process start to listening"));
-      String port = line.substring(line.lastIndexOf(':') + 1).trim();
-      long agentStart = System.nanoTime();
-      try (Child agentProcess = Child.java(List.of(), AgentMain.class, "--hub", "127.0.0.1:" + port, "--gpus", "8", "--log-dir",
-        out.resolve("logs").toString())) {
-        agentProcess.await("Spoke agent", 60_000);
-        emit(new Metric("agent_start", (System.nanoTime() - agentStart) / 1e6, "ms", probe, "process start to registered with the hub"));
-      }
-    }
-  }
-
-  /**
-   * Spawns an actor, calls it once, lets it idle, and reads its resident and anonymous memory (kB): the median of
-   * five samples 200 ms apart, since a JIT compilation still running takes a few MB for a moment.
-   */
-  private long[] idleMemory(String actorId, List<String> jvmOptions) throws Exception {
-    ActorHandle idle = await(client.spawn("BenchEcho", actorId, new SpawnOptions().setJvmOptions(jvmOptions)));
-    try {
-      await(idle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
-      Thread.sleep(quick ? 1_000 : 3_000);
-      long[] rss = new long[5];
-      long[] anon = new long[5];
-      for (int i = 0; i < rss.length; i++) {
-        rss[i] = statusKb(idle.info().pid(), "VmRSS:");
-        anon[i] = statusKb(idle.info().pid(), "RssAnon:");
-        Thread.sleep(200);
-      }
-      java.util.Arrays.sort(rss);
-      java.util.Arrays.sort(anon);
-      return new long[] {rss[2], anon[2]};
-    } finally {
-      await(idle.stop());
-    }
-  }
-
-  private static long statusKb(long pid, String field) throws IOException {
-    for (String line : Files.readAllLines(Paths.get("/proc/" + pid + "/status"))) {
-      if (line.startsWith(field)) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new IOException("no " + field + " for process " + pid);
   }
 
   // ------------------------------------------------------------------ jmh
@@ -773,7 +414,7 @@ public final class Bench {
     double get() throws Exception;
   }
 
-  private static double median(int runs, Sample sample) throws Exception {
+  static double median(int runs, Sample sample) throws Exception {
     double[] values = new double[runs];
     for (int i = 0; i < runs; i++) {
       values[i] = sample.get();
@@ -788,13 +429,13 @@ public final class Bench {
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
-  private static <T> T onContext(Context ctx, Supplier<T> supplier) throws Exception {
+  static <T> T onContext(Context ctx, Supplier<T> supplier) throws Exception {
     Promise<T> promise = Promise.promise();
     ctx.runOnContext(v -> promise.complete(supplier.get()));
     return await(promise.future());
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
+  static <T> T await(Future<T> future) throws Exception {
     return future.await(180, TimeUnit.SECONDS);
   }
 }

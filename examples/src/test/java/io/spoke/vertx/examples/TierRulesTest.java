@@ -62,7 +62,6 @@ class TierRulesTest {
     "spoke-vertx-core/src/main/java/io/spoke/vertx/client/impl/SpokeClientImpl.java", 958,
     "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Connection.java", 855,
     "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java", 842,
-    "benchmarks/src/main/java/io/spoke/vertx/benchmarks/Bench.java", 800,
     "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/TicketDesk.java", 786,
     "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/HubServer.java", 699,
     "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorRuntime.java", 684,
