@@ -7,10 +7,7 @@ import static io.spoke.vertx.benchmarks.Bench.median;
 import io.spoke.vertx.agent.AgentMain;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.SpawnOptions;
-import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.hub.HubMain;
-import io.spoke.vertx.hub.HubVerticle;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,22 +22,10 @@ import java.util.stream.Stream;
 /**
  * What Spoke costs a node: its jars, and the idle memory of an actor host against a bare Vert.x JVM.
  */
-final class FootprintBench {
-
-  private final Bench bench;
-  private final Vertx vertx;
-  private final HubVerticle hub;
-  private final SpokeClient client;
-  private final Path out;
-  private final boolean quick;
+final class FootprintBench extends BenchSection {
 
   FootprintBench(Bench bench) {
-    this.bench = bench;
-    this.vertx = bench.vertx;
-    this.hub = bench.hub;
-    this.client = bench.client;
-    this.out = bench.out;
-    this.quick = bench.quick;
+    super(bench);
   }
 
   void footprint() throws Exception {
@@ -131,9 +116,5 @@ final class FootprintBench {
       }
     }
     throw new IOException("no " + field + " for process " + pid);
-  }
-
-  private void emit(Metric metric) {
-    bench.emit(metric);
   }
 }

@@ -13,9 +13,7 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,24 +24,10 @@ import java.util.stream.Collectors;
  * Gang scheduling: allocate and release through the client API, with and without the hub's ticket journal, and a
  * whole gang allocated, launched, called and released.
  */
-final class GangBench {
-
-  private final Bench bench;
-  private final Vertx vertx;
-  private final Context context;
-  private final HubVerticle hub;
-  private final SpokeClient client;
-  private final Path out;
-  private final boolean quick;
+final class GangBench extends BenchSection {
 
   GangBench(Bench bench) {
-    this.bench = bench;
-    this.vertx = bench.vertx;
-    this.context = bench.context;
-    this.hub = bench.hub;
-    this.client = bench.client;
-    this.out = bench.out;
-    this.quick = bench.quick;
+    super(bench);
   }
 
   /**
@@ -118,9 +102,5 @@ final class GangBench {
     }
     emit(new Metric("gang_e2e_8", median(total), "ms", null, String.format("allocate %.1f ms, all 8 launched at %.0f ms, then one call each and release",
       median(allocate), median(launch))));
-  }
-
-  private void emit(Metric metric) {
-    bench.emit(metric);
   }
 }

@@ -5,8 +5,6 @@ import static io.spoke.vertx.benchmarks.Bench.await;
 
 import io.spoke.vertx.benchmarks.baseline.EchoServer;
 import io.spoke.vertx.client.ActorHandle;
-import io.spoke.vertx.client.SpokeClient;
-import io.spoke.vertx.hub.HubVerticle;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,20 +12,10 @@ import java.util.List;
 /**
  * n client processes calling n actors at once, against the same clients calling n echo servers.
  */
-final class NnBench {
-
-  private final Bench bench;
-  private final HubVerticle hub;
-  private final SpokeClient client;
-  private final long warmupMs;
-  private final long durationMs;
+final class NnBench extends BenchSection {
 
   NnBench(Bench bench) {
-    this.bench = bench;
-    this.hub = bench.hub;
-    this.client = bench.client;
-    this.warmupMs = bench.warmupMs;
-    this.durationMs = bench.durationMs;
+    super(bench);
   }
 
   /** 4 client processes x 4 actors, 64 calls in flight per client; baseline: the same against 4 echo servers. */
@@ -87,9 +75,5 @@ final class NnBench {
         c.close();
       }
     }
-  }
-
-  private void emit(Metric metric) {
-    bench.emit(metric);
   }
 }

@@ -9,16 +9,13 @@ import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.benchmarks.baseline.StartProbe;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.SpawnOptions;
-import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.fb.Role;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.SocketAddress;
@@ -34,24 +31,10 @@ import java.util.stream.Stream;
  * Connection set-up with and without the cluster token, and spawns: a cold JVM per actor, without and with the agent's AppCDS
  * archive, against a JVM that starts Vert.x and a server socket.
  */
-final class SpawnBench {
-
-  private final Bench bench;
-  private final Vertx vertx;
-  private final Context context;
-  private final HubVerticle hub;
-  private final SpokeClient client;
-  private final Path out;
-  private final boolean quick;
+final class SpawnBench extends BenchSection {
 
   SpawnBench(Bench bench) {
-    this.bench = bench;
-    this.vertx = bench.vertx;
-    this.context = bench.context;
-    this.hub = bench.hub;
-    this.client = bench.client;
-    this.out = bench.out;
-    this.quick = bench.quick;
+    super(bench);
   }
 
   /**
@@ -173,9 +156,5 @@ final class SpawnBench {
       await(handle.stop());
     }
     return new double[] {median(ack), median(first)};
-  }
-
-  private void emit(Metric metric) {
-    bench.emit(metric);
   }
 }
