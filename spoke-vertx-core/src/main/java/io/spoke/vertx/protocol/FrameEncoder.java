@@ -6,8 +6,13 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.spoke.vertx.FrameTooLargeException;
 import io.spoke.vertx.internal.Buffers;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.Call;
 import io.spoke.vertx.protocol.fb.Header;
+import io.spoke.vertx.protocol.fb.Push;
+import io.spoke.vertx.protocol.fb.StreamCredit;
 import io.spoke.vertx.serialization.Serializer;
+import io.spoke.vertx.serialization.Serializers;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.nio.ByteBuffer;
@@ -62,6 +67,50 @@ public final class FrameEncoder {
     fbb.clear();
     building = true;
     return fbb;
+  }
+
+  /** A frame of {@code message} (its body written here) followed by a copy of, or a reference to, {@code payload}. */
+  public ByteBuf encode(long id, boolean reply, Message message, Buffer payload) {
+    return encode(id, reply, message.bodyType(), message.writeBody(builder()), payload);
+  }
+
+  /** A frame of {@code message} followed by {@code value}, written by {@code serializer} into the frame's buffer. */
+  public <T> ByteBuf encode(long id, boolean reply, Message message, Serializer<T> serializer, T value) {
+    return encode(id, reply, message.bodyType(), message.writeBody(builder()), serializer, value);
+  }
+
+  /** An error reply: a code, a message and a remote class name, and {@code detail} (or {@code null}) describing it. */
+  public ByteBuf encodeError(long id, short code, String message, String remoteClass, Message detail) {
+    return detail == null
+      ? encode(id, true, code, message, remoteClass, Body.NONE, 0)
+      : encode(id, true, code, message, remoteClass, detail.bodyType(), detail.writeBody(builder()));
+  }
+
+  /**
+   * A call of method {@code methodId} (one way, or a stream call with {@code streamId} and its first {@code credit})
+   * followed by {@code request}: the per-call path, so the body is written here with no message object.
+   */
+  public <Q> ByteBuf encodeCall(long id, int methodId, boolean oneway, long streamId, int credit, Q request,
+                                Serializer<Q> serializer) {
+    int body = Call.createCall(builder(), methodId, oneway, streamId, credit);
+    return serializer == Serializers.BUFFER
+      ? encode(id, false, Body.Call, body, (Buffer) request)
+      : encode(id, false, Body.Call, body, serializer, request);
+  }
+
+  /** A push to mailbox {@code mailbox} (or an item of stream {@code streamId}) carrying {@code data}. */
+  public ByteBuf encodePush(int mailbox, long streamId, Buffer data) {
+    return encode(0, false, Body.Push, Push.createPush(builder(), mailbox, streamId), data);
+  }
+
+  /** A push whose payload {@code serializer} writes into the frame's buffer. */
+  public <T> ByteBuf encodePush(int mailbox, long streamId, Serializer<T> serializer, T value) {
+    return encode(0, false, Body.Push, Push.createPush(builder(), mailbox, streamId), serializer, value);
+  }
+
+  /** A stream consumer's grant of {@code credit} more items of stream {@code streamId}, or its cancel. */
+  public ByteBuf encodeStreamCredit(long streamId, int credit, boolean cancel) {
+    return encode(0, false, Body.StreamCredit, StreamCredit.createStreamCredit(builder(), streamId, credit, cancel), null);
   }
 
   /** Header with no payload. */

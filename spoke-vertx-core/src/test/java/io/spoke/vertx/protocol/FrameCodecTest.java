@@ -111,6 +111,25 @@ class FrameCodecTest {
   }
 
   @Test
+  void messagesWriteTheirBodyIntoTheFrameAndErrorsMayCarryOne() {
+    Message stop = Message.of(Body.Stop, b -> io.spoke.vertx.protocol.fb.Stop.createStop(b, b.createString("w1")));
+    channel.writeInbound(encoder.encode(4, false, stop, Buffer.buffer("p")));
+    Frame frame = readFrame();
+    assertThat(frame.bodyType()).isEqualTo(Body.Stop);
+    assertThat(((io.spoke.vertx.protocol.fb.Stop) frame.header().body(new io.spoke.vertx.protocol.fb.Stop())).actorId()).isEqualTo("w1");
+    assertThat(frame.payload().toString()).isEqualTo("p");
+
+    channel.writeInbound(encoder.encodeError(5, ErrorCode.UnknownActor, "no actor w1", null, stop));
+    Frame error = readFrame();
+    assertThat(error.isReply()).isTrue();
+    assertThat(error.header().code()).isEqualTo(ErrorCode.UnknownActor);
+    assertThat(error.bodyType()).isEqualTo(Body.Stop);
+    channel.writeInbound(encoder.encodeError(6, ErrorCode.UnknownActor, "no actor w2", null, null));
+    assertThat(readFrame().bodyType()).isEqualTo(Body.NONE);
+    assertThat(stop).hasToString("Message[Stop]");
+  }
+
+  @Test
   void decodesAFrameDeliveredOneByteAtATime() {
     ByteBuf bytes = call(3, 1, "split across many reads");
     while (bytes.isReadable()) {

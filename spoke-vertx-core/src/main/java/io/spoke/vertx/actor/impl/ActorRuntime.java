@@ -17,13 +17,14 @@ import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.internal.net.RdmaSupport;
 import io.spoke.vertx.internal.net.SocketLink;
+import io.spoke.vertx.protocol.StreamCreditView;
+import io.spoke.vertx.protocol.CallView;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Call;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Hello;
-import io.spoke.vertx.protocol.fb.Push;
 import io.spoke.vertx.protocol.fb.RdmaAccept;
 import io.spoke.vertx.protocol.fb.RdmaConnect;
 import io.spoke.vertx.protocol.fb.Role;
@@ -76,7 +77,8 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
   private final IntObjectHashMap<MethodEntry> methods = new IntObjectHashMap<>();
   private final IntObjectHashMap<Set<Connection>> subscribers = new IntObjectHashMap<>();
   private final Set<Connection> connections = new HashSet<>();
-  private final Call call = new Call();
+  private final CallView call = new CallView();
+  private final StreamCreditView credit = new StreamCreditView();
   private ContextInternal context;
   private NetServer server;
   private NetServer localServer;
@@ -142,8 +144,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
       return 0;
     }
     for (Connection connection : targets) {
-      FlatBufferBuilder b = connection.builder();
-      connection.send(Body.Push, Push.createPush(b, mailbox, 0), data);
+      connection.push(mailbox, 0, data);
     }
     return targets.size();
   }
@@ -160,8 +161,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
       return 0;
     }
     for (Connection connection : targets) {
-      FlatBufferBuilder b = connection.builder();
-      connection.send(Body.Push, Push.createPush(b, mailbox, 0), serializer, value);
+      connection.push(mailbox, 0, serializer, value);
     }
     return targets.size();
   }
@@ -345,14 +345,18 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
         onRdmaConnect(connection, frame);
         break;
       case Body.StreamCredit:
-        StreamCredit credit = (StreamCredit) frame.header().body(new StreamCredit());
+        // Read before the release: the view reads the frame's buffer.
+        StreamCreditView credit = this.credit.read(frame);
+        long streamId = credit.stream();
+        boolean cancel = credit.cancel();
+        long granted = credit.credit();
         frame.release();
-        StreamPump pump = ((ClientState) connection.attachment()).streams.get(credit.stream());
+        StreamPump pump = ((ClientState) connection.attachment()).streams.get(streamId);
         if (pump != null) {
-          if (credit.cancel()) {
+          if (cancel) {
             pump.cancel();
           } else {
-            pump.grant(credit.credit());
+            pump.grant(granted);
           }
         }
         break;
@@ -433,7 +437,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
 
   private void onCall(Connection connection, Frame frame) {
     long id = frame.id();
-    Call header = (Call) frame.header().body(call);
+    CallView header = call.read(frame);
     int methodId = header.method();
     boolean oneway = header.oneway();
     long streamId = header.stream();
@@ -568,8 +572,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
           return;
         }
         try {
-          FlatBufferBuilder b = connection.builder();
-          connection.send(Body.Push, Push.createPush(b, 0, streamId), serializer, item);
+          connection.push(0, streamId, serializer, item);
         } catch (RuntimeException e) {
           finish(e);
         }

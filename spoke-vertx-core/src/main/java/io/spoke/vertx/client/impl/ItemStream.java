@@ -1,11 +1,8 @@
 package io.spoke.vertx.client.impl;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.internal.QueuedReadStream;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
-import io.spoke.vertx.protocol.fb.Body;
-import io.spoke.vertx.protocol.fb.StreamCredit;
 import io.spoke.vertx.serialization.Serializer;
 import io.vertx.core.Handler;
 import io.vertx.core.internal.ContextInternal;
@@ -72,8 +69,7 @@ final class ItemStream<T> extends QueuedReadStream<T> {
   private void sendCredit(int credit, boolean cancel) {
     Connection c = connection;
     if (c != null && !c.isClosed() && !done) {
-      FlatBufferBuilder b = c.builder();
-      c.send(Body.StreamCredit, StreamCredit.createStreamCredit(b, streamId, credit, cancel), null);
+      c.sendStreamCredit(streamId, credit, cancel);
     }
   }
 

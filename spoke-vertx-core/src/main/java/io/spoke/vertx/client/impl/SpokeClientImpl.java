@@ -23,6 +23,7 @@ import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.RdmaSupport;
+import io.spoke.vertx.protocol.PushView;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
@@ -34,7 +35,6 @@ import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.Launch;
 import io.spoke.vertx.protocol.fb.LogChunk;
-import io.spoke.vertx.protocol.fb.Push;
 import io.spoke.vertx.protocol.fb.RdmaAccept;
 import io.spoke.vertx.protocol.fb.RdmaConnect;
 import io.spoke.vertx.protocol.fb.ReadLog;
@@ -686,7 +686,7 @@ public final class SpokeClientImpl implements SpokeClient {
   private void onActorMessage(ActorChannel channel, Connection connection, Frame frame) {
     try {
       if (frame.bodyType() == Body.Push) {
-        Push push = (Push) frame.header().body(new Push());
+        PushView push = channel.push.read(frame);
         if (push.stream() != 0) {
           ItemStream<?> stream = channel.streams.get(push.stream());
           if (stream != null) {
@@ -938,6 +938,8 @@ public final class SpokeClientImpl implements SpokeClient {
   private static final class ActorChannel {
 
     final String actorId;
+    /** Reads the pushes of this actor's connection, on the client's context. */
+    final PushView push = new PushView();
     final Map<Integer, Handler<Buffer>> subscriptions = new HashMap<>();
     final Map<Long, ItemStream<?>> streams = new HashMap<>();
     final Map<Long, Long> streamCalls = new HashMap<>();

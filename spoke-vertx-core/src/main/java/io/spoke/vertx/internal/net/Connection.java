@@ -12,10 +12,10 @@ import io.spoke.vertx.VersionMismatchException;
 import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.FrameEncoder;
+import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.protocol.fb.Body;
-import io.spoke.vertx.protocol.fb.Call;
 import io.spoke.vertx.protocol.fb.Challenge;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Hello;
@@ -71,7 +71,6 @@ public final class Connection {
   private final PendingMap<Pending> pending = new PendingMap<>();
   /** Answered entries, for the next calls; at most {@link #MAX_FREE_PENDING}. */
   private final java.util.ArrayDeque<Pending> freePending = new java.util.ArrayDeque<>();
-  private final Call call = new Call();
   private long nextId = HELLO_ID + 1;
   private long sweepTimer = -1;
   private boolean established;
@@ -449,6 +448,30 @@ public final class Connection {
   }
 
   /**
+   * Sends {@code message} (with {@code payload}, or {@code null}) as a request and completes with its decoded reply,
+   * a typed failure, or {@link SpokeTimeoutException} after {@code timeoutMs}. {@code what} names the operation in
+   * timeout messages ("spawn", "resolve").
+   */
+  public <T> Future<T> request(Message message, Buffer payload, long timeoutMs, String what, ReplyDecoder<T> decoder) {
+    Promise<T> promise = context.promise();
+    if (closed) {
+      promise.fail(closedException());
+      return promise.future();
+    }
+    long id = nextId++;
+    ByteBuf buf;
+    try {
+      buf = encoder.encode(id, false, message, payload);
+    } catch (RuntimeException e) {
+      promise.fail(e);
+      return promise.future();
+    }
+    registerPending(id, promise, decoder, what, timeoutMs);
+    write(buf);
+    return promise.future();
+  }
+
+  /**
    * Calls a method of the actor at the other end: the hot path. The argument is serialized straight into
    * the frame; the reply is read by {@code responseSerializer} from the receive buffer (or from a heap copy
    * when the serializer returns views, so that the value outlives the frame).
@@ -526,11 +549,61 @@ public final class Connection {
 
   private <Q> ByteBuf encodeCall(long id, int methodId, boolean oneway, long streamId, int credit, Q request,
                                  Serializer<Q> requestSerializer) {
-    FlatBufferBuilder b = encoder.builder();
-    int body = Call.createCall(b, methodId, oneway, streamId, credit);
-    return requestSerializer == Serializers.BUFFER
-      ? encoder.encode(id, false, Body.Call, body, (Buffer) request)
-      : encoder.encode(id, false, Body.Call, body, requestSerializer, request);
+    return encoder.encodeCall(id, methodId, oneway, streamId, credit, request, requestSerializer);
+  }
+
+  /** Pushes {@code data} to the peer's mailbox {@code mailbox}, or as an item of its stream {@code streamId}. */
+  public void push(int mailbox, long streamId, Buffer data) {
+    if (!closed) {
+      write(encoder.encodePush(mailbox, streamId, data));
+    }
+  }
+
+  /** Pushes a value that {@code serializer} writes into the frame. */
+  public <T> void push(int mailbox, long streamId, Serializer<T> serializer, T value) {
+    if (!closed) {
+      write(encoder.encodePush(mailbox, streamId, serializer, value));
+    }
+  }
+
+  /** Grants the actor {@code credit} more items of stream {@code streamId}, or cancels the stream. */
+  public void sendStreamCredit(long streamId, int credit, boolean cancel) {
+    if (!closed) {
+      write(encoder.encodeStreamCredit(streamId, credit, cancel));
+    }
+  }
+
+  /** Sends {@code message} one way (no reply), with {@code payload} or {@code null}. Failures to encode are thrown. */
+  public void send(Message message, Buffer payload) {
+    if (!closed) {
+      write(encoder.encode(0, false, message, payload));
+    }
+  }
+
+  /** Sends {@code message} one way, with a payload that {@code serializer} writes. */
+  public <T> void send(Message message, Serializer<T> serializer, T value) {
+    if (!closed) {
+      write(encoder.encode(0, false, message, serializer, value));
+    }
+  }
+
+  /** Replies to request {@code id} with {@code message} and {@code payload} (or {@code null}). */
+  public void reply(long id, Message message, Buffer payload) {
+    if (!closed) {
+      write(encoder.encode(id, true, message, payload));
+    }
+  }
+
+  /** Replies to request {@code id} with an error; {@code detail} (or {@code null}) may describe it further. */
+  public void replyError(long id, short code, String message, String remoteClass, Message detail) {
+    if (!closed) {
+      write(encoder.encodeError(id, code, message, remoteClass, detail));
+    }
+  }
+
+  /** Replies to request {@code id} with an error of {@code code} and {@code message}. */
+  public void replyError(long id, short code, String message) {
+    replyError(id, code, message, null, null);
   }
 
   /** Sends a one-way message (no reply). Failures to encode are thrown. */
