@@ -35,7 +35,7 @@ import io.spoke.vertx.protocol.fb.ActorSpec;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Heartbeat;
-import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.fb.LogChunk;
 import io.spoke.vertx.protocol.fb.PortHold;
 import io.spoke.vertx.protocol.fb.PortReserved;
@@ -511,7 +511,7 @@ public final class AgentServer {
 
   // ------------------------------------------------------------------ actor host connections
 
-  private Future<MessageHandler> acceptActorHost(Connection connection, Hello hello) {
+  private Future<MessageHandler> acceptActorHost(Connection connection, PeerHello hello) {
     if (hello.role() != Role.ActorHost) {
       return Future.failedFuture(new ProtocolException("agents accept connections from their actor processes only; clients talk to"
         + " the hub"));

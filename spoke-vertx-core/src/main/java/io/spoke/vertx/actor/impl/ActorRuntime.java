@@ -24,7 +24,7 @@ import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Call;
 import io.spoke.vertx.protocol.fb.ErrorCode;
-import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.fb.RdmaAccept;
 import io.spoke.vertx.protocol.fb.RdmaConnect;
 import io.spoke.vertx.protocol.fb.Role;
@@ -285,7 +285,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
     return promise.future();
   }
 
-  private Future<MessageHandler> accept(Connection connection, Hello hello) {
+  private Future<MessageHandler> accept(Connection connection, PeerHello hello) {
     if (hello.role() != Role.Client) {
       return Future.failedFuture(new ProtocolException("actor hosts accept client connections only"));
     }

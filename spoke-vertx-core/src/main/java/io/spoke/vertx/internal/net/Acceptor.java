@@ -1,6 +1,6 @@
 package io.spoke.vertx.internal.net;
 
-import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.PeerHello;
 import io.vertx.core.Future;
 
 /**
@@ -10,5 +10,5 @@ import io.vertx.core.Future;
 @FunctionalInterface
 public interface Acceptor {
 
-  Future<MessageHandler> accept(Connection connection, Hello hello);
+  Future<MessageHandler> accept(Connection connection, PeerHello hello);
 }

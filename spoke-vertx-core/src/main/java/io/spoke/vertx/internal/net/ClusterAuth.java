@@ -1,7 +1,6 @@
 package io.spoke.vertx.internal.net;
 
 import io.spoke.vertx.SecurityOptions;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -95,18 +94,11 @@ public final class ClusterAuth {
     return mac(WELCOME_LABEL, challengeNonce, helloNonce);
   }
 
-  /** Whether {@code proof} (may be {@code null}) is {@code expected}, compared in constant time. */
-  static boolean matches(byte[] expected, ByteBuffer proof) {
-    if (expected == null) {
-      return true;
-    }
-    if (proof == null || proof.remaining() != expected.length) {
-      return false;
-    }
-    byte[] actual = new byte[proof.remaining()];
-    proof.duplicate().get(actual);
-    return MessageDigest.isEqual(expected, actual);
+  /** Whether {@code proof} (empty when the peer sent none) is {@code expected}, compared in constant time. */
+  static boolean matches(byte[] expected, byte[] proof) {
+    return expected == null || MessageDigest.isEqual(expected, proof);
   }
+
 
   private byte[] mac(byte[] label, byte[] a, byte[] b) {
     if (key == null) {

@@ -4,7 +4,6 @@ import com.google.flatbuffers.FlatBufferBuilder;
 import io.netty.buffer.ByteBuf;
 import io.spoke.vertx.AuthenticationException;
 import io.spoke.vertx.ProtocolException;
-import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.SpokeTimeoutException;
 import io.spoke.vertx.UnavailableException;
@@ -13,16 +12,11 @@ import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.FrameEncoder;
 import io.spoke.vertx.protocol.Message;
-import io.spoke.vertx.protocol.Messages;
+import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.spoke.vertx.protocol.fb.Body;
-import io.spoke.vertx.protocol.fb.Challenge;
-import io.spoke.vertx.protocol.fb.ErrorCode;
-import io.spoke.vertx.protocol.fb.Hello;
 import io.spoke.vertx.protocol.fb.Role;
-import io.spoke.vertx.protocol.fb.Welcome;
 import io.spoke.vertx.serialization.Serializer;
-import io.spoke.vertx.serialization.Serializers;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -51,16 +45,10 @@ public final class Connection {
 
   /** How often pending requests are checked for their deadline. */
   public static final long SWEEP_INTERVAL_MS = 50;
-  /** Answered pending entries kept for reuse, per connection: more than the calls usually in flight. */
-  private static final int MAX_FREE_PENDING = 1024;
 
   /** How long a new connection may take to say hello. */
   public static final long HELLO_TIMEOUT_MS = 10_000;
 
-  private static final long HELLO_ID = 1;
-
-  static final long MIN_SLOW_CONSUMER_BYTES = 64L << 20;
-  private static final long SLOW_CONSUMER_BYTES = Long.getLong("spoke.slowConsumerBytes", 0);
 
   /** When the last malformed message was logged at warn (any connection): a flood is logged once a second. */
   private static volatile long lastMalformedLog = System.nanoTime() - 2_000_000_000L;
@@ -68,30 +56,17 @@ public final class Connection {
   private final FrameLink link;
   private final ContextInternal context;
   private final FrameEncoder encoder;
-  private final PendingMap<Pending> pending = new PendingMap<>();
-  /** Answered entries, for the next calls; at most {@link #MAX_FREE_PENDING}. */
-  private final java.util.ArrayDeque<Pending> freePending = new java.util.ArrayDeque<>();
-  private long nextId = HELLO_ID + 1;
-  private long sweepTimer = -1;
+  private final PendingRequests pending;
+  private long nextId = Handshake.HELLO_ID + 1;
   private boolean established;
   private boolean closed;
   private boolean pendingFailureDeferred;
   /** Server side, until the first frame: whatever comes is taken as the hello (and refused if it is not one). */
   private boolean awaitingHello;
-  /** Accepted by a server: holds reads from a peer that does not read its answers. */
-  private boolean serving;
-  private boolean readsHeld;
-  /** The link's queue is past its high-water mark and the link cannot hold reads (an RDMA link): counting. */
-  private boolean overfull;
-  /** Bytes written since reads were held (or the queue overflowed): what waits for the peer beyond the high-water mark. */
-  private long backlog;
-  /** The largest frame of {@link #backlog}. */
-  private int largestWaiting;
+  /** Accepted by a server: holds reads from, or cuts off, a peer that does not read what it is sent. */
+  private SlowConsumerGuard guard;
   private String peerName;
   private byte peerRole;
-  private ClusterAuth auth;
-  private byte[] challengeNonce;
-  private byte[] helloNonce;
   private MessageHandler messageHandler;
   private Handler<Connection> closeHandler;
   private Object attachment;
@@ -100,10 +75,11 @@ public final class Connection {
     this.link = link;
     this.context = ContextInternal.current();
     this.encoder = new FrameEncoder(link.alloc(), link::attaches);
+    this.pending = new PendingRequests(this, context);
   }
 
   /** Starts reading, once the handshake's handlers are in place: a link may hand over frames that came first at once. */
-  private void startReading() {
+  void startReading() {
     link.start(this::onMessage, v -> onClosed(), this::onException);
   }
 
@@ -129,66 +105,13 @@ public final class Connection {
    * on. Otherwise as {@link #connect(NetClient, SocketAddress, ClientHello)}.
    */
   public static Future<Connection> connect(FrameLink link, String peerName, ClientHello hello) {
-    ContextInternal ctx = ContextInternal.current();
     Connection connection = new Connection(link);
     connection.peerName = peerName;
-    connection.auth = hello.auth();
-    Promise<Connection> promise = ctx.promise();
-    connection.registerPending(HELLO_ID, promise, (ReplyDecoder<Connection>) connection::onWelcome, "handshake", hello.timeoutMs());
-    connection.messageHandler = (conn, frame) -> {
-      conn.messageHandler = null;
-      try {
-        conn.onChallenge(frame, hello);
-      } catch (RuntimeException e) {
-        conn.failHandshake(e);
-      } finally {
-        frame.release();
-      }
-    };
-    connection.startReading();
-    return promise.future().onFailure(err -> connection.close());
+    return Handshake.client(connection, hello);
   }
 
-  private void onChallenge(Frame frame, ClientHello hello) {
-    if (frame.bodyType() != Body.Challenge) {
-      throw new ProtocolException(peerName + " did not open with a challenge: it is not a Spoke server, or one older than protocol version "
-        + ProtocolVersion.VERSION);
-    }
-    Challenge challenge = (Challenge) frame.header().body(new Challenge());
-    if (challenge.magic() != ProtocolVersion.MAGIC) {
-      throw new ProtocolException(peerName + " is not a Spoke server (bad magic 0x" + Long.toHexString(challenge.magic()) + ")");
-    }
-    if (challenge.version() != ProtocolVersion.VERSION) {
-      throw new VersionMismatchException(peerName + " speaks Spoke protocol version " + challenge.version() + ", this process speaks version "
-        + ProtocolVersion.VERSION + ": run the same Spoke release on both sides");
-    }
-    if (challenge.nonceLength() != ClusterAuth.NONCE_LENGTH) {
-      throw new ProtocolException(peerName + " sent a challenge nonce of " + challenge.nonceLength() + " bytes, not " + ClusterAuth.NONCE_LENGTH);
-    }
-    if (challenge.tokenRequired() && !auth.hasToken()) {
-      throw new AuthenticationException(peerName + " requires the cluster token, and this process has none: set " + SecurityOptions.ENV_TOKEN
-        + " or a token file (--token-file, SecurityOptions.setTokenFile)");
-    }
-    challengeNonce = Messages.bytes(challenge.nonceAsByteBuffer());
-    helloNonce = ClusterAuth.nonce();
-    byte[] proof = auth.helloProof(challengeNonce, helloNonce);
-    FlatBufferBuilder b = encoder.builder();
-    int nameOffset = hello.name() == null ? 0 : b.createString(hello.name());
-    int targetOffset = hello.target() == null ? 0 : b.createString(hello.target());
-    int secretOffset = hello.secret() == null ? 0 : b.createString(hello.secret());
-    int sessionOffset = hello.session() == null ? 0 : b.createString(hello.session());
-    int nonceOffset = Hello.createNonceVector(b, helloNonce);
-    int proofOffset = proof == null ? 0 : Hello.createProofVector(b, proof);
-    int body = Hello.createHello(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, hello.role(), nameOffset, targetOffset,
-      secretOffset, hello.maxFrameSize(), sessionOffset, nonceOffset, proofOffset);
-    write(encoder.encode(HELLO_ID, false, ErrorCode.None, null, null, Body.Hello, body));
-  }
-
-  private void failHandshake(Throwable failure) {
-    Pending p = pending.remove(HELLO_ID);
-    if (p != null) {
-      p.fail(failure);
-    }
+  void failHandshake(Throwable failure) {
+    pending.fail(Handshake.HELLO_ID, failure);
     close();
   }
 
@@ -206,139 +129,62 @@ public final class Connection {
   public static void accept(FrameLink link, int maxFrameSize, String serverName, ClusterAuth auth, Acceptor acceptor) {
     Connection connection = new Connection(link);
     connection.peerName = String.valueOf(link.remoteAddress());
-    connection.auth = auth;
-    connection.serving = true;
-    String host = ClusterAuth.hostKey(link.remoteAddress());
-    long blockedFor = auth.blockedFor(host, System.currentTimeMillis());
-    if (blockedFor > 0) {
-      connection.startReading();
-      log.debug("Turning away {}: blocked for another {} ms after failed authentications", connection.peerName, blockedFor);
-      connection.sendErrorAndClose(0, new AuthenticationException(serverName + " turns " + host + " away for another "
-        + (blockedFor + 999) / 1000 + " s after repeated failed authentications: check its cluster token"));
-      return;
-    }
-    connection.challengeNonce = ClusterAuth.nonce();
-    FlatBufferBuilder b = connection.encoder.builder();
-    int nonceOffset = Challenge.createNonceVector(b, connection.challengeNonce);
-    int body = Challenge.createChallenge(b, ProtocolVersion.MAGIC, ProtocolVersion.VERSION, nonceOffset, auth.hasToken());
-    connection.write(connection.encoder.encode(0, false, ErrorCode.None, null, null, Body.Challenge, body));
-    long helloTimer = connection.context.setTimer(HELLO_TIMEOUT_MS, id -> {
-      if (!connection.established && !connection.closed) {
-        log.info("Closing connection from {}: no hello within {} ms", connection.peerName, HELLO_TIMEOUT_MS);
-        connection.close();
-      }
-    });
-    connection.awaitingHello = true;
-    connection.messageHandler = (conn, frame) -> {
-      connection.awaitingHello = false;
-      connection.context.owner().cancelTimer(helloTimer);
-      try {
-        connection.onHello(frame, maxFrameSize, serverName, host, acceptor);
-      } finally {
-        frame.release();
-      }
-    };
-    connection.startReading();
+    connection.guard = new SlowConsumerGuard(connection, link);
+    Handshake.server(connection, maxFrameSize, serverName, auth, acceptor);
   }
 
-  private void onHello(Frame frame, int maxFrameSize, String serverName, String host, Acceptor acceptor) {
-    messageHandler = null;
-    if (frame.bodyType() != Body.Hello || frame.isReply()) {
-      refuse(frame.id(), new ProtocolException("expected a Hello as the first frame, got "
-        + Body.name(Math.max(0, Math.min(frame.bodyType(), Body.names.length - 1)))));
-      return;
-    }
-    Hello hello = (Hello) frame.header().body(new Hello());
-    if (hello.magic() != ProtocolVersion.MAGIC) {
-      refuse(frame.id(), new ProtocolException("not a Spoke peer (bad magic 0x" + Long.toHexString(hello.magic()) + ")"));
-      return;
-    }
-    if (hello.version() != ProtocolVersion.VERSION) {
-      refuse(frame.id(), new VersionMismatchException("peer speaks Spoke protocol version " + hello.version() + ", "
-        + serverName + " speaks version " + ProtocolVersion.VERSION + ": run the same Spoke release on both sides"));
-      return;
-    }
-    if (hello.nonceLength() != ClusterAuth.NONCE_LENGTH) {
-      refuse(frame.id(), new ProtocolException("a Hello needs a nonce of " + ClusterAuth.NONCE_LENGTH + " bytes, got " + hello.nonceLength()));
-      return;
-    }
-    helloNonce = Messages.bytes(hello.nonceAsByteBuffer());
-    if (!ClusterAuth.matches(auth.helloProof(challengeNonce, helloNonce), hello.proofAsByteBuffer())) {
-      boolean none = hello.proofLength() == 0;
-      long blocked = auth.failed(host, System.currentTimeMillis());
-      log.warn("Authentication failed: {} from {} {}{}", Role.name(Math.max(0, Math.min(hello.role(), Role.names.length - 1))), peerName,
-        none ? "has no cluster token" : "proved another cluster token",
-        blocked > 0 ? "; turning " + host + " away for " + blocked + " ms" : "");
-      sendErrorAndClose(frame.id(), new AuthenticationException(serverName + " refused the connection: "
-        + (none ? "it requires the cluster token; set " + SecurityOptions.ENV_TOKEN + " or a token file (--token-file)"
-        : "the cluster token differs from this server's")));
-      return;
-    }
-    auth.succeeded(host);
-    long peerMax = hello.maxFrameSize();
-    encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, peerMax)));
+  // ------------------------------------------------------------------ the handshake's hooks
+
+  /** Sends a handshake message (not a request this side waits for, whatever its id). */
+  void sendHandshake(long id, boolean reply, Message message) {
+    write(encoder.encode(id, reply, message, null));
+  }
+
+  /** Server side: until {@code handler} has the first frame, whatever comes is taken as the hello. */
+  void awaitHello(MessageHandler handler) {
+    awaitingHello = handler != null;
+    messageHandler = handler;
+  }
+
+  /** Server side: the peer's hello passed the checks; it names the peer and its largest frame. */
+  void peerHello(PeerHello hello) {
+    encoder.peerMaxFrameSize(clampFrameSize(hello.maxFrameSize()));
     peerRole = hello.role();
     if (hello.name() != null && !hello.name().isEmpty()) {
       peerName = hello.name() + " (" + link.remoteAddress() + ")";
     }
-    long id = frame.id();
-    Future<MessageHandler> accepted;
-    try {
-      accepted = acceptor.accept(this, hello);
-    } catch (RuntimeException e) {
-      accepted = Future.failedFuture(e);
-    }
-    accepted.onComplete(ar -> {
-      if (closed) {
-        return;
-      }
-      if (ar.failed()) {
-        refuse(id, ar.cause());
-        return;
-      }
-      messageHandler = ar.result();
-      established = true;
-      byte[] proof = auth.welcomeProof(challengeNonce, helloNonce);
-      FlatBufferBuilder b = encoder.builder();
-      int nameOffset = b.createString(serverName);
-      int proofOffset = proof == null ? 0 : Welcome.createProofVector(b, proof);
-      int body = Welcome.createWelcome(b, ProtocolVersion.VERSION, nameOffset, maxFrameSize, proofOffset);
-      write(encoder.encode(id, true, ErrorCode.None, null, null, Body.Welcome, body));
-    });
   }
 
-  private Connection onWelcome(Frame frame) {
-    if (frame.bodyType() != Body.Welcome) {
-      throw new ProtocolException("expected a Welcome in answer to Hello from " + peerName);
+  /**
+   * The handshake is done: requests flow. {@code peerMaxFrameSize} (or -1 to keep it), {@code name} (or {@code null})
+   * and {@code handler} (or {@code null}) are what the handshake learnt.
+   */
+  void welcomed(long peerMaxFrameSize, String name, MessageHandler handler) {
+    if (peerMaxFrameSize >= 0) {
+      encoder.peerMaxFrameSize(clampFrameSize(peerMaxFrameSize));
     }
-    Welcome welcome = (Welcome) frame.header().body(new Welcome());
-    if (welcome.version() != ProtocolVersion.VERSION) {
-      throw new VersionMismatchException(peerName + " speaks Spoke protocol version " + welcome.version()
-        + ", this process speaks version " + ProtocolVersion.VERSION);
+    if (name != null) {
+      peerName = name;
     }
-    if (!ClusterAuth.matches(auth.welcomeProof(challengeNonce, helloNonce), welcome.proofAsByteBuffer())) {
-      throw new AuthenticationException(peerName + " did not prove it holds the cluster token (it has none, or another one): "
-        + "is it a server of this cluster?");
-    }
-    encoder.peerMaxFrameSize((int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, welcome.maxFrameSize())));
-    if (welcome.name() != null) {
-      peerName = welcome.name() + " (" + link.remoteAddress() + ")";
+    if (handler != null) {
+      messageHandler = handler;
     }
     established = true;
-    return this;
   }
 
-  /** Sends an error reply to the handshake and closes once it is written. */
-  private void refuse(long id, Throwable failure) {
-    log.info("Refusing connection from {}: {}", peerName, failure.getMessage());
-    sendErrorAndClose(id, failure);
+  private static int clampFrameSize(long size) {
+    return (int) Math.max(ProtocolVersion.MIN_MAX_FRAME_SIZE, Math.min(Integer.MAX_VALUE, size));
   }
 
-  private void sendErrorAndClose(long id, Throwable failure) {
+  <T> void registerPending(long id, Promise<T> promise, ReplyDecoder<T> decoder, String what, long timeoutMs) {
+    pending.add(id, promise, decoder, what, timeoutMs);
+  }
+
+  void sendErrorAndClose(long id, Throwable failure) {
     if (closed) {
       return;
     }
-    ByteBuf buf = encoder.encode(id, true, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, Body.NONE, 0);
+    ByteBuf buf = encoder.encodeError(id, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, null);
     link.write(buf).onComplete(ar -> close());
   }
 
@@ -407,14 +253,7 @@ public final class Connection {
       failPending(error);
       return;
     }
-    Pending p = pending.remove(id);
-    if (p == null) {
-      frame.release();
-      return;
-    }
-    p.complete(frame);
-    // Only now: completing ran the caller's callbacks, whose next call must not be given this entry.
-    recycle(p);
+    pending.complete(id, frame);
   }
 
   // ------------------------------------------------------------------ sending
@@ -491,7 +330,7 @@ public final class Connection {
       promise.fail(e);
       return promise.future();
     }
-    addPending(id, pendingEntry(promise, responseSerializer, null, deadline(timeoutMs), methodId));
+    pending.add(id, promise, responseSerializer, null, timeoutMs, methodId);
     write(buf);
     return promise.future();
   }
@@ -534,17 +373,14 @@ public final class Connection {
       done.fail(e);
       return 0;
     }
-    addPending(id, pendingEntry(done, (ReplyDecoder<Void>) f -> null, null, deadline(idleTimeoutMs), methodId));
+    pending.add(id, done, (ReplyDecoder<Void>) f -> null, null, idleTimeoutMs, methodId);
     write(buf);
     return id;
   }
 
   /** Pushes the deadline of pending request {@code id} to {@code timeoutMs} from now. */
   public void extendDeadline(long id, long timeoutMs) {
-    Pending p = pending.get(id);
-    if (p != null) {
-      p.deadline = deadline(timeoutMs);
-    }
+    pending.extendDeadline(id, timeoutMs);
   }
 
   private <Q> ByteBuf encodeCall(long id, int methodId, boolean oneway, long streamId, int credit, Q request,
@@ -649,101 +485,16 @@ public final class Connection {
   private void write(ByteBuf buf) {
     int size = buf.readableBytes();
     link.send(buf);
-    if (!serving) {
-      return;
+    if (guard != null) {
+      guard.written(size);
     }
-    if (overfull && !link.writeQueueFull()) {
-      overfull = false;
-      backlog = 0;
-      largestWaiting = 0;
-    }
-    if (readsHeld || overfull) {
-      // What the server sends unasked (pushes to a subscriber) is not held back by holding reads, and a link that
-      // cannot hold reads (RDMA) holds back nothing: a peer that lets that much pile up beyond the high-water mark
-      // is cut off, rather than let the server's memory grow without bound.
-      backlog += size;
-      largestWaiting = Math.max(largestWaiting, size);
-      long limit = slowConsumerBytes();
-      if (backlog > limit) {
-        log.warn("Closing connection with {}: more than {} bytes wait for it: it does not read what it is sent", peerName, limit);
-        close();
-      }
-    } else if (link.writeQueueFull()) {
-      // A peer that sends requests and does not read the answers: stop reading its requests until it catches up,
-      // so that its answers queue up to the high-water mark, not without bound.
-      log.debug("Holding reads from {} until it reads what is queued for it", peerName);
-      readsHeld = link.holdReadsUntilDrained(() -> {
-        readsHeld = false;
-        backlog = 0;
-        largestWaiting = 0;
-      });
-      overfull = !readsHeld;
-      backlog = 0;
-      largestWaiting = 0;
-    }
-  }
-
-  /**
-   * Bytes that may wait for a peer beyond the high-water mark before it is cut off as a slow consumer: twice the
-   * largest frame among them, at least {@value #MIN_SLOW_CONSUMER_BYTES} (system property {@code spoke.slowConsumerBytes}
-   * overrides). Not the peer's largest possible frame: over RDMA that is 2 GiB, which would let a stalled peer hold
-   * 4 GiB of the server's memory.
-   */
-  private long slowConsumerBytes() {
-    return SLOW_CONSUMER_BYTES > 0 ? SLOW_CONSUMER_BYTES : Math.max(MIN_SLOW_CONSUMER_BYTES, 2L * largestWaiting);
   }
 
   // ------------------------------------------------------------------ pending requests
 
-  private <T> void registerPending(long id, Promise<T> promise, ReplyDecoder<T> decoder, String what, long timeoutMs) {
-    addPending(id, pendingEntry(promise, decoder, what, deadline(timeoutMs), 0));
-  }
-
-  /** An entry from the pool of answered ones, or a new one: a call allocates none in steady state. */
-  private Pending pendingEntry(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
-    Pending p = freePending.poll();
-    return p == null ? new Pending(promise, decoder, what, deadline, methodId) : p.set(promise, decoder, what, deadline, methodId);
-  }
-
-  private void recycle(Pending p) {
-    if (freePending.size() < MAX_FREE_PENDING) {
-      freePending.push(p.set(null, null, null, 0, 0));
-    }
-  }
-
-  private static long deadline(long timeoutMs) {
-    return System.nanoTime() + timeoutMs * 1_000_000L;
-  }
-
-  private void addPending(long id, Pending p) {
-    pending.put(id, p);
-    if (sweepTimer < 0) {
-      sweepTimer = context.setTimer(SWEEP_INTERVAL_MS, this::sweep);
-    }
-  }
-
-  private void sweep(long timerId) {
-    sweepTimer = -1;
-    if (pending.isEmpty()) {
-      return;
-    }
-    long now = System.nanoTime();
-    for (Pending p : pending.removeIf(p -> now - p.deadline >= 0)) {
-      p.fail(new SpokeTimeoutException(p.describe(peerName) + " got no answer within its timeout"));
-    }
-    if (!pending.isEmpty() && !closed) {
-      sweepTimer = context.setTimer(SWEEP_INTERVAL_MS, this::sweep);
-    }
-  }
-
   /** Fails every request still waiting for a reply. */
   public void failPending(Throwable failure) {
-    if (pending.isEmpty()) {
-      return;
-    }
-    for (Pending p : pending.clear()) {
-      p.fail(failure);
-    }
+    pending.failAll(failure);
   }
 
   /** Number of requests waiting for a reply. */
@@ -763,10 +514,7 @@ public final class Connection {
       return;
     }
     closed = true;
-    if (sweepTimer >= 0) {
-      context.owner().cancelTimer(sweepTimer);
-      sweepTimer = -1;
-    }
+    pending.stopSweeping();
     if (closeHandler != null) {
       closeHandler.handle(this);
     }
@@ -868,61 +616,5 @@ public final class Connection {
   @Override
   public String toString() {
     return "Connection[" + peerName + "]";
-  }
-
-  /** A request waiting for its reply. */
-  private static final class Pending {
-
-    Promise<Object> promise;
-    Object decoder;
-    String what;
-    long deadline;
-    int methodId;
-
-    Pending(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
-      set(promise, decoder, what, deadline, methodId);
-    }
-
-    @SuppressWarnings("unchecked")
-    Pending set(Promise<?> promise, Object decoder, String what, long deadline, int methodId) {
-      this.promise = (Promise<Object>) promise;
-      this.decoder = decoder;
-      this.what = what;
-      this.deadline = deadline;
-      this.methodId = methodId;
-      return this;
-    }
-
-    String describe(String peer) {
-      return what != null ? what + " (" + peer + ")" : "call of method " + methodId + " on " + peer;
-    }
-
-    @SuppressWarnings("unchecked")
-    void complete(Frame frame) {
-      Object value;
-      try {
-        short code = frame.header().code();
-        if (code != ErrorCode.None) {
-          fail(ErrorCodes.toException(code, frame.header().message(), frame.header().remoteClass(), null));
-          return;
-        }
-        if (decoder instanceof Serializer) {
-          Serializer<Object> serializer = (Serializer<Object>) decoder;
-          value = serializer.readsView() ? serializer.read(frame.copyPayload()) : serializer.read(frame.payload());
-        } else {
-          value = ((ReplyDecoder<Object>) decoder).decode(frame);
-        }
-      } catch (RuntimeException e) {
-        fail(e instanceof SpokeException ? e : new ProtocolException("cannot read the reply to " + describe("peer") + ": " + e, e));
-        return;
-      } finally {
-        frame.release();
-      }
-      promise.tryComplete(value);
-    }
-
-    void fail(Throwable failure) {
-      promise.tryFail(failure);
-    }
   }
 }

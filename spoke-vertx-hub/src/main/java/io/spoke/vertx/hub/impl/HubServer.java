@@ -29,7 +29,7 @@ import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.FbActorInfo;
 import io.spoke.vertx.protocol.fb.GangAllocate;
-import io.spoke.vertx.protocol.fb.Hello;
+import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.fb.Launch;
 import io.spoke.vertx.protocol.fb.LogChunk;
 import io.spoke.vertx.protocol.fb.PortHold;
@@ -146,7 +146,7 @@ public final class HubServer {
     return (int) state.nodes.values().stream().filter(n -> n.alive).count();
   }
 
-  private Future<MessageHandler> accept(Connection connection, Hello hello) {
+  private Future<MessageHandler> accept(Connection connection, PeerHello hello) {
     switch (hello.role()) {
       case Role.Agent:
         connections.add(connection);
