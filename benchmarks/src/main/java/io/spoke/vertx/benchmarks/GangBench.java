@@ -100,7 +100,7 @@ final class GangBench extends BenchSection {
       await(client.release(allocation.ticketId()));
       total[r] = (System.nanoTime() - start) / 1e6;
     }
-    emit(new Metric("gang_e2e_8", median(total), "ms", null, String.format("allocate %.1f ms, all 8 launched at %.0f ms, then one call each and release",
-      median(allocate), median(launch))));
+    emit(new Metric("gang_e2e_8", median(total), "ms", null,
+      String.format("allocate %.1f ms, all 8 launched at %.0f ms, then one call each and release", median(allocate), median(launch))));
   }
 }

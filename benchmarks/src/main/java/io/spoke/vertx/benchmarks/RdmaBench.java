@@ -43,7 +43,8 @@ final class RdmaBench {
       if (nativeVertx.isNativeTransportEnabled()) {
         Context ctx = nativeVertx.getOrCreateContext();
         SpokeClient client = io.vertx.core.Future.<SpokeClient>future(p -> ctx.runOnContext(v ->
-          p.complete(SpokeClient.create(nativeVertx, new SpokeClientOptions().setHubPort(hubPort).setLocalSockets(false))))).await(30, TimeUnit.SECONDS);
+          p.complete(SpokeClient.create(nativeVertx, new SpokeClientOptions().setHubPort(hubPort).setLocalSockets(false)))))
+          .await(30, TimeUnit.SECONDS);
         try {
           run(bench, ctx, client, List.of("-Dspoke.nativeTransport=true"), "epoll", quick, warmupMs, durationMs);
         } finally {

@@ -71,7 +71,7 @@ public final class Reservation {
 
   @Override
   public String toString() {
-    return "Reservation[" + nodeId + (node == null ? " (unbound)" : "") + ", gpus=" + Arrays.toString(gpuIds) + ", cpus=" + cpus + ", memoryMb=" + memoryMb
-      + (custom.isEmpty() ? "" : ", " + custom) + "]";
+    return "Reservation[" + nodeId + (node == null ? " (unbound)" : "") + ", gpus=" + Arrays.toString(gpuIds) + ", cpus=" + cpus
+      + ", memoryMb=" + memoryMb + (custom.isEmpty() ? "" : ", " + custom) + "]";
   }
 }
