@@ -101,14 +101,16 @@ class SlowConsumerIT {
     Socket stalled = new FrameFuzzer(actor.info().host(), actor.info().port(), TestCluster.TOKEN.getBytes(StandardCharsets.UTF_8), true,
       Role.Client, "stalled-subscriber", actor.id(), 1).openSocket();
     stalled.getOutputStream().write(FrameFuzzer.frame(Body.Subscribe, null, b -> Subscribe.createSubscribe(b, 7)));
-    Thread.sleep(200);
+    // The actor's answer to the Subscribe says the subscription is in place; from here on nothing is read.
+    stalled.setSoTimeout(30_000);
+    java.io.DataInputStream in = new java.io.DataInputStream(stalled.getInputStream());
+    in.readFully(new byte[in.readInt()]);
     // Pushes to mailbox 7 that the subscriber never reads: the actor cuts it off once 4 MiB wait for it.
     long pushed = 0;
     for (int i = 0; i < 10; i++) {
       pushed += await(actor.call(TestActors.PUSH, 100_000, Serializers.INT, Serializers.INT));
     }
     // Reading now drains what was sent before the cut, then the end of the stream: the actor closed it.
-    stalled.setSoTimeout(30_000);
     long received = 0;
     byte[] sink = new byte[1 << 16];
     for (int n; (n = stalled.getInputStream().read(sink)) >= 0; ) {
