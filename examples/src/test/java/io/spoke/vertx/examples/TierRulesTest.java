@@ -48,7 +48,6 @@ class TierRulesTest {
   /** Files that still build or read control messages themselves; each moves its messages into {@code protocol}. */
   static final List<String> FLATBUFFERS_STILL_OUTSIDE_PROTOCOL = List.of(
     "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java",
-    "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorHost.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorRuntime.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/client/impl/SpokeClientImpl.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Acceptor.java",
