@@ -1,5 +1,11 @@
 package io.spoke.vertx.protocol;
 
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.RdmaAccept;
+import io.spoke.vertx.protocol.fb.RdmaConnect;
+import io.spoke.vertx.protocol.fb.Subscribe;
+import io.spoke.vertx.protocol.fb.Unsubscribe;
+
 /**
  * The control messages between a client and an actor host, besides calls, pushes and stream credits (those have
  * allocation-free encoders in {@link FrameEncoder} and views: {@link CallView}, {@link PushView},
@@ -12,5 +18,34 @@ public final class ActorCodec {
 
   // ---------------------------------------------------------------- written by the client, read by the actor host
 
+  /** The mailbox a Subscribe asks for. */
+  public static int readSubscribe(Frame frame) {
+    return ((Subscribe) frame.header().body(new Subscribe())).mailbox();
+  }
+
+  /** The mailbox an Unsubscribe leaves. */
+  public static int readUnsubscribe(Frame frame) {
+    return ((Unsubscribe) frame.header().body(new Unsubscribe())).mailbox();
+  }
+
+  /**
+   * What an RdmaConnect says: the client's UCX worker address (empty when it sent none) and the id of its end of the
+   * link.
+   */
+  public record RdmaConnectValue(byte[] workerAddress, long link) {
+  }
+
+  /** Reads an RdmaConnect; the value outlives the frame. */
+  public static RdmaConnectValue readRdmaConnect(Frame frame) {
+    RdmaConnect request = (RdmaConnect) frame.header().body(new RdmaConnect());
+    return new RdmaConnectValue(Messages.bytes(request.workerAddressAsByteBuffer()), request.link());
+  }
+
   // ---------------------------------------------------------------- written by the actor host, read by the client
+
+  /** The answer to an RdmaConnect: the actor host's UCX worker address and the id of its end of the link. */
+  public static Message rdmaAccept(byte[] workerAddress, long link) {
+    return Message.of(Body.RdmaAccept,
+      b -> RdmaAccept.createRdmaAccept(b, RdmaAccept.createWorkerAddressVector(b, workerAddress), link));
+  }
 }

@@ -1,30 +1,24 @@
 package io.spoke.vertx.actor.impl;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.actor.Actor;
-import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.ActorHostCodec;
+import io.spoke.vertx.protocol.ActorHostCodec.ActorSpecValue;
 import io.spoke.vertx.protocol.ErrorCodes;
 import io.spoke.vertx.protocol.Frame;
-import io.spoke.vertx.protocol.Messages;
-import io.spoke.vertx.protocol.fb.ActorSpec;
+import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.fb.Body;
-import io.spoke.vertx.protocol.fb.Bootstrap;
-import io.spoke.vertx.protocol.fb.Ready;
+import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Role;
-import io.spoke.vertx.protocol.fb.StartFailed;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -68,57 +62,43 @@ public final class ActorHost extends VerticleBase {
         agent = connection;
         connection.closeHandler(c -> onAgentLost());
         connection.messageHandler(this::onAgentMessage);
-        FlatBufferBuilder b = connection.builder();
-        Bootstrap.startBootstrap(b);
-        int body = Bootstrap.endBootstrap(b);
-        return connection.request(Body.Bootstrap, body, null, AGENT_TIMEOUT_MS, "bootstrap", ActorHost::readSpec);
+        return connection.request(ActorHostCodec.bootstrap(), null, AGENT_TIMEOUT_MS, "bootstrap", ActorHost::readSpec);
       })
       .compose(this::startActor)
       .compose(port -> {
         // A TLS cluster keeps every call on TLS: its clients expect a certificate, which a Unix socket would not show.
         Future<String> local = config.localSocket == null || config.security.isTls() ? Future.succeededFuture(null)
           : runtime.listenLocal(config.localSocket);
-        return local.compose(socket -> {
-          FlatBufferBuilder b = agent.builder();
-          int socketOffset = socket == null ? 0 : b.createString(socket);
-          int body = Ready.createReady(b, port, ProcessHandle.current().pid(), socketOffset);
-          return agent.request(Body.Ready, body, null, AGENT_TIMEOUT_MS, "ready",
-            frame -> "port " + port + (socket == null ? "" : " and Unix socket " + socket));
-        });
+        return local.compose(socket -> agent.request(ActorHostCodec.ready(port, ProcessHandle.current().pid(), socket), null,
+          AGENT_TIMEOUT_MS, "ready", frame -> "port " + port + (socket == null ? "" : " and Unix socket " + socket)));
       })
       .onSuccess(where -> log.info("Actor {} ({}) ready on {}, on Netty's {} transport", config.actorId, runtime.actorType(), where,
         vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"))
       .recover(failure -> reportFailure(failure).map((String) null));
   }
 
-  private static Spec readSpec(Frame frame) {
+  private static ActorSpecValue readSpec(Frame frame) {
     if (frame.bodyType() != Body.ActorSpec) {
       throw new SpokeException("the agent answered bootstrap with message type " + frame.bodyType());
     }
-    ActorSpec spec = (ActorSpec) frame.header().body(new ActorSpec());
-    List<Integer> gpus = new ArrayList<>(spec.gpuIdsLength());
-    for (int i = 0; i < spec.gpuIdsLength(); i++) {
-      gpus.add(spec.gpuIds(i));
-    }
-    Slot slot = spec.slot() == null ? null : Messages.readSlot(spec.slot());
-    return new Spec(spec.actorType(), spec.actorId(), spec.nodeId(), gpus, slot, frame.copyPayload());
+    return ActorHostCodec.readActorSpec(frame);
   }
 
-  private Future<Integer> startActor(Spec spec) {
-    if (!config.actorId.equals(spec.actorId)) {
-      return Future.failedFuture(new SpokeException("the agent sent the spec of actor '" + spec.actorId + "' to the host of '"
+  private Future<Integer> startActor(ActorSpecValue spec) {
+    if (!config.actorId.equals(spec.actorId())) {
+      return Future.failedFuture(new SpokeException("the agent sent the spec of actor '" + spec.actorId() + "' to the host of '"
         + config.actorId + "'"));
     }
     // Finding the class scans the class path, and a constructor may load a model: not on the event loop.
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
     return vertx.executeBlocking(() -> construct(loader, spec), false)
       .compose(actor -> {
-        runtime = new ActorRuntime(vertx, spec.actorId, spec.actorType, spec.nodeId, spec.args, spec.gpuIds, spec.slot,
+        runtime = new ActorRuntime(vertx, spec.actorId(), spec.actorType(), spec.nodeId(), spec.args(), spec.gpuIds(), spec.slot(),
           config.maxFrameSize);
         actor.bind(runtime);
         return vertx.deployVerticle(actor)
           .recover(err -> {
-            log.error("Starting actor {} of type {} failed", spec.actorId, spec.actorType, err);
+            log.error("Starting actor {} of type {} failed", spec.actorId(), spec.actorType(), err);
             return Future.failedFuture(new SpawnException("its start failed with " + err));
           });
       })
@@ -128,12 +108,12 @@ public final class ActorHost extends VerticleBase {
       });
   }
 
-  private static Actor construct(ClassLoader loader, Spec spec) {
+  private static Actor construct(ClassLoader loader, ActorSpecValue spec) {
     try {
-      return new ActorTypes(loader).create(spec.actorType);
+      return new ActorTypes(loader).create(spec.actorType());
     } catch (ReflectiveOperationException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      log.error("Constructing actor {} of type {} failed", spec.actorId, spec.actorType, cause);
+      log.error("Constructing actor {} of type {} failed", spec.actorId(), spec.actorType(), cause);
       throw new SpawnException("its constructor threw " + cause);
     }
   }
@@ -145,9 +125,8 @@ public final class ActorHost extends VerticleBase {
       ActorHostMain.exit(ActorHostMain.EXIT_START_FAILED);
       return Future.failedFuture(failure);
     }
-    FlatBufferBuilder b = agent.builder();
-    int body = StartFailed.createStartFailed(b, b.createString(message), ErrorCodes.codeOf(failure));
-    return agent.request(Body.StartFailed, body, null, AGENT_TIMEOUT_MS, "start failure report", frame -> null)
+    Message report = ActorHostCodec.startFailed(message, ErrorCodes.codeOf(failure));
+    return agent.request(report, null, AGENT_TIMEOUT_MS, "start failure report", frame -> null)
       .eventually(() -> {
         ActorHostMain.exit(ActorHostMain.EXIT_START_FAILED);
         return Future.succeededFuture();
@@ -162,8 +141,7 @@ public final class ActorHost extends VerticleBase {
     if (type == Body.Shutdown) {
       shutdown(id);
     } else {
-      connection.replyError(id, io.spoke.vertx.protocol.fb.ErrorCode.Protocol, "actor hosts do not handle message type " + type
-        + " from their agent", null, Body.NONE, 0);
+      connection.replyError(id, ErrorCode.Protocol, "actor hosts do not handle message type " + type + " from their agent");
     }
   }
 
@@ -192,25 +170,6 @@ public final class ActorHost extends VerticleBase {
     if (!stopping) {
       System.err.println("Actor " + config.actorId + ": lost the connection to its agent; exiting");
       ActorHostMain.exit(ActorHostMain.EXIT_AGENT_LOST);
-    }
-  }
-
-  private static final class Spec {
-
-    final String actorType;
-    final String actorId;
-    final String nodeId;
-    final List<Integer> gpuIds;
-    final Slot slot;
-    final Buffer args;
-
-    Spec(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Slot slot, Buffer args) {
-      this.actorType = actorType;
-      this.actorId = actorId;
-      this.nodeId = nodeId;
-      this.gpuIds = gpuIds;
-      this.slot = slot;
-      this.args = args;
     }
   }
 }

@@ -1,0 +1,142 @@
+package io.spoke.vertx.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.protocol.ActorCodec.RdmaConnectValue;
+import io.spoke.vertx.protocol.ActorHostCodec.ActorSpecValue;
+import io.spoke.vertx.protocol.fb.ActorSpec;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.spoke.vertx.protocol.fb.RdmaAccept;
+import io.spoke.vertx.protocol.fb.RdmaConnect;
+import io.spoke.vertx.protocol.fb.Ready;
+import io.spoke.vertx.protocol.fb.StartFailed;
+import io.spoke.vertx.protocol.fb.Subscribe;
+import io.spoke.vertx.protocol.fb.Unsubscribe;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The actor host's messages, through the framing and back: to and from its agent ({@link ActorHostCodec}), and to and
+ * from its clients besides calls ({@link ActorCodec}). The other side's messages are written or read here as that side
+ * does.
+ */
+class ActorHostCodecTest {
+
+  private final FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
+  private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1024 * 1024));
+  private final List<Frame> frames = new ArrayList<>();
+
+  @AfterEach
+  void releaseFrames() {
+    frames.forEach(Frame::release);
+    channel.finishAndReleaseAll();
+  }
+
+  private Frame roundTrip(Message message, Buffer payload) {
+    channel.writeInbound(encoder.encode(11, false, message, payload));
+    Object read = channel.readInbound();
+    assertThat(read).isInstanceOf(Frame.class);
+    Frame frame = (Frame) read;
+    frames.add(frame);
+    assertThat(frame.id()).isEqualTo(11);
+    assertThat(frame.bodyType()).isEqualTo(message.bodyType());
+    return frame;
+  }
+
+  @Test
+  void bootstrapHasAnEmptyBody() {
+    Frame frame = roundTrip(ActorHostCodec.bootstrap(), null);
+    assertThat(frame.bodyType()).isEqualTo(Body.Bootstrap);
+    assertThat(frame.payloadLength()).isZero();
+  }
+
+  @Test
+  void readyCarriesPortPidAndLocalSocket() {
+    Ready ready = (Ready) roundTrip(ActorHostCodec.ready(4711, 12345L, "/run/spoke/a1.sock"), null).header().body(new Ready());
+    assertThat(ready.port()).isEqualTo(4711);
+    assertThat(ready.pid()).isEqualTo(12345L);
+    assertThat(ready.localSocket()).isEqualTo("/run/spoke/a1.sock");
+
+    Ready tcpOnly = (Ready) roundTrip(ActorHostCodec.ready(4712, 1L, null), null).header().body(new Ready());
+    assertThat(tcpOnly.port()).isEqualTo(4712);
+    assertThat(tcpOnly.localSocket()).isNull();
+  }
+
+  @Test
+  void startFailedCarriesMessageAndCode() {
+    StartFailed failed = (StartFailed) roundTrip(ActorHostCodec.startFailed("its constructor threw boom", ErrorCode.SpawnFailed),
+      null).header().body(new StartFailed());
+    assertThat(failed.message()).isEqualTo("its constructor threw boom");
+    assertThat(failed.code()).isEqualTo(ErrorCode.SpawnFailed);
+  }
+
+  @Test
+  void actorSpecReadsBackWithSlotGpusAndArguments() {
+    Slot slot = new Slot("t1", 1, 4, 1, 2, "n1", "10.0.0.1", List.of(2, 3), "10.0.0.9", 29500, "w1", null);
+    Message spec = Message.of(Body.ActorSpec, b -> {
+      int slotOffset = Messages.writeSlot(b, slot);
+      return ActorSpec.createActorSpec(b, b.createString("Worker"), b.createString("w1"), Messages.string(b, "n1"),
+        Messages.intVector(b, List.of(2, 3)), 1 << 20, slotOffset);
+    });
+    ActorSpecValue value = ActorHostCodec.readActorSpec(roundTrip(spec, Buffer.buffer("args")));
+    assertThat(value.actorType()).isEqualTo("Worker");
+    assertThat(value.actorId()).isEqualTo("w1");
+    assertThat(value.nodeId()).isEqualTo("n1");
+    assertThat(value.gpuIds()).containsExactly(2, 3);
+    assertThat(value.maxFrameSize()).isEqualTo(1 << 20);
+    assertThat(value.slot().ticketId()).isEqualTo("t1");
+    assertThat(value.slot().globalRank()).isEqualTo(1);
+    assertThat(value.slot().worldSize()).isEqualTo(4);
+    assertThat(value.slot().gpuIds()).containsExactly(2, 3);
+    assertThat(value.slot().masterPort()).isEqualTo(29500);
+    assertThat(value.args().toString()).isEqualTo("args");
+  }
+
+  @Test
+  void actorSpecOutsideAGangHasNoSlotNorGpus() {
+    Message spec = Message.of(Body.ActorSpec, b -> ActorSpec.createActorSpec(b, b.createString("Counter"), b.createString("c1"),
+      0, Messages.intVector(b, List.<Integer>of()), 1024, 0));
+    Frame frame = roundTrip(spec, null);
+    ActorSpecValue value = ActorHostCodec.readActorSpec(frame);
+    frame.release();
+    frames.remove(frame);
+    assertThat(value.nodeId()).isNull();
+    assertThat(value.gpuIds()).isEmpty();
+    assertThat(value.slot()).isNull();
+    // A copy: it outlives the frame.
+    assertThat(value.args().length()).isZero();
+  }
+
+  @Test
+  void subscribeAndUnsubscribeReadTheirMailbox() {
+    assertThat(ActorCodec.readSubscribe(roundTrip(Message.of(Body.Subscribe, b -> Subscribe.createSubscribe(b, 7)), null)))
+      .isEqualTo(7);
+    assertThat(ActorCodec.readUnsubscribe(roundTrip(Message.of(Body.Unsubscribe, b -> Unsubscribe.createUnsubscribe(b, 9)), null)))
+      .isEqualTo(9);
+  }
+
+  @Test
+  void rdmaConnectAndAcceptCarryWorkerAddressAndLink() {
+    byte[] clientAddress = {1, 2, 3, (byte) 0xff};
+    Message connect = Message.of(Body.RdmaConnect,
+      b -> RdmaConnect.createRdmaConnect(b, RdmaConnect.createWorkerAddressVector(b, clientAddress), 0x8000_0000_0000_0001L));
+    RdmaConnectValue request = ActorCodec.readRdmaConnect(roundTrip(connect, null));
+    assertThat(request.workerAddress()).containsExactly(clientAddress);
+    assertThat(request.link()).isEqualTo(0x8000_0000_0000_0001L);
+
+    Message noAddress = Message.of(Body.RdmaConnect, b -> RdmaConnect.createRdmaConnect(b, 0, 5));
+    assertThat(ActorCodec.readRdmaConnect(roundTrip(noAddress, null)).workerAddress()).isEmpty();
+
+    byte[] hostAddress = {9, 8, 7};
+    RdmaAccept accept = (RdmaAccept) roundTrip(ActorCodec.rdmaAccept(hostAddress, 42), null).header().body(new RdmaAccept());
+    assertThat(Messages.bytes(accept.workerAddressAsByteBuffer())).containsExactly(hostAddress);
+    assertThat(accept.link()).isEqualTo(42);
+  }
+}
