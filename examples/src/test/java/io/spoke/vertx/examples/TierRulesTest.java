@@ -59,8 +59,6 @@ class TierRulesTest {
     "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java", 842,
     "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/TicketDesk.java", 786,
     "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/HubServer.java", 699,
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/scheduler/Scheduler.java", 610,
-    "spoke-vertx-rdma/src/main/java/io/spoke/vertx/rdma/UcxRuntime.java", 565,
     "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/AgentOptions.java", 460);
 
   private static final Pattern IMPL_REFERENCE = Pattern.compile("\\bio\\.spoke\\.vertx\\.((?:[a-z]+\\.)*impl)\\.[A-Z]");

@@ -3,6 +3,11 @@ package io.spoke.vertx.rdma;
 import io.netty.buffer.ByteBuf;
 import io.spoke.vertx.RdmaException;
 import io.spoke.vertx.rdma.RegisteredMemory.Segment;
+import io.spoke.vertx.rdma.impl.RegisteredByteBuf;
+import io.spoke.vertx.rdma.impl.TaggedReceive;
+import io.spoke.vertx.rdma.impl.UcsStatus;
+import io.spoke.vertx.rdma.impl.UcxRdmaProvider;
+import io.spoke.vertx.rdma.impl.UcxRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -73,7 +78,7 @@ public final class Rdma {
 
   /** Returns a buffer from {@link #buffer(int)} to the pool; it must not be used afterwards. */
   public void release(Buffer buffer) {
-    RegisteredByteBuf registered = RegisteredMemory.registered(((BufferInternal) buffer).getByteBuf());
+    RegisteredByteBuf registered = RegisteredByteBuf.registered(((BufferInternal) buffer).getByteBuf());
     if (registered == null) {
       throw new IllegalArgumentException("not a buffer from Rdma.buffer()");
     }
@@ -108,7 +113,7 @@ public final class Rdma {
         endpoint.opened(ucx.newEndpoint(address, (ep, status, message) -> endpoint.failed(status, message), null));
         promise.complete(endpoint);
       } catch (RuntimeException e) {
-        promise.fail(UcxRuntime.failure(UcxRuntime.status(e), "cannot open a UCX endpoint: " + e.getMessage()));
+        promise.fail(UcsStatus.failure(UcsStatus.status(e), "cannot open a UCX endpoint: " + e.getMessage()));
       }
     });
     return promise.future();
@@ -122,7 +127,7 @@ public final class Rdma {
   public <T> Future<T> receive(long tag, int maxLength, Function<Buffer, T> reader) {
     ContextInternal context = context();
     Promise<T> promise = context.promise();
-    ucx.receive(new UcxRuntime.TaggedReceive() {
+    ucx.receive(new TaggedReceive() {
       @Override
       public long tag() {
         return tag;
@@ -139,7 +144,7 @@ public final class Rdma {
             public void onSuccess(UcpRequest request) {
               if (length > maxLength) {
                 ucx.memory().recycle(segment);
-                promise.tryFail(UcxRuntime.failure(org.openucx.jucx.ucs.UcsConstants.STATUS.UCS_ERR_MESSAGE_TRUNCATED,
+                promise.tryFail(UcsStatus.failure(org.openucx.jucx.ucs.UcsConstants.STATUS.UCS_ERR_MESSAGE_TRUNCATED,
                   "a message of " + length + " bytes with tag " + tag + " is larger than the " + maxLength + " bytes asked for"));
                 return;
               }
@@ -149,12 +154,12 @@ public final class Rdma {
             @Override
             public void onError(int status, String text) {
               ucx.memory().recycle(segment);
-              promise.tryFail(UcxRuntime.failure(status, "receiving tag " + tag + " failed: " + text));
+              promise.tryFail(UcsStatus.failure(status, "receiving tag " + tag + " failed: " + text));
             }
           }, UcxRuntime.HOST_PARAMS);
         } catch (RuntimeException e) {
           ucx.memory().recycle(segment);
-          promise.tryFail(UcxRuntime.failure(UcxRuntime.status(e), "receiving tag " + tag + " failed: " + e.getMessage()));
+          promise.tryFail(UcsStatus.failure(UcsStatus.status(e), "receiving tag " + tag + " failed: " + e.getMessage()));
         }
       }
     });

@@ -3,6 +3,9 @@ package io.spoke.vertx.rdma;
 import io.netty.buffer.ByteBuf;
 import io.spoke.vertx.RdmaException;
 import io.spoke.vertx.rdma.RegisteredMemory.Segment;
+import io.spoke.vertx.rdma.impl.RegisteredByteBuf;
+import io.spoke.vertx.rdma.impl.UcsStatus;
+import io.spoke.vertx.rdma.impl.UcxRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -47,7 +50,7 @@ public final class RdmaEndpoint {
   /** The endpoint's error handler, on the progress thread: later operations fail at once. */
   void failed(int status, String message) {
     if (failure == null) {
-      failure = UcxRuntime.failure(status, "UCX endpoint failed: " + message);
+      failure = UcsStatus.failure(status, "UCX endpoint failed: " + message);
     }
     UcpEndpoint ep = endpoint;
     endpoint = null;
@@ -72,7 +75,7 @@ public final class RdmaEndpoint {
         keys.add(unpacked);
         promise.complete(new RemoteKey(unpacked));
       } catch (RuntimeException e) {
-        promise.fail(UcxRuntime.failure(UcxRuntime.status(e), "cannot unpack the remote key: " + e.getMessage()));
+        promise.fail(UcsStatus.failure(UcsStatus.status(e), "cannot unpack the remote key: " + e.getMessage()));
       }
     });
     return promise.future();
@@ -127,7 +130,7 @@ public final class RdmaEndpoint {
       UcpEndpoint ep = endpoint;
       endpoint = null;
       if (failure == null) {
-        failure = UcxRuntime.cancelled("the endpoint is closed");
+        failure = UcsStatus.cancelled("the endpoint is closed");
       }
       for (UcpRemoteKey key : keys) {
         key.close();
@@ -143,7 +146,7 @@ public final class RdmaEndpoint {
 
   private RdmaException gone() {
     RdmaException f = failure;
-    return f != null ? f : UcxRuntime.cancelled("the endpoint is not open");
+    return f != null ? f : UcsStatus.cancelled("the endpoint is not open");
   }
 
   /** Memory an operation reads from: the caller's registered buffer in place, or a pooled copy of it. */
@@ -167,7 +170,7 @@ public final class RdmaEndpoint {
   private Local local(Buffer data) {
     ByteBuf buf = ((BufferInternal) data).getByteBuf();
     int length = buf.readableBytes();
-    RegisteredByteBuf registered = RegisteredMemory.registered(buf);
+    RegisteredByteBuf registered = RegisteredByteBuf.registered(buf);
     if (registered != null && registered.inSegment() && buf.hasMemoryAddress()) {
       return new Local(buf.memoryAddress() + buf.readerIndex(), length, buf, null);
     }
@@ -210,11 +213,11 @@ public final class RdmaEndpoint {
 
           @Override
           public void onError(int status, String message) {
-            promise.tryFail(UcxRuntime.failure(status, what + " failed: " + message));
+            promise.tryFail(UcsStatus.failure(status, what + " failed: " + message));
           }
         });
       } catch (RuntimeException e) {
-        promise.tryFail(UcxRuntime.failure(UcxRuntime.status(e), what + " failed: " + e.getMessage()));
+        promise.tryFail(UcsStatus.failure(UcsStatus.status(e), what + " failed: " + e.getMessage()));
       }
     });
     return promise.future();

@@ -3,6 +3,7 @@ package io.spoke.vertx.rdma;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.spoke.vertx.rdma.impl.RegisteredByteBuf;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ import org.openucx.jucx.ucs.UcsConstants;
  * <p>
  * Thread-safe: event loops take segments to encode, the progress thread to receive, and whoever releases
  * the last reference to a buffer returns its segment. Registration needs the UCX context to be created
- * with shared workers ({@code mt_workers_shared}), which {@link UcxRuntime} does.
+ * with shared workers ({@code mt_workers_shared}), which the UCX runtime does.
  */
 public final class RegisteredMemory {
 
@@ -54,8 +55,13 @@ public final class RegisteredMemory {
   private long inUse;
   private boolean closed;
 
+  /**
+   * Internal: the pool of the UCX runtime, which makes the process's one ({@link Rdma#memory()}); not API.
+   *
+   * @param context the UCX context, created with shared workers
+   */
   @SuppressWarnings({"rawtypes", "unchecked"}) // Java creates no generic arrays: the slabs' array is made raw, used typed
-  RegisteredMemory(UcpContext context) {
+  public RegisteredMemory(UcpContext context) {
     this.context = context;
     this.small = new ArrayDeque[SLAB_MAX_SHIFT - MIN_SHIFT + 1];
     for (int i = 0; i < small.length; i++) {
@@ -84,6 +90,25 @@ public final class RegisteredMemory {
       this.view = UcxUtils.getByteBufferView(address, size);
     }
 
+    /**
+     * Where the segment starts: its {@link #HEADROOM}, then the data. Internal (the UCX runtime writes a frame's
+     * routing header there); not API.
+     *
+     * @return the segment's address
+     */
+    public long address() {
+      return address;
+    }
+
+    /**
+     * Internal: the pool the segment goes back to; not API.
+     *
+     * @return the pool that made the segment
+     */
+    public RegisteredMemory pool() {
+      return pool;
+    }
+
     /** Where a frame's bytes start. */
     public long dataAddress() {
       return address + HEADROOM;
@@ -98,8 +123,14 @@ public final class RegisteredMemory {
       return registration;
     }
 
-    /** A view of {@code length} bytes from the data address, for a buffer (the caller owns the segment). */
-    ByteBuffer dataView(int length) {
+    /**
+     * Internal: a view of {@code length} bytes from the data address, for a buffer (the caller owns the segment;
+     * the view is the segment's one, repositioned); not API.
+     *
+     * @param length how many bytes the view shows
+     * @return the view
+     */
+    public ByteBuffer dataView(int length) {
       view.clear().position(HEADROOM).limit(HEADROOM + length);
       return view;
     }
@@ -214,23 +245,24 @@ public final class RegisteredMemory {
     return buf;
   }
 
-  /** The registered buffer behind {@code buf} (a slice, duplicate or wrapper of one), or {@code null}. */
-  static RegisteredByteBuf registered(ByteBuf buf) {
-    for (ByteBuf b = buf; b != null; b = b.unwrap()) {
-      if (b instanceof RegisteredByteBuf) {
-        return (RegisteredByteBuf) b;
-      }
-    }
-    return null;
-  }
-
-  /** Allocates frames in registered memory; what an RDMA link gives its connection's encoder. */
-  AbstractByteBufAllocator allocator() {
+  /**
+   * Internal: allocates frames in registered memory, what an RDMA link gives its connection's encoder; not API.
+   *
+   * @return the pool's allocator of frames
+   */
+  public AbstractByteBufAllocator allocator() {
     return allocator;
   }
 
-  /** A buffer over received bytes in {@code segment}, {@code length} of them readable. */
-  RegisteredByteBuf wrapReceived(Segment segment, int length) {
+  /**
+   * Internal: a buffer over received bytes in {@code segment}, {@code length} of them readable; releasing it
+   * returns the segment. Not API.
+   *
+   * @param segment a segment of this pool, which the buffer owns from now on
+   * @param length how many bytes were received into its data
+   * @return the buffer (a {@code RegisteredByteBuf})
+   */
+  public ByteBuf wrapReceived(Segment segment, int length) {
     return new RegisteredByteBuf(heapCopies, segment, length, length);
   }
 

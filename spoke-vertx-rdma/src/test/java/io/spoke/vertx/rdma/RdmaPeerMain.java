@@ -1,5 +1,6 @@
 package io.spoke.vertx.rdma;
 
+import io.spoke.vertx.rdma.impl.UcxRuntime;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.util.HexFormat;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.spoke.vertx.rdma.RegisteredMemory.Segment;
+import io.spoke.vertx.rdma.impl.RegisteredByteBuf;
+import io.spoke.vertx.rdma.impl.UcxRuntime;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import org.junit.jupiter.api.Test;
@@ -71,8 +73,8 @@ class RegisteredMemoryTest {
   void theRegisteredBufferIsFoundBehindVertxBufferWrappers() {
     ByteBuf buf = memory.buffer(64);
     Buffer buffer = BufferInternal.buffer(buf);
-    assertThat(RegisteredMemory.registered(((BufferInternal) buffer).getByteBuf())).isSameAs(buf);
-    assertThat(RegisteredMemory.registered(io.netty.buffer.Unpooled.buffer(8))).isNull();
+    assertThat(RegisteredByteBuf.registered(((BufferInternal) buffer).getByteBuf())).isSameAs(buf);
+    assertThat(RegisteredByteBuf.registered(io.netty.buffer.Unpooled.buffer(8))).isNull();
     buf.release();
   }
 }

@@ -1,4 +1,4 @@
-package io.spoke.vertx.rdma;
+package io.spoke.vertx.rdma.impl;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
@@ -13,19 +13,19 @@ import org.apache.logging.log4j.Logger;
 /**
  * The UCX worker's event fd, watched by a Vert.x event loop of Netty's epoll transport: when it is readable,
  * the loop progresses the worker itself, so frames for links of that loop are handled where they arrive, with
- * no thread hop. Used by {@link UcxRuntime} when the context that first needs RDMA runs on such a loop; with
+ * no thread hop. Used by {@link LoopProgress} when the context that first needs RDMA runs on such a loop; with
  * the NIO transport (which cannot watch a foreign file descriptor) the progress thread does the job.
  */
 final class EpollProgress implements EpollIoHandle {
 
   private static final Logger log = LogManager.getLogger(EpollProgress.class);
 
-  private final UcxRuntime ucx;
+  private final LoopProgress progress;
   private final FileDescriptor fd;
 
-  private EpollProgress(UcxRuntime ucx) {
-    this.ucx = ucx;
-    this.fd = new FileDescriptor(ucx.eventFd());
+  private EpollProgress(LoopProgress progress) {
+    this.progress = progress;
+    this.fd = new FileDescriptor(progress.eventFd());
   }
 
   /** Whether {@code loop} is an event loop of the epoll transport, which can watch UCX's event fd. */
@@ -39,13 +39,13 @@ final class EpollProgress implements EpollIoHandle {
   }
 
   /** Makes {@code loop} progress the worker whenever its event fd is readable. */
-  static void register(UcxRuntime ucx, EventLoop loop) {
-    EpollProgress handle = new EpollProgress(ucx);
+  static void register(LoopProgress progress, EventLoop loop) {
+    EpollProgress handle = new EpollProgress(progress);
     ((IoEventLoop) loop).register(handle).addListener(f -> {
       if (f.isSuccess()) {
         ((IoRegistration) f.getNow()).submit(EpollIoOps.EPOLLIN);
         // Whatever happened before the fd was watched.
-        ucx.progressOnLoop();
+        progress.progressOnLoop();
       } else {
         log.error("Cannot watch UCX's event fd on {}: {}; RDMA links will not progress", loop, f.cause().toString());
       }
@@ -59,7 +59,7 @@ final class EpollProgress implements EpollIoHandle {
 
   @Override
   public void handle(IoRegistration registration, IoEvent event) {
-    ucx.progressOnLoop();
+    progress.progressOnLoop();
   }
 
   @Override

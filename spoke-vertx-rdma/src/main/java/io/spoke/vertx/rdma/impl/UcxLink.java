@@ -1,4 +1,4 @@
-package io.spoke.vertx.rdma;
+package io.spoke.vertx.rdma.impl;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -28,7 +28,8 @@ import org.openucx.jucx.ucp.UcpRequest;
 
 /**
  * One end of a Spoke connection over UCX: frames go out as active messages on an endpoint to the peer's
- * worker, and come in through {@link UcxRuntime}'s handler, which finds the link by the id in the header.
+ * worker, and come in through the worker's handler ({@link FrameDemux}), which finds the link by the id in the
+ * header.
  * <p>
  * Threads: the endpoint, sequence numbers and reordering belong to the progress thread; the handlers, and
  * the {@code closed} flag, to the link's Vert.x context. Received frames cross over through a queue that
@@ -103,7 +104,7 @@ final class UcxLink implements RdmaLink {
         }
         promise.complete();
       } catch (RuntimeException e) {
-        promise.fail(UcxRuntime.failure(UcxRuntime.status(e), "cannot open a UCX endpoint to " + peerName + ": " + e.getMessage()));
+        promise.fail(UcsStatus.failure(UcsStatus.status(e), "cannot open a UCX endpoint to " + peerName + ": " + e.getMessage()));
       }
     });
     return promise.future();
@@ -122,7 +123,7 @@ final class UcxLink implements RdmaLink {
    */
   @Override
   public boolean attaches(ByteBuf payload) {
-    RegisteredByteBuf registered = RegisteredMemory.registered(payload);
+    RegisteredByteBuf registered = RegisteredByteBuf.registered(payload);
     return registered != null && registered.inSegment() && payload.hasMemoryAddress();
   }
 
@@ -204,12 +205,12 @@ final class UcxLink implements RdmaLink {
         ByteBuf head = ((CompositeByteBuf) frame).component(0);
         ByteBuf body = ((CompositeByteBuf) frame).component(1);
         segment = inPlace.segment();
-        headerLength = UcxRuntime.AM_HEADER_SIZE + head.readableBytes();
+        headerLength = FrameDemux.AM_HEADER_SIZE + head.readableBytes();
         dataAddress = body.memoryAddress() + body.readerIndex();
         dataLength = body.readableBytes();
       } else {
         // The encoder's buffer, or Netty's leak-detection wrapper of it (for a sample of buffers).
-        RegisteredByteBuf registered = RegisteredMemory.registered(frame);
+        RegisteredByteBuf registered = RegisteredByteBuf.registered(frame);
         if (registered != null && registered.inSegment() && frame.readerIndex() == 0) {
           this.frame = frame;
         } else {
@@ -221,12 +222,12 @@ final class UcxLink implements RdmaLink {
           registered = (RegisteredByteBuf) copy;
         }
         segment = registered.segment();
-        headerLength = UcxRuntime.AM_HEADER_SIZE;
+        headerLength = FrameDemux.AM_HEADER_SIZE;
         dataAddress = segment.dataAddress();
         dataLength = length;
       }
-      PlatformDependent.putLong(segment.address, peerId);
-      PlatformDependent.putLong(segment.address + 8, sendSequence++);
+      PlatformDependent.putLong(segment.address(), peerId);
+      PlatformDependent.putLong(segment.address() + 8, sendSequence++);
     }
 
     /** For a frame whose payload is attached in registered memory: the head's registered buffer, else null. */
@@ -236,9 +237,9 @@ final class UcxLink implements RdmaLink {
       }
       ByteBuf head = ((CompositeByteBuf) frame).component(0);
       ByteBuf body = ((CompositeByteBuf) frame).component(1);
-      RegisteredByteBuf headBuf = RegisteredMemory.registered(head);
+      RegisteredByteBuf headBuf = RegisteredByteBuf.registered(head);
       if (headBuf == null || !headBuf.inSegment() || head.readerIndex() != 0 || head.memoryAddress() != headBuf.segment().dataAddress()
-        || UcxRuntime.AM_HEADER_SIZE + head.readableBytes() > ucx.maxAmHeaderSize() || !attaches(body)) {
+        || FrameDemux.AM_HEADER_SIZE + head.readableBytes() > ucx.maxAmHeaderSize() || !attaches(body)) {
         return null;
       }
       return headBuf;
@@ -246,7 +247,7 @@ final class UcxLink implements RdmaLink {
 
     @Override
     public void run() {
-      long flags = dataLength >= UcxRuntime.RNDV_THRESHOLD ? UcpConstants.UCP_AM_SEND_FLAG_RNDV : 0;
+      long flags = dataLength >= FrameDemux.RNDV_THRESHOLD ? UcpConstants.UCP_AM_SEND_FLAG_RNDV : 0;
       UcpRequest request;
       synchronized (UcxLink.this) {
         // Under the link's lock: the progress thread takes the endpoint away (under it too) before closing it.
@@ -255,10 +256,10 @@ final class UcxLink implements RdmaLink {
           return;
         }
         try {
-          request = endpoint.sendAmNonBlocking(UcxRuntime.FRAME_AM_ID, segment.address, headerLength, dataAddress, dataLength, flags,
+          request = endpoint.sendAmNonBlocking(FrameDemux.FRAME_AM_ID, segment.address(), headerLength, dataAddress, dataLength, flags,
             this, UcxRuntime.HOST_PARAMS);
         } catch (RuntimeException e) {
-          done(UcxRuntime.failure(UcxRuntime.status(e), "sending to " + peerName + " failed: " + e.getMessage()));
+          done(UcsStatus.failure(UcsStatus.status(e), "sending to " + peerName + " failed: " + e.getMessage()));
           return;
         }
       }
@@ -274,7 +275,7 @@ final class UcxLink implements RdmaLink {
 
     @Override
     public void onError(int status, String message) {
-      RdmaException error = UcxRuntime.failure(status, "sending a frame of " + length + " bytes to " + peerName + " failed: " + message);
+      RdmaException error = UcsStatus.failure(status, "sending a frame of " + length + " bytes to " + peerName + " failed: " + message);
       done(error);
       fail(status, error.getMessage());
     }
@@ -399,7 +400,7 @@ final class UcxLink implements RdmaLink {
     if (!failing.compareAndSet(false, true)) {
       return;
     }
-    failure = UcxRuntime.failure(status, message);
+    failure = UcsStatus.failure(status, message);
     failed = true;
     log.debug("RDMA link {} to {} failed: {}", Long.toHexString(id), peerName, message);
     // Not here: this may run inside UCX's progress, holding the worker's lock, while a send on the link's context
@@ -436,7 +437,7 @@ final class UcxLink implements RdmaLink {
 
   private RdmaException closedFailure() {
     RdmaException f = failure;
-    return f != null ? f : UcxRuntime.cancelled("the RDMA link to " + peerName + " is closed");
+    return f != null ? f : UcsStatus.cancelled("the RDMA link to " + peerName + " is closed");
   }
 
   @Override

@@ -1,9 +1,9 @@
-package io.spoke.vertx.rdma;
+package io.spoke.vertx.rdma.impl;
 
 import io.spoke.vertx.RdmaUnavailableException;
 import io.spoke.vertx.spi.RdmaProvider;
 
-/** Core's way in ({@link java.util.ServiceLoader}): the process's {@link UcxRuntime}. */
+/** Core's way in ({@link java.util.ServiceLoader}): the process's {@link UcxRuntime}. Internal to the RDMA module: not API. */
 public final class UcxRdmaProvider implements RdmaProvider {
 
   @Override
