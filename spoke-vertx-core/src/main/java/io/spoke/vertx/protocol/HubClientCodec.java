@@ -1,5 +1,34 @@
 package io.spoke.vertx.protocol;
 
+import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorLog;
+import io.spoke.vertx.client.Allocation;
+import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.protocol.fb.ActorEvent;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.FbAllocation;
+import io.spoke.vertx.protocol.fb.FbClusterStatus;
+import io.spoke.vertx.protocol.fb.GangAllocate;
+import io.spoke.vertx.protocol.fb.KeyValue;
+import io.spoke.vertx.protocol.fb.Launch;
+import io.spoke.vertx.protocol.fb.LogChunk;
+import io.spoke.vertx.protocol.fb.ReadLog;
+import io.spoke.vertx.protocol.fb.Release;
+import io.spoke.vertx.protocol.fb.Resolve;
+import io.spoke.vertx.protocol.fb.Spawn;
+import io.spoke.vertx.protocol.fb.Status;
+import io.spoke.vertx.protocol.fb.Stop;
+import io.spoke.vertx.protocol.fb.TicketEvent;
+import io.spoke.vertx.protocol.fb.TicketList;
+import io.spoke.vertx.protocol.fb.Tickets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 /**
  * The messages between a client and the hub: the client's requests (spawn, gang, launch, release, tickets, logs,
  * stop, resolve, status) and the hub's answers and events (actor and ticket events).
@@ -11,5 +40,147 @@ public final class HubClientCodec {
 
   // ---------------------------------------------------------------- written by the client, read by the hub
 
+  /**
+   * Start actor {@code actorId} of {@code actorType} with {@code options}' placement, resources, environment and
+   * JVM options (its constructor arguments go as the payload), within {@code timeoutMs}.
+   */
+  public static Message spawn(String actorType, String actorId, SpawnOptions options, long timeoutMs) {
+    return Message.of(Body.Spawn, b -> {
+      int type = b.createString(actorType);
+      int id = b.createString(actorId);
+      int node = Messages.string(b, options.getNode());
+      int envVector = clientEnv(b, options.getEnv());
+      int jvm = Messages.stringVector(b, options.getJvmOptions());
+      return Spawn.createSpawn(b, type, id, node, options.getGpus(), options.getCpus(), options.getMemoryMb(), envVector, jvm,
+        timeoutMs, 0, 0);
+    });
+  }
+
+  /** Reserve the resources of gang {@code request} (its ticket id included), waiting at most {@code timeoutMs}. */
+  public static Message gangAllocate(GangRequest request, long timeoutMs) {
+    return Message.of(Body.GangAllocate, b -> {
+      int ticket = b.createString(request.getTicketId());
+      int custom = Messages.quantities(b, request.getCustomResources());
+      int preferred = Messages.string(b, request.getPreferredNode());
+      return GangAllocate.createGangAllocate(b, ticket, request.getNodes(), request.getActorsPerNode(), request.getGpus(),
+        request.getCpus(), request.getMemoryMb(), custom, (byte) request.getStrategy().ordinal(), preferred, timeoutMs,
+        request.isWaitForResources(), request.isDetached());
+    });
+  }
+
+  /**
+   * Start actor {@code actorId} of {@code actorType} in slot {@code globalRank} of ticket {@code ticketId}, with
+   * {@code options}' environment and JVM options (its constructor arguments go as the payload), within {@code timeoutMs}.
+   */
+  public static Message launch(String ticketId, int globalRank, String actorType, String actorId, SpawnOptions options,
+                               long timeoutMs) {
+    return Message.of(Body.Launch, b -> {
+      int ticket = b.createString(ticketId);
+      int type = b.createString(actorType);
+      int id = b.createString(actorId);
+      int env = clientEnv(b, options.getEnv());
+      int jvm = Messages.stringVector(b, options.getJvmOptions());
+      return Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeoutMs);
+    });
+  }
+
+  /** Stop ticket {@code ticketId}'s actors and free its resources. */
+  public static Message release(String ticketId) {
+    return Message.of(Body.Release, b -> Release.createRelease(b, b.createString(ticketId)));
+  }
+
+  /** The caller's tickets. */
+  public static Message tickets() {
+    return Message.of(Body.Tickets, b -> Tickets.createTickets(b, false));
+  }
+
+  /** Up to {@code maxBytes} of actor {@code actorId}'s log from {@code offset}. */
+  public static Message readLog(String actorId, long offset, int maxBytes) {
+    return Message.of(Body.ReadLog, b -> ReadLog.createReadLog(b, b.createString(actorId), offset, maxBytes));
+  }
+
+  /** Stop actor {@code actorId}. */
+  public static Message stop(String actorId) {
+    return Message.of(Body.Stop, b -> Stop.createStop(b, b.createString(actorId)));
+  }
+
+  /** Where actor {@code actorId} runs, and its state. */
+  public static Message resolve(String actorId) {
+    return Message.of(Body.Resolve, b -> Resolve.createResolve(b, b.createString(actorId)));
+  }
+
+  /** The cluster's nodes, actors and tickets. */
+  public static Message status() {
+    return Message.of(Body.Status, b -> {
+      Status.startStatus(b);
+      return Status.endStatus(b);
+    });
+  }
+
+  /** The environment of a client's Spawn or Launch (values as given: a client's are never null). */
+  private static int clientEnv(FlatBufferBuilder b, Map<String, String> env) {
+    int[] entries = new int[env.size()];
+    int i = 0;
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      entries[i++] = KeyValue.createKeyValue(b, b.createString(e.getKey()), b.createString(e.getValue()));
+    }
+    return Spawn.createEnvVector(b, entries);
+  }
+
   // ---------------------------------------------------------------- written by the hub, read by the client
+
+  /** The hub's answer to {@link #tickets()}; a {@link ProtocolException} when it is not a ticket list. */
+  public static List<Allocation> readTicketList(Frame frame) {
+    if (frame.bodyType() != Body.TicketList) {
+      throw new ProtocolException("the hub answered with message type " + frame.bodyType() + " instead of a ticket list");
+    }
+    TicketList list = (TicketList) frame.header().body(new TicketList());
+    int n = Messages.length(list.ticketsLength(), "tickets");
+    List<Allocation> tickets = new ArrayList<>(n);
+    FbAllocation table = new FbAllocation();
+    for (int i = 0; i < n; i++) {
+      tickets.add(Messages.readAllocation(list.tickets(table, i)));
+    }
+    return tickets;
+  }
+
+  /**
+   * The hub's answer to {@link #readLog} from {@code offset}, its bytes copied out of the frame; a
+   * {@link ProtocolException} when it is not a log chunk.
+   */
+  public static ActorLog readLogChunk(Frame frame, long offset) {
+    if (frame.bodyType() != Body.LogChunk) {
+      throw new ProtocolException("the hub answered with message type " + frame.bodyType() + " instead of a log chunk");
+    }
+    LogChunk chunk = (LogChunk) frame.header().body(new LogChunk());
+    return new ActorLog(chunk.path(), offset, chunk.nextOffset(), chunk.size(), chunk.running(), frame.copyPayload());
+  }
+
+  /** The hub's answer to {@link #gangAllocate}; a {@link ProtocolException} when it is not an allocation. */
+  public static Allocation readAllocation(Frame frame) {
+    if (frame.bodyType() != Body.FbAllocation) {
+      throw new ProtocolException("expected an allocation from the hub, got message type " + frame.bodyType());
+    }
+    return Messages.readAllocation((FbAllocation) frame.header().body(new FbAllocation()));
+  }
+
+  /** The hub's answer to {@link #status()}; a {@link ProtocolException} when it is not a cluster status. */
+  public static ClusterStatus readClusterStatus(Frame frame) {
+    if (frame.bodyType() != Body.FbClusterStatus) {
+      throw new ProtocolException("the hub answered status with message type " + frame.bodyType());
+    }
+    return Messages.readClusterStatus((FbClusterStatus) frame.header().body(new FbClusterStatus()));
+  }
+
+  /** The actor an ActorEvent frame tells of, or {@code null} when it carries none. */
+  public static ActorInfo readActorEvent(Frame frame) {
+    ActorEvent event = (ActorEvent) frame.header().body(new ActorEvent());
+    return event.actor() != null ? Messages.readActorInfo(event.actor()) : null;
+  }
+
+  /** The ticket a TicketEvent frame tells of, or {@code null} when it carries none. */
+  public static Allocation readTicketEvent(Frame frame) {
+    TicketEvent event = (TicketEvent) frame.header().body(new TicketEvent());
+    return event.allocation() != null ? Messages.readAllocation(event.allocation()) : null;
+  }
 }
