@@ -25,6 +25,8 @@ public final class ActorInfo {
   private final int rank;
   private final String localSocket;
   private final String hostId;
+  private final List<String> command;
+  private final List<Integer> ports;
 
   /** An ad-hoc actor (no ticket). */
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
@@ -34,11 +36,12 @@ public final class ActorInfo {
 
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
                    int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank) {
-    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, null, null);
+    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, null, null, List.of(), List.of());
   }
 
   private ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
-                    int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank, String localSocket, String hostId) {
+                    int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank, String localSocket, String hostId,
+                    List<String> command, List<Integer> ports) {
     this.id = Objects.requireNonNull(id, "id");
     this.type = type;
     this.nodeId = nodeId;
@@ -54,6 +57,8 @@ public final class ActorInfo {
     this.rank = rank;
     this.localSocket = localSocket;
     this.hostId = hostId;
+    this.command = List.copyOf(command);
+    this.ports = List.copyOf(ports);
   }
 
   /** The actor's id. */
@@ -133,14 +138,37 @@ public final class ActorInfo {
     return hostId;
   }
 
+  /** Whether this is a managed process ({@link ProcessSpec}) rather than a Java actor. */
+  public boolean isProcess() {
+    return !command.isEmpty();
+  }
+
+  /** A managed process's command line; empty for a Java actor. */
+  public List<String> command() {
+    return command;
+  }
+
+  /** The ports reserved on its node for a managed process alone ({@code SPOKE_PORT_0}, ...); empty when none. */
+  public List<Integer> ports() {
+    return ports;
+  }
+
   /** A copy in another state. */
   public ActorInfo withState(ActorState state, int exitCode, String reason) {
-    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId);
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
+      command, ports);
   }
 
   /** A copy with a Unix domain socket on the host {@code hostId}. */
   public ActorInfo withLocalSocket(String localSocket, String hostId) {
-    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId);
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
+      command, ports);
+  }
+
+  /** A copy that is a managed process running {@code command}, with {@code ports} reserved for it. */
+  public ActorInfo withProcess(List<String> command, List<Integer> ports) {
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
+      command, ports);
   }
 
   public JsonObject toJson() {
@@ -159,6 +187,12 @@ public final class ActorInfo {
     }
     if (localSocket != null) {
       json.put("socket", localSocket);
+    }
+    if (!command.isEmpty()) {
+      json.put("command", new JsonArray(new java.util.ArrayList<>(command)));
+    }
+    if (!ports.isEmpty()) {
+      json.put("ports", new JsonArray(new java.util.ArrayList<>(ports)));
     }
     if (state == ActorState.EXITED) {
       json.put("exitCode", exitCode).put("reason", reason);

@@ -175,6 +175,38 @@ public interface SpokeClient {
    */
   Future<ActorHandle> launch(String ticketId, int globalRank, String actorType, String actorId, SpawnOptions options);
 
+  /** Starts a managed process where the hub chooses, with no GPUs; see {@link #spawnProcess(String, ProcessSpec, SpawnOptions)}. */
+  default Future<ManagedProcess> spawnProcess(String processId, ProcessSpec spec) {
+    return spawnProcess(processId, spec, new SpawnOptions());
+  }
+
+  /**
+   * Starts managed process {@code processId} running {@code spec}'s command on a node with {@code options}' resources
+   * (its {@code node}, {@code gpus}, {@code cpus}, {@code memoryMb}; {@code env} is added to the spec's; JVM options and
+   * arguments do not apply). It gets its GPUs in {@code CUDA_VISIBLE_DEVICES}, {@code SPOKE_NODE_IP},
+   * {@code SPOKE_PORT_0}.. for {@link ProcessSpec#setPorts its ports} and {@code SPOKE_ATTEMPT}; its output goes to its
+   * log file. Completes when it is {@linkplain ProcessSpec#setReady ready}; fails with
+   * {@link io.spoke.vertx.SpawnException} carrying its exit status (when it died) and the end of its log when it
+   * exits first or is not ready within the timeout ({@link SpawnOptions#setTimeout}), and as {@link #spawn} does for
+   * placement. Whatever fails, nothing it started is left running.
+   */
+  Future<ManagedProcess> spawnProcess(String processId, ProcessSpec spec, SpawnOptions options);
+
+  /** Launches a managed process in a slot; see {@link #launchProcess(String, int, String, ProcessSpec, SpawnOptions)}. */
+  default Future<ManagedProcess> launchProcess(String ticketId, int globalRank, String processId, ProcessSpec spec) {
+    return launchProcess(ticketId, globalRank, processId, spec, new SpawnOptions());
+  }
+
+  /**
+   * Starts managed process {@code processId} in slot {@code globalRank} of a ticket: on the slot's node, with its GPUs
+   * and the rank's environment as {@link #launch} gives a Java actor ({@code RANK}, {@code WORLD_SIZE},
+   * {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}, {@code SPOKE_TICKET}, the
+   * GPU variables), and {@code SPOKE_NODE_IP}, {@code SPOKE_PORT_0}.. and {@code SPOKE_ATTEMPT}. Releasing the ticket
+   * stops it, and its whole process tree. {@code options} may give environment and a timeout only. Completes and
+   * fails as {@link #spawnProcess(String, ProcessSpec, SpawnOptions)} and {@link #launch} do.
+   */
+  Future<ManagedProcess> launchProcess(String ticketId, int globalRank, String processId, ProcessSpec spec, SpawnOptions options);
+
   /**
    * Stops every actor launched under the ticket and frees all its resources at once, once they have
    * stopped; cancels the request if it is still waiting. Idempotent: releasing a released ticket, or one

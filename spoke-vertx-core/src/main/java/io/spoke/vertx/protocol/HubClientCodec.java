@@ -7,6 +7,7 @@ import io.spoke.vertx.client.ActorLog;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
@@ -45,14 +46,20 @@ public final class HubClientCodec {
    * JVM options (its constructor arguments go as the payload), within {@code timeoutMs}.
    */
   public static Message spawn(String actorType, String actorId, SpawnOptions options, long timeoutMs) {
+    return spawn(actorType, actorId, options, timeoutMs, null);
+  }
+
+  /** Spawn {@code actorId}: a Java actor of {@code actorType}, or, with a {@code process}, that managed process. */
+  public static Message spawn(String actorType, String actorId, SpawnOptions options, long timeoutMs, ProcessSpec process) {
     return Message.of(Body.Spawn, b -> {
       int type = b.createString(actorType);
       int id = b.createString(actorId);
       int node = Messages.string(b, options.getNode());
       int envVector = clientEnv(b, options.getEnv());
       int jvm = Messages.stringVector(b, options.getJvmOptions());
+      int spec = ProcessCodec.write(b, process);
       return Spawn.createSpawn(b, type, id, node, options.getGpus(), options.getCpus(), options.getMemoryMb(), envVector, jvm,
-        timeoutMs, 0, 0);
+        timeoutMs, 0, 0, spec);
     });
   }
 
@@ -74,13 +81,20 @@ public final class HubClientCodec {
    */
   public static Message launch(String ticketId, int globalRank, String actorType, String actorId, SpawnOptions options,
                                long timeoutMs) {
+    return launch(ticketId, globalRank, actorType, actorId, options, timeoutMs, null);
+  }
+
+  /** Start a Java actor, or with a {@code process} that managed process, in slot {@code globalRank} of {@code ticketId}. */
+  public static Message launch(String ticketId, int globalRank, String actorType, String actorId, SpawnOptions options,
+                               long timeoutMs, ProcessSpec process) {
     return Message.of(Body.Launch, b -> {
       int ticket = b.createString(ticketId);
       int type = b.createString(actorType);
       int id = b.createString(actorId);
       int env = clientEnv(b, options.getEnv());
       int jvm = Messages.stringVector(b, options.getJvmOptions());
-      return Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeoutMs);
+      int spec = ProcessCodec.write(b, process);
+      return Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeoutMs, spec);
     });
   }
 

@@ -86,7 +86,15 @@ public final class Messages {
     int ticket = string(b, info.ticket());
     int socket = string(b, info.localSocket());
     int hostId = string(b, info.hostId());
+    int command = info.command().isEmpty() ? 0 : stringVector(b, info.command());
+    int ports = info.ports().isEmpty() ? 0 : createInts(b, toArray(info.ports()));
     FbActorInfo.startFbActorInfo(b);
+    if (command != 0) {
+      FbActorInfo.addCommand(b, command);
+    }
+    if (ports != 0) {
+      FbActorInfo.addPorts(b, ports);
+    }
     if (socket != 0) {
       FbActorInfo.addLocalSocket(b, socket);
     }
@@ -142,8 +150,22 @@ public final class Messages {
     for (int i = 0; i < n; i++) {
       gpus.add(t.gpuIds(i));
     }
-    return new ActorInfo(nonNull(t.actorId(), "actor id"), t.actorType(), t.nodeId(), t.host(), t.port(), t.pid(), t.logFile(),
+    ActorInfo info = new ActorInfo(nonNull(t.actorId(), "actor id"), t.actorType(), t.nodeId(), t.host(), t.port(), t.pid(), t.logFile(),
       ActorState.values()[state], t.exitCode(), t.reason(), gpus, t.ticket(), t.rank()).withLocalSocket(t.localSocket(), t.hostId());
+    int commandLength = length(t.commandLength(), "command");
+    if (commandLength == 0) {
+      return info;
+    }
+    List<String> command = new ArrayList<>(commandLength);
+    for (int i = 0; i < commandLength; i++) {
+      command.add(nonNull(t.command(i), "command argument"));
+    }
+    int portCount = length(t.portsLength(), "ports");
+    List<Integer> ports = new ArrayList<>(portCount);
+    for (int i = 0; i < portCount; i++) {
+      ports.add(t.ports(i));
+    }
+    return info.withProcess(command, ports);
   }
 
   /** The bytes of a FlatBuffers byte vector ({@code xxxAsByteBuffer()}); empty when the field is absent. */

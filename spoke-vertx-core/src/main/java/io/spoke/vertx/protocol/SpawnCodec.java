@@ -1,6 +1,7 @@
 package io.spoke.vertx.protocol;
 
 import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.Launch;
@@ -44,6 +45,16 @@ public final class SpawnCodec {
   }
 
   /** The JVM options a spawn asks for (a client's, or the hub's to an agent). */
+  /** The managed process a Spawn asks for, with its environment; {@code null} for a Java actor. */
+  public static ProcessSpec process(Spawn s) {
+    return ProcessCodec.read(s.process(), env(s));
+  }
+
+  /** The managed process a Launch asks for, with its environment; {@code null} for a Java actor. */
+  public static ProcessSpec process(Launch l) {
+    return ProcessCodec.read(l.process(), env(l));
+  }
+
   public static List<String> jvmOptions(Spawn s) {
     return jvmOptions(s.jvmOptionsLength(), s::jvmOptions);
   }
@@ -79,6 +90,12 @@ public final class SpawnCodec {
    */
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
                                Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot) {
+    return writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null);
+  }
+
+  /** As {@link #writeSpawn(FlatBufferBuilder, String, String, String, List, Map, List, long, Slot)}, of a managed process when {@code process} is given. */
+  public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
+                               Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process) {
     int type = b.createString(actorType);
     int id = b.createString(actorId);
     int node = b.createString(nodeId);
@@ -91,6 +108,7 @@ public final class SpawnCodec {
     int jvmVector = Messages.stringVector(b, jvmOptions);
     int gpuVector = Messages.intVector(b, gpuIds);
     int slotOffset = slot == null ? 0 : Messages.writeSlot(b, slot);
-    return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset);
+    int processOffset = ProcessCodec.write(b, process);
+    return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset, processOffset);
   }
 }

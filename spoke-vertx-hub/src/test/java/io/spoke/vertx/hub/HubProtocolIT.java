@@ -229,7 +229,7 @@ class HubProtocolIT {
       ClientHello.of(Role.Client, "raw", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withTimeout(5_000)));
     assertThatThrownBy(() -> onContext(() -> {
       FlatBufferBuilder b = raw.builder();
-      int body = Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"), 0, 0, 0, 0, 0, 0, 1000, 0, 0);
+      int body = Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"), 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0);
       return raw.request(Body.Spawn, body, null, 5_000, "spawn", f -> null);
     })).isInstanceOf(InvalidRequestException.class).hasMessageContaining("must not start with '.'");
   }

@@ -13,6 +13,7 @@ import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.Names;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,6 +43,8 @@ final class ActorChannels {
   private final BooleanSupplier closed;
   private final Map<String, ActorChannel> channels = new HashMap<>();
   private final Map<String, ActorInfo> deaths = new BoundedMap<>(DEATHS_KEPT);
+  /** The managed processes this client launched, until they exit: what their exit() futures wait for. */
+  private final Map<String, Promise<ActorInfo>> processExits = new HashMap<>();
   private Handler<ActorInfo> actorExitHandler;
 
   /** @param closed whether the client is closed (read on its context) */
@@ -77,6 +80,15 @@ final class ActorChannels {
   void started(ActorInfo info) {
     deaths.remove(info.id());
     channel(info.id()).info = info;
+  }
+
+  /** A managed process was launched: its exit completes the future, with how it ended. */
+  Future<ActorInfo> processExit(String processId) {
+    ActorInfo dead = deaths.get(processId);
+    if (dead != null) {
+      return context.succeededFuture(dead);
+    }
+    return processExits.computeIfAbsent(processId, id -> context.promise()).future();
   }
 
   /** The client stopped {@code actorId}: its channel goes. */
@@ -174,6 +186,10 @@ final class ActorChannels {
       return;
     }
     deaths.put(info.id(), info);
+    Promise<ActorInfo> exit = processExits.remove(info.id());
+    if (exit != null) {
+      exit.tryComplete(info);
+    }
     Handler<ActorInfo> handler = actorExitHandler();
     if (handler != null) {
       try {
@@ -197,6 +213,10 @@ final class ActorChannels {
 
   /** The client closes: every channel's connections close. */
   void close() {
+    for (Promise<ActorInfo> exit : new ArrayList<>(processExits.values())) {
+      exit.tryFail(new UnavailableException("the client closed before the process exited"));
+    }
+    processExits.clear();
     for (ActorChannel channel : new ArrayList<>(channels.values())) {
       channel.close();
     }

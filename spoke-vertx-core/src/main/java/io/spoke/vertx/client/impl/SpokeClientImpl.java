@@ -8,6 +8,8 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.ManagedProcess;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
@@ -31,7 +33,9 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.streams.ReadStream;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -77,6 +81,9 @@ public final class SpokeClientImpl implements SpokeClient {
   }
 
   // ------------------------------------------------------------------ control operations
+
+  /** The type name of managed processes, in the hub's directory and status views. */
+  static final String PROCESS_TYPE = "process";
 
   @Override
   public Future<ActorHandle> spawn(String actorType, String actorId, SpawnOptions spawnOptions) {
@@ -133,6 +140,74 @@ public final class SpokeClientImpl implements SpokeClient {
         timeout + options.getRequestTimeout(), "launch of rank " + globalRank + " of ticket " + ticketId,
         frame -> Messages.readActorInfo(frame, "the hub"))
       .map(this::started));
+  }
+
+  @Override
+  public Future<ManagedProcess> spawnProcess(String processId, ProcessSpec spec, SpawnOptions spawnOptions) {
+    SpawnOptions o = new SpawnOptions(Objects.requireNonNull(spawnOptions, "options"));
+    String error = checkProcess(processId, spec, o);
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    ProcessSpec p = new ProcessSpec(spec);
+    long timeout = o.getTimeout() > 0 ? o.getTimeout() : options.getSpawnTimeout();
+    o.setEnv(processEnv(o, p));
+    return onContext(() -> hub.request(HubClientCodec.spawn(PROCESS_TYPE, processId, o, timeout, p), null,
+        timeout + options.getRequestTimeout(), "spawn of process '" + processId + "'", frame -> Messages.readActorInfo(frame, "the hub"))
+      .map(this::processStarted));
+  }
+
+  @Override
+  public Future<ManagedProcess> launchProcess(String ticketId, int globalRank, String processId, ProcessSpec spec,
+                                              SpawnOptions spawnOptions) {
+    SpawnOptions o = new SpawnOptions(Objects.requireNonNull(spawnOptions, "options"));
+    String error = Names.checkId("ticket id", ticketId);
+    if (error == null && globalRank < 0) {
+      error = "rank must not be negative, got " + globalRank;
+    }
+    if (error == null && (o.getNode() != null || o.getGpus() != 0 || o.getCpus() != 0 || o.getMemoryMb() != 0)) {
+      error = "a launched process runs on its slot's node with its slot's resources: do not set node, gpus, cpus or memoryMb";
+    }
+    if (error == null) {
+      error = checkProcess(processId, spec, o);
+    }
+    if (error != null) {
+      return Future.failedFuture(new IllegalArgumentException(error));
+    }
+    ProcessSpec p = new ProcessSpec(spec);
+    long timeout = o.getTimeout() > 0 ? o.getTimeout() : options.getSpawnTimeout();
+    o.setEnv(processEnv(o, p));
+    return onContext(() -> hub.request(HubClientCodec.launch(ticketId, globalRank, PROCESS_TYPE, processId, o, timeout, p), null,
+        timeout + options.getRequestTimeout(), "launch of rank " + globalRank + " of ticket " + ticketId,
+        frame -> Messages.readActorInfo(frame, "the hub"))
+      .map(this::processStarted));
+  }
+
+  private static String checkProcess(String processId, ProcessSpec spec, SpawnOptions o) {
+    String error = Names.checkId("process id", processId);
+    if (error != null) {
+      return error;
+    }
+    try {
+      Objects.requireNonNull(spec, "spec").validate();
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+    if (!o.getJvmOptions().isEmpty() || o.getArgs() != null) {
+      return "JVM options and actor arguments do not apply to a process: put them in its command";
+    }
+    return null;
+  }
+
+  /** The spec's environment over the options': both go in the message's env, as a Java actor's options' do. */
+  private static Map<String, String> processEnv(SpawnOptions o, ProcessSpec p) {
+    Map<String, String> env = new LinkedHashMap<>(o.getEnv());
+    env.putAll(p.getEnv());
+    return env;
+  }
+
+  private ManagedProcess processStarted(ActorInfo info) {
+    return new ManagedProcessImpl(this, info, channels.processExit(info.id()));
   }
 
   @Override

@@ -68,6 +68,22 @@ public final class FbActorInfo extends Table {
   public String hostId() { int o = __offset(32); return o != 0 ? __string(o + bb_pos) : null; }
   public ByteBuffer hostIdAsByteBuffer() { return __vector_as_bytebuffer(32, 1); }
   public ByteBuffer hostIdInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 32, 1); }
+  /**
+   * A managed process: its command line; absent for Java actors.
+   */
+  public String command(int j) { int o = __offset(34); return o != 0 ? __string(__vector(o) + j * 4) : null; }
+  public int commandLength() { int o = __offset(34); return o != 0 ? __vector_len(o) : 0; }
+  public StringVector commandVector() { return commandVector(new StringVector()); }
+  public StringVector commandVector(StringVector obj) { int o = __offset(34); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  /**
+   * A managed process: the ports reserved for it (SPOKE_PORT_0..).
+   */
+  public int ports(int j) { int o = __offset(36); return o != 0 ? bb.getInt(__vector(o) + j * 4) : 0; }
+  public int portsLength() { int o = __offset(36); return o != 0 ? __vector_len(o) : 0; }
+  public IntVector portsVector() { return portsVector(new IntVector()); }
+  public IntVector portsVector(IntVector obj) { int o = __offset(36); return o != 0 ? obj.__assign(__vector(o), bb) : null; }
+  public ByteBuffer portsAsByteBuffer() { return __vector_as_bytebuffer(36, 4); }
+  public ByteBuffer portsInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 36, 4); }
 
   public static int createFbActorInfo(FlatBufferBuilder builder,
       int actorIdOffset,
@@ -84,9 +100,13 @@ public final class FbActorInfo extends Table {
       int ticketOffset,
       int rank,
       int localSocketOffset,
-      int hostIdOffset) {
-    builder.startTable(15);
+      int hostIdOffset,
+      int commandOffset,
+      int portsOffset) {
+    builder.startTable(17);
     FbActorInfo.addPid(builder, pid);
+    FbActorInfo.addPorts(builder, portsOffset);
+    FbActorInfo.addCommand(builder, commandOffset);
     FbActorInfo.addHostId(builder, hostIdOffset);
     FbActorInfo.addLocalSocket(builder, localSocketOffset);
     FbActorInfo.addRank(builder, rank);
@@ -104,7 +124,7 @@ public final class FbActorInfo extends Table {
     return FbActorInfo.endFbActorInfo(builder);
   }
 
-  public static void startFbActorInfo(FlatBufferBuilder builder) { builder.startTable(15); }
+  public static void startFbActorInfo(FlatBufferBuilder builder) { builder.startTable(17); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(0, actorIdOffset, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(1, actorTypeOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -122,6 +142,12 @@ public final class FbActorInfo extends Table {
   public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(12, rank, -1); }
   public static void addLocalSocket(FlatBufferBuilder builder, int localSocketOffset) { builder.addOffset(13, localSocketOffset, 0); }
   public static void addHostId(FlatBufferBuilder builder, int hostIdOffset) { builder.addOffset(14, hostIdOffset, 0); }
+  public static void addCommand(FlatBufferBuilder builder, int commandOffset) { builder.addOffset(15, commandOffset, 0); }
+  public static int createCommandVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startCommandVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addPorts(FlatBufferBuilder builder, int portsOffset) { builder.addOffset(16, portsOffset, 0); }
+  public static int createPortsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addInt(data[i]); return builder.endVector(); }
+  public static void startPortsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static int endFbActorInfo(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -38,6 +38,11 @@ public final class Launch extends Table {
   public StringVector jvmOptionsVector() { return jvmOptionsVector(new StringVector()); }
   public StringVector jvmOptionsVector(StringVector obj) { int o = __offset(14); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
   public long timeoutMs() { int o = __offset(16); return o != 0 ? bb.getLong(o + bb_pos) : 0L; }
+  /**
+   * A managed process rather than a Java actor.
+   */
+  public io.spoke.vertx.protocol.fb.FbProcessSpec process() { return process(new io.spoke.vertx.protocol.fb.FbProcessSpec()); }
+  public io.spoke.vertx.protocol.fb.FbProcessSpec process(io.spoke.vertx.protocol.fb.FbProcessSpec obj) { int o = __offset(18); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createLaunch(FlatBufferBuilder builder,
       int ticketOffset,
@@ -46,9 +51,11 @@ public final class Launch extends Table {
       int actorIdOffset,
       int envOffset,
       int jvmOptionsOffset,
-      long timeoutMs) {
-    builder.startTable(7);
+      long timeoutMs,
+      int processOffset) {
+    builder.startTable(8);
     Launch.addTimeoutMs(builder, timeoutMs);
+    Launch.addProcess(builder, processOffset);
     Launch.addJvmOptions(builder, jvmOptionsOffset);
     Launch.addEnv(builder, envOffset);
     Launch.addActorId(builder, actorIdOffset);
@@ -58,7 +65,7 @@ public final class Launch extends Table {
     return Launch.endLaunch(builder);
   }
 
-  public static void startLaunch(FlatBufferBuilder builder) { builder.startTable(7); }
+  public static void startLaunch(FlatBufferBuilder builder) { builder.startTable(8); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(0, ticketOffset, 0); }
   public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(1, rank, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(2, actorTypeOffset, 0); }
@@ -70,6 +77,7 @@ public final class Launch extends Table {
   public static int createJvmOptionsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startJvmOptionsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addTimeoutMs(FlatBufferBuilder builder, long timeoutMs) { builder.addLong(6, timeoutMs, 0L); }
+  public static void addProcess(FlatBufferBuilder builder, int processOffset) { builder.addOffset(7, processOffset, 0); }
   public static int endLaunch(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -7,9 +7,6 @@ import java.lang.*;
 import java.util.*;
 import com.google.flatbuffers.*;
 
-/**
- * Client to hub, and hub to agent: start an actor. Its constructor arguments are the payload.
- */
 @SuppressWarnings("unused")
 public final class Spawn extends Table {
   public static void ValidateVersion() { Constants.FLATBUFFERS_2_0_8(); }
@@ -57,6 +54,11 @@ public final class Spawn extends Table {
    */
   public io.spoke.vertx.protocol.fb.FbSlot slot() { return slot(new io.spoke.vertx.protocol.fb.FbSlot()); }
   public io.spoke.vertx.protocol.fb.FbSlot slot(io.spoke.vertx.protocol.fb.FbSlot obj) { int o = __offset(24); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  /**
+   * A managed process rather than a Java actor (actor_type then names it, for status views).
+   */
+  public io.spoke.vertx.protocol.fb.FbProcessSpec process() { return process(new io.spoke.vertx.protocol.fb.FbProcessSpec()); }
+  public io.spoke.vertx.protocol.fb.FbProcessSpec process(io.spoke.vertx.protocol.fb.FbProcessSpec obj) { int o = __offset(26); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createSpawn(FlatBufferBuilder builder,
       int actorTypeOffset,
@@ -69,10 +71,12 @@ public final class Spawn extends Table {
       int jvmOptionsOffset,
       long timeoutMs,
       int gpuIdsOffset,
-      int slotOffset) {
-    builder.startTable(11);
+      int slotOffset,
+      int processOffset) {
+    builder.startTable(12);
     Spawn.addTimeoutMs(builder, timeoutMs);
     Spawn.addMemoryMb(builder, memoryMb);
+    Spawn.addProcess(builder, processOffset);
     Spawn.addSlot(builder, slotOffset);
     Spawn.addGpuIds(builder, gpuIdsOffset);
     Spawn.addJvmOptions(builder, jvmOptionsOffset);
@@ -85,7 +89,7 @@ public final class Spawn extends Table {
     return Spawn.endSpawn(builder);
   }
 
-  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(11); }
+  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(12); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -103,6 +107,7 @@ public final class Spawn extends Table {
   public static int createGpuIdsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addInt(data[i]); return builder.endVector(); }
   public static void startGpuIdsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addSlot(FlatBufferBuilder builder, int slotOffset) { builder.addOffset(10, slotOffset, 0); }
+  public static void addProcess(FlatBufferBuilder builder, int processOffset) { builder.addOffset(11, processOffset, 0); }
   public static int endSpawn(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
