@@ -52,17 +52,13 @@ class TierRulesTest {
     "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorRuntime.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/client/impl/SpokeClientImpl.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Acceptor.java",
-    "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Connection.java",
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/HubServer.java",
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/TicketDesk.java");
+    "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Connection.java");
 
   /** Hand-written classes over {@link #MAX_LINES} lines, with the most lines each may have until it is split. */
   static final Map<String, Integer> LONG_FILES = Map.of(
     "spoke-vertx-core/src/main/java/io/spoke/vertx/client/impl/SpokeClientImpl.java", 960,
     "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Connection.java", 928,
     "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java", 842,
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/TicketDesk.java", 786,
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/HubServer.java", 699,
     "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorRuntime.java", 690,
     "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/scheduler/Scheduler.java", 610,
     "spoke-vertx-rdma/src/main/java/io/spoke/vertx/rdma/UcxRuntime.java", 565,
