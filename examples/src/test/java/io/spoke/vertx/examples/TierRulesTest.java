@@ -47,7 +47,6 @@ class TierRulesTest {
 
   /** Files that still build or read control messages themselves; each moves its messages into {@code protocol}. */
   static final List<String> FLATBUFFERS_STILL_OUTSIDE_PROTOCOL = List.of(
-    "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorHost.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorRuntime.java",
     "spoke-vertx-core/src/main/java/io/spoke/vertx/client/impl/SpokeClientImpl.java",
@@ -58,7 +57,6 @@ class TierRulesTest {
   static final Map<String, Integer> LONG_FILES = Map.of(
     "spoke-vertx-core/src/main/java/io/spoke/vertx/client/impl/SpokeClientImpl.java", 960,
     "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Connection.java", 928,
-    "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java", 842,
     "spoke-vertx-core/src/main/java/io/spoke/vertx/actor/impl/ActorRuntime.java", 690,
     "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/scheduler/Scheduler.java", 610,
     "spoke-vertx-rdma/src/main/java/io/spoke/vertx/rdma/UcxRuntime.java", 565,
