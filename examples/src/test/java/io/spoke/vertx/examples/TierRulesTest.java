@@ -47,16 +47,10 @@ class TierRulesTest {
 
   /** Files that still build or read control messages themselves; each moves its messages into {@code protocol}. */
   static final List<String> FLATBUFFERS_STILL_OUTSIDE_PROTOCOL = List.of(
-    "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java",
-    "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Connection.java",
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/HubServer.java",
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/TicketDesk.java");
+    "spoke-vertx-core/src/main/java/io/spoke/vertx/internal/net/Connection.java");
 
   /** Hand-written classes over {@link #MAX_LINES} lines, with the most lines each may have until it is split. */
   static final Map<String, Integer> LONG_FILES = Map.of(
-    "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/impl/AgentServer.java", 842,
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/TicketDesk.java", 786,
-    "spoke-vertx-hub/src/main/java/io/spoke/vertx/hub/impl/HubServer.java", 699,
     "spoke-vertx-agent/src/main/java/io/spoke/vertx/agent/AgentOptions.java", 460);
 
   private static final Pattern IMPL_REFERENCE = Pattern.compile("\\bio\\.spoke\\.vertx\\.((?:[a-z]+\\.)*impl)\\.[A-Z]");

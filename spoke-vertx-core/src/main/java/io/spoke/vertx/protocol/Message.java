@@ -14,6 +14,9 @@ import java.util.Objects;
  */
 public final class Message {
 
+  /** No body: the answer to a request that returns nothing (a stop, a release, an actor host's ready). */
+  public static final Message NONE = new Message(io.spoke.vertx.protocol.fb.Body.NONE, b -> 0);
+
   /** Writes a body into {@code b} and returns its offset. */
   @FunctionalInterface
   public interface BodyWriter {

@@ -93,7 +93,10 @@ public final class SpawnCodec {
     return writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null);
   }
 
-  /** As {@link #writeSpawn(FlatBufferBuilder, String, String, String, List, Map, List, long, Slot)}, of a managed process when {@code process} is given. */
+  /**
+   * As {@link #writeSpawn(FlatBufferBuilder, String, String, String, List, Map, List, long, Slot)}, of a managed process
+   * when {@code process} is given.
+   */
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
                                Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process) {
     int type = b.createString(actorType);

@@ -1,24 +1,155 @@
 package io.spoke.vertx.hub.impl;
 
+import io.spoke.vertx.ActorNotFoundException;
+import io.spoke.vertx.DuplicateActorException;
+import io.spoke.vertx.NodeUnavailableException;
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.AgentHubCodec;
+import io.spoke.vertx.protocol.HubClientCodec;
+import io.spoke.vertx.protocol.Messages;
 import io.vertx.core.Future;
+import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
-/** The hub's actors, as the ticket desk starts, stops and looks them up: implemented by {@link HubServer}. */
-interface ActorDirectory {
+/**
+ * The hub's actors: their start and stop through their agents, their end (what they held is freed, their watchers
+ * told), and what the hub knows of each, running ({@link HubState#actors}) or recently exited (the graveyard). For
+ * the clients' handler and the ticket desk.
+ */
+final class ActorDirectory {
+
+  private static final Logger log = LogManager.getLogger(ActorDirectory.class);
+
+  /** Exited actors remembered, so that late callers learn why an actor is gone. */
+  static final int GRAVEYARD_SIZE = 4096;
+
+  private final HubState state;
+  /** Runs when an actor freed resources of its own: queued gangs may fit now. */
+  private final Runnable resourcesFreed;
+  private final Map<String, ActorInfo> graveyard = new BoundedMap<>(GRAVEYARD_SIZE);
+
+  ActorDirectory(HubState state, Runnable resourcesFreed) {
+    this.state = state;
+    this.resourcesFreed = resourcesFreed;
+  }
 
   /** Replies DuplicateActor to {@code client} and returns true when {@code actorId} is taken. */
-  boolean refuseDuplicate(Connection client, long requestId, String actorId);
+  boolean refuseDuplicate(Connection client, long requestId, String actorId) {
+    ActorRecord existing = state.actors.get(actorId);
+    if (existing == null) {
+      return false;
+    }
+    client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by a "
+      + existing.info.state().name().toLowerCase() + " actor of type " + existing.info.type() + " on node " + existing.nodeId
+      + "; stop it first or choose another id"));
+    return true;
+  }
 
   /**
-   * Records a starting actor and asks its node's agent to start it; answers {@code client} when the actor is
-   * listening, or forgets it and answers with the failure (after running {@code launch}'s {@code onFailure}).
+   * Records a starting actor and asks its node's agent to start it; answers the client when the actor is
+   * listening, or forgets it and answers with the failure (after running the launch's {@code onFailure}).
    */
-  void startActor(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, ActorLaunch launch);
+  void startActor(ActorLaunch launch) {
+    ActorRecord record = launch.record;
+    NodeRecord node = launch.node;
+    Connection client = launch.client;
+    long requestId = launch.requestId;
+    String actorId = record.id();
+    record.watchers.add(client);
+    launch.session.watched.add(actorId);
+    state.actors.put(actorId, record);
+    node.actors.add(actorId);
+    Connection agent = node.connection;
+    long timeout = launch.timeoutMs + state.options.getAgentTimeout();
+    agent.request(AgentHubCodec.spawn(record.info.type(), actorId, node.id, record.info.gpuIds(), launch.env, launch.jvmOptions,
+        launch.timeoutMs, launch.slot), launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
+        frame -> Messages.readActorInfo(frame, "the agent"))
+      .onComplete(ar -> {
+        if (state.actors.get(actorId) != record) {
+          // Stopped, or its node died, while starting: markExited already cleaned up.
+          launch.onFailure.run();
+          client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
+            + "' was stopped while it started"));
+          return;
+        }
+        if (ar.failed()) {
+          forget(record);
+          launch.onFailure.run();
+          client.replyFailure(requestId, ar.cause());
+          return;
+        }
+        record.info = ar.result();
+        log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, record.info.type(), node.id, record.info.host(),
+          record.info.port(), record.info.pid());
+        replyActorInfo(client, requestId, record.info);
+      });
+  }
 
   /** Asks the actor's agent to stop it; completes when it has exited. */
-  Future<Void> stopActor(ActorRecord record);
+  Future<Void> stopActor(ActorRecord record) {
+    NodeRecord node = state.nodes.get(record.nodeId);
+    if (node == null || node.connection == null) {
+      return Future.failedFuture(new NodeUnavailableException("node " + record.nodeId + " of actor '" + record.id()
+        + "' is disconnected; the actor will be reported dead if the node does not return within " + state.options.getNodeTimeout()
+        + " ms"));
+    }
+    Connection agent = node.connection;
+    return agent.request(AgentHubCodec.stop(record.id()), null, state.options.getAgentTimeout() + 60_000, "stop of actor '"
+        + record.id() + "'", frame -> Messages.readActorInfo(frame, "the agent"))
+      .map(exited -> {
+        if (state.actors.get(record.id()) == record) {
+          markExited(record, exited.exitCode(), exited.reason() != null ? exited.reason() : "stopped", exited.logFile());
+        }
+        return null;
+      });
+  }
 
   /** What the hub knows of an actor, running or recently exited; null if nothing. */
-  ActorInfo actorInfo(String actorId);
+  ActorInfo actorInfo(String actorId) {
+    ActorRecord record = state.actors.get(actorId);
+    return record != null ? record.info : graveyard.get(actorId);
+  }
+
+  /** A recently exited actor, or null. */
+  ActorInfo exited(String actorId) {
+    return graveyard.get(actorId);
+  }
+
+  /** Records an actor's end: frees its resources and id, and tells the clients that know it. */
+  void markExited(ActorRecord record, int exitCode, String reason, String logFile) {
+    ActorInfo exited = new ActorInfo(record.info.id(), record.info.type(), record.info.nodeId(), record.info.host(), record.info.port(),
+      record.info.pid(), logFile != null ? logFile : record.info.logFile(), ActorState.EXITED, exitCode, reason, record.info.gpuIds(),
+      record.info.ticket(), record.info.rank());
+    forget(record);
+    graveyard.put(exited.id(), exited);
+    log.info("Actor {} exited: {}", exited.id(), reason);
+    for (Connection watcher : record.watchers) {
+      if (!watcher.isClosed()) {
+        watcher.send(HubClientCodec.actorEvent(exited), null);
+        ClientSession session = watcher.attachment();
+        session.watched.remove(exited.id());
+      }
+    }
+  }
+
+  /** Removes an actor from the directory and frees what it held on its own. */
+  void forget(ActorRecord record) {
+    state.actors.remove(record.id());
+    if (record.reservation != null) {
+      state.scheduler.release(record.reservation);
+      resourcesFreed.run();
+    }
+    NodeRecord node = state.nodes.get(record.nodeId);
+    if (node != null) {
+      node.actors.remove(record.id());
+    }
+  }
+
+  static void replyActorInfo(Connection connection, long requestId, ActorInfo info) {
+    connection.reply(requestId, HubClientCodec.actorInfo(info), null);
+  }
 }

@@ -1,13 +1,24 @@
 package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.net.Connection;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 import java.util.Map;
 
-/** How to start an actor, besides where: what a client's spawn, or its launch of a gang rank, asked for. */
+/**
+ * The start of one actor, as {@link ActorDirectory#startActor} takes it: who asked (a client's spawn, or its launch
+ * of a gang rank), the starting actor and its node, and how to start it.
+ */
 final class ActorLaunch {
 
+  /** The client answered when the actor is listening, or when it did not start; and its request. */
+  final Connection client;
+  final ClientSession session;
+  final long requestId;
+  /** The starting actor (its resources already reserved) and the node it starts on. */
+  final ActorRecord record;
+  final NodeRecord node;
   final Map<String, String> env;
   final List<String> jvmOptions;
   final long timeoutMs;
@@ -18,7 +29,13 @@ final class ActorLaunch {
   /** Runs when the actor did not start. */
   final Runnable onFailure;
 
-  ActorLaunch(Map<String, String> env, List<String> jvmOptions, long timeoutMs, Buffer args, Slot slot, Runnable onFailure) {
+  ActorLaunch(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, Map<String, String> env,
+              List<String> jvmOptions, long timeoutMs, Buffer args, Slot slot, Runnable onFailure) {
+    this.client = client;
+    this.session = session;
+    this.requestId = requestId;
+    this.record = record;
+    this.node = node;
     this.env = env;
     this.jvmOptions = jvmOptions;
     this.timeoutMs = timeoutMs;

@@ -8,9 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What the hub knows, shared by its handlers ({@link HubServer} for nodes, actors and client sessions,
- * {@link TicketDesk} for gangs): the scheduler's view of the nodes' resources, the nodes, the live actors and the
- * client sessions. Confined to the hub's event loop, as everything the handlers touch.
+ * What the hub knows, shared by its handlers ({@link AgentHandler} for nodes, {@link ClientHandler} for client
+ * sessions, {@link ActorDirectory} for actors, {@link TicketDesk} for gangs): the scheduler's view of the nodes'
+ * resources, the nodes, the live actors and the client sessions. Confined to the hub's event loop, as everything the
+ * handlers touch.
  */
 final class HubState {
 

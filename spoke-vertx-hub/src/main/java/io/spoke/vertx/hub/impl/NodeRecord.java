@@ -23,7 +23,7 @@ final class NodeRecord {
   long lastSeen;
   /**
    * Rendezvous ports the agent holds for the hub ahead of allocations, so that a gang whose rank 0 is here is
-   * answered without a round trip to the agent (see {@link TicketDesk}); valid for {@link #connection} only.
+   * answered without a round trip to the agent (see {@link PortLeases}); valid for {@link #connection} only.
    */
   final ArrayDeque<PortLease> leases = new ArrayDeque<>();
   int leasesRequested;

@@ -31,7 +31,7 @@ import org.apache.logging.log4j.Logger;
  * The hub's ticket journal, {@code <state-dir>/tickets.journal}: one JSON object per line, appended and fsynced
  * before the hub answers what it records, so a hub killed at any moment restarts with every ticket it confirmed.
  * <ul>
- *   <li>{@code {"op":"allocated","ticket":ID,...}}: a ticket and its placement (see {@link TicketDesk}); a later one
+ *   <li>{@code {"op":"allocated","ticket":ID,...}}: a ticket and its placement (see {@link JournalRecords}); a later one
  *   for the same ticket replaces it (its rendezvous port changed);</li>
  *   <li>{@code {"op":"failed","ticket":ID,"node":NODE,"reason":...}}: a node of the ticket died;</li>
  *   <li>{@code {"op":"released","ticket":ID}}: the ticket is gone (its id stays taken, as in memory).</li>

@@ -1,0 +1,63 @@
+package io.spoke.vertx.agent.impl;
+
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.net.Connection;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** One actor process, from spawn to exit: what it was asked to be, and where it stands. */
+final class ActorProcess {
+
+  private final AgentState agent;
+  final String actorId;
+  final String actorType;
+  final List<Integer> gpuIds;
+  final Slot slot;
+  final Buffer args;
+  /** The one-time secret its actor host proves when it connects back. */
+  final String secret;
+  final long timeout;
+  final Promise<ActorInfo> spawned = Promise.promise();
+  final List<Promise<ActorInfo>> stopped = new ArrayList<>(1);
+  ActorState state = ActorState.STARTING;
+  Path logFile;
+  Process process;
+  long pid;
+  int port;
+  /** The Unix socket this agent asked the actor to open, or {@code null}; and whether it did. */
+  String localSocket;
+  boolean localSocketOpen;
+  /** Its actor host's connection back to the agent, while open. */
+  Connection host;
+  long spawnTimer = -1;
+  long killTimer = -1;
+  boolean spawnTimedOut;
+  boolean stopRequested;
+  boolean killedAfterGrace;
+  boolean exited;
+  RuntimeException startFailure;
+
+  ActorProcess(AgentState agent, String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, String secret,
+               long timeout) {
+    this.agent = agent;
+    this.actorId = actorId;
+    this.actorType = actorType;
+    this.gpuIds = List.copyOf(gpuIds);
+    this.slot = slot;
+    this.args = args;
+    this.secret = secret;
+    this.timeout = timeout;
+  }
+
+  ActorInfo info() {
+    ActorInfo info = new ActorInfo(actorId, actorType, agent.nodeId, agent.advertiseHost, port, pid,
+      logFile == null ? null : logFile.toString(), state, -1, null, gpuIds, slot == null ? null : slot.ticketId(),
+      slot == null ? -1 : slot.globalRank());
+    return localSocketOpen ? info.withLocalSocket(localSocket, agent.inventory.hostId) : info;
+  }
+}

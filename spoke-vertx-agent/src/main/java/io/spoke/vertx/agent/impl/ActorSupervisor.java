@@ -1,0 +1,277 @@
+package io.spoke.vertx.agent.impl;
+
+import io.spoke.vertx.SpawnException;
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.process.ActorCds;
+import io.spoke.vertx.agent.process.ActorLogs;
+import io.spoke.vertx.agent.process.ActorSockets;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.protocol.ActorHostCodec;
+import io.spoke.vertx.protocol.ErrorCodes;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The actor processes of this agent: their start (a log, the command, the launcher), their readiness or their
+ * spawn timeout, their stop (a shutdown asked of the actor host, then a kill after the stop timeout), and their
+ * exit (what they held freed, the hub told). Runs on the agent's event loop; process starts and kills run on the
+ * launcher thread, file I/O on workers.
+ */
+final class ActorSupervisor {
+
+  private static final Logger log = LogManager.getLogger(ActorSupervisor.class);
+
+  /** Lines of an actor's log that a failed spawn carries. */
+  static final int LOG_TAIL_LINES = 20;
+
+  private final AgentState state;
+  private final Vertx vertx;
+  private final AgentOptions options;
+  private final HubLink hub;
+  private final SecureRandom random = new SecureRandom();
+
+  ActorSupervisor(AgentState state, HubLink hub) {
+    this.state = state;
+    this.vertx = state.vertx;
+    this.options = state.options;
+    this.hub = hub;
+  }
+
+  /**
+   * Starts actor {@code actorId} in a process of its own; completes when its actor host is ready, or fails when it
+   * exits (or is killed at its {@code timeout}) before. {@code jvmOptions} are the agent's and the spawn's.
+   */
+  Future<ActorInfo> spawn(String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, long timeout,
+                          Map<String, String> userEnv, List<String> jvmOptions) {
+    ActorProcess proc = new ActorProcess(state, actorId, actorType, gpuIds, slot, args, newSecret(), timeout);
+    proc.localSocket = state.sockets == null ? null : state.sockets.next();
+    state.actors.put(actorId, proc);
+
+    String header = ActorCommand.logHeader(actorId, actorType, state.nodeId, slot, gpuIds, Instant.now());
+    Map<String, String> env = ActorCommand.environment(System.getenv(), userEnv,
+      new ActorCommand.ActorSide(proc.actorId, proc.actorType, proc.gpuIds, proc.slot, proc.secret, proc.localSocket),
+      new ActorCommand.AgentSide(ActorCommand.agentHostForChildren(options.getHost()), state.port, ProcessHandle.current().pid(),
+        state.advertiseHost != null ? state.advertiseHost : options.getHost(), options.getMaxFrameSize(), state.nodeId,
+        options.getSecurity(), state.inventory.gpuEnvManaged));
+    ActorCds cds = state.cds;
+    if (cds != null) {
+      jvmOptions.addAll(cds.optionsFor(actorId, jvmOptions));
+    }
+    List<String> command = ActorCommand.command(ActorCommand.javaCommand(options), jvmOptions, ActorCommand.classpath(options));
+    vertx.executeBlocking(() -> state.logs.create(slot == null ? null : slot.ticketId(), actorId, header))
+      .compose(file -> {
+        proc.logFile = file;
+        return state.launcher.start(state.context, command, env, file, ActorCommand.tokenLine(state.token));
+      })
+      .onComplete(ar -> {
+        if (ar.failed()) {
+          state.actors.remove(actorId, proc);
+          if (cds != null) {
+            cds.trainerExited(actorId); // a trainer that never started wrote nothing: let the next one train
+          }
+          proc.spawned.tryFail(new SpawnException("cannot start a process for actor '" + actorId + "' on node " + state.nodeId + ": "
+            + ar.cause().getMessage()));
+          return;
+        }
+        Process process = ar.result();
+        proc.process = process;
+        proc.pid = process.pid();
+        log.info("Started actor {} ({}) as process {}; log {}", actorId, actorType, proc.pid, proc.logFile);
+        process.onExit().whenComplete((p, err) -> state.context.runOnContext(v -> onExit(proc)));
+        proc.spawnTimer = vertx.setTimer(timeout, t -> {
+          proc.spawnTimer = -1;
+          if (proc.state == ActorState.STARTING) {
+            proc.spawnTimedOut = true;
+            kill(proc);
+          }
+        });
+        if (proc.stopRequested) {
+          kill(proc);
+        }
+      });
+    return proc.spawned.future();
+  }
+
+  /** The actor's host is ready: it listens on {@code port} (and {@code localSocket}, or null). */
+  void ready(ActorProcess proc, int port, String localSocket) {
+    if (proc.state != ActorState.STARTING) {
+      return;
+    }
+    if (proc.spawnTimer >= 0) {
+      vertx.cancelTimer(proc.spawnTimer);
+      proc.spawnTimer = -1;
+    }
+    proc.port = port;
+    // Only the path this agent handed out: it is in the agent's own directory.
+    proc.localSocketOpen = proc.localSocket != null && proc.localSocket.equals(localSocket);
+    proc.state = ActorState.RUNNING;
+    log.info("Actor {} ready on {}:{}{}", proc.actorId, state.advertiseHost, port, proc.localSocketOpen ? " and " + proc.localSocket : "");
+    proc.spawned.tryComplete(proc.info());
+    if (proc.stopRequested) {
+      requestShutdown(proc);
+    }
+  }
+
+  /** Stops the actor: completes with it exited. A running actor is asked to shut down first, one still starting is killed. */
+  Future<ActorInfo> stop(ActorProcess proc) {
+    Promise<ActorInfo> promise = Promise.promise();
+    proc.stopped.add(promise);
+    if (!proc.stopRequested) {
+      proc.stopRequested = true;
+      if (proc.state == ActorState.RUNNING) {
+        requestShutdown(proc);
+      } else if (proc.process != null) {
+        kill(proc);
+      }
+    }
+    return promise.future();
+  }
+
+  private void requestShutdown(ActorProcess proc) {
+    proc.state = ActorState.STOPPING;
+    if (proc.host != null && options.getStopTimeout() > 0) {
+      proc.host.request(ActorHostCodec.shutdown(), null, options.getStopTimeout(), "shutdown", f -> null);
+      proc.killTimer = vertx.setTimer(options.getStopTimeout(), t -> {
+        proc.killTimer = -1;
+        log.warn("Actor {} did not stop within {} ms; killing its process group", proc.actorId, options.getStopTimeout());
+        proc.killedAfterGrace = true;
+        kill(proc);
+      });
+    } else {
+      kill(proc);
+    }
+  }
+
+  private void kill(ActorProcess proc) {
+    if (proc.process != null && proc.process.isAlive()) {
+      state.launcher.kill(state.context, proc.process.toHandle());
+    }
+  }
+
+  private void onExit(ActorProcess proc) {
+    if (proc.exited) {
+      return;
+    }
+    proc.exited = true;
+    int status = proc.process.exitValue();
+    Path trained = state.cds == null ? null : state.cds.trainerExited(proc.actorId);
+    if (trained != null) {
+      ActorCds archive = state.cds;
+      vertx.executeBlocking(() -> ActorCds.publish(trained, archive.archive())).onSuccess(ok -> {
+        if (ok) {
+          archive.published();
+        }
+      });
+    }
+    if (proc.spawnTimer >= 0) {
+      vertx.cancelTimer(proc.spawnTimer);
+    }
+    if (proc.killTimer >= 0) {
+      vertx.cancelTimer(proc.killTimer);
+    }
+    state.actors.remove(proc.actorId, proc);
+    if (proc.host != null) {
+      proc.host.close();
+    }
+    if (proc.localSocket != null) {
+      String socket = proc.localSocket;
+      vertx.executeBlocking(() -> {
+        ActorSockets.delete(socket);
+        return null;
+      }).onFailure(err -> log.warn("Cannot remove the Unix socket {} of actor {}: {}", socket, proc.actorId, err.toString()));
+    }
+    // What the actor started and left behind (its process group outlives it) goes with it.
+    state.launcher.killGroup(state.context, proc.pid);
+    String reason;
+    if (proc.stopRequested) {
+      reason = proc.killedAfterGrace ? "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)" : "stopped";
+    } else if (state.stopping) {
+      reason = "its agent stopped";
+    } else {
+      reason = ExitStatus.describe(status);
+    }
+    ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
+    state.recentlyExited.put(proc.actorId, info);
+    log.info("Actor {} (process {}) {}", proc.actorId, proc.pid, reason);
+    boolean wasRunning = proc.spawned.future().succeeded();
+    if (!wasRunning) {
+      failSpawn(proc, status);
+    } else {
+      hub.sendEvent(info);
+    }
+    for (Promise<ActorInfo> p : proc.stopped) {
+      p.tryComplete(info);
+    }
+  }
+
+  private void failSpawn(ActorProcess proc, int status) {
+    Path file = proc.logFile;
+    vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, LOG_TAIL_LINES)).onComplete(ar -> {
+      String tail = ar.succeeded() ? ar.result() : "";
+      String where = file == null ? "" : "; last lines of its log " + file + " on node " + state.nodeId + ":\n" + tail;
+      String what = "actor '" + proc.actorId + "' (" + proc.actorType + ")";
+      if (proc.startFailure != null) {
+        proc.spawned.tryFail(ErrorCodes.toException(ErrorCodes.codeOf(proc.startFailure), what + " failed to start: "
+          + proc.startFailure.getMessage() + " (" + ExitStatus.describe(status) + ")" + where, null, proc.actorId));
+      } else if (proc.spawnTimedOut) {
+        proc.spawned.tryFail(new SpawnException(what + " did not become ready within " + proc.timeout + " ms and was killed" + where));
+      } else if (proc.stopRequested) {
+        proc.spawned.tryFail(new SpawnException(what + " was stopped while it started"));
+      } else {
+        proc.spawned.tryFail(new SpawnException(what + " " + ExitStatus.describe(status) + " before it was ready" + where));
+      }
+    });
+  }
+
+  /** Kills every actor; completes when all have exited, or after 10 s. */
+  Future<Void> stopAll() {
+    List<Future<?>> exits = new ArrayList<>();
+    for (ActorProcess proc : new ArrayList<>(state.actors.values())) {
+      proc.stopRequested = true;
+      if (proc.process != null) {
+        Promise<ActorInfo> exited = Promise.promise();
+        proc.stopped.add(exited);
+        exits.add(exited.future());
+        kill(proc);
+      }
+    }
+    Promise<Void> done = Promise.promise();
+    long timer = vertx.setTimer(10_000, t -> done.tryComplete());
+    Future.join(exits).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      done.tryComplete();
+    });
+    return done.future();
+  }
+
+  /** The actors that run (ready, not stopping), as the agent reports them when it registers. */
+  List<ActorInfo> running() {
+    return state.actors.values().stream().filter(p -> p.state == ActorState.RUNNING).map(ActorProcess::info).collect(Collectors.toList());
+  }
+
+  /** Pids of the actor processes, for tests. */
+  List<Long> pids() {
+    return state.actors.values().stream().filter(p -> p.process != null).map(p -> p.pid).collect(Collectors.toList());
+  }
+
+  private String newSecret() {
+    byte[] bytes = new byte[24];
+    random.nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+}

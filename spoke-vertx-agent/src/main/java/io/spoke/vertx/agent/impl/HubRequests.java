@@ -1,0 +1,154 @@
+package io.spoke.vertx.agent.impl;
+
+import io.spoke.vertx.ActorNotFoundException;
+import io.spoke.vertx.DuplicateActorException;
+import io.spoke.vertx.InvalidRequestException;
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.process.ActorLogs;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.AgentHubCodec;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.ReadLogRequest;
+import io.spoke.vertx.protocol.SpawnView;
+import io.spoke.vertx.protocol.fb.Body;
+import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The hub's commands to this agent: spawn and stop actors (through the {@link ActorSupervisor}), reserve and release
+ * rendezvous ports, read actors' logs. Runs on the agent's event loop; port checks and file reads on workers.
+ */
+final class HubRequests {
+
+  private static final Logger log = LogManager.getLogger(HubRequests.class);
+
+  private final AgentState state;
+  private final Vertx vertx;
+  private final AgentOptions options;
+  private final ActorSupervisor supervisor;
+
+  HubRequests(AgentState state, ActorSupervisor supervisor) {
+    this.state = state;
+    this.vertx = state.vertx;
+    this.options = state.options;
+    this.supervisor = supervisor;
+  }
+
+  void onMessage(Connection connection, Frame frame) {
+    long id = frame.id();
+    try {
+      switch (frame.bodyType()) {
+        case Body.Spawn:
+          spawn(connection, id, AgentHubCodec.readSpawn(frame), frame.copyPayload());
+          break;
+        case Body.Stop:
+          stop(connection, id, AgentHubCodec.readStop(frame));
+          break;
+        case Body.ReservePort:
+          reservePort(connection, id, AgentHubCodec.readReservePort(frame));
+          break;
+        case Body.ReleasePort:
+          state.ports.release(AgentHubCodec.readReleasePort(frame));
+          break;
+        case Body.ReadLog:
+          readLog(connection, id, AgentHubCodec.readLogRequest(frame));
+          break;
+        default:
+          connection.replyError(id, ErrorCode.Protocol, "agents do not handle message type " + frame.bodyType());
+      }
+    } catch (RuntimeException e) {
+      log.warn("Malformed request from the hub: {}", e.toString());
+      connection.replyError(id, ErrorCode.Protocol, "malformed request: " + e.getMessage());
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void spawn(Connection hubConnection, long requestId, SpawnView s, Buffer args) {
+    String actorId = s.actorId();
+    String actorType = s.actorType();
+    String error = Names.checkType(actorType);
+    if (error == null) {
+      error = Names.checkId("actor id", actorId);
+    }
+    if (error != null) {
+      hubConnection.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    if (state.actors.containsKey(actorId)) {
+      hubConnection.replyFailure(requestId, new DuplicateActorException("actor '" + actorId + "' already runs on node " + state.nodeId));
+      return;
+    }
+    List<Integer> gpuIds = s.gpuIds();
+    Map<String, String> userEnv = s.env();
+    userEnv.replaceAll((name, value) -> value == null ? "" : value);
+    List<String> jvmOptions = new ArrayList<>(options.getActorJvmOptions());
+    jvmOptions.addAll(s.jvmOptions());
+    long timeout = Math.min(s.timeoutMs() > 0 ? s.timeoutMs() : options.getMaxSpawnTimeout(), options.getMaxSpawnTimeout());
+    Slot slot = s.slot();
+    supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions).onComplete(ar -> {
+      if (ar.succeeded()) {
+        hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
+      } else {
+        hubConnection.replyFailure(requestId, ar.cause());
+      }
+    });
+  }
+
+  private void stop(Connection hubConnection, long requestId, String actorId) {
+    ActorProcess proc = actorId == null ? null : state.actors.get(actorId);
+    if (proc == null) {
+      ActorInfo exited = actorId == null ? null : state.recentlyExited.get(actorId);
+      if (exited != null) {
+        hubConnection.reply(requestId, AgentHubCodec.actorInfo(exited), null);
+      } else {
+        hubConnection.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' runs on node " + state.nodeId));
+      }
+      return;
+    }
+    supervisor.stop(proc).onComplete(ar -> hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null));
+  }
+
+  private void reservePort(Connection hubConnection, long requestId, String ticket) {
+    vertx.executeBlocking(() -> state.ports.reserve(ticket)).onComplete(ar -> {
+      if (ar.failed()) {
+        hubConnection.replyFailure(requestId, ar.cause());
+        return;
+      }
+      hubConnection.reply(requestId, AgentHubCodec.portReserved(ar.result()), null);
+    });
+  }
+
+  private void readLog(Connection hubConnection, long requestId, ReadLogRequest r) {
+    String actorId = r.actorId();
+    ActorProcess proc = actorId == null ? null : state.actors.get(actorId);
+    String path = proc != null ? (proc.logFile == null ? null : proc.logFile.toString())
+      : actorId == null || state.recentlyExited.get(actorId) == null ? null : state.recentlyExited.get(actorId).logFile();
+    if (path == null) {
+      hubConnection.replyFailure(requestId, new ActorNotFoundException("node " + state.nodeId + " has no log of actor '" + actorId + "'"));
+      return;
+    }
+    boolean running = proc != null;
+    long offset = Math.max(0, r.offset());
+    int max = Math.max(0, Math.min(r.maxBytes(), options.getMaxFrameSize() / 2));
+    vertx.executeBlocking(() -> ActorLogs.read(Paths.get(path), offset, max)).onComplete(ar -> {
+      if (ar.failed()) {
+        hubConnection.replyFailure(requestId, new ActorNotFoundException("cannot read the log of actor '" + actorId + "' (" + path
+          + "): " + ar.cause().getMessage()));
+        return;
+      }
+      ActorLogs.Chunk chunk = ar.result();
+      hubConnection.reply(requestId, AgentHubCodec.logChunk(path, offset + chunk.data.length(), chunk.size, running), chunk.data);
+    });
+  }
+}

@@ -1,0 +1,44 @@
+package io.spoke.vertx.protocol;
+
+import io.spoke.vertx.protocol.fb.Launch;
+import java.util.List;
+import java.util.Map;
+
+/** A client's launch of an actor into a rank of its ticket, read in place: valid until the frame is released. */
+public final class LaunchView {
+
+  private final Launch launch;
+
+  LaunchView(Launch launch) {
+    this.launch = launch;
+  }
+
+  public String ticket() {
+    return launch.ticket();
+  }
+
+  public int rank() {
+    return launch.rank();
+  }
+
+  public String actorType() {
+    return launch.actorType();
+  }
+
+  public String actorId() {
+    return launch.actorId();
+  }
+
+  public long timeoutMs() {
+    return launch.timeoutMs();
+  }
+
+  /** The environment, in order ({@link SpawnCodec#env(Launch)}). */
+  public Map<String, String> env() {
+    return SpawnCodec.env(launch);
+  }
+
+  public List<String> jvmOptions() {
+    return SpawnCodec.jvmOptions(launch);
+  }
+}

@@ -1,0 +1,287 @@
+package io.spoke.vertx.hub.impl;
+
+import io.spoke.vertx.ActorNotFoundException;
+import io.spoke.vertx.InvalidRequestException;
+import io.spoke.vertx.NodeUnavailableException;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorLog;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Allocation;
+import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.hub.scheduler.NodeState;
+import io.spoke.vertx.hub.scheduler.Reservation;
+import io.spoke.vertx.hub.scheduler.Resources;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.MessageHandler;
+import io.spoke.vertx.protocol.AgentHubCodec;
+import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.HubClientCodec;
+import io.spoke.vertx.protocol.Message;
+import io.spoke.vertx.protocol.Names;
+import io.spoke.vertx.protocol.PeerHello;
+import io.spoke.vertx.protocol.ReadLogRequest;
+import io.spoke.vertx.protocol.SpawnView;
+import io.spoke.vertx.protocol.fb.Body;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The hub's handler of clients: their sessions (which survive reconnections, within a grace period), their requests
+ * (spawn, stop, resolve, status, logs; gang requests go on to the ticket desk and the rank launcher).
+ */
+final class ClientHandler {
+
+  private static final Logger log = LogManager.getLogger(ClientHandler.class);
+
+  private final HubState state;
+  private final ActorDirectory directory;
+  private final TicketDesk tickets;
+  private final RankLauncher launcher;
+  private long anonymousSessions;
+
+  ClientHandler(HubState state, ActorDirectory directory, TicketDesk tickets, RankLauncher launcher) {
+    this.state = state;
+    this.directory = directory;
+    this.tickets = tickets;
+    this.launcher = launcher;
+  }
+
+  /** A client said hello: its session, new or resumed, is the connection's. */
+  MessageHandler accept(Connection connection, PeerHello hello) {
+    String sessionId = hello.session() != null && !hello.session().isEmpty() ? hello.session()
+      : "anonymous-" + state.instanceTag + "-" + ++anonymousSessions;
+    ClientSession session = state.sessions.computeIfAbsent(sessionId, ClientSession::new);
+    if (session.graceTimer >= 0) {
+      state.vertx.cancelTimer(session.graceTimer);
+      session.graceTimer = -1;
+      log.info("Client session {} resumed", sessionId);
+    }
+    session.connection = connection;
+    connection.attachment(session);
+    return this::onMessage;
+  }
+
+  private void onMessage(Connection connection, Frame frame) {
+    ClientSession session = connection.attachment();
+    long id = frame.id();
+    try {
+      switch (frame.bodyType()) {
+        case Body.Spawn:
+          spawn(connection, session, id, HubClientCodec.readSpawn(frame), frame.payload());
+          break;
+        case Body.Stop:
+          stop(connection, id, HubClientCodec.readStop(frame));
+          break;
+        case Body.Resolve:
+          resolve(connection, session, id, HubClientCodec.readResolve(frame));
+          break;
+        case Body.Status:
+          status(connection, id);
+          break;
+        case Body.ReadLog:
+          readLog(connection, id, HubClientCodec.readLogRequest(frame));
+          break;
+        case Body.GangAllocate:
+          tickets.allocate(connection, session, id, HubClientCodec.readGangAllocate(frame));
+          break;
+        case Body.Launch:
+          launcher.launch(connection, session, id, HubClientCodec.readLaunch(frame), frame.payload());
+          break;
+        case Body.Release:
+          tickets.release(connection, id, HubClientCodec.readRelease(frame));
+          break;
+        case Body.Tickets:
+          tickets.list(connection, session, id, HubClientCodec.readTickets(frame));
+          break;
+        default:
+          HubServer.protocolError(connection, id, "clients may not send message type " + frame.bodyType() + " to the hub");
+      }
+    } catch (RuntimeException e) {
+      HubServer.protocolError(connection, id, "malformed request from " + connection.peerName() + ": " + e.getMessage());
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void spawn(Connection client, ClientSession session, long requestId, SpawnView s, Buffer args) {
+    String actorId = s.actorId();
+    String actorType = s.actorType();
+    String error = Names.checkType(actorType);
+    if (error == null) {
+      error = Names.checkId("actor id", actorId);
+    }
+    if (error == null && (s.gpus() < 0 || s.cpus() < 0 || s.memoryMb() < 0 || s.timeoutMs() <= 0)) {
+      error = "spawn of " + actorId + ": resources must not be negative and the timeout must be positive";
+    }
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    if (directory.refuseDuplicate(client, requestId, actorId)) {
+      return;
+    }
+    Map<String, String> env = s.env();
+    List<String> jvmOptions = s.jvmOptions();
+    long timeoutMs = s.timeoutMs();
+    String nodeId = s.nodeId() == null || s.nodeId().isEmpty() ? null : s.nodeId();
+    Reservation reservation;
+    try {
+      reservation = state.scheduler.allocate(new Resources(s.gpus(), s.cpus(), s.memoryMb()), nodeId);
+    } catch (RuntimeException e) {
+      client.replyFailure(requestId, e);
+      return;
+    }
+    NodeRecord node = state.nodes.get(reservation.nodeId());
+    List<Integer> gpuIds = new ArrayList<>();
+    for (int gpu : reservation.gpuIds()) {
+      gpuIds.add(gpu);
+    }
+    ActorInfo starting = new ActorInfo(actorId, actorType, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null, gpuIds);
+    ActorRecord record = new ActorRecord(starting, node.id, reservation);
+    directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { }));
+  }
+
+  private void stop(Connection client, long requestId, String actorId) {
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    ActorRecord record = state.actors.get(actorId);
+    if (record == null) {
+      if (directory.exited(actorId) != null) {
+        client.reply(requestId, Message.NONE, null);
+      } else {
+        client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
+      }
+      return;
+    }
+    directory.stopActor(record).onComplete(ar -> {
+      if (ar.succeeded()) {
+        client.reply(requestId, Message.NONE, null);
+      } else {
+        client.replyFailure(requestId, ar.cause());
+      }
+    });
+  }
+
+  private void resolve(Connection client, ClientSession session, long requestId, String actorId) {
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    ActorRecord record = state.actors.get(actorId);
+    if (record != null) {
+      record.watchers.add(client);
+      session.watched.add(actorId);
+      ActorDirectory.replyActorInfo(client, requestId, record.info);
+      return;
+    }
+    ActorInfo dead = directory.exited(actorId);
+    if (dead != null) {
+      ActorDirectory.replyActorInfo(client, requestId, dead);
+      return;
+    }
+    client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
+  }
+
+  private void status(Connection client, long requestId) {
+    List<NodeInfo> nodeInfos = new ArrayList<>();
+    for (NodeRecord node : state.nodes.values()) {
+      NodeState resources = state.scheduler.node(node.id);
+      List<Integer> free = new ArrayList<>();
+      int cpus = 0;
+      int freeCpus = 0;
+      long memory = 0;
+      long freeMemory = 0;
+      Map<String, Long> freeCustom = Map.of();
+      if (resources != null && node.alive) {
+        resources.freeGpus().stream().forEach(free::add);
+        cpus = resources.cpus();
+        freeCpus = resources.freeCpus();
+        memory = resources.memoryMb();
+        freeMemory = resources.freeMemoryMb();
+        freeCustom = resources.freeCustom();
+      }
+      nodeInfos.add(new NodeInfo(node.id, node.host, node.port, node.alive, node.gpus, free, cpus, freeCpus, memory, freeMemory,
+        node.actors.size(), node.custom, freeCustom));
+    }
+    List<ActorInfo> actorInfos = new ArrayList<>();
+    new TreeMap<>(state.actors).values().forEach(r -> actorInfos.add(r.info));
+    List<Allocation> ticketList = tickets.all();
+    client.reply(requestId, HubClientCodec.clusterStatus(new ClusterStatus(nodeInfos, actorInfos, ticketList)), null);
+  }
+
+  private void readLog(Connection client, long requestId, ReadLogRequest r) {
+    String actorId = r.actorId();
+    String error = Names.checkId("actor id", actorId);
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    ActorInfo info = directory.actorInfo(actorId);
+    if (info == null) {
+      client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
+      return;
+    }
+    NodeRecord node = state.nodes.get(info.nodeId());
+    if (node == null || node.connection == null) {
+      client.replyFailure(requestId, new NodeUnavailableException("node " + info.nodeId() + " of actor '" + actorId
+        + "' is not connected, so its log cannot be read"));
+      return;
+    }
+    Connection agent = node.connection;
+    long offset = r.offset();
+    agent.request(AgentHubCodec.readLog(actorId, offset, Math.min(r.maxBytes(), state.options.getMaxFrameSize() / 2)), null,
+        state.options.getAgentTimeout(), "log of actor '" + actorId + "'", frame -> AgentHubCodec.readLogChunk(frame, offset))
+      .onComplete(ar -> {
+        if (ar.failed()) {
+          client.replyFailure(requestId, ar.cause());
+          return;
+        }
+        ActorLog chunk = ar.result();
+        client.reply(requestId, HubClientCodec.logChunk(chunk), chunk.data());
+      });
+  }
+
+  /** A client's connection closed: it stops watching; its session's tickets go unless it is back within the grace period. */
+  void closed(Connection connection) {
+    ClientSession session = connection.attachment();
+    for (String actorId : session.watched) {
+      ActorRecord record = state.actors.get(actorId);
+      if (record != null) {
+        record.watchers.remove(connection);
+      }
+    }
+    if (session.connection != connection) {
+      return;
+    }
+    session.connection = null;
+    if (session.tickets.isEmpty()) {
+      state.sessions.remove(session.id);
+      return;
+    }
+    long grace = state.options.getClientGracePeriod();
+    log.info("Client session {} disconnected; its {} tickets are released unless it reconnects within {} ms", session.id,
+      session.tickets.size(), grace);
+    startGracePeriod(session, grace);
+  }
+
+  /** Releases the session's tickets (but detached ones) unless its client connects within {@code grace} ms. */
+  void startGracePeriod(ClientSession session, long grace) {
+    session.graceTimer = state.vertx.setTimer(grace, t -> {
+      session.graceTimer = -1;
+      if (session.connection == null) {
+        state.sessions.remove(session.id);
+        tickets.sessionExpired(session);
+      }
+    });
+  }
+}

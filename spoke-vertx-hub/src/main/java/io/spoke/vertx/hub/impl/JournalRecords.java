@@ -1,0 +1,91 @@
+package io.spoke.vertx.hub.impl;
+
+import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.hub.scheduler.GangPlacement;
+import io.spoke.vertx.hub.scheduler.GangSpec;
+import io.spoke.vertx.hub.scheduler.Resources;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A ticket as a record of the {@link TicketJournal} ({@code "op":"allocated"}), and back: what a restarted hub needs
+ * to hold its resources and answer for it.
+ */
+final class JournalRecords {
+
+  private JournalRecords() {
+  }
+
+  /** A ticket as a journal record: what a restarted hub needs to hold its resources and answer for it. */
+  static JsonObject record(TicketRecord ticket) {
+    GangSpec spec = ticket.spec;
+    JsonArray ranks = new JsonArray();
+    for (GangPlacement.Rank rank : ticket.placement.ranks()) {
+      JsonArray gpus = new JsonArray();
+      for (int gpu : rank.reservation().gpuIds()) {
+        gpus.add(gpu);
+      }
+      ranks.add(new JsonObject().put("node", rank.nodeId()).put("gpus", gpus));
+    }
+    JsonObject custom = new JsonObject();
+    spec.perActor().custom().forEach(custom::put);
+    JsonObject record = new JsonObject().put("op", "allocated").put("ticket", ticket.id).put("session", ticket.owner.id)
+      .put("detached", ticket.detached).put("timeoutMs", ticket.timeoutMs)
+      .put("nodes", spec.nodes()).put("actorsPerNode", spec.actorsPerNode()).put("gpus", spec.perActor().gpus())
+      .put("cpus", spec.perActor().cpus()).put("memoryMb", spec.perActor().memoryMb()).put("custom", custom)
+      .put("strategy", spec.strategy().name()).put("preferredNode", spec.preferredNode())
+      .put("masterAddr", ticket.masterAddr).put("masterPort", ticket.masterPort).put("portHolder", ticket.portHolder)
+      .put("ranks", ranks);
+    if (ticket.state == TicketState.FAILED) {
+      record.put("state", "FAILED").put("reason", ticket.reason);
+    }
+    if (!ticket.deadNodes.isEmpty()) {
+      record.put("deadNodes", new JsonArray(new ArrayList<>(ticket.deadNodes)));
+    }
+    return record;
+  }
+
+  /**
+   * The ticket a journal record describes, its placement restored in the scheduler (reserved as each node registers)
+   * and its owner's session found or made; not yet among the desk's tickets.
+   */
+  static TicketRecord restore(JsonObject r, HubState state) {
+    String id = r.getString("ticket");
+    Map<String, Long> custom = new LinkedHashMap<>();
+    r.getJsonObject("custom", new JsonObject()).forEach(e -> custom.put(e.getKey(), ((Number) e.getValue()).longValue()));
+    GangSpec spec = new GangSpec(id, r.getInteger("nodes"), r.getInteger("actorsPerNode"), new Resources(r.getInteger("gpus"),
+      r.getInteger("cpus"), r.getLong("memoryMb"), custom), PlacementStrategy.valueOf(r.getString("strategy")), r.getString("preferredNode"));
+    List<String> nodeIds = new ArrayList<>();
+    List<int[]> gpuIds = new ArrayList<>();
+    for (Object o : r.getJsonArray("ranks")) {
+      JsonObject rank = (JsonObject) o;
+      nodeIds.add(java.util.Objects.requireNonNull(rank.getString("node"), "node"));
+      gpuIds.add(rank.getJsonArray("gpus").stream().mapToInt(g -> ((Number) g).intValue()).toArray());
+    }
+    GangPlacement placement = state.scheduler.restore(spec, nodeIds, gpuIds);
+    String sessionId = java.util.Objects.requireNonNull(r.getString("session"), "session");
+    long timeoutMs = r.getLong("timeoutMs");
+    int masterPort = r.getInteger("masterPort");
+    ClientSession owner = state.sessions.computeIfAbsent(sessionId, ClientSession::new);
+    TicketRecord ticket = new TicketRecord(id, owner, r.getBoolean("detached", false), spec, timeoutMs);
+    ticket.placement = placement;
+    ticket.masterAddr = r.getString("masterAddr");
+    ticket.masterPort = masterPort;
+    ticket.portHolder = r.getString("portHolder");
+    ticket.portCheckedAtNanos = System.nanoTime() - PortLeases.LEASE_TTL_NANOS;
+    // An actor may have bound the port before the restart: it goes back to the agent, never to the leases.
+    ticket.launched = true;
+    ticket.journaled = true;
+    ticket.state = "FAILED".equals(r.getString("state")) ? TicketState.FAILED : TicketState.ALLOCATED;
+    ticket.reason = r.getString("reason");
+    r.getJsonArray("deadNodes", new JsonArray()).forEach(n -> ticket.deadNodes.add((String) n));
+    ticket.awaiting.addAll(placement.unboundNodes());
+    ticket.awaiting.removeAll(ticket.deadNodes);
+    return ticket;
+  }
+}

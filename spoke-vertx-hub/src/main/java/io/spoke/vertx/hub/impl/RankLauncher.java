@@ -1,0 +1,98 @@
+package io.spoke.vertx.hub.impl;
+
+import io.spoke.vertx.InvalidRequestException;
+import io.spoke.vertx.NodeUnavailableException;
+import io.spoke.vertx.SlotTakenException;
+import io.spoke.vertx.SpokeException;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.hub.scheduler.GangPlacement;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.LaunchView;
+import io.spoke.vertx.protocol.Names;
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Launches into gangs' slots: a client's actor started in a rank of its allocated ticket, on the rank's node, with
+ * the rank's GPUs and rendezvous (its {@link Slot}). A rank runs one actor at a time.
+ */
+final class RankLauncher {
+
+  private final HubState state;
+  private final TicketDesk desk;
+  private final ActorDirectory directory;
+
+  RankLauncher(HubState state, TicketDesk desk, ActorDirectory directory) {
+    this.state = state;
+    this.desk = desk;
+    this.directory = directory;
+  }
+
+  /** A client's launch of an actor into rank {@code l.rank()} of its ticket: answered when the actor runs, or did not start. */
+  void launch(Connection client, ClientSession session, long requestId, LaunchView l, Buffer args) {
+    String error = Names.checkId("ticket id", l.ticket());
+    if (error == null) {
+      error = Names.checkType(l.actorType());
+    }
+    if (error == null) {
+      error = Names.checkId("actor id", l.actorId());
+    }
+    if (error == null && l.timeoutMs() <= 0) {
+      error = "the launch timeout must be positive";
+    }
+    if (error != null) {
+      client.replyFailure(requestId, new InvalidRequestException(error));
+      return;
+    }
+    TicketRecord ticket = desk.tickets.get(l.ticket());
+    SpokeException refusal = null;
+    if (ticket == null || ticket.releasing != null) {
+      refusal = desk.notFound(l.ticket());
+    } else if (ticket.state == TicketState.PENDING) {
+      refusal = new InvalidRequestException("ticket " + ticket.id + " is still waiting for resources; launch once gangAllocate completed");
+    } else if (ticket.state == TicketState.FAILED) {
+      refusal = new NodeUnavailableException("ticket " + ticket.id + " failed: " + ticket.reason + "; release it and allocate again");
+    } else if (l.rank() < 0 || l.rank() >= ticket.spec.worldSize()) {
+      refusal = new InvalidRequestException("rank " + l.rank() + " is out of range: ticket " + ticket.id + " has ranks 0.."
+        + (ticket.spec.worldSize() - 1));
+    } else if (ticket.actors[l.rank()] != null && state.actors.containsKey(ticket.actors[l.rank()])) {
+      refusal = new SlotTakenException("rank " + l.rank() + " of ticket " + ticket.id + " already runs actor '" + ticket.actors[l.rank()]
+        + "'; a rank can be launched again once its actor has exited");
+    }
+    if (refusal != null) {
+      client.replyFailure(requestId, refusal);
+      return;
+    }
+    if (directory.refuseDuplicate(client, requestId, l.actorId())) {
+      return;
+    }
+    Map<String, String> env = l.env();
+    List<String> jvmOptions = l.jvmOptions();
+    GangPlacement.Rank rank = ticket.placement.ranks().get(l.rank());
+    NodeRecord node = state.nodes.get(rank.nodeId());
+    if (node == null || node.connection == null) {
+      client.replyFailure(requestId, new NodeUnavailableException("node " + rank.nodeId() + " of rank " + l.rank() + " of ticket "
+        + ticket.id + " is not connected"));
+      return;
+    }
+    Slot slot = desk.views.slot(ticket, rank);
+    ActorInfo starting = new ActorInfo(l.actorId(), l.actorType(), node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null,
+      slot.gpuIds(), ticket.id, l.rank());
+    ActorRecord record = new ActorRecord(starting, node.id, null);
+    // Read now: the failure below runs after the frame is released.
+    String actorId = l.actorId();
+    int rankIndex = l.rank();
+    String previous = ticket.actors[rankIndex];
+    ticket.actors[rankIndex] = actorId;
+    ticket.launched = true;
+    directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, l.timeoutMs(), args, slot, () -> {
+      if (actorId.equals(ticket.actors[rankIndex])) {
+        ticket.actors[rankIndex] = previous;
+      }
+    }));
+  }
+}
