@@ -1,5 +1,6 @@
 package io.spoke.vertx.protocol;
 
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.protocol.fb.Launch;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,11 @@ public final class LaunchView {
   /** The environment, in order ({@link SpawnCodec#env(Launch)}). */
   public Map<String, String> env() {
     return SpawnCodec.env(launch);
+  }
+
+  /** The managed process to start instead of a Java actor; null for a Java actor. As {@link SpawnView#process()}. */
+  public ProcessSpec process() {
+    return SpawnCodec.process(launch);
   }
 
   public List<String> jvmOptions() {

@@ -1,5 +1,6 @@
 package io.spoke.vertx.protocol;
 
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.Spawn;
 import java.util.List;
@@ -59,6 +60,14 @@ public final class SpawnView {
   /** The GPU ids the hub gives the actor. */
   public List<Integer> gpuIds() {
     return SpawnCodec.gpuIds(spawn);
+  }
+
+  /**
+   * The managed process to start instead of a Java actor, with its environment; null for a Java actor. An
+   * {@link IllegalArgumentException} when a field is out of range.
+   */
+  public ProcessSpec process() {
+    return SpawnCodec.process(spawn);
   }
 
   /** The gang rank the actor fills, or null for an ad-hoc actor. */

@@ -82,26 +82,7 @@ final class ActorCommand {
     // UCX (the RDMA data plane) warns at every start that Debian's 1.13 is older than jucx's API; errors still show.
     env.putIfAbsent("UCX_LOG_LEVEL", "error");
     env.putAll(userEnv);
-    if (!actor.gpuIds().isEmpty() || agent.gpuEnvManaged() || actor.slot() != null) {
-      // The actor sees exactly its GPUs, also when the agent itself was given a subset (never the agent's whole
-      // set); a gang actor without GPUs sees none (Spoke's managed mode). Only ad-hoc actors without GPUs, on an
-      // agent that was not given a subset, inherit the agent's environment.
-      String ids = actor.gpuIds().stream().map(String::valueOf).collect(Collectors.joining(","));
-      env.put("CUDA_VISIBLE_DEVICES", ids);
-      env.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
-      env.put("ROCR_VISIBLE_DEVICES", ids);
-    }
-    Slot slot = actor.slot();
-    if (slot != null) {
-      // What torch.distributed's env:// rendezvous and NCCL read: the gang forms a process group as is.
-      env.put("RANK", String.valueOf(slot.globalRank()));
-      env.put("WORLD_SIZE", String.valueOf(slot.worldSize()));
-      env.put("LOCAL_RANK", String.valueOf(slot.localRank()));
-      env.put("LOCAL_WORLD_SIZE", String.valueOf(slot.localWorldSize()));
-      env.put("MASTER_ADDR", slot.masterAddr());
-      env.put("MASTER_PORT", String.valueOf(slot.masterPort()));
-      env.put("SPOKE_TICKET", slot.ticketId());
-    }
+    rankEnvironment(env, actor.gpuIds(), actor.slot(), agent.gpuEnvManaged());
     env.put(ActorHostLaunch.ENV_AGENT_HOST, agent.host());
     env.put(ActorHostLaunch.ENV_AGENT_PORT, String.valueOf(agent.port()));
     env.put(ActorHostLaunch.ENV_AGENT_PID, String.valueOf(agent.pid()));
@@ -117,6 +98,56 @@ final class ActorCommand {
     ActorHostLaunch.putTls(agent.security(), env);
     env.put("SPOKE_NODE_ID", agent.nodeId() == null ? "" : agent.nodeId());
     env.put("SPOKE_ACTOR_TYPE", actor.actorType());
+    return env;
+  }
+
+  /**
+   * What every process Spoke starts sees of its place (a Java actor's host and a managed process alike): exactly its
+   * GPUs, and its gang rank's torch.distributed variables.
+   */
+  static void rankEnvironment(Map<String, String> env, List<Integer> gpuIds, Slot slot, boolean gpuEnvManaged) {
+    if (!gpuIds.isEmpty() || gpuEnvManaged || slot != null) {
+      // The actor sees exactly its GPUs, also when the agent itself was given a subset (never the agent's whole
+      // set); a gang actor without GPUs sees none (Spoke's managed mode). Only ad-hoc actors without GPUs, on an
+      // agent that was not given a subset, inherit the agent's environment.
+      String ids = gpuIds.stream().map(String::valueOf).collect(Collectors.joining(","));
+      env.put("CUDA_VISIBLE_DEVICES", ids);
+      env.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+      env.put("ROCR_VISIBLE_DEVICES", ids);
+    }
+    if (slot != null) {
+      // What torch.distributed's env:// rendezvous and NCCL read: the gang forms a process group as is.
+      env.put("RANK", String.valueOf(slot.globalRank()));
+      env.put("WORLD_SIZE", String.valueOf(slot.worldSize()));
+      env.put("LOCAL_RANK", String.valueOf(slot.localRank()));
+      env.put("LOCAL_WORLD_SIZE", String.valueOf(slot.localWorldSize()));
+      env.put("MASTER_ADDR", slot.masterAddr());
+      env.put("MASTER_PORT", String.valueOf(slot.masterPort()));
+      env.put("SPOKE_TICKET", slot.ticketId());
+    }
+  }
+
+  /**
+   * The complete environment of a managed process: {@code inherited} (the agent's own, without the cluster token), the
+   * user's {@code userEnv} over it, then what Spoke sets: its GPUs and rank ({@link #rankEnvironment}),
+   * {@code SPOKE_NODE_ID}, {@code SPOKE_NODE_IP} (the node's advertised address), {@code SPOKE_PROCESS_ID},
+   * {@code SPOKE_PORT_0}.. for its {@code ports}, {@code SPOKE_ATTEMPT}, and the tag of its process tree.
+   */
+  static Map<String, String> processEnvironment(Map<String, String> inherited, Map<String, String> userEnv, String processId,
+                                                List<Integer> gpuIds, Slot slot, boolean gpuEnvManaged, String nodeId, String nodeIp,
+                                                List<Integer> ports, int attempt, Map.Entry<String, String> treeTag) {
+    Map<String, String> env = new HashMap<>(inherited);
+    env.remove(SecurityOptions.ENV_TOKEN);
+    env.putAll(userEnv);
+    rankEnvironment(env, gpuIds, slot, gpuEnvManaged);
+    env.put("SPOKE_NODE_ID", nodeId == null ? "" : nodeId);
+    env.put("SPOKE_NODE_IP", nodeIp == null ? "" : nodeIp);
+    env.put("SPOKE_PROCESS_ID", processId);
+    for (int i = 0; i < ports.size(); i++) {
+      env.put("SPOKE_PORT_" + i, String.valueOf(ports.get(i)));
+    }
+    env.put("SPOKE_ATTEMPT", String.valueOf(attempt));
+    env.put(treeTag.getKey(), treeTag.getValue());
     return env;
   }
 

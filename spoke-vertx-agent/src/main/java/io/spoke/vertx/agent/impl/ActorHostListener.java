@@ -54,7 +54,8 @@ final class ActorHostListener {
         + " the hub"));
     }
     ActorProcess proc = hello.name() == null ? null : state.actors.get(hello.name());
-    if (proc == null || hello.secret() == null || !proc.secret.equals(hello.secret()) || proc.host != null) {
+    // A managed process has no secret and never connects back: nothing may speak for it.
+    if (proc == null || proc.spec != null || hello.secret() == null || !proc.secret.equals(hello.secret()) || proc.host != null) {
       return Future.failedFuture(new ProtocolException("no actor process of this agent is waiting for this connection"));
     }
     proc.host = connection;

@@ -1,7 +1,10 @@
 package io.spoke.vertx.agent.impl;
 
+import io.spoke.vertx.agent.process.ProcessTrees;
+import io.spoke.vertx.agent.process.ReadinessProbe;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
 import io.vertx.core.Promise;
@@ -41,6 +44,11 @@ final class ActorProcess {
   boolean killedAfterGrace;
   boolean exited;
   RuntimeException startFailure;
+  /** A managed process: what it runs (null for a Java actor), its tree, its readiness probe and its own ports. */
+  ProcessSpec spec;
+  ProcessTrees.Tree tree;
+  ReadinessProbe probe;
+  List<Integer> ports = List.of();
 
   ActorProcess(AgentState agent, String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, String secret,
                long timeout) {
@@ -58,6 +66,9 @@ final class ActorProcess {
     ActorInfo info = new ActorInfo(actorId, actorType, agent.nodeId, agent.advertiseHost, port, pid,
       logFile == null ? null : logFile.toString(), state, -1, null, gpuIds, slot == null ? null : slot.ticketId(),
       slot == null ? -1 : slot.globalRank());
+    if (spec != null) {
+      info = info.withProcess(spec.getCommand(), ports);
+    }
     return localSocketOpen ? info.withLocalSocket(localSocket, agent.inventory.hostId) : info;
   }
 }

@@ -44,12 +44,15 @@ final class ActorSupervisor {
   private final AgentOptions options;
   private final HubLink hub;
   private final SecureRandom random = new SecureRandom();
+  /** The managed processes among the agent's children: they start, stop and end their own way. */
+  final ProcessRuns processes;
 
   ActorSupervisor(AgentState state, HubLink hub) {
     this.state = state;
     this.vertx = state.vertx;
     this.options = state.options;
     this.hub = hub;
+    this.processes = new ProcessRuns(state, hub);
   }
 
   /**
@@ -129,6 +132,9 @@ final class ActorSupervisor {
 
   /** Stops the actor: completes with it exited. A running actor is asked to shut down first, one still starting is killed. */
   Future<ActorInfo> stop(ActorProcess proc) {
+    if (proc.spec != null) {
+      return processes.stop(proc);
+    }
     Promise<ActorInfo> promise = Promise.promise();
     proc.stopped.add(promise);
     if (!proc.stopRequested) {
@@ -158,7 +164,9 @@ final class ActorSupervisor {
   }
 
   private void kill(ActorProcess proc) {
-    if (proc.process != null && proc.process.isAlive()) {
+    if (proc.spec != null) {
+      processes.killTree(proc);
+    } else if (proc.process != null && proc.process.isAlive()) {
       state.launcher.kill(state.context, proc.process.toHandle());
     }
   }

@@ -6,6 +6,7 @@ import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.ActorSockets;
 import io.spoke.vertx.agent.process.ProcessLauncher;
+import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -47,7 +48,7 @@ public final class AgentServer {
     this.hub = new HubLink(state);
     this.supervisor = new ActorSupervisor(state, hub);
     this.listener = new ActorHostListener(state, supervisor);
-    this.requests = new HubRequests(state, supervisor);
+    this.requests = new HubRequests(state, supervisor, supervisor.processes);
   }
 
   /** Completes once the machine is inspected and the agent listens; registration with the hub follows. */
@@ -55,6 +56,8 @@ public final class AgentServer {
     String visible = System.getenv("CUDA_VISIBLE_DEVICES");
     return vertx.executeBlocking(() -> {
       state.launcher = new ProcessLauncher();
+      state.trees = ProcessTrees.create("agent-" + ProcessHandle.current().pid() + "-" + Long.toHexString(System.nanoTime()),
+        System.getProperty("spoke.processTrees", "auto"));
       state.inventory = NodeInventory.discover(options, visible);
       Path dir = Paths.get(options.getLogDir()).toAbsolutePath().normalize();
       Files.createDirectories(dir);
@@ -101,6 +104,9 @@ public final class AgentServer {
           node.gpus.size(), node.gpuList(), node.cpus, node.memoryMb, state.logs.logDir(), auth.hasToken() ? "; cluster token required" : "",
           options.getSecurity().isTls() ? "; TLS" : "");
         hub.start(netClient, auth, requests::onMessage, supervisor::running);
+        log.info("Process trees kept by {}{}", state.trees.mode(), state.launcher.deathSignal() ? "" : "; no janitor (setpriv is missing)");
+        state.launcher.startJanitor(state.context, state.trees.janitor())
+          .onFailure(err -> log.warn("Cannot start the janitor of process trees: {}", err.toString()));
         return Future.<Void>succeededFuture();
       });
     });

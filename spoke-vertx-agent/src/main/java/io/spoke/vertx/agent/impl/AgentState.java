@@ -5,6 +5,7 @@ import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.ActorSockets;
 import io.spoke.vertx.agent.process.ProcessLauncher;
+import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.internal.BoundedMap;
 import io.vertx.core.Vertx;
@@ -31,6 +32,8 @@ final class AgentState {
   final RendezvousPorts ports;
   NodeInventory inventory;
   ProcessLauncher launcher;
+  /** Where the trees of managed processes are kept (a cgroup, or their environment tag). */
+  ProcessTrees trees;
   ActorLogs logs;
   /** AppCDS archive of actor hosts; null when turned off. */
   ActorCds cds;

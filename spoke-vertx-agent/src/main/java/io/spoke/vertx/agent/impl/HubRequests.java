@@ -6,6 +6,7 @@ import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.AgentHubCodec;
@@ -36,12 +37,14 @@ final class HubRequests {
   private final Vertx vertx;
   private final AgentOptions options;
   private final ActorSupervisor supervisor;
+  private final ProcessRuns processes;
 
-  HubRequests(AgentState state, ActorSupervisor supervisor) {
+  HubRequests(AgentState state, ActorSupervisor supervisor, ProcessRuns processes) {
     this.state = state;
     this.vertx = state.vertx;
     this.options = state.options;
     this.supervisor = supervisor;
+    this.processes = processes;
   }
 
   void onMessage(Connection connection, Frame frame) {
@@ -90,12 +93,30 @@ final class HubRequests {
       return;
     }
     List<Integer> gpuIds = s.gpuIds();
+    long timeout = Math.min(s.timeoutMs() > 0 ? s.timeoutMs() : options.getMaxSpawnTimeout(), options.getMaxSpawnTimeout());
+    Slot slot = s.slot();
+    ProcessSpec process;
+    try {
+      process = s.process();
+    } catch (IllegalArgumentException e) {
+      hubConnection.replyFailure(requestId, new InvalidRequestException(e.getMessage()));
+      return;
+    }
+    if (process != null) {
+      process.getEnv().replaceAll((name, value) -> value == null ? "" : value);
+      processes.spawn(actorId, actorType, gpuIds, slot, timeout, process).onComplete(ar -> {
+        if (ar.succeeded()) {
+          hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
+        } else {
+          hubConnection.replyFailure(requestId, ar.cause());
+        }
+      });
+      return;
+    }
     Map<String, String> userEnv = s.env();
     userEnv.replaceAll((name, value) -> value == null ? "" : value);
     List<String> jvmOptions = new ArrayList<>(options.getActorJvmOptions());
     jvmOptions.addAll(s.jvmOptions());
-    long timeout = Math.min(s.timeoutMs() > 0 ? s.timeoutMs() : options.getMaxSpawnTimeout(), options.getMaxSpawnTimeout());
-    Slot slot = s.slot();
     supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions).onComplete(ar -> {
       if (ar.succeeded()) {
         hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);

@@ -4,6 +4,8 @@ import io.spoke.vertx.SchedulingException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +21,8 @@ public final class RendezvousPorts {
   private final int first;
   private final int last;
   private final Map<String, Integer> byTicket = new ConcurrentHashMap<>();
+  /** Ports held by managed processes for themselves alone (SPOKE_PORT_0..), by process id. */
+  private final Map<String, List<Integer>> byProcess = new ConcurrentHashMap<>();
   private int next;
 
   /** @param range {@code "FIRST-LAST"} */
@@ -54,7 +58,7 @@ public final class RendezvousPorts {
     for (int i = 0; i < span; i++) {
       int port = next;
       next = next == last ? first : next + 1;
-      if (byTicket.containsValue(port) || !free(port)) {
+      if (taken(port) || !free(port)) {
         continue;
       }
       byTicket.put(ticket, port);
@@ -62,6 +66,46 @@ public final class RendezvousPorts {
     }
     throw new SchedulingException("no free port left in the rendezvous range " + first + "-" + last + " on this node ("
       + byTicket.size() + " held by tickets); widen --master-port-range");
+  }
+
+  /**
+   * {@code count} ports for process {@code holder} alone, each free on every address now and distinct from every
+   * other holder's; a {@link SchedulingException} when the range has not that many left.
+   */
+  synchronized List<Integer> reserveFor(String holder, int count) throws IOException {
+    List<Integer> ports = new ArrayList<>(count);
+    int span = last - first + 1;
+    for (int i = 0; i < span && ports.size() < count; i++) {
+      int port = next;
+      next = next == last ? first : next + 1;
+      if (!taken(port) && !ports.contains(port) && free(port)) {
+        ports.add(port);
+      }
+    }
+    if (ports.size() < count) {
+      throw new SchedulingException(count + " ports asked for, and the node's port range " + first + "-" + last + " has only "
+        + ports.size() + " free (" + (byTicket.size() + byProcess.values().stream().mapToInt(List::size).sum())
+        + " held by tickets and processes); ask for fewer, or widen the agent's --master-port-range");
+    }
+    byProcess.put(holder, List.copyOf(ports));
+    return ports;
+  }
+
+  /** Gives process {@code holder}'s ports back. */
+  void releaseFor(String holder) {
+    byProcess.remove(holder);
+  }
+
+  private boolean taken(int port) {
+    if (byTicket.containsValue(port)) {
+      return true;
+    }
+    for (List<Integer> ports : byProcess.values()) {
+      if (ports.contains(port)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Gives a holder's port back. Does not wait for a {@link #reserve} in progress. */

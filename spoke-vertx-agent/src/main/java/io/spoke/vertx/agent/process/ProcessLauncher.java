@@ -106,6 +106,12 @@ public final class ProcessLauncher implements AutoCloseable {
    *              never waits); {@code null} for none ({@code /dev/null})
    */
   public Future<Process> start(ContextInternal context, List<String> command, Map<String, String> env, Path logFile, byte[] input) {
+    return start(context, command, env, logFile, input, null);
+  }
+
+  /** As {@link #start(ContextInternal, List, Map, Path, byte[])}, in working directory {@code workdir} (null: the agent's). */
+  public Future<Process> start(ContextInternal context, List<String> command, Map<String, String> env, Path logFile, byte[] input,
+                               Path workdir) {
     List<String> full = new ArrayList<>();
     if (ownGroup) {
       full.add("setsid");
@@ -121,6 +127,9 @@ public final class ProcessLauncher implements AutoCloseable {
         .redirectInput(input == null ? ProcessBuilder.Redirect.from(new File("/dev/null")) : ProcessBuilder.Redirect.PIPE);
       builder.environment().clear();
       builder.environment().putAll(env);
+      if (workdir != null) {
+        builder.directory(workdir.toFile());
+      }
       Process process = builder.start();
       if (input != null) {
         try (java.io.OutputStream stdin = process.getOutputStream()) {
@@ -131,6 +140,38 @@ public final class ProcessLauncher implements AutoCloseable {
         }
       }
       return process;
+    });
+  }
+
+  /**
+   * Starts {@code command} (the {@link ProcessTrees#janitor()}) with the parent-death signal set to SIGTERM, so that it
+   * hears of this agent's death (of this thread's, which lives as long as the agent) and can clean up after it; its
+   * output is discarded. Empty where {@code setpriv} is missing: nothing would wake it.
+   */
+  public Future<Process> startJanitor(ContextInternal context, List<String> command) {
+    if (!deathSignal) {
+      return context.succeededFuture();
+    }
+    List<String> full = new ArrayList<>(List.of("setpriv", "--pdeathsig", "TERM", "--"));
+    full.addAll(command);
+    return submit(context, () -> new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+      .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
+  }
+
+  /** Sends signal {@code signal} (a number) to process {@code pid} alone; false when it has gone already. */
+  public Future<Boolean> signal(ContextInternal context, long pid, int signal) {
+    return submit(context, () -> {
+      try {
+        Process kill = new ProcessBuilder("/bin/kill", "-s", String.valueOf(signal), String.valueOf(pid)).redirectErrorStream(true).start();
+        kill.getInputStream().readAllBytes();
+        return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
+      } catch (IOException e) {
+        log.warn("kill -{} {} failed: {}", signal, pid, e.toString());
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
     });
   }
 

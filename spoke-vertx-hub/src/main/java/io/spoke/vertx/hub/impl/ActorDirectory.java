@@ -66,7 +66,7 @@ final class ActorDirectory {
     Connection agent = node.connection;
     long timeout = launch.timeoutMs + state.options.getAgentTimeout();
     agent.request(AgentHubCodec.spawn(record.info.type(), actorId, node.id, record.info.gpuIds(), launch.env, launch.jvmOptions,
-        launch.timeoutMs, launch.slot), launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
+        launch.timeoutMs, launch.slot, launch.process), launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
         frame -> Messages.readActorInfo(frame, "the agent"))
       .onComplete(ar -> {
         if (state.actors.get(actorId) != record) {

@@ -1,5 +1,6 @@
 package io.spoke.vertx.hub.impl;
 
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
 import io.vertx.core.buffer.Buffer;
@@ -28,9 +29,11 @@ final class ActorLaunch {
   final Slot slot;
   /** Runs when the actor did not start. */
   final Runnable onFailure;
+  /** A managed process to start instead of a Java actor; null for a Java actor. */
+  final ProcessSpec process;
 
   ActorLaunch(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, Map<String, String> env,
-              List<String> jvmOptions, long timeoutMs, Buffer args, Slot slot, Runnable onFailure) {
+              List<String> jvmOptions, long timeoutMs, Buffer args, Slot slot, Runnable onFailure, ProcessSpec process) {
     this.client = client;
     this.session = session;
     this.requestId = requestId;
@@ -42,5 +45,6 @@ final class ActorLaunch {
     this.args = args;
     this.slot = slot;
     this.onFailure = onFailure;
+    this.process = process;
   }
 }

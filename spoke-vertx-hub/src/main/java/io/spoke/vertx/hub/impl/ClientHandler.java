@@ -9,6 +9,7 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.hub.scheduler.NodeState;
 import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.hub.scheduler.Resources;
@@ -123,6 +124,16 @@ final class ClientHandler {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
+    ProcessSpec process;
+    try {
+      process = s.process();
+      if (process != null) {
+        process.validate();
+      }
+    } catch (IllegalArgumentException e) {
+      client.replyFailure(requestId, new InvalidRequestException("spawn of " + actorId + ": " + e.getMessage()));
+      return;
+    }
     if (directory.refuseDuplicate(client, requestId, actorId)) {
       return;
     }
@@ -143,8 +154,12 @@ final class ClientHandler {
       gpuIds.add(gpu);
     }
     ActorInfo starting = new ActorInfo(actorId, actorType, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null, gpuIds);
+    if (process != null) {
+      starting = starting.withProcess(process.getCommand(), List.of());
+    }
     ActorRecord record = new ActorRecord(starting, node.id, reservation);
-    directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { }));
+    directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { },
+      process));
   }
 
   private void stop(Connection client, long requestId, String actorId) {

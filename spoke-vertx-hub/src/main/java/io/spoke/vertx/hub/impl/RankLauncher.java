@@ -6,6 +6,7 @@ import io.spoke.vertx.SlotTakenException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.GangPlacement;
@@ -67,6 +68,16 @@ final class RankLauncher {
       client.replyFailure(requestId, refusal);
       return;
     }
+    ProcessSpec process;
+    try {
+      process = l.process();
+      if (process != null) {
+        process.validate();
+      }
+    } catch (IllegalArgumentException e) {
+      client.replyFailure(requestId, new InvalidRequestException("launch of rank " + l.rank() + ": " + e.getMessage()));
+      return;
+    }
     if (directory.refuseDuplicate(client, requestId, l.actorId())) {
       return;
     }
@@ -82,6 +93,9 @@ final class RankLauncher {
     Slot slot = desk.views.slot(ticket, rank);
     ActorInfo starting = new ActorInfo(l.actorId(), l.actorType(), node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null,
       slot.gpuIds(), ticket.id, l.rank());
+    if (process != null) {
+      starting = starting.withProcess(process.getCommand(), List.of());
+    }
     ActorRecord record = new ActorRecord(starting, node.id, null);
     // Read now: the failure below runs after the frame is released.
     String actorId = l.actorId();
@@ -93,6 +107,6 @@ final class RankLauncher {
       if (actorId.equals(ticket.actors[rankIndex])) {
         ticket.actors[rankIndex] = previous;
       }
-    }));
+    }, process));
   }
 }

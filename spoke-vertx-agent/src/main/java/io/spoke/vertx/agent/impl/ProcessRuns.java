@@ -1,0 +1,277 @@
+package io.spoke.vertx.agent.impl;
+
+import io.spoke.vertx.SpawnException;
+import io.spoke.vertx.SpokeException;
+import io.spoke.vertx.agent.process.ActorLogs;
+import io.spoke.vertx.agent.process.ProcessTrees;
+import io.spoke.vertx.agent.process.ReadinessProbe;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.ExitStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The managed processes of this agent ({@link ProcessSpec}): their start (the program and working directory checked,
+ * their own ports reserved, a log, a process tree, the launcher), their readiness ({@link ReadinessProbe}) or their
+ * launch timeout, their stop (the stop signal, then after the grace period a kill of the whole tree), and their exit
+ * (the rest of the tree killed, ports given back, the hub told). Runs on the agent's event loop; starts, signals and
+ * kills on the launcher thread, file work on workers.
+ */
+final class ProcessRuns {
+
+  private static final Logger log = LogManager.getLogger(ProcessRuns.class);
+
+  private final AgentState state;
+  private final Vertx vertx;
+  private final HubLink hub;
+
+  ProcessRuns(AgentState state, HubLink hub) {
+    this.state = state;
+    this.vertx = state.vertx;
+    this.hub = hub;
+  }
+
+  /** What a start needs from the file system, prepared on a worker. */
+  private record Prepared(Path workdir, List<Integer> ports, ProcessTrees.Tree tree, Path logFile, long logOffset) {
+  }
+
+  /**
+   * Starts process {@code id} running {@code spec}; completes when it is ready, or fails with {@link SpawnException}
+   * (its exit status and the end of its log) when it exits, or is killed at {@code timeout}, before.
+   */
+  Future<ActorInfo> spawn(String id, String type, List<Integer> gpuIds, Slot slot, long timeout, ProcessSpec spec) {
+    ActorProcess proc = new ActorProcess(state, id, type, gpuIds, slot, null, "", timeout);
+    proc.spec = spec;
+    state.actors.put(id, proc);
+    String where = " on node " + state.nodeId;
+    vertx.executeBlocking(() -> prepare(proc))
+      .compose(prepared -> {
+        proc.tree = prepared.tree();
+        proc.ports = prepared.ports();
+        proc.logFile = prepared.logFile();
+        Map<String, String> env = ActorCommand.processEnvironment(System.getenv(), spec.getEnv(), id, gpuIds, slot,
+          state.inventory.gpuEnvManaged, state.nodeId, state.advertiseHost, proc.ports, 0, proc.tree.tagVariable());
+        return state.launcher.start(state.context, proc.tree.wrap(spec.getCommand()), env, proc.logFile, null, prepared.workdir())
+          .map(process -> {
+            proc.probe = ReadinessProbe.start(state.context, spec.getReady(), env, proc.logFile, prepared.logOffset());
+            return process;
+          });
+      })
+      .onComplete(ar -> {
+        if (ar.failed()) {
+          state.actors.remove(id, proc);
+          cleanUp(proc);
+          Throwable cause = ar.cause();
+          proc.spawned.tryFail(cause instanceof SpokeException ? cause
+            : new SpawnException("cannot start process '" + id + "'" + where + ": " + cause.getMessage()));
+          return;
+        }
+        Process process = ar.result();
+        proc.process = process;
+        proc.pid = process.pid();
+        log.info("Started process {} ({}) as pid {}; log {}", id, String.join(" ", spec.getCommand()), proc.pid, proc.logFile);
+        process.onExit().whenComplete((p, err) -> state.context.runOnContext(v -> onExit(proc)));
+        proc.spawnTimer = vertx.setTimer(timeout, t -> {
+          proc.spawnTimer = -1;
+          if (proc.state == ActorState.STARTING) {
+            proc.spawnTimedOut = true;
+            killTree(proc);
+          }
+        });
+        proc.probe.ready().onComplete(ready -> {
+          if (ready.succeeded()) {
+            ready(proc);
+          } else if (proc.state == ActorState.STARTING) {
+            proc.startFailure = new SpawnException(ready.cause().getMessage());
+            killTree(proc);
+          }
+        });
+        if (proc.stopRequested) {
+          killTree(proc);
+        }
+      });
+    return proc.spawned.future();
+  }
+
+  /** On a worker: the checks a user can act on, then the process's ports, tree and log. */
+  private Prepared prepare(ActorProcess proc) throws Exception {
+    ProcessSpec spec = proc.spec;
+    String where = " on node " + state.nodeId;
+    String program = spec.getCommand().get(0);
+    if (resolve(program, spec.getEnv().getOrDefault("PATH", System.getenv("PATH"))) == null) {
+      throw new SpawnException("process '" + proc.actorId + "': no program '" + program + "'" + where
+        + (program.contains("/") ? " (no such executable file)" : " on its PATH"));
+    }
+    Path workdir = null;
+    if (spec.getWorkdir() != null) {
+      workdir = Paths.get(spec.getWorkdir());
+      if (!Files.isDirectory(workdir)) {
+        throw new SpawnException("process '" + proc.actorId + "': its working directory " + workdir + " does not exist" + where);
+      }
+    }
+    List<Integer> ports = spec.getPorts() == 0 ? List.of() : state.ports.reserveFor(proc.actorId, spec.getPorts());
+    try {
+      ProcessTrees.Tree tree = state.trees.tree(proc.actorId);
+      String header = "# Spoke process '" + proc.actorId + "' on node " + state.nodeId + ", started " + Instant.now() + ": "
+        + String.join(" ", spec.getCommand()) + "\n"
+        + (proc.slot == null ? "" : "# ticket " + proc.slot.ticketId() + ", rank " + proc.slot.globalRank() + " of "
+        + proc.slot.worldSize() + "\n")
+        + "# GPUs: " + (proc.gpuIds.isEmpty() ? "none" : proc.gpuIds.toString()) + (ports.isEmpty() ? "" : "; ports " + ports) + "\n";
+      Path logFile = state.logs.create(proc.slot == null ? null : proc.slot.ticketId(), proc.actorId, header);
+      return new Prepared(workdir, ports, tree, logFile, Files.size(logFile));
+    } catch (Exception e) {
+      state.ports.releaseFor(proc.actorId);
+      throw e;
+    }
+  }
+
+  /** The executable {@code program} names: a path, or a name looked up on {@code path}; null when there is none. */
+  static Path resolve(String program, String path) {
+    if (program.contains("/")) {
+      Path file = Paths.get(program);
+      return Files.isRegularFile(file) && Files.isExecutable(file) ? file : null;
+    }
+    for (String dir : (path == null ? "/usr/local/bin:/usr/bin:/bin" : path).split(File.pathSeparator)) {
+      Path file = Paths.get(dir.isEmpty() ? "." : dir, program);
+      if (Files.isRegularFile(file) && Files.isExecutable(file)) {
+        return file;
+      }
+    }
+    return null;
+  }
+
+  private void ready(ActorProcess proc) {
+    if (proc.state != ActorState.STARTING) {
+      return;
+    }
+    if (proc.spawnTimer >= 0) {
+      vertx.cancelTimer(proc.spawnTimer);
+      proc.spawnTimer = -1;
+    }
+    proc.state = ActorState.RUNNING;
+    log.info("Process {} ready ({})", proc.actorId, proc.probe.describe());
+    proc.spawned.tryComplete(proc.info());
+    if (proc.stopRequested) {
+      signalStop(proc);
+    }
+  }
+
+  /** Stops the process: completes with it exited. A running one gets its stop signal first, one still starting is killed. */
+  Future<ActorInfo> stop(ActorProcess proc) {
+    Promise<ActorInfo> promise = Promise.promise();
+    proc.stopped.add(promise);
+    if (!proc.stopRequested) {
+      proc.stopRequested = true;
+      if (proc.state == ActorState.RUNNING) {
+        signalStop(proc);
+      } else if (proc.process != null) {
+        killTree(proc);
+      }
+    }
+    return promise.future();
+  }
+
+  private void signalStop(ActorProcess proc) {
+    proc.state = ActorState.STOPPING;
+    long grace = proc.spec.getStopGraceMs();
+    state.launcher.signal(state.context, proc.pid, proc.spec.getStopSignal());
+    proc.killTimer = vertx.setTimer(Math.max(1, grace), t -> {
+      proc.killTimer = -1;
+      if (!proc.exited) {
+        log.warn("Process {} did not stop within {} ms of signal {}; killing its tree", proc.actorId, grace, proc.spec.getStopSignal());
+        proc.killedAfterGrace = true;
+        killTree(proc);
+      }
+    });
+  }
+
+  /** SIGKILLs every process of {@code proc}'s tree, the first included. */
+  void killTree(ActorProcess proc) {
+    ProcessTrees.Tree tree = proc.tree;
+    if (tree != null) {
+      state.launcher.submit(state.context, tree::kill).onSuccess(left -> {
+        if (left > 0) {
+          log.warn("{} processes of {}'s tree outlived the kill", left, proc.actorId);
+        }
+      });
+    }
+  }
+
+  private void onExit(ActorProcess proc) {
+    if (proc.exited) {
+      return;
+    }
+    proc.exited = true;
+    int status = proc.process.exitValue();
+    if (proc.spawnTimer >= 0) {
+      vertx.cancelTimer(proc.spawnTimer);
+    }
+    if (proc.killTimer >= 0) {
+      vertx.cancelTimer(proc.killTimer);
+    }
+    if (proc.probe != null) {
+      proc.probe.cancel();
+    }
+    state.actors.remove(proc.actorId, proc);
+    // No descendant outlives the process: what it started and left behind goes now, then its ports are free again.
+    cleanUp(proc);
+    String reason;
+    if (proc.stopRequested) {
+      reason = proc.killedAfterGrace ? "stopped (killed after its " + proc.spec.getStopGraceMs() + " ms grace period)" : "stopped";
+    } else if (state.stopping) {
+      reason = "its agent stopped";
+    } else {
+      reason = ExitStatus.describe(status);
+    }
+    ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
+    state.recentlyExited.put(proc.actorId, info);
+    log.info("Process {} (pid {}) {}", proc.actorId, proc.pid, reason);
+    if (!proc.spawned.future().succeeded()) {
+      failSpawn(proc, status);
+    } else {
+      hub.sendEvent(info);
+    }
+    for (Promise<ActorInfo> p : proc.stopped) {
+      p.tryComplete(info);
+    }
+  }
+
+  private void cleanUp(ActorProcess proc) {
+    ProcessTrees.Tree tree = proc.tree;
+    Future<Integer> killed = tree == null ? state.context.succeededFuture(0) : state.launcher.submit(state.context, tree::kill);
+    killed.onComplete(ar -> state.ports.releaseFor(proc.actorId));
+  }
+
+  private void failSpawn(ActorProcess proc, int status) {
+    Path file = proc.logFile;
+    vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, ActorSupervisor.LOG_TAIL_LINES)).onComplete(ar -> {
+      String tail = ar.succeeded() ? ar.result() : "";
+      String where = file == null ? "" : "; last lines of its log " + file + " on node " + state.nodeId + ":\n" + tail;
+      String what = "process '" + proc.actorId + "' (" + String.join(" ", proc.spec.getCommand()) + ")";
+      String check = proc.probe == null ? "ready" : "ready (" + proc.probe.describe() + ")";
+      if (proc.startFailure != null) {
+        proc.spawned.tryFail(new SpawnException(what + " could not be checked: " + proc.startFailure.getMessage() + where));
+      } else if (proc.spawnTimedOut) {
+        proc.spawned.tryFail(new SpawnException(what + " did not become " + check + " within " + proc.timeout + " ms and was killed"
+          + where));
+      } else if (proc.stopRequested) {
+        proc.spawned.tryFail(new SpawnException(what + " was stopped while it started"));
+      } else {
+        proc.spawned.tryFail(new SpawnException(what + " " + ExitStatus.describe(status) + " before it was " + check + where));
+      }
+    });
+  }
+}
