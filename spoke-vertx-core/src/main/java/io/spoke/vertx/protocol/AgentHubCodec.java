@@ -173,7 +173,7 @@ public final class AgentHubCodec {
     return new ReadLogRequest(r.actorId(), r.offset(), r.maxBytes());
   }
 
-  /** Reserve a free port for {@code holder} (a ticket's rendezvous port, or a lease) ({@link TicketCodec#writeReservePort}). */
+  /** Reserve a free port for {@code holder} (a ticket's rendezvous port, or a lease) ({@code TicketCodec.writeReservePort}). */
   public static Message reservePort(String holder) {
     return Message.of(Body.ReservePort, b -> TicketCodec.writeReservePort(b, holder));
   }

@@ -265,12 +265,12 @@ public final class HubClientCodec {
     return Message.of(Body.FbAllocation, b -> Messages.writeAllocation(b, allocation, null));
   }
 
-  /** The answer to a Tickets ({@link TicketCodec#writeTicketList}). */
+  /** The answer to a Tickets ({@code TicketCodec.writeTicketList}). */
   public static Message ticketList(List<Allocation> tickets) {
     return Message.of(Body.TicketList, b -> TicketCodec.writeTicketList(b, tickets));
   }
 
-  /** A change of a ticket the client owns (it failed, say), pushed to it ({@link TicketCodec#writeTicketEvent}). */
+  /** A change of a ticket the client owns (it failed, say), pushed to it ({@code TicketCodec.writeTicketEvent}). */
   public static Message ticketEvent(Allocation allocation) {
     return Message.of(Body.TicketEvent, b -> TicketCodec.writeTicketEvent(b, allocation));
   }

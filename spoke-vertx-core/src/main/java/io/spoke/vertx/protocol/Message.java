@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * The body of a control message to send: its union type ({@link io.spoke.vertx.protocol.fb.Body}) and how to
- * write it into the frame's builder. Codecs in this package make them ({@code TicketCodec.ticketList(...)}), so
+ * write it into the frame's builder. Codecs in this package make them ({@code HubClientCodec.ticketList(...)}), so
  * that role classes speak values and never touch a FlatBuffers builder or table; the connection writes the body
  * into its one reused builder when it encodes the frame.
  *

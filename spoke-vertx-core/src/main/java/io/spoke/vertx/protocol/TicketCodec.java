@@ -8,19 +8,22 @@ import io.spoke.vertx.protocol.fb.TicketEvent;
 import io.spoke.vertx.protocol.fb.TicketList;
 import java.util.List;
 
-/** The hub's ticket messages: to clients (a ticket's change, a list of tickets) and to agents (rendezvous ports). */
-public final class TicketCodec {
+/**
+ * The bodies of the hub's ticket messages: to clients (a ticket's change, a list of tickets) and to agents (rendezvous
+ * ports), written for the codecs of this package ({@code HubClientCodec}, {@code AgentHubCodec}).
+ */
+final class TicketCodec {
 
   private TicketCodec() {
   }
 
   /** A change of a ticket the client owns (it failed, say), pushed to it. */
-  public static int writeTicketEvent(FlatBufferBuilder b, Allocation allocation) {
+  static int writeTicketEvent(FlatBufferBuilder b, Allocation allocation) {
     return TicketEvent.createTicketEvent(b, Messages.writeAllocation(b, allocation, null));
   }
 
   /** The answer to a client's Tickets. */
-  public static int writeTicketList(FlatBufferBuilder b, List<Allocation> tickets) {
+  static int writeTicketList(FlatBufferBuilder b, List<Allocation> tickets) {
     int[] offsets = new int[tickets.size()];
     for (int i = 0; i < offsets.length; i++) {
       offsets[i] = Messages.writeAllocation(b, tickets.get(i), null);
@@ -29,12 +32,12 @@ public final class TicketCodec {
   }
 
   /** Asks an agent to reserve a free port on its node for {@code holder} (a ticket's rendezvous port, or a lease). */
-  public static int writeReservePort(FlatBufferBuilder b, String holder) {
+  static int writeReservePort(FlatBufferBuilder b, String holder) {
     return ReservePort.createReservePort(b, b.createString(holder));
   }
 
   /** Tells an agent that {@code holder} no longer needs its port. */
-  public static int writeReleasePort(FlatBufferBuilder b, String holder) {
+  static int writeReleasePort(FlatBufferBuilder b, String holder) {
     return ReleasePort.createReleasePort(b, b.createString(holder));
   }
 }

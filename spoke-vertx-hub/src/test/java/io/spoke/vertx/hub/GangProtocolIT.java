@@ -3,7 +3,6 @@ package io.spoke.vertx.hub;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.InfeasibleException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.PlacementTimeoutException;
@@ -21,6 +20,7 @@ import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.GangAllocate;
 import io.spoke.vertx.protocol.fb.Role;
@@ -236,10 +236,9 @@ class GangProtocolIT {
     Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
       ClientHello.of(Role.Client, "vanishing", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withSession(session).withTimeout(5_000)));
     onContext(() -> {
-      FlatBufferBuilder b = raw.builder();
-      int body = GangAllocate.createGangAllocate(b, b.createString(ticket), 1, 1, 1, 0, 0, 0, (byte) PlacementStrategy.STRICT_PACK.ordinal(),
-        0, 5_000, false, detached);
-      return raw.request(Body.GangAllocate, body, null, 5_000, "allocate", (Frame f) -> null);
+      Message allocate = Message.of(Body.GangAllocate, b -> GangAllocate.createGangAllocate(b, b.createString(ticket), 1, 1, 1, 0, 0, 0,
+        (byte) PlacementStrategy.STRICT_PACK.ordinal(), 0, 5_000, false, detached));
+      return raw.request(allocate, null, 5_000, "allocate", (Frame f) -> null);
     });
     onContext(raw::close);
     return raw;

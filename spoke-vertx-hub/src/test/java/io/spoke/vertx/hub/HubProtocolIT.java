@@ -3,7 +3,6 @@ package io.spoke.vertx.hub;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.netty.buffer.Unpooled;
 import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.DuplicateActorException;
@@ -24,6 +23,7 @@ import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
@@ -102,8 +102,8 @@ class HubProtocolIT {
       this.connection = connection;
       connection.messageHandler((c, frame) -> {
         if (frame.bodyType() == Body.ReservePort) {
-          FlatBufferBuilder b = c.builder();
-          c.reply(frame.id(), Body.PortReserved, PortReserved.createPortReserved(b, nextPort++), null);
+          int port = nextPort++;
+          c.reply(frame.id(), Message.of(Body.PortReserved, b -> PortReserved.createPortReserved(b, port)), null);
           frame.release();
         } else if (frame.bodyType() == Body.ReleasePort) {
           releasedPorts.add(((ReleasePort) frame.header().body(new ReleasePort())).ticket());
@@ -120,21 +120,23 @@ class HubProtocolIT {
         gpuList.add(new GpuInfo(i, "GPU-" + i, "Test GPU", 1024));
       }
       onContext(() -> {
-        FlatBufferBuilder b = connection.builder();
-        int id = b.createString(nodeId);
-        int host = b.createString("127.0.0.1");
-        int capacity = Messages.writeCapacity(b, gpuList, 8, 4096, java.util.Map.of());
-        int actors = RegisterNode.createActorsVector(b, new int[0]);
-        int body = RegisterNode.createRegisterNode(b, id, host, 1234, capacity, actors, 0);
-        return connection.request(Body.RegisterNode, body, null, 5_000, "register", f -> null);
+        Message register = Message.of(Body.RegisterNode, b -> {
+          int id = b.createString(nodeId);
+          int host = b.createString("127.0.0.1");
+          int capacity = Messages.writeCapacity(b, gpuList, 8, 4096, java.util.Map.of());
+          int actors = RegisterNode.createActorsVector(b, new int[0]);
+          return RegisterNode.createRegisterNode(b, id, host, 1234, capacity, actors, 0);
+        });
+        return connection.request(register, null, 5_000, "register", f -> null);
       });
     }
 
     void heartbeat() throws Exception {
       onContext(() -> {
-        FlatBufferBuilder b = connection.builder();
-        Heartbeat.startHeartbeat(b);
-        connection.send(Body.Heartbeat, Heartbeat.endHeartbeat(b), null);
+        connection.send(Message.of(Body.Heartbeat, b -> {
+          Heartbeat.startHeartbeat(b);
+          return Heartbeat.endHeartbeat(b);
+        }), null);
         return Future.succeededFuture();
       });
     }
@@ -147,8 +149,7 @@ class HubProtocolIT {
 
     void replyActorInfo(Frame request, ActorInfo info) throws Exception {
       onContext(() -> {
-        FlatBufferBuilder b = connection.builder();
-        connection.reply(request.id(), Body.FbActorInfo, Messages.writeActorInfo(b, info), null);
+        connection.reply(request.id(), Message.of(Body.FbActorInfo, b -> Messages.writeActorInfo(b, info)), null);
         request.release();
         return Future.succeededFuture();
       });
@@ -164,9 +165,7 @@ class HubProtocolIT {
 
     void sendEvent(ActorInfo info) throws Exception {
       onContext(() -> {
-        FlatBufferBuilder b = connection.builder();
-        int actor = Messages.writeActorInfo(b, info);
-        connection.send(Body.ActorEvent, ActorEvent.createActorEvent(b, actor), null);
+        connection.send(Message.of(Body.ActorEvent, b -> ActorEvent.createActorEvent(b, Messages.writeActorInfo(b, info))), null);
         return Future.succeededFuture();
       });
     }
@@ -228,9 +227,9 @@ class HubProtocolIT {
     Connection raw = onContext(() -> Connection.connect(netClient, SocketAddress.inetSocketAddress(hub.actualPort(), "127.0.0.1"),
       ClientHello.of(Role.Client, "raw", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withTimeout(5_000)));
     assertThatThrownBy(() -> onContext(() -> {
-      FlatBufferBuilder b = raw.builder();
-      int body = Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"), 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0);
-      return raw.request(Body.Spawn, body, null, 5_000, "spawn", f -> null);
+      Message spawn = Message.of(Body.Spawn, b -> Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"),
+        0, 0, 0, 0, 0, 0, 1000, 0, 0, 0));
+      return raw.request(spawn, null, 5_000, "spawn", f -> null);
     })).isInstanceOf(InvalidRequestException.class).hasMessageContaining("must not start with '.'");
   }
 

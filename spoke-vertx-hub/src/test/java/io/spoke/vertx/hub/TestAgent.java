@@ -1,6 +1,5 @@
 package io.spoke.vertx.hub;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
@@ -8,6 +7,7 @@ import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.Messages;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Heartbeat;
@@ -66,27 +66,29 @@ final class TestAgent {
         c.messageHandler(this::onMessage);
         long timer = vertx.setPeriodic(50, t -> {
           if (!c.isClosed()) {
-            FlatBufferBuilder b = c.builder();
-            Heartbeat.startHeartbeat(b);
-            c.send(Body.Heartbeat, Heartbeat.endHeartbeat(b), null);
+            c.send(Message.of(Body.Heartbeat, b -> {
+              Heartbeat.startHeartbeat(b);
+              return Heartbeat.endHeartbeat(b);
+            }), null);
           }
         });
         c.closeHandler(closed -> vertx.cancelTimer(timer));
-        return c.request(Body.RegisterNode, registration(c), null, 5_000, "register", f -> c);
+        return c.request(registration(), null, 5_000, "register", f -> c);
       });
   }
 
-  private int registration(Connection c) {
+  private Message registration() {
     List<GpuInfo> gpuList = new ArrayList<>();
     for (int i = 0; i < gpus; i++) {
       gpuList.add(new GpuInfo(i, "GPU-" + i, "Test GPU", 1024));
     }
-    FlatBufferBuilder b = c.builder();
-    int capacity = Messages.writeCapacity(b, gpuList, 16, 64_000, Map.of());
-    int[] actors = running.stream().mapToInt(a -> Messages.writeActorInfo(b, a)).toArray();
-    int[] ports = holds.entrySet().stream().mapToInt(e -> PortHold.createPortHold(b, b.createString(e.getKey()), e.getValue())).toArray();
-    return RegisterNode.createRegisterNode(b, b.createString(nodeId), b.createString(host), 7000, capacity,
-      RegisterNode.createActorsVector(b, actors), RegisterNode.createPortsVector(b, ports));
+    return Message.of(Body.RegisterNode, b -> {
+      int capacity = Messages.writeCapacity(b, gpuList, 16, 64_000, Map.of());
+      int[] actors = running.stream().mapToInt(a -> Messages.writeActorInfo(b, a)).toArray();
+      int[] ports = holds.entrySet().stream().mapToInt(e -> PortHold.createPortHold(b, b.createString(e.getKey()), e.getValue())).toArray();
+      return RegisterNode.createRegisterNode(b, b.createString(nodeId), b.createString(host), 7000, capacity,
+        RegisterNode.createActorsVector(b, actors), RegisterNode.createPortsVector(b, ports));
+    });
   }
 
   private void onMessage(Connection c, io.spoke.vertx.protocol.Frame frame) {
@@ -95,8 +97,7 @@ final class TestAgent {
         case Body.ReservePort:
           String holder = ((ReservePort) frame.header().body(new ReservePort())).ticket();
           int port = holds.computeIfAbsent(holder, h -> nextPort++);
-          FlatBufferBuilder b = c.builder();
-          c.reply(frame.id(), Body.PortReserved, PortReserved.createPortReserved(b, port), null);
+          c.reply(frame.id(), Message.of(Body.PortReserved, b -> PortReserved.createPortReserved(b, port)), null);
           break;
         case Body.ReleasePort:
           String gone = ((ReleasePort) frame.header().body(new ReleasePort())).ticket();
@@ -109,8 +110,7 @@ final class TestAgent {
           running.remove(actor);
           ActorInfo exited = new ActorInfo(actorId, actor == null ? "Echo" : actor.type(), nodeId, host, 0, 0, null, ActorState.EXITED, 0,
             "stopped", List.of());
-          FlatBufferBuilder sb = c.builder();
-          c.reply(frame.id(), Body.FbActorInfo, Messages.writeActorInfo(sb, exited), null);
+          c.reply(frame.id(), Message.of(Body.FbActorInfo, b -> Messages.writeActorInfo(b, exited)), null);
           break;
         case Body.Spawn:
           c.replyFailure(frame.id(), new SpawnException("this test agent starts no process"));

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static io.spoke.vertx.test.Await.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.ActorDeadException;
 import io.spoke.vertx.FrameTooLargeException;
 import io.spoke.vertx.RdmaException;
@@ -18,6 +17,7 @@ import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.RdmaConnect;
 import io.spoke.vertx.protocol.fb.Role;
@@ -247,10 +247,8 @@ class RdmaIT {
     new Random(11).nextBytes(garbage);
     garbage[0] = (byte) ~rdma.workerAddress()[0];
     Future<Object> refused = Future.<Future<Object>>future(p -> raw.context().runOnContext(v -> {
-      FlatBufferBuilder b = raw.builder();
-      int address = RdmaConnect.createWorkerAddressVector(b, garbage);
-      p.complete(raw.request(Body.RdmaConnect, RdmaConnect.createRdmaConnect(b, address, 42), null, 10_000, "RDMA handshake",
-        frame -> null));
+      Message connect = Message.of(Body.RdmaConnect, b -> RdmaConnect.createRdmaConnect(b, RdmaConnect.createWorkerAddressVector(b, garbage), 42));
+      p.complete(raw.request(connect, null, 10_000, "RDMA handshake", frame -> null));
     })).compose(f -> f);
     assertThatThrownBy(() -> await(refused)).isInstanceOf(RdmaException.class).hasMessageContaining("not that of this UCX release");
     assertThat(await(actor.call(RdmaTestActor.DIGEST, Buffer.buffer("alive"), Serializers.BUFFER, Serializers.STRING)))

@@ -6,7 +6,6 @@ import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.ActorHostCodec;
 import io.spoke.vertx.protocol.Frame;
-import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
@@ -77,12 +76,12 @@ final class ActorHostListener {
           break;
         case Body.Ready:
           ActorHostCodec.HostReady ready = ActorHostCodec.readReady(frame);
-          connection.reply(id, Message.NONE, null);
+          connection.reply(id, null);
           supervisor.ready(proc, ready.port(), ready.localSocket());
           break;
         case Body.StartFailed:
           proc.startFailure = ActorHostCodec.readStartFailed(frame, proc.actorId);
-          connection.reply(id, Message.NONE, null);
+          connection.reply(id, null);
           break;
         default:
           connection.replyError(id, ErrorCode.Protocol, "agents do not handle message type " + frame.bodyType() + " from actors");

@@ -161,7 +161,7 @@ public final class ActorHost extends VerticleBase {
       .eventually(() -> runtime == null ? Future.succeededFuture() : runtime.close())
       .onComplete(ar -> {
         vertx.cancelTimer(timer);
-        agent.reply(requestId, Body.NONE, 0, null);
+        agent.reply(requestId, null);
         agent.close().onComplete(v -> ActorHostMain.exit(ActorHostMain.EXIT_OK));
       });
   }

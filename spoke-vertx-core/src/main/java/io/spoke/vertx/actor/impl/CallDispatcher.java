@@ -6,7 +6,6 @@ import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.CallView;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.StreamCreditView;
-import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.serialization.Serializer;
 import io.spoke.vertx.serialization.Serializers;
@@ -124,7 +123,7 @@ final class CallDispatcher {
         if (failure != null) {
           log.warn("One-way {} of actor {} failed", method.describe(), actorId, failure);
         } else if (!oneway) {
-          connection.reply(id, Body.NONE, 0, null);
+          connection.reply(id, null);
         }
       } else if (failure != null) {
         replyFailure(connection, id, failure);
@@ -167,9 +166,9 @@ final class CallDispatcher {
       if (method.responseSerializer != null) {
         connection.reply(id, (Serializer<Object>) method.responseSerializer, value);
       } else if (value == null) {
-        connection.reply(id, Body.NONE, 0, null);
+        connection.reply(id, null);
       } else if (value instanceof Buffer) {
-        connection.reply(id, Body.NONE, 0, (Buffer) value);
+        connection.reply(id, (Buffer) value);
       } else {
         connection.reply(id, Serializers.forValue(value), value);
       }

@@ -4,7 +4,6 @@ import io.netty.util.collection.IntObjectHashMap;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ActorCodec;
 import io.spoke.vertx.protocol.Frame;
-import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.serialization.Serializer;
 import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashSet;
@@ -54,7 +53,7 @@ final class Mailboxes {
     frame.release();
     subscribers.computeIfAbsent(mailbox, k -> new LinkedHashSet<>()).add(connection);
     ((ClientState) connection.attachment()).mailboxes.add(mailbox);
-    connection.reply(id, Body.NONE, 0, null);
+    connection.reply(id, null);
   }
 
   /** A client's Unsubscribe. Releases the frame and replies. */
@@ -64,7 +63,7 @@ final class Mailboxes {
     frame.release();
     leave(connection, mailbox);
     ((ClientState) connection.attachment()).mailboxes.remove(mailbox);
-    connection.reply(id, Body.NONE, 0, null);
+    connection.reply(id, null);
   }
 
   /** {@code connection} closed: it leaves every mailbox it subscribed to. */

@@ -2,7 +2,6 @@ package io.spoke.vertx.actor.impl;
 
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.Frame;
-import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.serialization.Serializer;
 import io.vertx.core.streams.ReadStream;
 
@@ -69,7 +68,7 @@ final class StreamPump {
     state.streams.remove(streamId);
     request.release();
     if (failure == null) {
-      connection.reply(requestId, Body.NONE, 0, null);
+      connection.reply(requestId, null);
     } else {
       calls.replyFailure(connection, requestId, failure);
     }
@@ -85,6 +84,6 @@ final class StreamPump {
     source.pause();
     source.handler(null);
     request.release();
-    connection.reply(requestId, Body.NONE, 0, null);
+    connection.reply(requestId, null);
   }
 }

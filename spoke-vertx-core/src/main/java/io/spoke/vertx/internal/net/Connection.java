@@ -1,6 +1,5 @@
 package io.spoke.vertx.internal.net;
 
-import com.google.flatbuffers.FlatBufferBuilder;
 import io.netty.buffer.ByteBuf;
 import io.spoke.vertx.AuthenticationException;
 import io.spoke.vertx.SpokeTimeoutException;
@@ -89,34 +88,6 @@ public final class Connection extends ConnectionBase {
   }
 
   // ------------------------------------------------------------------ sending
-
-  /** The builder for the body of the next frame; cleared. Build the body, then call one send method. */
-  public FlatBufferBuilder builder() {
-    return encoder.builder();
-  }
-
-  /**
-   * Sends a request and completes with its decoded reply, a typed failure, or {@link SpokeTimeoutException}
-   * after {@code timeoutMs}. {@code what} names the operation in timeout messages ("spawn", "resolve").
-   */
-  public <T> Future<T> request(byte bodyType, int body, Buffer payload, long timeoutMs, String what, ReplyDecoder<T> decoder) {
-    Promise<T> promise = context.promise();
-    if (closed) {
-      promise.fail(closedException());
-      return promise.future();
-    }
-    long id = nextId++;
-    ByteBuf buf;
-    try {
-      buf = encoder.encode(id, false, bodyType, body, payload);
-    } catch (RuntimeException e) {
-      promise.fail(e);
-      return promise.future();
-    }
-    registerPending(id, promise, decoder, what, timeoutMs);
-    write(buf);
-    return promise.future();
-  }
 
   /**
    * Sends {@code message} (with {@code payload}, or {@code null}) as a request and completes with its decoded reply,
@@ -262,6 +233,13 @@ public final class Connection extends ConnectionBase {
     }
   }
 
+  /** Replies to request {@code id} with no body and {@code payload} or {@code null}: allocates nothing (the per-call path). */
+  public void reply(long id, Buffer payload) {
+    if (!closed) {
+      write(encoder.encode(id, true, Body.NONE, 0, payload));
+    }
+  }
+
   /** Replies to request {@code id} with an error; {@code detail} (or {@code null}) may describe it further. */
   public void replyError(long id, short code, String message, String remoteClass, Message detail) {
     if (!closed) {
@@ -274,27 +252,6 @@ public final class Connection extends ConnectionBase {
     replyError(id, code, message, null, null);
   }
 
-  /** Sends a one-way message (no reply). Failures to encode are thrown. */
-  public void send(byte bodyType, int body, Buffer payload) {
-    if (!closed) {
-      write(encoder.encode(0, false, bodyType, body, payload));
-    }
-  }
-
-  /** Sends a one-way message whose payload {@code serializer} writes. */
-  public <T> void send(byte bodyType, int body, Serializer<T> serializer, T value) {
-    if (!closed) {
-      write(encoder.encode(0, false, bodyType, body, serializer, value));
-    }
-  }
-
-  /** Replies to request {@code id} with a body (0 for none) and a payload (or {@code null}). */
-  public void reply(long id, byte bodyType, int body, Buffer payload) {
-    if (!closed) {
-      write(encoder.encode(id, true, bodyType, body, payload));
-    }
-  }
-
   /** Replies to request {@code id} with a value its serializer writes straight into the frame. */
   public <T> void reply(long id, Serializer<T> serializer, T value) {
     if (!closed) {
@@ -304,13 +261,6 @@ public final class Connection extends ConnectionBase {
 
   /** Replies to request {@code id} with a failure, keeping its type ({@link ErrorCodes}). */
   public void replyFailure(long id, Throwable failure) {
-    replyError(id, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, Body.NONE, 0);
-  }
-
-  /** Replies to request {@code id} with an error; the body (0 for none) may describe it further. */
-  public void replyError(long id, short code, String message, String remoteClass, byte bodyType, int body) {
-    if (!closed) {
-      write(encoder.encode(id, true, code, message, remoteClass, bodyType, body));
-    }
+    replyError(id, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, null);
   }
 }

@@ -82,7 +82,7 @@ class ConnectionIT {
         frame.release();
         return;
       default:
-        connection.reply(frame.id(), Body.NONE, 0, frame.payload());
+        connection.reply(frame.id(), frame.payload());
         frame.release();
     }
   }

@@ -18,7 +18,6 @@ import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.HubClientCodec;
-import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.ReadLogRequest;
@@ -171,7 +170,7 @@ final class ClientHandler {
     ActorRecord record = state.actors.get(actorId);
     if (record == null) {
       if (directory.exited(actorId) != null) {
-        client.reply(requestId, Message.NONE, null);
+        client.reply(requestId, null);
       } else {
         client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
       }
@@ -179,7 +178,7 @@ final class ClientHandler {
     }
     directory.stopActor(record).onComplete(ar -> {
       if (ar.succeeded()) {
-        client.reply(requestId, Message.NONE, null);
+        client.reply(requestId, null);
       } else {
         client.replyFailure(requestId, ar.cause());
       }

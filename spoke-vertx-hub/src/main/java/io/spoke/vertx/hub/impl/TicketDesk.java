@@ -17,7 +17,6 @@ import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.GangAllocateView;
 import io.spoke.vertx.protocol.HubClientCodec;
-import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.Names;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -268,13 +267,13 @@ final class TicketDesk {
     TicketRecord ticket = tickets.get(ticketId);
     if (ticket == null) {
       if (released.containsKey(ticketId)) {
-        client.reply(requestId, Message.NONE, null);
+        client.reply(requestId, null);
       } else {
         client.replyFailure(requestId, notFound(ticketId));
       }
       return;
     }
-    release(ticket, "released").onComplete(ar -> client.reply(requestId, Message.NONE, null));
+    release(ticket, "released").onComplete(ar -> client.reply(requestId, null));
   }
 
   /**
