@@ -123,12 +123,23 @@ public final class ClientMain {
           .toLowerCase() + ")");
       }
     }
-    out.println("Actors: " + cluster.actors().size());
-    if (!cluster.actors().isEmpty()) {
+    List<ActorInfo> actors = cluster.actors().stream().filter(a -> !a.isProcess()).collect(Collectors.toList());
+    List<ActorInfo> processes = cluster.actors().stream().filter(ActorInfo::isProcess).collect(Collectors.toList());
+    out.println("Actors: " + actors.size());
+    if (!actors.isEmpty()) {
       out.printf("  %-20s %-16s %-24s %-8s %-8s %-22s %s%n", "ID", "TYPE", "NODE", "STATE", "PID", "ENDPOINT", "GPUS");
-      for (ActorInfo actor : cluster.actors()) {
+      for (ActorInfo actor : actors) {
         out.printf("  %-20s %-16s %-24s %-8s %-8d %-22s %s%n", actor.id(), actor.type(), actor.nodeId(),
           actor.state().name().toLowerCase(), actor.pid(), actor.host() + ":" + actor.port(), ids(actor.gpuIds()));
+      }
+    }
+    out.println("Processes: " + processes.size());
+    if (!processes.isEmpty()) {
+      out.printf("  %-20s %-24s %-8s %-8s %-10s %-14s %s%n", "ID", "NODE", "STATE", "PID", "GPUS", "PORTS", "COMMAND");
+      for (ActorInfo p : processes) {
+        String command = String.join(" ", p.command());
+        out.printf("  %-20s %-24s %-8s %-8d %-10s %-14s %s%n", p.id(), p.nodeId(), p.state().name().toLowerCase(), p.pid(),
+          ids(p.gpuIds()), ids(p.ports()), command.length() > 80 ? command.substring(0, 77) + "..." : command);
       }
     }
   }

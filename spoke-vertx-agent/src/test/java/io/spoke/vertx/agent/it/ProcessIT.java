@@ -200,6 +200,41 @@ class ProcessIT {
   }
 
   @Test
+  void aSigkilledAgentTakesItsProcessesTreesWithIt() throws Exception {
+    Process agent = cluster.startAgentProcess("doomed", java.util.Map.of(), "--gpus", "0");
+    Path child = dir.resolve("escaped.pid");
+    ManagedProcess p = await(client.spawnProcess("on-doomed", sh("setsid sh -c 'echo $$ > " + child + "; exec sleep 600' & "
+      + "(sleep 600 &); echo up; exec sleep 600").setReady(Readiness.log("^up")), new SpawnOptions().setNode("doomed")));
+    long root = processes.track(p.info().pid());
+    long escaped = pidIn(child);
+    agent.destroyForcibly();
+    assertThat(agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    until("the process to be gone", () -> ProcessHandle.of(root).map(h -> !h.isAlive()).orElse(true));
+    until("what left its session to be gone", () -> ProcessHandle.of(escaped).map(h -> !h.isAlive()).orElse(true));
+    byte[] tag = ("SPOKE_PROCESS_ID=on-doomed").getBytes(StandardCharsets.UTF_8);
+    until("no process of its tree (the double-forked sleep included)", () -> pidsWith(tag).isEmpty());
+  }
+
+  /** Processes whose environment has the entry {@code entry}. */
+  private static List<Long> pidsWith(byte[] entry) throws Exception {
+    List<Long> found = new ArrayList<>();
+    try (java.util.stream.Stream<Path> proc = Files.list(Path.of("/proc"))) {
+      for (Path d : (Iterable<Path>) proc.filter(x -> x.getFileName().toString().matches("\\d+"))::iterator) {
+        try {
+          byte[] env = Files.readAllBytes(d.resolve("environ"));
+          String text = new String(env, StandardCharsets.ISO_8859_1);
+          if (("\0" + text).contains("\0" + new String(entry, StandardCharsets.ISO_8859_1) + "\0")) {
+            found.add(Long.parseLong(d.getFileName().toString()));
+          }
+        } catch (java.io.IOException gone) {
+          // exited while listed
+        }
+      }
+    }
+    return found;
+  }
+
+  @Test
   void badInputFailsClearlyAndLeavesNothingBehind() throws Exception {
     assertThatThrownBy(() -> new ProcessSpec(List.of("true")).addEnv("A=B", "x")).isInstanceOf(IllegalArgumentException.class)
       .hasMessageContaining("without '='");

@@ -1,0 +1,414 @@
+package io.spoke.vertx.run;
+
+import io.spoke.vertx.SecurityOptions;
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.AgentVerticle;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorLog;
+import io.spoke.vertx.client.Allocation;
+import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.ManagedProcess;
+import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.Readiness;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.hub.HubVerticle;
+import io.spoke.vertx.internal.CommandLine;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code spoke run}: gang-allocates N x K ranks, launches a command on every slot as a managed process, prints every
+ * line of every rank prefixed with {@code [rank R] }, waits for all, releases the ticket, and exits 0 when every rank
+ * exited 0, else with the exit status of the first rank that failed, after stopping the others (as torchrun does).
+ * Ctrl-C or SIGTERM stops every rank and releases the ticket. Without {@code --hub} it runs an embedded hub and N
+ * agents (simulated GPUs) in this JVM, like the demo.
+ */
+public final class RunMain {
+
+  static final String USAGE = String.join("\n",
+    "usage: spoke run [--hub HOST:PORT] --nodes N --per-node K [--gpus G] [--cpus C] [--strategy S] [--ports P]",
+    "                 [--env KEY=VALUE]... [--workdir DIR] [--ready tcp:PORT|http:URL|log:REGEX] [--timeout MS]",
+    "                 [--detach] [--token-file F] [--gpus-per-node G] -- COMMAND [ARGS...]",
+    "       spoke stop TICKET [--hub HOST:PORT] [--token-file F]",
+    "  --nodes N, --per-node K  N x K ranks (defaults 1 and 1); --gpus G GPUs per rank (default 0), --cpus C CPUs per rank",
+    "  --strategy S             strict_pack, pack, spread or strict_spread (default: the hub's)",
+    "  --ports P                P ports reserved per rank, as SPOKE_PORT_0.. in its environment",
+    "  --ready SPEC             when a rank counts as started (default: at once)",
+    "  --timeout MS             for the allocation (waiting for room) and for each rank to be ready (default 60000)",
+    "  --detach                 print the ticket id and return; the ranks run on until `spoke stop TICKET`",
+    "  --gpus-per-node G        without --hub: the embedded agents' simulated GPUs (default 8)",
+    "  Every rank gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, CUDA_VISIBLE_DEVICES,",
+    "  SPOKE_TICKET, SPOKE_NODE_IP, SPOKE_PORT_i and SPOKE_ATTEMPT; ${VAR} in ARGS is the shell's business.");
+
+  /** How often each rank's log is read while it runs. */
+  static final long POLL_MS = 100;
+  static final int CHUNK = 256 * 1024;
+
+  private RunMain() {
+  }
+
+  /** What the command line asks for. */
+  record Request(String hub, int nodes, int perNode, int gpus, int cpus, PlacementStrategy strategy, ProcessSpec spec, long timeoutMs,
+                 boolean detach, String tokenFile, int gpusPerNode) {
+  }
+
+  public static void main(String[] args) throws Exception {
+    List<String> list = new ArrayList<>(Arrays.asList(args));
+    if (!list.isEmpty() && list.get(0).equals("stop")) {
+      list.remove(0);
+      System.exit(stop(list));
+    }
+    int dashes = list.indexOf("--");
+    List<String> options = dashes < 0 ? list : list.subList(0, dashes);
+    if (options.contains("--help") || options.contains("-h")) {
+      System.out.println(USAGE);
+      System.exit(0);
+    }
+    Request request;
+    try {
+      request = parse(list);
+    } catch (IllegalArgumentException e) {
+      System.err.println("spoke run: " + e.getMessage() + "\n" + USAGE);
+      System.exit(2);
+      return;
+    }
+    System.exit(new Run(request, System.out, System.err).run());
+  }
+
+  /** Reads the command line: options, then {@code --}, then the command. */
+  static Request parse(List<String> args) {
+    int dashes = args.indexOf("--");
+    if (dashes < 0) {
+      throw new IllegalArgumentException("the command goes after --, as in: spoke run --nodes 1 --per-node 2 -- python3 train.py");
+    }
+    List<String> command = new ArrayList<>(args.subList(dashes + 1, args.size()));
+    List<String> options = new ArrayList<>(args.subList(0, dashes));
+    if (command.isEmpty()) {
+      throw new IllegalArgumentException("no command after --");
+    }
+    boolean detach = options.remove("--detach");
+    String hub = CommandLine.take(options, "hub");
+    int nodes = intOption(options, "nodes", 1, 1);
+    int perNode = intOption(options, "per-node", 1, 1);
+    int gpus = intOption(options, "gpus", 0, 0);
+    int cpus = intOption(options, "cpus", 0, 0);
+    int ports = intOption(options, "ports", 0, 0);
+    int gpusPerNode = intOption(options, "gpus-per-node", 8, 0);
+    long timeout = intOption(options, "timeout", 60_000, 1);
+    String strategyName = CommandLine.take(options, "strategy");
+    PlacementStrategy strategy = null;
+    if (strategyName != null) {
+      try {
+        strategy = PlacementStrategy.valueOf(strategyName.toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--strategy is one of " + Arrays.toString(PlacementStrategy.values()).toLowerCase(Locale.ROOT)
+          + ", got " + strategyName);
+      }
+    }
+    ProcessSpec spec = new ProcessSpec(command).setPorts(ports);
+    String workdir = CommandLine.take(options, "workdir");
+    if (workdir != null) {
+      spec.setWorkdir(java.nio.file.Paths.get(workdir).toAbsolutePath().normalize().toString());
+    } else {
+      spec.setWorkdir(System.getProperty("user.dir"));
+    }
+    String ready = CommandLine.take(options, "ready");
+    if (ready != null) {
+      spec.setReady(Readiness.parse(ready));
+    }
+    for (String env = CommandLine.take(options, "env"); env != null; env = CommandLine.take(options, "env")) {
+      int eq = env.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--env takes KEY=VALUE, got '" + env + "'");
+      }
+      spec.addEnv(env.substring(0, eq), env.substring(eq + 1));
+    }
+    String tokenFile = CommandLine.take(options, "token-file");
+    if (!options.isEmpty()) {
+      throw new IllegalArgumentException("unexpected argument " + options.get(0));
+    }
+    if (detach && hub == null) {
+      throw new IllegalArgumentException("--detach needs --hub: an embedded cluster ends with this command");
+    }
+    return new Request(hub, nodes, perNode, gpus, cpus, strategy, spec, timeout, detach, tokenFile, gpusPerNode);
+  }
+
+  private static int intOption(List<String> options, String flag, int fallback, int min) {
+    String value = CommandLine.take(options, flag);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(value);
+      if (n < min) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + flag + " takes a whole number of at least " + min + ", got '" + value + "'");
+    }
+  }
+
+  /** {@code spoke stop TICKET}: releases a (detached) ticket, stopping its ranks. */
+  static int stop(List<String> args) throws Exception {
+    String hub;
+    String tokenFile;
+    try {
+      hub = CommandLine.take(args, "hub");
+      tokenFile = CommandLine.take(args, "token-file");
+      if (args.size() != 1) {
+        throw new IllegalArgumentException("stop takes one ticket id");
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("spoke stop: " + e.getMessage() + "\n" + USAGE);
+      return 2;
+    }
+    SpokeClient client = SpokeClient.create(clientOptions(hub, tokenFile));
+    try {
+      client.release(args.get(0)).await(120, TimeUnit.SECONDS);
+      System.err.println("spoke stop: ticket " + args.get(0) + " released");
+      return 0;
+    } catch (Exception e) {
+      System.err.println("spoke stop: " + e.getMessage());
+      return 1;
+    } finally {
+      client.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  static SpokeClientOptions clientOptions(String hub, String tokenFile) {
+    SpokeClientOptions options = new SpokeClientOptions().setConnectTimeout(5_000).setRequestTimeout(15_000);
+    if (hub != null) {
+      options = new SpokeClientOptions(options.toJson().mergeIn(CommandLine.hostPort("hub", hub, "hubHost", "hubPort")));
+    }
+    options.getSecurity().setTokenFile(tokenFile);
+    return options;
+  }
+
+  /** One run: its cluster (embedded or not), its ticket, its ranks and their output. */
+  static final class Run {
+
+    private final Request request;
+    private final PrintStream out;
+    private final PrintStream err;
+    private Vertx embedded;
+    private SpokeClient client;
+    private volatile String ticket;
+    private final AtomicInteger firstFailure = new AtomicInteger(-1);
+    private final CountDownLatch done = new CountDownLatch(1);
+
+    Run(Request request, PrintStream out, PrintStream err) {
+      this.request = request;
+      this.out = out;
+      this.err = err;
+    }
+
+    int run() throws Exception {
+      Thread hook = new Thread(this::interrupted, "spoke-run-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        client = request.hub() != null ? SpokeClient.create(clientOptions(request.hub(), request.tokenFile())) : startEmbedded();
+        return launch();
+      } catch (Exception e) {
+        err.println("spoke run: " + e.getMessage());
+        return 1;
+      } finally {
+        done.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook runs: it releases the ticket
+        }
+        if (client != null) {
+          client.close().await(10, TimeUnit.SECONDS);
+        }
+        if (embedded != null) {
+          embedded.close().await(30, TimeUnit.SECONDS);
+        }
+      }
+    }
+
+    /** An embedded hub and {@code nodes} agents with simulated GPUs, in this JVM. */
+    private SpokeClient startEmbedded() throws Exception {
+      byte[] random = new byte[24];
+      new SecureRandom().nextBytes(random);
+      SecurityOptions security = new SecurityOptions().setToken(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random));
+      embedded = Vertx.vertx();
+      HubVerticle hub = new HubVerticle(new HubOptions().setPort(0).setSecurity(security));
+      embedded.deployVerticle(hub).await(30, TimeUnit.SECONDS);
+      List<AgentVerticle> agents = new ArrayList<>();
+      for (int i = 0; i < request.nodes(); i++) {
+        AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("node-" + i)
+          .setGpus(request.gpusPerNode()).setSecurity(new SecurityOptions(security)));
+        embedded.deployVerticle(agent).await(30, TimeUnit.SECONDS);
+        agents.add(agent);
+      }
+      for (AgentVerticle agent : agents) {
+        agent.registered().await(30, TimeUnit.SECONDS);
+      }
+      return SpokeClient.create(embedded, new SpokeClientOptions().setHubPort(hub.actualPort()).setSecurity(new SecurityOptions(security)));
+    }
+
+    private int launch() throws Exception {
+      GangRequest gang = new GangRequest().setNodes(request.nodes()).setActorsPerNode(request.perNode()).setGpus(request.gpus())
+        .setCpus(request.cpus()).setTimeout(request.timeoutMs()).setWaitForResources(true).setDetached(request.detach());
+      if (request.strategy() != null) {
+        gang.setStrategy(request.strategy());
+      }
+      Allocation allocation = client.gangAllocate(gang).await(request.timeoutMs() + 30_000, TimeUnit.MILLISECONDS);
+      ticket = allocation.ticketId();
+      int world = allocation.worldSize();
+      err.println("spoke run: ticket " + ticket + ", " + world + " ranks, master " + allocation.masterAddr() + ":" + allocation.masterPort());
+      List<Future<ManagedProcess>> launches = new ArrayList<>();
+      for (int rank = 0; rank < world; rank++) {
+        launches.add(client.launchProcess(ticket, rank, ticket + "-rank-" + rank, request.spec(),
+          new SpawnOptions().setTimeout(request.timeoutMs())));
+      }
+      List<ManagedProcess> ranks = new ArrayList<>();
+      Throwable launchFailure = null;
+      for (Future<ManagedProcess> launch : launches) {
+        try {
+          ranks.add(launch.await(request.timeoutMs() + 30_000, TimeUnit.MILLISECONDS));
+        } catch (Exception e) {
+          launchFailure = launchFailure == null ? e : launchFailure;
+          ranks.add(null);
+        }
+      }
+      if (request.detach() && launchFailure == null) {
+        out.println(ticket);
+        return 0;
+      }
+      List<Thread> printers = new ArrayList<>();
+      for (int rank = 0; rank < world; rank++) {
+        ManagedProcess p = ranks.get(rank);
+        if (p != null) {
+          Thread printer = new Thread(new RankOutput(client, p, rank, out), "spoke-run-rank-" + rank);
+          printer.setDaemon(true);
+          printer.start();
+          printers.add(printer);
+          p.exit().onSuccess(this::onRankExit);
+        }
+      }
+      if (launchFailure != null) {
+        err.println("spoke run: " + launchFailure.getMessage());
+        firstFailure.compareAndSet(-1, 1);
+        client.release(ticket);
+      }
+      for (Thread printer : printers) {
+        printer.join();
+      }
+      int status = Math.max(0, firstFailure.get());
+      client.release(ticket).await(120, TimeUnit.SECONDS);
+      ticket = null;
+      return status;
+    }
+
+    /** The first rank that fails decides the exit status; the others are stopped then (the ticket is released). */
+    private void onRankExit(ActorInfo info) {
+      int code = info.exitCode();
+      if (code != 0 && firstFailure.compareAndSet(-1, code < 0 ? 1 : code)) {
+        err.println("spoke run: rank " + info.rank() + " " + (info.reason() == null ? "exited with status " + code : info.reason())
+          + "; stopping the other ranks");
+        client.release(ticket);
+      }
+    }
+
+    /** Ctrl-C or SIGTERM: every rank stops and the ticket is released before the JVM goes. */
+    private void interrupted() {
+      String t = ticket;
+      if (t != null && client != null) {
+        err.println("spoke run: interrupted; stopping every rank of ticket " + t);
+        try {
+          client.release(t).await(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          err.println("spoke run: cannot release ticket " + t + ": " + e.getMessage());
+        }
+      }
+      try {
+        done.await(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Prints one rank's log as it grows, line by line with {@code [rank R] } in front, until the rank has exited. */
+  static final class RankOutput implements Runnable {
+
+    private final SpokeClient client;
+    private final ManagedProcess process;
+    private final String prefix;
+    private final PrintStream out;
+    private final StringBuilder partial = new StringBuilder();
+    private boolean header = true;
+
+    RankOutput(SpokeClient client, ManagedProcess process, int rank, PrintStream out) {
+      this.client = client;
+      this.process = process;
+      this.prefix = "[rank " + rank + "] ";
+      this.out = out;
+    }
+
+    @Override
+    public void run() {
+      long offset = 0;
+      try {
+        while (true) {
+          boolean exited = process.exit().isComplete();
+          ActorLog chunk = client.readLog(process.id(), offset, CHUNK).await(30, TimeUnit.SECONDS);
+          offset = chunk.nextOffset();
+          print(chunk.data().toString(StandardCharsets.UTF_8));
+          if (offset < chunk.size()) {
+            continue;
+          }
+          if (exited || !chunk.running()) {
+            break;
+          }
+          Thread.sleep(POLL_MS);
+        }
+      } catch (Exception e) {
+        out.println(prefix + "(its output could not be read further: " + e.getMessage() + ")");
+      }
+      if (partial.length() > 0) {
+        line(partial.toString());
+      }
+      out.flush();
+    }
+
+    private void print(String text) {
+      int start = 0;
+      for (int nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        partial.append(text, start, nl);
+        line(partial.toString());
+        partial.setLength(0);
+        start = nl + 1;
+      }
+      partial.append(text, start, text.length());
+    }
+
+    private void line(String line) {
+      // The agent's header of the log ("# Spoke process ...", the rank, the GPUs) is not the rank's output.
+      if (header && (line.startsWith("# Spoke process '") || line.startsWith("# ticket ") || line.startsWith("# GPUs: "))) {
+        return;
+      }
+      header = false;
+      synchronized (out) {
+        out.println(prefix + line);
+      }
+    }
+  }
+}
