@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.ManagedProcess;
 import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.serialization.Serializers;
@@ -108,6 +111,34 @@ class MultiHostIT {
     assertThat(greeting).isEqualTo("hello from rank 0");
     assertThat(await(served)).isEqualTo("served 10.213.0.11");
 
+    await(client.release(allocation.ticketId()));
+  }
+
+  @Test
+  void aTorchDistributedJobOfProcessesOnTwoHostsAllReduces() throws Exception {
+    Allocation allocation = await(client.gangAllocate(new GangRequest().setNodes(2).setActorsPerNode(2).setGpus(1)));
+    String script = String.join("\n",
+      "import os, torch, torch.distributed as dist",
+      "dist.init_process_group('gloo', init_method='env://')",
+      "t = torch.tensor([float(dist.get_rank() + 1)])",
+      "dist.all_reduce(t)",
+      "print('rank', dist.get_rank(), 'on', os.environ['SPOKE_NODE_IP'], 'master', os.environ['MASTER_ADDR'], 'sum', t.item(), flush=True)",
+      "dist.destroy_process_group()");
+    List<ManagedProcess> ranks = new ArrayList<>();
+    for (int rank = 0; rank < 4; rank++) {
+      // gloo picks its interface by the host name, which has no address in a namespace: name it.
+      ranks.add(await(client.launchProcess(allocation.ticketId(), rank, "torch-rank-" + rank,
+        new ProcessSpec(List.of("/usr/bin/python3", "-c", script)).addEnv("GLOO_SOCKET_IFNAME", "eth0"))));
+      processes.track(ranks.get(rank).info().pid());
+    }
+    for (int rank = 0; rank < 4; rank++) {
+      ActorInfo end = await(ranks.get(rank).exit());
+      String log = await(client.readLog(ranks.get(rank).id(), 0, 1 << 20)).data().toString(java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(end.exitCode()).as(log).isZero();
+      assertThat(log).contains("rank " + rank + " on " + allocation.slot(rank).host() + " master " + allocation.masterAddr()
+        + " sum 10.0");
+    }
+    assertThat(allocation.slot(0).host()).isNotEqualTo(allocation.slot(3).host());
     await(client.release(allocation.ticketId()));
   }
 }
