@@ -5,11 +5,16 @@ import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.agent.process.GpuDiscovery;
 import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.Allocation;
+import io.spoke.vertx.client.ClientMain;
 import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.ManagedProcess;
+import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.Readiness;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
-import io.spoke.vertx.client.ClientMain;
 import io.spoke.vertx.examples.gang.GangExample;
 import io.spoke.vertx.examples.hello.MyActor;
 import io.spoke.vertx.examples.rdma.RdmaExample;
@@ -160,7 +165,21 @@ public final class Demo {
     await(GangExample.run(client, 2, perNode, System.out));
 
     System.out.println();
-    System.out.println("8. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
+    System.out.println("8. Any command as a managed process: 2 ranks of a Python HTTP server, each on a port of its own, ready when it"
+      + " answers");
+    Allocation servers = await(client.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(2)));
+    for (int rank = 0; rank < 2; rank++) {
+      ManagedProcess server = await(client.launchProcess(servers.ticketId(), rank, "web-" + rank,
+        new ProcessSpec(List.of("sh", "-c", "exec python3 -m http.server --bind 127.0.0.1 $SPOKE_PORT_0")).setPorts(1)
+          .setReady(Readiness.http("http://127.0.0.1:${SPOKE_PORT_0}/"))));
+      System.out.println("   rank " + rank + ": " + server.id() + " on " + server.info().nodeId() + ", pid " + server.info().pid()
+        + ", its own port " + server.ports().get(0) + " (SPOKE_PORT_0), answering");
+    }
+    await(client.release(servers.ticketId()));
+    System.out.println("   released the ticket: both servers stopped, whole process trees (./spoke run does all this from a shell)");
+
+    System.out.println();
+    System.out.println("9. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
     for (ActorHandle actor : List.of(hello, worker, streamer)) {
       await(actor.stop());
       boolean alive = ProcessHandle.of(actor.info().pid()).map(ProcessHandle::isAlive).orElse(false);
