@@ -42,7 +42,7 @@ import java.util.stream.Stream;
  * output directory.
  *
  * <pre>
- * Bench [--quick] [--out DIR] [--only call,native,rdma,nn,spawn,gang,hub,footprint,jmh]
+ * Bench [--quick] [--out DIR] [--only call,native,rdma,nn,spawn,process,gang,hub,footprint,jmh]
  * Bench --replot [--out DIR]
  * </pre>
  * System properties for experiments: {@code bench.warmupMs} and {@code bench.durationMs} (per comparison),
@@ -52,7 +52,7 @@ import java.util.stream.Stream;
 public final class Bench {
 
   static final List<String> ACTOR_JVM = AgentOptions.DEFAULT_ACTOR_JVM_OPTIONS;
-  static final Set<String> SECTIONS = new LinkedHashSet<>(List.of("footprint", "call", "native", "rdma", "nn", "spawn", "gang", "hub",
+  static final Set<String> SECTIONS = new LinkedHashSet<>(List.of("footprint", "call", "native", "rdma", "nn", "spawn", "process", "gang", "hub",
     "jmh"));
 
   final boolean quick;
@@ -167,6 +167,9 @@ public final class Bench {
         SpawnBench spawn = new SpawnBench(this);
         spawn.handshake();
         spawn.spawnCold();
+      }
+      if (only.contains("process")) {
+        new ProcessBench(this).processLaunch();
       }
       if (only.contains("gang")) {
         GangBench gang = new GangBench(this);
