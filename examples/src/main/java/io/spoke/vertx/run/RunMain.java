@@ -208,6 +208,8 @@ public final class RunMain {
     private Vertx embedded;
     private SpokeClient client;
     private volatile String ticket;
+    /** Set once the run stops its ranks (a rank failed, or Ctrl-C): their exits then are the stop's, not failures. */
+    private volatile boolean stopping;
     private final AtomicInteger firstFailure = new AtomicInteger(-1);
     private final CountDownLatch done = new CountDownLatch(1);
 
@@ -305,6 +307,7 @@ public final class RunMain {
       }
       if (launchFailure != null) {
         err.println("spoke run: " + launchFailure.getMessage());
+        stopping = true;
         firstFailure.compareAndSet(-1, 1);
         client.release(ticket);
       }
@@ -320,7 +323,8 @@ public final class RunMain {
     /** The first rank that fails decides the exit status; the others are stopped then (the ticket is released). */
     private void onRankExit(ActorInfo info) {
       int code = info.exitCode();
-      if (code != 0 && firstFailure.compareAndSet(-1, code < 0 ? 1 : code)) {
+      if (code != 0 && !stopping && firstFailure.compareAndSet(-1, code < 0 ? 1 : code)) {
+        stopping = true;
         err.println("spoke run: rank " + info.rank() + " " + (info.reason() == null ? "exited with status " + code : info.reason())
           + "; stopping the other ranks");
         client.release(ticket);
@@ -329,6 +333,7 @@ public final class RunMain {
 
     /** Ctrl-C or SIGTERM: every rank stops and the ticket is released before the JVM goes. */
     private void interrupted() {
+      stopping = true;
       String t = ticket;
       if (t != null && client != null) {
         err.println("spoke run: interrupted; stopping every rank of ticket " + t);

@@ -1,5 +1,6 @@
 package io.spoke.vertx.run;
 
+import static io.spoke.vertx.test.Await.await;
 import static io.spoke.vertx.test.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -144,6 +145,26 @@ class RunIT {
     run.waitFor(30, TimeUnit.SECONDS);
     gone(r);
     gone(c);
+  }
+
+  @Test
+  void sigtermStopsEveryRankAtOnceAndReleasesTheTicket(Vertx vertx) throws Exception {
+    // A grace period far longer than the test: only the run's own stop can end the ranks in time.
+    cluster.start(vertx, new HubOptions().setClientGracePeriod(600_000));
+    cluster.startAgent(new AgentOptions().setGpus(2));
+    Path out = dir.resolve("term-out.txt");
+    Process run = processes.track(TestCluster.java(List.of("-Dspoke.log.level=warn"), RunMain.class.getName(),
+        onHub("--nodes", "1", "--per-node", "2", "--", "sh", "-c", "echo $$ > " + dir + "/term-$RANK; exec sleep 600"))
+      .redirectOutput(out.toFile()).redirectErrorStream(true).start());
+    long r0 = pidIn(dir.resolve("term-0"));
+    long r1 = pidIn(dir.resolve("term-1"));
+    run.destroy();
+    assertThat(run.waitFor(60, TimeUnit.SECONDS)).as("spoke run ended on SIGTERM").isTrue();
+    assertThat(run.exitValue()).isEqualTo(143);
+    assertThat(Files.readString(out)).contains("interrupted; stopping every rank of ticket");
+    gone(r0);
+    gone(r1);
+    assertThat(await(cluster.client().status()).tickets()).as("tickets left").isEmpty();
   }
 
   @Test
