@@ -27,6 +27,7 @@ public final class ActorInfo {
   private final String hostId;
   private final List<String> command;
   private final List<Integer> ports;
+  private final int restarts;
 
   /** An ad-hoc actor (no ticket). */
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
@@ -36,12 +37,12 @@ public final class ActorInfo {
 
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
                    int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank) {
-    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, null, null, List.of(), List.of());
+    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, null, null, List.of(), List.of(), 0);
   }
 
   private ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
                     int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank, String localSocket, String hostId,
-                    List<String> command, List<Integer> ports) {
+                    List<String> command, List<Integer> ports, int restarts) {
     this.id = Objects.requireNonNull(id, "id");
     this.type = type;
     this.nodeId = nodeId;
@@ -59,6 +60,7 @@ public final class ActorInfo {
     this.hostId = hostId;
     this.command = List.copyOf(command);
     this.ports = List.copyOf(ports);
+    this.restarts = restarts;
   }
 
   /** The actor's id. */
@@ -156,19 +158,30 @@ public final class ActorInfo {
   /** A copy in another state. */
   public ActorInfo withState(ActorState state, int exitCode, String reason) {
     return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
-      command, ports);
+      command, ports, restarts);
   }
 
   /** A copy with a Unix domain socket on the host {@code hostId}. */
   public ActorInfo withLocalSocket(String localSocket, String hostId) {
     return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
-      command, ports);
+      command, ports, restarts);
+  }
+
+  /** How many times its {@link RestartPolicy} started it again. */
+  public int restarts() {
+    return restarts;
+  }
+
+  /** A copy that was restarted {@code restarts} times. */
+  public ActorInfo withRestarts(int restarts) {
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
+      command, ports, restarts);
   }
 
   /** A copy that is a managed process running {@code command}, with {@code ports} reserved for it. */
   public ActorInfo withProcess(List<String> command, List<Integer> ports) {
     return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
-      command, ports);
+      command, ports, restarts);
   }
 
   public JsonObject toJson() {
@@ -194,7 +207,10 @@ public final class ActorInfo {
     if (!ports.isEmpty()) {
       json.put("ports", new JsonArray(new java.util.ArrayList<>(ports)));
     }
-    if (state == ActorState.EXITED) {
+    if (restarts > 0) {
+      json.put("restarts", restarts);
+    }
+    if (state == ActorState.EXITED || state == ActorState.RESTARTING) {
       json.put("exitCode", exitCode).put("reason", reason);
     }
     return json;

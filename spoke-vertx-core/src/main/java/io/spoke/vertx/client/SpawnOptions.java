@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public class SpawnOptions {
 
-  private static final List<String> KEYS = List.of("node", "args", "env", "gpus", "cpus", "memoryMb", "jvmOptions", "timeout");
+  private static final List<String> KEYS = List.of("node", "args", "env", "gpus", "cpus", "memoryMb", "jvmOptions", "timeout", "restart");
 
   private String node;
   private Buffer args;
@@ -26,6 +26,7 @@ public class SpawnOptions {
   private long memoryMb;
   private List<String> jvmOptions = new ArrayList<>();
   private long timeout;
+  private RestartPolicy restart = RestartPolicy.never();
 
   public SpawnOptions() {
   }
@@ -39,6 +40,7 @@ public class SpawnOptions {
     this.memoryMb = other.memoryMb;
     this.jvmOptions = new ArrayList<>(other.jvmOptions);
     this.timeout = other.timeout;
+    this.restart = other.restart;
   }
 
   /** {@code args} is Base64 text. */
@@ -53,6 +55,8 @@ public class SpawnOptions {
     setMemoryMb(o.longValue("memoryMb", 0));
     setJvmOptions(o.strings("jvmOptions", List.of()));
     setTimeout(o.longValue("timeout", 0));
+    JsonObject restartJson = o.object("restart");
+    setRestart(restartJson == null ? RestartPolicy.never() : RestartPolicy.fromJson(restartJson));
   }
 
   public JsonObject toJson() {
@@ -62,7 +66,8 @@ public class SpawnOptions {
       .put("cpus", cpus)
       .put("memoryMb", memoryMb)
       .put("jvmOptions", new JsonArray(new ArrayList<>(jvmOptions)))
-      .put("timeout", timeout);
+      .put("timeout", timeout)
+      .put("restart", restart.toJson());
     if (node != null) {
       json.put("node", node);
     }
@@ -183,6 +188,19 @@ public class SpawnOptions {
       throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
     }
     this.timeout = timeout;
+    return this;
+  }
+
+  public RestartPolicy getRestart() {
+    return restart;
+  }
+
+  /**
+   * Whether, and how often, the actor or process is started again in place when it dies (default
+   * {@link RestartPolicy#never()}).
+   */
+  public SpawnOptions setRestart(RestartPolicy restart) {
+    this.restart = java.util.Objects.requireNonNull(restart, "restart");
     return this;
   }
 }

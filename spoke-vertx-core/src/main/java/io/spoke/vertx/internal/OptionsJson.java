@@ -44,6 +44,11 @@ public final class OptionsJson {
       .setTlsVerifyHost(bool("tlsVerifyHost", true));
   }
 
+  /** The object at {@code key}, or {@code null} when absent; an {@link IllegalArgumentException} naming it when not an object. */
+  public JsonObject object(String key) {
+    return has(key) ? get(key, JsonObject.class) : null;
+  }
+
   public boolean has(String key) {
     return json.containsKey(key) && json.getValue(key) != null;
   }

@@ -5,6 +5,7 @@ import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorLog;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.ActorEvent;
 import io.spoke.vertx.protocol.fb.Body;
@@ -139,14 +140,14 @@ public final class AgentHubCodec {
    */
   public static Message spawn(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Map<String, String> env,
                               List<String> jvmOptions, long timeoutMs, Slot slot) {
-    return spawn(actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null);
+    return spawn(actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never());
   }
 
   /** The hub's Spawn of a Java actor, or with a {@code process} of that managed process. */
   public static Message spawn(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Map<String, String> env,
-                              List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process) {
+                              List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process, RestartPolicy restart) {
     return Message.of(Body.Spawn, b -> SpawnCodec.writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot,
-      process));
+      process, restart));
   }
 
   /** The hub's Spawn, read in place. */

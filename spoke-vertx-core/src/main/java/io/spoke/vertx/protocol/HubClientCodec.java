@@ -58,8 +58,9 @@ public final class HubClientCodec {
       int envVector = clientEnv(b, options.getEnv());
       int jvm = Messages.stringVector(b, options.getJvmOptions());
       int spec = ProcessCodec.write(b, process);
+      int restart = ProcessCodec.writeRestart(b, options.getRestart());
       return Spawn.createSpawn(b, type, id, node, options.getGpus(), options.getCpus(), options.getMemoryMb(), envVector, jvm,
-        timeoutMs, 0, 0, spec);
+        timeoutMs, 0, 0, spec, restart);
     });
   }
 
@@ -94,7 +95,8 @@ public final class HubClientCodec {
       int env = clientEnv(b, options.getEnv());
       int jvm = Messages.stringVector(b, options.getJvmOptions());
       int spec = ProcessCodec.write(b, process);
-      return Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeoutMs, spec);
+      int restart = ProcessCodec.writeRestart(b, options.getRestart());
+      return Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeoutMs, spec, restart);
     });
   }
 

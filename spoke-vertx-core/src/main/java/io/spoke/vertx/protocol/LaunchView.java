@@ -1,6 +1,7 @@
 package io.spoke.vertx.protocol;
 
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.protocol.fb.Launch;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,11 @@ public final class LaunchView {
   /** The managed process to start instead of a Java actor; null for a Java actor. As {@link SpawnView#process()}. */
   public ProcessSpec process() {
     return SpawnCodec.process(launch);
+  }
+
+  /** Its restart policy, as {@link SpawnView#restart()}. */
+  public RestartPolicy restart() {
+    return SpawnCodec.restart(launch);
   }
 
   public List<String> jvmOptions() {

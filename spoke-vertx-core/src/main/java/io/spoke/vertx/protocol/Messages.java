@@ -105,6 +105,7 @@ public final class Messages {
       FbActorInfo.addTicket(b, ticket);
     }
     FbActorInfo.addRank(b, info.rank());
+    FbActorInfo.addRestarts(b, info.restarts());
     FbActorInfo.addActorId(b, id);
     if (type != 0) {
       FbActorInfo.addActorType(b, type);
@@ -152,6 +153,9 @@ public final class Messages {
     }
     ActorInfo info = new ActorInfo(nonNull(t.actorId(), "actor id"), t.actorType(), t.nodeId(), t.host(), t.port(), t.pid(), t.logFile(),
       ActorState.values()[state], t.exitCode(), t.reason(), gpus, t.ticket(), t.rank()).withLocalSocket(t.localSocket(), t.hostId());
+    if (t.restarts() > 0) {
+      info = info.withRestarts(t.restarts());
+    }
     int commandLength = length(t.commandLength(), "command");
     if (commandLength == 0) {
       return info;

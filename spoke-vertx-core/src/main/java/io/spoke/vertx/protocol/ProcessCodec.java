@@ -3,7 +3,9 @@ package io.spoke.vertx.protocol;
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Readiness;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.protocol.fb.FbProcessSpec;
+import io.spoke.vertx.protocol.fb.FbRestartPolicy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +30,27 @@ public final class ProcessCodec {
     int workdir = Messages.string(b, spec.getWorkdir());
     int ready = b.createString(spec.getReady().toString());
     return FbProcessSpec.createFbProcessSpec(b, command, workdir, ready, spec.getStopSignal(), spec.getStopGraceMs(), spec.getPorts());
+  }
+
+  /** Writes {@code policy}; 0 for {@link RestartPolicy#never()}, which is what an absent policy reads as. */
+  static int writeRestart(FlatBufferBuilder b, RestartPolicy policy) {
+    if (policy == null || policy.mode() == RestartPolicy.Mode.NEVER) {
+      return 0;
+    }
+    return FbRestartPolicy.createFbRestartPolicy(b, (byte) policy.mode().ordinal(), policy.maxRestarts(), policy.windowMs(),
+      policy.backoffMs());
+  }
+
+  /** The policy {@code t} says; {@link RestartPolicy#never()} when absent. An {@link IllegalArgumentException} when out of range. */
+  static RestartPolicy readRestart(FbRestartPolicy t) {
+    if (t == null) {
+      return RestartPolicy.never();
+    }
+    RestartPolicy.Mode[] modes = RestartPolicy.Mode.values();
+    if (t.mode() < 0 || t.mode() >= modes.length) {
+      throw new IllegalArgumentException("unknown restart mode " + t.mode());
+    }
+    return RestartPolicy.of(modes[t.mode()], t.maxRestarts(), t.windowMs(), t.backoffMs());
   }
 
   /**

@@ -2,6 +2,7 @@ package io.spoke.vertx.protocol;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.Launch;
@@ -50,6 +51,16 @@ public final class SpawnCodec {
     return ProcessCodec.read(s.process(), env(s));
   }
 
+  /** The restart policy a Spawn asks for. */
+  public static RestartPolicy restart(Spawn s) {
+    return ProcessCodec.readRestart(s.restart());
+  }
+
+  /** The restart policy a Launch asks for. */
+  public static RestartPolicy restart(Launch l) {
+    return ProcessCodec.readRestart(l.restart());
+  }
+
   /** The managed process a Launch asks for, with its environment; {@code null} for a Java actor. */
   public static ProcessSpec process(Launch l) {
     return ProcessCodec.read(l.process(), env(l));
@@ -90,7 +101,7 @@ public final class SpawnCodec {
    */
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
                                Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot) {
-    return writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null);
+    return writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never());
   }
 
   /**
@@ -98,7 +109,8 @@ public final class SpawnCodec {
    * when {@code process} is given.
    */
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
-                               Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process) {
+                               Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process,
+                               RestartPolicy restart) {
     int type = b.createString(actorType);
     int id = b.createString(actorId);
     int node = b.createString(nodeId);
@@ -112,6 +124,8 @@ public final class SpawnCodec {
     int gpuVector = Messages.intVector(b, gpuIds);
     int slotOffset = slot == null ? 0 : Messages.writeSlot(b, slot);
     int processOffset = ProcessCodec.write(b, process);
-    return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset, processOffset);
+    int restartOffset = ProcessCodec.writeRestart(b, restart);
+    return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset, processOffset,
+      restartOffset);
   }
 }

@@ -1,6 +1,7 @@
 package io.spoke.vertx.protocol;
 
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.Spawn;
 import java.util.List;
@@ -68,6 +69,11 @@ public final class SpawnView {
    */
   public ProcessSpec process() {
     return SpawnCodec.process(spawn);
+  }
+
+  /** Its restart policy ({@link RestartPolicy#never()} when none); an {@link IllegalArgumentException} when malformed. */
+  public RestartPolicy restart() {
+    return SpawnCodec.restart(spawn);
   }
 
   /** The gang rank the actor fills, or null for an ad-hoc actor. */

@@ -49,6 +49,15 @@ final class ActorProcess {
   ProcessTrees.Tree tree;
   ReadinessProbe probe;
   List<Integer> ports = List.of();
+  /** Its restarts across instances (null: a death is final), this instance's start (0, 1, ...), and its back-off timer. */
+  RestartHistory restarts;
+  int attempt;
+  long restartTimer = -1;
+  /** How the last instance ended, while the next waits for its back-off. */
+  int lastStatus = -1;
+  /** What a Java actor was started with, for its next instance. */
+  java.util.Map<String, String> userEnv = java.util.Map.of();
+  List<String> jvmOptions = List.of();
 
   ActorProcess(AgentState agent, String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, String secret,
                long timeout) {
@@ -68,6 +77,9 @@ final class ActorProcess {
       slot == null ? -1 : slot.globalRank());
     if (spec != null) {
       info = info.withProcess(spec.getCommand(), ports);
+    }
+    if (restarts != null && restarts.total > 0) {
+      info = info.withRestarts(restarts.total);
     }
     return localSocketOpen ? info.withLocalSocket(localSocket, agent.inventory.hostId) : info;
   }

@@ -7,6 +7,7 @@ import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.ActorSockets;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
 import io.spoke.vertx.protocol.ActorHostCodec;
@@ -52,7 +53,7 @@ final class ActorSupervisor {
     this.vertx = state.vertx;
     this.options = state.options;
     this.hub = hub;
-    this.processes = new ProcessRuns(state, hub);
+    this.processes = new ProcessRuns(state, hub, this);
   }
 
   /**
@@ -60,23 +61,41 @@ final class ActorSupervisor {
    * exits (or is killed at its {@code timeout}) before. {@code jvmOptions} are the agent's and the spawn's.
    */
   Future<ActorInfo> spawn(String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, long timeout,
-                          Map<String, String> userEnv, List<String> jvmOptions) {
+                          Map<String, String> userEnv, List<String> jvmOptions, RestartPolicy restart) {
     ActorProcess proc = new ActorProcess(state, actorId, actorType, gpuIds, slot, args, newSecret(), timeout);
+    proc.userEnv = Map.copyOf(userEnv);
+    proc.jvmOptions = List.copyOf(jvmOptions);
+    proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
+    return start(proc);
+  }
+
+  /** Starts {@code proc}'s process: its first instance, or the next one after a restart's back-off. */
+  private Future<ActorInfo> start(ActorProcess proc) {
+    String actorId = proc.actorId;
+    String actorType = proc.actorType;
+    List<Integer> gpuIds = proc.gpuIds;
+    Slot slot = proc.slot;
+    long timeout = proc.timeout;
+    List<String> jvmOptions = new ArrayList<>(proc.jvmOptions);
     proc.localSocket = state.sockets == null ? null : state.sockets.next();
     state.actors.put(actorId, proc);
 
-    String header = ActorCommand.logHeader(actorId, actorType, state.nodeId, slot, gpuIds, Instant.now());
-    Map<String, String> env = ActorCommand.environment(System.getenv(), userEnv,
+    String header = proc.attempt == 0 ? ActorCommand.logHeader(actorId, actorType, state.nodeId, slot, gpuIds, Instant.now())
+      : "# Spoke restarted actor '" + actorId + "' (start " + proc.attempt + ") at " + Instant.now() + "\n";
+    Map<String, String> env = ActorCommand.environment(System.getenv(), proc.userEnv,
       new ActorCommand.ActorSide(proc.actorId, proc.actorType, proc.gpuIds, proc.slot, proc.secret, proc.localSocket),
       new ActorCommand.AgentSide(ActorCommand.agentHostForChildren(options.getHost()), state.port, ProcessHandle.current().pid(),
         state.advertiseHost != null ? state.advertiseHost : options.getHost(), options.getMaxFrameSize(), state.nodeId,
         options.getSecurity(), state.inventory.gpuEnvManaged));
+    env.put("SPOKE_ATTEMPT", String.valueOf(proc.attempt));
     ActorCds cds = state.cds;
     if (cds != null) {
       jvmOptions.addAll(cds.optionsFor(actorId, jvmOptions));
     }
     List<String> command = ActorCommand.command(ActorCommand.javaCommand(options), jvmOptions, ActorCommand.classpath(options));
-    vertx.executeBlocking(() -> state.logs.create(slot == null ? null : slot.ticketId(), actorId, header))
+    Path earlierLog = proc.logFile;
+    vertx.executeBlocking(() -> earlierLog != null ? ActorLogs.append(earlierLog, header)
+        : state.logs.create(slot == null ? null : slot.ticketId(), actorId, header))
       .compose(file -> {
         proc.logFile = file;
         return state.launcher.start(state.context, command, env, file, ActorCommand.tokenLine(state.token));
@@ -132,6 +151,9 @@ final class ActorSupervisor {
 
   /** Stops the actor: completes with it exited. A running actor is asked to shut down first, one still starting is killed. */
   Future<ActorInfo> stop(ActorProcess proc) {
+    if (proc.state == ActorState.RESTARTING) {
+      return stopRestarting(proc);
+    }
     if (proc.spec != null) {
       return processes.stop(proc);
     }
@@ -146,6 +168,65 @@ final class ActorSupervisor {
       }
     }
     return promise.future();
+  }
+
+  /** Stopped during a restart's back-off: no next instance; it ends as its last instance did, stopped. */
+  private Future<ActorInfo> stopRestarting(ActorProcess proc) {
+    proc.stopRequested = true;
+    if (proc.restartTimer >= 0) {
+      vertx.cancelTimer(proc.restartTimer);
+      proc.restartTimer = -1;
+    }
+    state.actors.remove(proc.actorId, proc);
+    if (proc.spec != null) {
+      state.ports.releaseFor(proc.actorId);
+    }
+    ActorInfo info = proc.info().withState(ActorState.EXITED, proc.lastStatus, "stopped while it waited to restart");
+    state.recentlyExited.put(proc.actorId, info);
+    return Future.succeededFuture(info);
+  }
+
+  /**
+   * Whether {@code proc}, which just exited with {@code status}, is started again under its restart policy: then its
+   * owner hears that it is restarting, and after the back-off its next instance starts (same id, GPUs, slot, ports).
+   */
+  boolean scheduleRestart(ActorProcess proc, int status) {
+    RestartHistory history = proc.restarts;
+    boolean ran = proc.spawned.future().succeeded() || proc.attempt > 0;
+    if (history == null || proc.stopRequested || state.stopping || !ran || !history.take(status, System.currentTimeMillis())) {
+      return false;
+    }
+    long delay = history.backoffMs();
+    proc.lastStatus = status;
+    proc.state = ActorState.RESTARTING;
+    state.actors.put(proc.actorId, proc);
+    RestartPolicy policy = history.policy();
+    ActorInfo info = proc.info().withState(ActorState.RESTARTING, status, ExitStatus.describe(status) + "; restart " + history.total
+      + " of at most " + policy.maxRestarts() + " in " + delay + " ms").withRestarts(history.total - 1);
+    log.warn("{} {} {}; starting it again in {} ms (restart {} of at most {})", proc.spec == null ? "Actor" : "Process", proc.actorId,
+      ExitStatus.describe(status), delay, history.total, policy.maxRestarts());
+    hub.sendEvent(info);
+    proc.restartTimer = vertx.setTimer(Math.max(1, delay), t -> {
+      proc.restartTimer = -1;
+      if (state.actors.get(proc.actorId) == proc && !proc.stopRequested && !state.stopping) {
+        respawn(proc);
+      }
+    });
+    return true;
+  }
+
+  private void respawn(ActorProcess last) {
+    ActorProcess next = new ActorProcess(state, last.actorId, last.actorType, last.gpuIds, last.slot, last.args, newSecret(), last.timeout);
+    next.userEnv = last.userEnv;
+    next.jvmOptions = last.jvmOptions;
+    next.spec = last.spec;
+    next.ports = last.ports;
+    next.restarts = last.restarts;
+    next.attempt = last.attempt + 1;
+    next.logFile = last.logFile;
+    next.lastStatus = last.lastStatus;
+    Future<ActorInfo> started = next.spec != null ? processes.start(next) : start(next);
+    started.onSuccess(hub::sendEvent);
   }
 
   private void requestShutdown(ActorProcess proc) {
@@ -205,18 +286,21 @@ final class ActorSupervisor {
     }
     // What the actor started and left behind (its process group outlives it) goes with it.
     state.launcher.killGroup(state.context, proc.pid);
+    if (scheduleRestart(proc, status)) {
+      return;
+    }
     String reason;
     if (proc.stopRequested) {
       reason = proc.killedAfterGrace ? "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)" : "stopped";
     } else if (state.stopping) {
       reason = "its agent stopped";
     } else {
-      reason = ExitStatus.describe(status);
+      reason = ExitStatus.describe(status) + (proc.restarts == null ? "" : proc.restarts.refusal(status));
     }
     ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
     state.recentlyExited.put(proc.actorId, info);
     log.info("Actor {} (process {}) {}", proc.actorId, proc.pid, reason);
-    boolean wasRunning = proc.spawned.future().succeeded();
+    boolean wasRunning = proc.spawned.future().succeeded() || proc.attempt > 0;
     if (!wasRunning) {
       failSpawn(proc, status);
     } else {

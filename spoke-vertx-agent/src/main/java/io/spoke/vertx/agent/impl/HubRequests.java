@@ -7,6 +7,7 @@ import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.AgentHubCodec;
@@ -96,7 +97,9 @@ final class HubRequests {
     long timeout = Math.min(s.timeoutMs() > 0 ? s.timeoutMs() : options.getMaxSpawnTimeout(), options.getMaxSpawnTimeout());
     Slot slot = s.slot();
     ProcessSpec process;
+    RestartPolicy restart;
     try {
+      restart = s.restart();
       process = s.process();
     } catch (IllegalArgumentException e) {
       hubConnection.replyFailure(requestId, new InvalidRequestException(e.getMessage()));
@@ -104,7 +107,7 @@ final class HubRequests {
     }
     if (process != null) {
       process.getEnv().replaceAll((name, value) -> value == null ? "" : value);
-      processes.spawn(actorId, actorType, gpuIds, slot, timeout, process).onComplete(ar -> {
+      processes.spawn(actorId, actorType, gpuIds, slot, timeout, process, restart).onComplete(ar -> {
         if (ar.succeeded()) {
           hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
         } else {
@@ -117,7 +120,7 @@ final class HubRequests {
     userEnv.replaceAll((name, value) -> value == null ? "" : value);
     List<String> jvmOptions = new ArrayList<>(options.getActorJvmOptions());
     jvmOptions.addAll(s.jvmOptions());
-    supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions).onComplete(ar -> {
+    supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions, restart).onComplete(ar -> {
       if (ar.succeeded()) {
         hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
       } else {

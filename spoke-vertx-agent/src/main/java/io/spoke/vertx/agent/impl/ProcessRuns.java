@@ -8,6 +8,7 @@ import io.spoke.vertx.agent.process.ReadinessProbe;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
 import io.vertx.core.Future;
@@ -37,11 +38,13 @@ final class ProcessRuns {
   private final AgentState state;
   private final Vertx vertx;
   private final HubLink hub;
+  private final ActorSupervisor supervisor;
 
-  ProcessRuns(AgentState state, HubLink hub) {
+  ProcessRuns(AgentState state, HubLink hub, ActorSupervisor supervisor) {
     this.state = state;
     this.vertx = state.vertx;
     this.hub = hub;
+    this.supervisor = supervisor;
   }
 
   /** What a start needs from the file system, prepared on a worker. */
@@ -52,9 +55,20 @@ final class ProcessRuns {
    * Starts process {@code id} running {@code spec}; completes when it is ready, or fails with {@link SpawnException}
    * (its exit status and the end of its log) when it exits, or is killed at {@code timeout}, before.
    */
-  Future<ActorInfo> spawn(String id, String type, List<Integer> gpuIds, Slot slot, long timeout, ProcessSpec spec) {
+  Future<ActorInfo> spawn(String id, String type, List<Integer> gpuIds, Slot slot, long timeout, ProcessSpec spec, RestartPolicy restart) {
     ActorProcess proc = new ActorProcess(state, id, type, gpuIds, slot, null, "", timeout);
     proc.spec = spec;
+    proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
+    return start(proc);
+  }
+
+  /** Starts {@code proc}: a process's first instance, or its next one after a restart's back-off (same ports, same log). */
+  Future<ActorInfo> start(ActorProcess proc) {
+    String id = proc.actorId;
+    ProcessSpec spec = proc.spec;
+    List<Integer> gpuIds = proc.gpuIds;
+    Slot slot = proc.slot;
+    long timeout = proc.timeout;
     state.actors.put(id, proc);
     String where = " on node " + state.nodeId;
     vertx.executeBlocking(() -> prepare(proc))
@@ -63,7 +77,7 @@ final class ProcessRuns {
         proc.ports = prepared.ports();
         proc.logFile = prepared.logFile();
         Map<String, String> env = ActorCommand.processEnvironment(System.getenv(), spec.getEnv(), id, gpuIds, slot,
-          state.inventory.gpuEnvManaged, state.nodeId, state.advertiseHost, proc.ports, 0, proc.tree.tagVariable());
+          state.inventory.gpuEnvManaged, state.nodeId, state.advertiseHost, proc.ports, proc.attempt, proc.tree.tagVariable());
         return state.launcher.start(state.context, proc.tree.wrap(spec.getCommand()), env, proc.logFile, null, prepared.workdir())
           .map(process -> {
             proc.probe = ReadinessProbe.start(state.context, spec.getReady(), env, proc.logFile, prepared.logOffset());
@@ -122,7 +136,8 @@ final class ProcessRuns {
         throw new SpawnException("process '" + proc.actorId + "': its working directory " + workdir + " does not exist" + where);
       }
     }
-    List<Integer> ports = spec.getPorts() == 0 ? List.of() : state.ports.reserveFor(proc.actorId, spec.getPorts());
+    boolean restart = proc.attempt > 0;
+    List<Integer> ports = restart || spec.getPorts() == 0 ? proc.ports : state.ports.reserveFor(proc.actorId, spec.getPorts());
     try {
       ProcessTrees.Tree tree = state.trees.tree(proc.actorId);
       String header = "# Spoke process '" + proc.actorId + "' on node " + state.nodeId + ", started " + Instant.now() + ": "
@@ -130,10 +145,13 @@ final class ProcessRuns {
         + (proc.slot == null ? "" : "# ticket " + proc.slot.ticketId() + ", rank " + proc.slot.globalRank() + " of "
         + proc.slot.worldSize() + "\n")
         + "# GPUs: " + (proc.gpuIds.isEmpty() ? "none" : proc.gpuIds.toString()) + (ports.isEmpty() ? "" : "; ports " + ports) + "\n";
-      Path logFile = state.logs.create(proc.slot == null ? null : proc.slot.ticketId(), proc.actorId, header);
+      Path logFile = restart ? ActorLogs.append(proc.logFile, "# Spoke restarted process '" + proc.actorId + "' (start " + proc.attempt
+        + ") at " + Instant.now() + "\n") : state.logs.create(proc.slot == null ? null : proc.slot.ticketId(), proc.actorId, header);
       return new Prepared(workdir, ports, tree, logFile, Files.size(logFile));
     } catch (Exception e) {
-      state.ports.releaseFor(proc.actorId);
+      if (!restart) {
+        state.ports.releaseFor(proc.actorId);
+      }
       throw e;
     }
   }
@@ -226,7 +244,12 @@ final class ProcessRuns {
       proc.probe.cancel();
     }
     state.actors.remove(proc.actorId, proc);
-    // No descendant outlives the process: what it started and left behind goes now, then its ports are free again.
+    // No descendant outlives the process: what it started and left behind goes now, then (unless it restarts) its
+    // ports are free again.
+    if (supervisor.scheduleRestart(proc, status)) {
+      killTree(proc);
+      return;
+    }
     cleanUp(proc);
     String reason;
     if (proc.stopRequested) {
@@ -234,12 +257,12 @@ final class ProcessRuns {
     } else if (state.stopping) {
       reason = "its agent stopped";
     } else {
-      reason = ExitStatus.describe(status);
+      reason = ExitStatus.describe(status) + (proc.restarts == null ? "" : proc.restarts.refusal(status));
     }
     ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
     state.recentlyExited.put(proc.actorId, info);
     log.info("Process {} (pid {}) {}", proc.actorId, proc.pid, reason);
-    if (!proc.spawned.future().succeeded()) {
+    if (!proc.spawned.future().succeeded() && proc.attempt == 0) {
       failSpawn(proc, status);
     } else {
       hub.sendEvent(info);

@@ -48,6 +48,12 @@ public final class ActorLogs {
     return file;
   }
 
+  /** Appends {@code text} to an existing log (a restarted actor's next instance goes on in the same file); returns it. */
+  public static Path append(Path file, String text) throws IOException {
+    Files.writeString(file, text, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+    return file;
+  }
+
   /** A piece of a log file. */
   public static final class Chunk {
 

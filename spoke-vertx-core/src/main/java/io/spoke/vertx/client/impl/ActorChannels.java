@@ -17,6 +17,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.logging.log4j.LogManager;
@@ -45,6 +46,8 @@ final class ActorChannels {
   private final Map<String, ActorInfo> deaths = new BoundedMap<>(DEATHS_KEPT);
   /** The managed processes this client launched, until they exit: what their exit() futures wait for. */
   private final Map<String, Promise<ActorInfo>> processExits = new HashMap<>();
+  /** Calls waiting for a restarting actor's next instance, by actor id. */
+  private final Map<String, List<Promise<ActorInfo>>> restarted = new HashMap<>();
   private Handler<ActorInfo> actorExitHandler;
 
   /** @param closed whether the client is closed (read on its context) */
@@ -154,6 +157,12 @@ final class ActorChannels {
       if (info.state() == ActorState.EXITED) {
         return Future.failedFuture(deadException(info));
       }
+      if (info.state() == ActorState.RESTARTING || (info.state() == ActorState.STARTING && info.restarts() > 0)) {
+        return awaitRestart(info).map(next -> {
+          channel.info = next;
+          return next;
+        });
+      }
       if (info.state() != ActorState.RUNNING || info.port() <= 0) {
         return Future.failedFuture(new UnavailableException("actor '" + info.id() + "' is " + info.state().name().toLowerCase()
           + ", not running"));
@@ -179,11 +188,28 @@ final class ActorChannels {
   /** The hub says how an actor is: a new endpoint is kept; an exit fails what waits on the actor and drops its channel. */
   void onActorEvent(ActorInfo info) {
     ActorChannel channel = channels.get(info.id());
+    if (info.state() == ActorState.RESTARTING) {
+      // What is in flight went down with the instance that died; the channel stays, for the next instance.
+      if (channel != null) {
+        channel.onDeath(restartingException(info));
+      }
+      return;
+    }
     if (info.state() != ActorState.EXITED) {
       if (channel != null && info.state() == ActorState.RUNNING) {
         channel.info = info;
       }
+      if (info.state() == ActorState.RUNNING) {
+        List<Promise<ActorInfo>> waiting = restarted.remove(info.id());
+        if (waiting != null) {
+          waiting.forEach(p -> p.tryComplete(info));
+        }
+      }
       return;
+    }
+    List<Promise<ActorInfo>> waiting = restarted.remove(info.id());
+    if (waiting != null) {
+      waiting.forEach(p -> p.tryFail(deadException(info)));
     }
     deaths.put(info.id(), info);
     Promise<ActorInfo> exit = processExits.remove(info.id());
@@ -205,6 +231,27 @@ final class ActorChannels {
     channels.remove(info.id());
   }
 
+  /** Waits, up to the call timeout, for the next instance of a restarting actor to run. */
+  private Future<ActorInfo> awaitRestart(ActorInfo info) {
+    Promise<ActorInfo> next = context.promise();
+    restarted.computeIfAbsent(info.id(), id -> new ArrayList<>()).add(next);
+    long timer = context.setTimer(callTimeout, t -> next.tryFail(new UnavailableException("actor '" + info.id()
+      + "' is restarting and did not run again within " + callTimeout + " ms")));
+    return next.future().onComplete(ar -> {
+      context.owner().cancelTimer(timer);
+      List<Promise<ActorInfo>> waiting = restarted.get(info.id());
+      if (waiting != null) {
+        waiting.remove(next);
+      }
+    });
+  }
+
+  static ActorDeadException restartingException(ActorInfo info) {
+    String reason = info.reason() != null ? info.reason() : ExitStatus.describe(info.exitCode());
+    return new ActorDeadException(info.id(), info.exitCode(), info.logFile(), "actor '" + info.id() + "' died (" + reason
+      + ") with this call in flight and is restarting (restart " + (info.restarts() + 1) + "); later calls reach its next instance");
+  }
+
   static ActorDeadException deadException(ActorInfo info) {
     String reason = info.reason() != null ? info.reason() : ExitStatus.describe(info.exitCode());
     return new ActorDeadException(info.id(), info.exitCode(), info.logFile(), "actor '" + info.id() + "' is dead: " + reason
@@ -213,6 +260,10 @@ final class ActorChannels {
 
   /** The client closes: every channel's connections close. */
   void close() {
+    for (List<Promise<ActorInfo>> waiting : new ArrayList<>(restarted.values())) {
+      waiting.forEach(p -> p.tryFail(new UnavailableException("the client closed")));
+    }
+    restarted.clear();
     for (Promise<ActorInfo> exit : new ArrayList<>(processExits.values())) {
       exit.tryFail(new UnavailableException("the client closed before the process exited"));
     }

@@ -84,6 +84,10 @@ public final class FbActorInfo extends Table {
   public IntVector portsVector(IntVector obj) { int o = __offset(36); return o != 0 ? obj.__assign(__vector(o), bb) : null; }
   public ByteBuffer portsAsByteBuffer() { return __vector_as_bytebuffer(36, 4); }
   public ByteBuffer portsInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 36, 4); }
+  /**
+   * How many times its restart policy started it again.
+   */
+  public int restarts() { int o = __offset(38); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
 
   public static int createFbActorInfo(FlatBufferBuilder builder,
       int actorIdOffset,
@@ -102,9 +106,11 @@ public final class FbActorInfo extends Table {
       int localSocketOffset,
       int hostIdOffset,
       int commandOffset,
-      int portsOffset) {
-    builder.startTable(17);
+      int portsOffset,
+      int restarts) {
+    builder.startTable(18);
     FbActorInfo.addPid(builder, pid);
+    FbActorInfo.addRestarts(builder, restarts);
     FbActorInfo.addPorts(builder, portsOffset);
     FbActorInfo.addCommand(builder, commandOffset);
     FbActorInfo.addHostId(builder, hostIdOffset);
@@ -124,7 +130,7 @@ public final class FbActorInfo extends Table {
     return FbActorInfo.endFbActorInfo(builder);
   }
 
-  public static void startFbActorInfo(FlatBufferBuilder builder) { builder.startTable(17); }
+  public static void startFbActorInfo(FlatBufferBuilder builder) { builder.startTable(18); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(0, actorIdOffset, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(1, actorTypeOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -148,6 +154,7 @@ public final class FbActorInfo extends Table {
   public static void addPorts(FlatBufferBuilder builder, int portsOffset) { builder.addOffset(16, portsOffset, 0); }
   public static int createPortsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addInt(data[i]); return builder.endVector(); }
   public static void startPortsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addRestarts(FlatBufferBuilder builder, int restarts) { builder.addInt(17, restarts, 0); }
   public static int endFbActorInfo(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

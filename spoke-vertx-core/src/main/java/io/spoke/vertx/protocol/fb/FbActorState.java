@@ -2,6 +2,9 @@
 
 package io.spoke.vertx.protocol.fb;
 
+/**
+ * Restarting: it died and its restart policy starts it again in place after a back-off.
+ */
 @SuppressWarnings("unused")
 public final class FbActorState {
   private FbActorState() { }
@@ -9,8 +12,9 @@ public final class FbActorState {
   public static final byte Running = 1;
   public static final byte Stopping = 2;
   public static final byte Exited = 3;
+  public static final byte Restarting = 4;
 
-  public static final String[] names = { "Starting", "Running", "Stopping", "Exited", };
+  public static final String[] names = { "Starting", "Running", "Stopping", "Exited", "Restarting", };
 
   public static String name(int e) { return names[e]; }
 }

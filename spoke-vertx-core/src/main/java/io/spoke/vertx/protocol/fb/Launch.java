@@ -43,6 +43,11 @@ public final class Launch extends Table {
    */
   public io.spoke.vertx.protocol.fb.FbProcessSpec process() { return process(new io.spoke.vertx.protocol.fb.FbProcessSpec()); }
   public io.spoke.vertx.protocol.fb.FbProcessSpec process(io.spoke.vertx.protocol.fb.FbProcessSpec obj) { int o = __offset(18); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  /**
+   * Its restart policy; absent: never.
+   */
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart() { return restart(new io.spoke.vertx.protocol.fb.FbRestartPolicy()); }
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart(io.spoke.vertx.protocol.fb.FbRestartPolicy obj) { int o = __offset(20); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createLaunch(FlatBufferBuilder builder,
       int ticketOffset,
@@ -52,9 +57,11 @@ public final class Launch extends Table {
       int envOffset,
       int jvmOptionsOffset,
       long timeoutMs,
-      int processOffset) {
-    builder.startTable(8);
+      int processOffset,
+      int restartOffset) {
+    builder.startTable(9);
     Launch.addTimeoutMs(builder, timeoutMs);
+    Launch.addRestart(builder, restartOffset);
     Launch.addProcess(builder, processOffset);
     Launch.addJvmOptions(builder, jvmOptionsOffset);
     Launch.addEnv(builder, envOffset);
@@ -65,7 +72,7 @@ public final class Launch extends Table {
     return Launch.endLaunch(builder);
   }
 
-  public static void startLaunch(FlatBufferBuilder builder) { builder.startTable(8); }
+  public static void startLaunch(FlatBufferBuilder builder) { builder.startTable(9); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(0, ticketOffset, 0); }
   public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(1, rank, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(2, actorTypeOffset, 0); }
@@ -78,6 +85,7 @@ public final class Launch extends Table {
   public static void startJvmOptionsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addTimeoutMs(FlatBufferBuilder builder, long timeoutMs) { builder.addLong(6, timeoutMs, 0L); }
   public static void addProcess(FlatBufferBuilder builder, int processOffset) { builder.addOffset(7, processOffset, 0); }
+  public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(8, restartOffset, 0); }
   public static int endLaunch(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

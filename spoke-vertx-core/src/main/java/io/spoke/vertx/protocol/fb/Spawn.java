@@ -59,6 +59,11 @@ public final class Spawn extends Table {
    */
   public io.spoke.vertx.protocol.fb.FbProcessSpec process() { return process(new io.spoke.vertx.protocol.fb.FbProcessSpec()); }
   public io.spoke.vertx.protocol.fb.FbProcessSpec process(io.spoke.vertx.protocol.fb.FbProcessSpec obj) { int o = __offset(26); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  /**
+   * Its restart policy; absent: never.
+   */
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart() { return restart(new io.spoke.vertx.protocol.fb.FbRestartPolicy()); }
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart(io.spoke.vertx.protocol.fb.FbRestartPolicy obj) { int o = __offset(28); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createSpawn(FlatBufferBuilder builder,
       int actorTypeOffset,
@@ -72,10 +77,12 @@ public final class Spawn extends Table {
       long timeoutMs,
       int gpuIdsOffset,
       int slotOffset,
-      int processOffset) {
-    builder.startTable(12);
+      int processOffset,
+      int restartOffset) {
+    builder.startTable(13);
     Spawn.addTimeoutMs(builder, timeoutMs);
     Spawn.addMemoryMb(builder, memoryMb);
+    Spawn.addRestart(builder, restartOffset);
     Spawn.addProcess(builder, processOffset);
     Spawn.addSlot(builder, slotOffset);
     Spawn.addGpuIds(builder, gpuIdsOffset);
@@ -89,7 +96,7 @@ public final class Spawn extends Table {
     return Spawn.endSpawn(builder);
   }
 
-  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(12); }
+  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(13); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -108,6 +115,7 @@ public final class Spawn extends Table {
   public static void startGpuIdsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addSlot(FlatBufferBuilder builder, int slotOffset) { builder.addOffset(10, slotOffset, 0); }
   public static void addProcess(FlatBufferBuilder builder, int processOffset) { builder.addOffset(11, processOffset, 0); }
+  public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(12, restartOffset, 0); }
   public static int endSpawn(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

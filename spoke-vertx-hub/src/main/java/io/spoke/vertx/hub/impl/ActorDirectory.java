@@ -66,7 +66,7 @@ final class ActorDirectory {
     Connection agent = node.connection;
     long timeout = launch.timeoutMs + state.options.getAgentTimeout();
     agent.request(AgentHubCodec.spawn(record.info.type(), actorId, node.id, record.info.gpuIds(), launch.env, launch.jvmOptions,
-        launch.timeoutMs, launch.slot, launch.process), launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
+        launch.timeoutMs, launch.slot, launch.process, launch.restart), launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
         frame -> Messages.readActorInfo(frame, "the agent"))
       .onComplete(ar -> {
         if (state.actors.get(actorId) != record) {
@@ -123,7 +123,8 @@ final class ActorDirectory {
   void markExited(ActorRecord record, int exitCode, String reason, String logFile) {
     ActorInfo exited = new ActorInfo(record.info.id(), record.info.type(), record.info.nodeId(), record.info.host(), record.info.port(),
       record.info.pid(), logFile != null ? logFile : record.info.logFile(), ActorState.EXITED, exitCode, reason, record.info.gpuIds(),
-      record.info.ticket(), record.info.rank());
+      record.info.ticket(), record.info.rank()).withProcess(record.info.command(), record.info.ports())
+      .withRestarts(record.info.restarts());
     forget(record);
     graveyard.put(exited.id(), exited);
     log.info("Actor {} exited: {}", exited.id(), reason);
@@ -132,6 +133,24 @@ final class ActorDirectory {
         watcher.send(HubClientCodec.actorEvent(exited), null);
         ClientSession session = watcher.attachment();
         session.watched.remove(exited.id());
+      }
+    }
+  }
+
+  /**
+   * An agent says how a running actor is now (restarting after a death, running again): its watchers hear of it; what
+   * it holds stays with it.
+   */
+  void changed(ActorRecord record, ActorInfo info) {
+    record.info = info;
+    if (info.state() == ActorState.RESTARTING) {
+      log.info("Actor {} on node {} {}; restarting it (restart {})", info.id(), record.nodeId, info.reason(), info.restarts() + 1);
+    } else if (info.state() == ActorState.RUNNING) {
+      log.info("Actor {} running again on node {}, pid {} (restart {})", info.id(), record.nodeId, info.pid(), info.restarts());
+    }
+    for (Connection watcher : record.watchers) {
+      if (!watcher.isClosed()) {
+        watcher.send(HubClientCodec.actorEvent(info), null);
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.net.Connection;
 import io.vertx.core.buffer.Buffer;
@@ -31,9 +32,12 @@ final class ActorLaunch {
   final Runnable onFailure;
   /** A managed process to start instead of a Java actor; null for a Java actor. */
   final ProcessSpec process;
+  /** What the agent does when it dies. */
+  final RestartPolicy restart;
 
   ActorLaunch(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, Map<String, String> env,
-              List<String> jvmOptions, long timeoutMs, Buffer args, Slot slot, Runnable onFailure, ProcessSpec process) {
+              List<String> jvmOptions, long timeoutMs, Buffer args, Slot slot, Runnable onFailure, ProcessSpec process,
+              RestartPolicy restart) {
     this.client = client;
     this.session = session;
     this.requestId = requestId;
@@ -46,5 +50,6 @@ final class ActorLaunch {
     this.slot = slot;
     this.onFailure = onFailure;
     this.process = process;
+    this.restart = restart;
   }
 }

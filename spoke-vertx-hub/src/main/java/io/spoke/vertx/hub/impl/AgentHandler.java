@@ -171,6 +171,8 @@ final class AgentHandler {
     }
     if (info.state() == ActorState.EXITED) {
       directory.markExited(record, info.exitCode(), info.reason(), info.logFile());
+    } else {
+      directory.changed(record, info);
     }
   }
 

@@ -10,6 +10,7 @@ import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.hub.scheduler.NodeState;
 import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.hub.scheduler.Resources;
@@ -124,7 +125,9 @@ final class ClientHandler {
       return;
     }
     ProcessSpec process;
+    RestartPolicy restart;
     try {
+      restart = s.restart();
       process = s.process();
       if (process != null) {
         process.validate();
@@ -158,7 +161,7 @@ final class ClientHandler {
     }
     ActorRecord record = new ActorRecord(starting, node.id, reservation);
     directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { },
-      process));
+      process, restart));
   }
 
   private void stop(Connection client, long requestId, String actorId) {

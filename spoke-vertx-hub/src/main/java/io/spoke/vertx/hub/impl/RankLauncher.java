@@ -7,6 +7,7 @@ import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.GangPlacement;
@@ -69,7 +70,9 @@ final class RankLauncher {
       return;
     }
     ProcessSpec process;
+    RestartPolicy restart;
     try {
+      restart = l.restart();
       process = l.process();
       if (process != null) {
         process.validate();
@@ -107,6 +110,6 @@ final class RankLauncher {
       if (actorId.equals(ticket.actors[rankIndex])) {
         ticket.actors[rankIndex] = previous;
       }
-    }, process));
+    }, process, restart));
   }
 }

@@ -1,0 +1,129 @@
+package io.spoke.vertx.agent.it;
+
+import static io.spoke.vertx.test.Await.await;
+import static io.spoke.vertx.test.Await.awaitFailure;
+import static io.spoke.vertx.test.Await.until;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spoke.vertx.ActorDeadException;
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.ManagedProcess;
+import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Restart policies with real faults: a Java actor SIGKILLed again and again comes back in place (new pid, same id, same
+ * GPUs) until its budget is spent; a process that fails at its first attempt runs again with {@code SPOKE_ATTEMPT=1} on
+ * the same ports; a stop during a back-off is final.
+ */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class RestartIT {
+
+  @RegisterExtension
+  static ProcessCleanup processes = new ProcessCleanup();
+
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
+
+  private SpokeClient client;
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    cluster.start(vertx);
+    cluster.startAgent(new AgentOptions().setNodeId("r1").setGpus(2));
+    client = cluster.client();
+  }
+
+  private long pidOf(ActorHandle actor) throws Exception {
+    return processes.track(await(actor.call(TestActors.PID, null, Serializers.VOID, Serializers.LONG)));
+  }
+
+  @Test
+  void aJavaActorComesBackInPlaceAfterEachKillUntilItsBudgetIsSpentAndThenItsOwnerIsTold() throws Exception {
+    List<ActorInfo> exits = new CopyOnWriteArrayList<>();
+    client.actorExitHandler(exits::add);
+    ActorHandle actor = cluster.spawn(client, "Echo", "phoenix", new SpawnOptions().setGpus(1)
+      .setRestart(RestartPolicy.onFailure(2).withBackoffMs(200)));
+    List<Integer> gpus = actor.info().gpuIds();
+    long pid = pidOf(actor);
+    for (int restart = 1; restart <= 2; restart++) {
+      long killed = pid;
+      ProcessHandle.of(killed).orElseThrow().destroyForcibly();
+      // The hub hears of the death at once; the call after it waits for the next instance and reaches it.
+      until("the hub to see actor phoenix die", () -> {
+        ActorInfo now = await(client.resolve("phoenix"));
+        return now.state() == ActorState.RESTARTING || now.pid() != killed;
+      });
+      assertThat(await(actor.call(TestActors.HELLO, "again", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, again!");
+      pid = pidOf(actor);
+      assertThat(pid).as("a new process").isNotEqualTo(killed);
+      ActorInfo info = await(client.resolve("phoenix"));
+      assertThat(info.state()).isEqualTo(ActorState.RUNNING);
+      assertThat(info.gpuIds()).as("the same GPUs").isEqualTo(gpus);
+      assertThat(info.restarts()).isEqualTo(restart);
+      assertThat(await(actor.call(TestActors.ENV, "SPOKE_ATTEMPT", Serializers.STRING, Serializers.STRING)))
+        .isEqualTo(String.valueOf(restart));
+      assertThat(exits).as("no exit while it restarts").isEmpty();
+    }
+    long last = pid;
+    ProcessHandle.of(last).orElseThrow().destroyForcibly();
+    until("the owner to hear of the final exit", () -> !exits.isEmpty());
+    assertThat(exits.get(0).id()).isEqualTo("phoenix");
+    assertThat(exits.get(0).state()).isEqualTo(ActorState.EXITED);
+    assertThat(exits.get(0).reason()).contains("killed by SIGKILL").contains("no restart left (2 within 600000 ms)");
+    assertThat(awaitFailure(actor.call(TestActors.HELLO, "late", Serializers.STRING, Serializers.STRING)))
+      .isInstanceOf(ActorDeadException.class);
+    // Its GPU is free again: a 2-GPU spawn fits.
+    ActorHandle both = cluster.spawn(client, "Echo", "both-gpus", new SpawnOptions().setGpus(2));
+    assertThat(both.info().gpuIds()).hasSize(2);
+  }
+
+  @Test
+  void aProcessThatFailsItsFirstAttemptRunsAgainOnTheSamePortsAndItsExitIsTheLastOnes() throws Exception {
+    ManagedProcess p = await(client.spawnProcess("retry-1", new ProcessSpec(List.of("sh", "-c",
+        "echo attempt $SPOKE_ATTEMPT port $SPOKE_PORT_0; [ \"$SPOKE_ATTEMPT\" -ge 1 ] || exit 3; echo ok")).setPorts(1),
+      new SpawnOptions().setRestart(RestartPolicy.onFailure(2).withBackoffMs(100))));
+    int port = p.ports().get(0);
+    ActorInfo end = await(p.exit());
+    assertThat(end.exitCode()).isZero();
+    assertThat(end.restarts()).isEqualTo(1);
+    String log = await(client.readLog("retry-1", 0, 1 << 20)).data().toString(StandardCharsets.UTF_8);
+    assertThat(log).contains("attempt 0 port " + port).contains("attempt 1 port " + port).contains("ok");
+
+    ManagedProcess never = await(client.spawnProcess("no-budget", new ProcessSpec(List.of("sh", "-c", "sleep 0.2; exit 3")),
+      new SpawnOptions().setRestart(RestartPolicy.onFailure(0))));
+    ActorInfo gaveUp = await(never.exit());
+    assertThat(gaveUp.exitCode()).isEqualTo(3);
+    assertThat(gaveUp.restarts()).isZero();
+    assertThat(gaveUp.reason()).isEqualTo("exited with status 3; no restart left (0 within 600000 ms)");
+  }
+
+  @Test
+  void aStopDuringTheBackOffIsFinal() throws Exception {
+    ManagedProcess p = await(client.spawnProcess("stopped-while-down", new ProcessSpec(List.of("sh", "-c", "sleep 0.2; exit 1")),
+      new SpawnOptions().setRestart(RestartPolicy.always(5).withBackoffMs(30_000))));
+    until("it to wait for its restart", () -> await(client.resolve("stopped-while-down")).state() == ActorState.RESTARTING);
+    ActorInfo end = await(p.stop());
+    assertThat(end.state()).isEqualTo(ActorState.EXITED);
+    assertThat(end.reason()).isEqualTo("stopped while it waited to restart");
+    assertThat(await(client.status()).actors()).noneMatch(a -> a.id().equals("stopped-while-down"));
+  }
+}
