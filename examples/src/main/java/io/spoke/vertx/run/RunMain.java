@@ -11,6 +11,7 @@ import io.spoke.vertx.client.ManagedProcess;
 import io.spoke.vertx.client.PlacementStrategy;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Readiness;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
@@ -42,6 +43,7 @@ public final class RunMain {
   static final String USAGE = String.join("\n",
     "usage: spoke run [--hub HOST:PORT] --nodes N --per-node K [--gpus G] [--cpus C] [--strategy S] [--ports P]",
     "                 [--env KEY=VALUE]... [--workdir DIR] [--ready tcp:PORT|http:URL|log:REGEX] [--timeout MS]",
+    "                 [--restart never|on-failure|always] [--max-restarts R] [--restart-window MS] [--backoff MS]",
     "                 [--detach] [--token-file F] [--gpus-per-node G] -- COMMAND [ARGS...]",
     "       spoke stop TICKET [--hub HOST:PORT] [--token-file F]",
     "  --nodes N, --per-node K  N x K ranks (defaults 1 and 1); --gpus G GPUs per rank (default 0), --cpus C CPUs per rank",
@@ -49,6 +51,9 @@ public final class RunMain {
     "  --ports P                P ports reserved per rank, as SPOKE_PORT_0.. in its environment",
     "  --ready SPEC             when a rank counts as started (default: at once)",
     "  --timeout MS             for the allocation (waiting for room) and for each rank to be ready (default 60000)",
+    "  --restart P              start a rank that dies again in place (same node, GPUs, ports): never (default),",
+    "                           on-failure or always, at most --max-restarts R (3) times within --restart-window MS",
+    "                           (600000), after --backoff MS (1000, doubling); SPOKE_ATTEMPT counts the starts",
     "  --detach                 print the ticket id and return; the ranks run on until `spoke stop TICKET`",
     "  --gpus-per-node G        without --hub: the embedded agents' simulated GPUs (default 8)",
     "  Every rank gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, CUDA_VISIBLE_DEVICES,",
@@ -63,7 +68,7 @@ public final class RunMain {
 
   /** What the command line asks for. */
   record Request(String hub, int nodes, int perNode, int gpus, int cpus, PlacementStrategy strategy, ProcessSpec spec, long timeoutMs,
-                 boolean detach, String tokenFile, int gpusPerNode) {
+                 boolean detach, String tokenFile, int gpusPerNode, RestartPolicy restart) {
   }
 
   public static void main(String[] args) throws Exception {
@@ -137,6 +142,12 @@ public final class RunMain {
       }
       spec.addEnv(env.substring(0, eq), env.substring(eq + 1));
     }
+    String restartMode = CommandLine.take(options, "restart");
+    int maxRestarts = intOption(options, "max-restarts", RestartPolicy.DEFAULT_MAX_RESTARTS, 0);
+    long window = intOption(options, "restart-window", (int) RestartPolicy.DEFAULT_WINDOW_MS, 0);
+    long backoff = intOption(options, "backoff", (int) RestartPolicy.DEFAULT_BACKOFF_MS, 0);
+    RestartPolicy restart = restartMode == null ? RestartPolicy.never()
+      : RestartPolicy.of(RestartPolicy.mode(restartMode), maxRestarts, window, backoff);
     String tokenFile = CommandLine.take(options, "token-file");
     if (!options.isEmpty()) {
       throw new IllegalArgumentException("unexpected argument " + options.get(0));
@@ -144,7 +155,7 @@ public final class RunMain {
     if (detach && hub == null) {
       throw new IllegalArgumentException("--detach needs --hub: an embedded cluster ends with this command");
     }
-    return new Request(hub, nodes, perNode, gpus, cpus, strategy, spec, timeout, detach, tokenFile, gpusPerNode);
+    return new Request(hub, nodes, perNode, gpus, cpus, strategy, spec, timeout, detach, tokenFile, gpusPerNode, restart);
   }
 
   private static int intOption(List<String> options, String flag, int fallback, int min) {
@@ -278,7 +289,7 @@ public final class RunMain {
       List<Future<ManagedProcess>> launches = new ArrayList<>();
       for (int rank = 0; rank < world; rank++) {
         launches.add(client.launchProcess(ticket, rank, ticket + "-rank-" + rank, request.spec(),
-          new SpawnOptions().setTimeout(request.timeoutMs())));
+          new SpawnOptions().setTimeout(request.timeoutMs()).setRestart(request.restart())));
       }
       List<ManagedProcess> ranks = new ArrayList<>();
       Throwable launchFailure = null;

@@ -94,6 +94,20 @@ class RunIT {
   }
 
   @Test
+  void aRankThatFailsItsFirstAttemptIsRestartedUnderItsPolicy() throws Exception {
+    String script = "[ \"$SPOKE_ATTEMPT\" -ge 1 ] || exit 3; echo ok";
+    Result restarted = run("--nodes", "1", "--per-node", "2", "--restart", "on-failure", "--max-restarts", "2", "--backoff", "100",
+      "--", "sh", "-c", script);
+    assertThat(restarted.status()).as(restarted.out() + restarted.err()).isZero();
+    assertThat(restarted.out()).contains("[rank 0] ok").contains("[rank 1] ok");
+    Result noBudget = run("--nodes", "1", "--per-node", "2", "--restart", "on-failure", "--max-restarts", "0", "--", "sh", "-c", script);
+    assertThat(noBudget.status()).isEqualTo(3);
+    Result bad = run("--restart", "sometimes", "--", "true");
+    assertThat(bad.status()).isEqualTo(2);
+    assertThat(bad.err()).contains("a restart policy is never, on-failure or always, got 'sometimes'");
+  }
+
+  @Test
   void badCommandLinesAreRefusedWithTheUsage() throws Exception {
     Result noCommand = run("--nodes", "1");
     assertThat(noCommand.status()).isEqualTo(2);
