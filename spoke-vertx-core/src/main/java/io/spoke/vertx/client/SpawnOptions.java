@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public class SpawnOptions {
 
-  private static final List<String> KEYS = List.of("node", "args", "env", "gpus", "cpus", "memoryMb", "jvmOptions", "timeout", "restart");
+  private static final List<String> KEYS = List.of("node", "args", "env", "gpus", "cpus", "memoryMb", "jvmOptions", "timeout", "restart", "liveness");
 
   private String node;
   private Buffer args;
@@ -27,6 +27,7 @@ public class SpawnOptions {
   private List<String> jvmOptions = new ArrayList<>();
   private long timeout;
   private RestartPolicy restart = RestartPolicy.never();
+  private Liveness liveness = Liveness.none();
 
   public SpawnOptions() {
   }
@@ -41,6 +42,7 @@ public class SpawnOptions {
     this.jvmOptions = new ArrayList<>(other.jvmOptions);
     this.timeout = other.timeout;
     this.restart = other.restart;
+    this.liveness = other.liveness;
   }
 
   /** {@code args} is Base64 text. */
@@ -57,6 +59,7 @@ public class SpawnOptions {
     setTimeout(o.longValue("timeout", 0));
     JsonObject restartJson = o.object("restart");
     setRestart(restartJson == null ? RestartPolicy.never() : RestartPolicy.fromJson(restartJson));
+    setLiveness(Liveness.parse(o.string("liveness", null)));
   }
 
   public JsonObject toJson() {
@@ -68,6 +71,9 @@ public class SpawnOptions {
       .put("jvmOptions", new JsonArray(new ArrayList<>(jvmOptions)))
       .put("timeout", timeout)
       .put("restart", restart.toJson());
+    if (liveness.kind() != Liveness.Kind.NONE) {
+      json.put("liveness", liveness.kind() == Liveness.Kind.PING ? "ping" : liveness.asReadiness().toString());
+    }
     if (node != null) {
       json.put("node", node);
     }
@@ -201,6 +207,16 @@ public class SpawnOptions {
    */
   public SpawnOptions setRestart(RestartPolicy restart) {
     this.restart = java.util.Objects.requireNonNull(restart, "restart");
+    return this;
+  }
+
+  public Liveness getLiveness() {
+    return liveness;
+  }
+
+  /** How its agent checks that it is alive once ready (default {@link Liveness#none()}). */
+  public SpawnOptions setLiveness(Liveness liveness) {
+    this.liveness = java.util.Objects.requireNonNull(liveness, "liveness");
     return this;
   }
 }

@@ -4,6 +4,7 @@ import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.ActorSpec;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Bootstrap;
+import io.spoke.vertx.protocol.fb.Ping;
 import io.spoke.vertx.protocol.fb.Ready;
 import io.spoke.vertx.protocol.fb.Shutdown;
 import io.spoke.vertx.protocol.fb.StartFailed;
@@ -67,6 +68,14 @@ public final class ActorHostCodec {
   }
 
   // ---------------------------------------------------------------- written by the agent, read by the actor host
+
+  /** A liveness check: the actor host answers it on the actor's event loop. */
+  public static Message ping() {
+    return Message.of(Body.Ping, b -> {
+      Ping.startPing(b);
+      return Ping.endPing(b);
+    });
+  }
 
   /**
    * What an ActorSpec says an actor host is to run: the actor's type, id and node, its GPUs, the agent's largest frame,

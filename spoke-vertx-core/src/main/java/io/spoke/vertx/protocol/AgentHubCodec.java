@@ -4,6 +4,7 @@ import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorLog;
 import io.spoke.vertx.client.GpuInfo;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
@@ -140,14 +141,15 @@ public final class AgentHubCodec {
    */
   public static Message spawn(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Map<String, String> env,
                               List<String> jvmOptions, long timeoutMs, Slot slot) {
-    return spawn(actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never());
+    return spawn(actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never(), Liveness.none());
   }
 
   /** The hub's Spawn of a Java actor, or with a {@code process} of that managed process. */
   public static Message spawn(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Map<String, String> env,
-                              List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process, RestartPolicy restart) {
+                              List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process, RestartPolicy restart,
+                              Liveness liveness) {
     return Message.of(Body.Spawn, b -> SpawnCodec.writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot,
-      process, restart));
+      process, restart, liveness));
   }
 
   /** The hub's Spawn, read in place. */

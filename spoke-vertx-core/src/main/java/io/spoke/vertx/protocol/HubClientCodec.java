@@ -59,8 +59,9 @@ public final class HubClientCodec {
       int jvm = Messages.stringVector(b, options.getJvmOptions());
       int spec = ProcessCodec.write(b, process);
       int restart = ProcessCodec.writeRestart(b, options.getRestart());
+      int liveness = ProcessCodec.writeLiveness(b, options.getLiveness());
       return Spawn.createSpawn(b, type, id, node, options.getGpus(), options.getCpus(), options.getMemoryMb(), envVector, jvm,
-        timeoutMs, 0, 0, spec, restart);
+        timeoutMs, 0, 0, spec, restart, liveness);
     });
   }
 
@@ -96,7 +97,8 @@ public final class HubClientCodec {
       int jvm = Messages.stringVector(b, options.getJvmOptions());
       int spec = ProcessCodec.write(b, process);
       int restart = ProcessCodec.writeRestart(b, options.getRestart());
-      return Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeoutMs, spec, restart);
+      int liveness = ProcessCodec.writeLiveness(b, options.getLiveness());
+      return Launch.createLaunch(b, ticket, globalRank, type, id, env, jvm, timeoutMs, spec, restart, liveness);
     });
   }
 

@@ -1,5 +1,6 @@
 package io.spoke.vertx.protocol;
 
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.protocol.fb.Launch;
@@ -48,6 +49,11 @@ public final class LaunchView {
   /** Its restart policy, as {@link SpawnView#restart()}. */
   public RestartPolicy restart() {
     return SpawnCodec.restart(launch);
+  }
+
+  /** Its liveness check, as {@link SpawnView#liveness()}. */
+  public Liveness liveness() {
+    return SpawnCodec.liveness(launch);
   }
 
   public List<String> jvmOptions() {

@@ -1,9 +1,11 @@
 package io.spoke.vertx.protocol;
 
 import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Readiness;
 import io.spoke.vertx.client.RestartPolicy;
+import io.spoke.vertx.protocol.fb.FbLiveness;
 import io.spoke.vertx.protocol.fb.FbProcessSpec;
 import io.spoke.vertx.protocol.fb.FbRestartPolicy;
 import java.util.ArrayList;
@@ -30,6 +32,27 @@ public final class ProcessCodec {
     int workdir = Messages.string(b, spec.getWorkdir());
     int ready = b.createString(spec.getReady().toString());
     return FbProcessSpec.createFbProcessSpec(b, command, workdir, ready, spec.getStopSignal(), spec.getStopGraceMs(), spec.getPorts());
+  }
+
+  /** Writes {@code liveness}; 0 for {@link Liveness#none()}. */
+  static int writeLiveness(FlatBufferBuilder b, Liveness liveness) {
+    if (liveness == null || liveness.kind() == Liveness.Kind.NONE) {
+      return 0;
+    }
+    int target = b.createString(liveness.target());
+    return FbLiveness.createFbLiveness(b, (byte) liveness.kind().ordinal(), target, liveness.intervalMs(), liveness.failures());
+  }
+
+  /** The check {@code t} says; {@link Liveness#none()} when absent. An {@link IllegalArgumentException} when out of range. */
+  static Liveness readLiveness(FbLiveness t) {
+    if (t == null) {
+      return Liveness.none();
+    }
+    Liveness.Kind[] kinds = Liveness.Kind.values();
+    if (t.kind() < 0 || t.kind() >= kinds.length) {
+      throw new IllegalArgumentException("unknown liveness check kind " + t.kind());
+    }
+    return Liveness.of(kinds[t.kind()], t.target(), t.intervalMs(), t.failures());
   }
 
   /** Writes {@code policy}; 0 for {@link RestartPolicy#never()}, which is what an absent policy reads as. */

@@ -1,6 +1,7 @@
 package io.spoke.vertx.protocol;
 
 import com.google.flatbuffers.FlatBufferBuilder;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
@@ -56,6 +57,16 @@ public final class SpawnCodec {
     return ProcessCodec.readRestart(s.restart());
   }
 
+  /** The liveness check a Spawn asks for. */
+  public static Liveness liveness(Spawn s) {
+    return ProcessCodec.readLiveness(s.liveness());
+  }
+
+  /** The liveness check a Launch asks for. */
+  public static Liveness liveness(Launch l) {
+    return ProcessCodec.readLiveness(l.liveness());
+  }
+
   /** The restart policy a Launch asks for. */
   public static RestartPolicy restart(Launch l) {
     return ProcessCodec.readRestart(l.restart());
@@ -101,7 +112,8 @@ public final class SpawnCodec {
    */
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
                                Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot) {
-    return writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never());
+    return writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never(),
+      Liveness.none());
   }
 
   /**
@@ -110,7 +122,7 @@ public final class SpawnCodec {
    */
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
                                Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process,
-                               RestartPolicy restart) {
+                               RestartPolicy restart, Liveness liveness) {
     int type = b.createString(actorType);
     int id = b.createString(actorId);
     int node = b.createString(nodeId);
@@ -125,7 +137,8 @@ public final class SpawnCodec {
     int slotOffset = slot == null ? 0 : Messages.writeSlot(b, slot);
     int processOffset = ProcessCodec.write(b, process);
     int restartOffset = ProcessCodec.writeRestart(b, restart);
+    int livenessOffset = ProcessCodec.writeLiveness(b, liveness);
     return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset, processOffset,
-      restartOffset);
+      restartOffset, livenessOffset);
   }
 }

@@ -1,5 +1,6 @@
 package io.spoke.vertx.protocol;
 
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
@@ -74,6 +75,11 @@ public final class SpawnView {
   /** Its restart policy ({@link RestartPolicy#never()} when none); an {@link IllegalArgumentException} when malformed. */
   public RestartPolicy restart() {
     return SpawnCodec.restart(spawn);
+  }
+
+  /** Its liveness check ({@link Liveness#none()} when none); an {@link IllegalArgumentException} when malformed. */
+  public Liveness liveness() {
+    return SpawnCodec.liveness(spawn);
   }
 
   /** The gang rank the actor fills, or null for an ad-hoc actor. */

@@ -138,7 +138,7 @@ class HubRepliesCodecTest {
     Frame frame = roundTrip(Message.of(Body.Spawn, b -> {
       int env = Spawn.createEnvVector(b, new int[] {KeyValue.createKeyValue(b, b.createString("K"), b.createString("v"))});
       int jvm = Messages.stringVector(b, List.of("-Xss1m"));
-      return Spawn.createSpawn(b, b.createString("Echo"), b.createString("e-1"), b.createString("n2"), 1, 2, 512, env, jvm, 3_000, 0, 0, 0, 0);
+      return Spawn.createSpawn(b, b.createString("Echo"), b.createString("e-1"), b.createString("n2"), 1, 2, 512, env, jvm, 3_000, 0, 0, 0, 0, 0);
     }), Buffer.buffer("ctor"));
     SpawnView s = HubClientCodec.readSpawn(frame);
     assertThat(s.actorType()).isEqualTo("Echo");
@@ -176,7 +176,7 @@ class HubRepliesCodecTest {
     LaunchView l = HubClientCodec.readLaunch(roundTrip(Message.of(Body.Launch, b -> {
       int env = Launch.createEnvVector(b, new int[] {KeyValue.createKeyValue(b, b.createString("A"), 0)});
       return Launch.createLaunch(b, b.createString("t-9"), 3, b.createString("Worker"), b.createString("w-3"), env,
-        Messages.stringVector(b, List.of("-Da=b")), 9_000, 0, 0);
+        Messages.stringVector(b, List.of("-Da=b")), 9_000, 0, 0, 0);
     }), null));
     assertThat(l.ticket()).isEqualTo("t-9");
     assertThat(l.rank()).isEqualTo(3);

@@ -53,6 +53,12 @@ final class ActorProcess {
   RestartHistory restarts;
   int attempt;
   long restartTimer = -1;
+  /** Its liveness check, and what it monitors while it runs; why the agent killed it (a failed check), or null. */
+  io.spoke.vertx.client.Liveness liveness = io.spoke.vertx.client.Liveness.none();
+  LivenessMonitor monitor;
+  String deathCause;
+  /** A managed process's environment, for its checks' ${VAR}s. */
+  java.util.Map<String, String> env = java.util.Map.of();
   /** How the last instance ended, while the next waits for its back-off. */
   int lastStatus = -1;
   /** What a Java actor was started with, for its next instance. */

@@ -7,6 +7,7 @@ import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.ActorSockets;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
@@ -61,11 +62,12 @@ final class ActorSupervisor {
    * exits (or is killed at its {@code timeout}) before. {@code jvmOptions} are the agent's and the spawn's.
    */
   Future<ActorInfo> spawn(String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, long timeout,
-                          Map<String, String> userEnv, List<String> jvmOptions, RestartPolicy restart) {
+                          Map<String, String> userEnv, List<String> jvmOptions, RestartPolicy restart, Liveness liveness) {
     ActorProcess proc = new ActorProcess(state, actorId, actorType, gpuIds, slot, args, newSecret(), timeout);
     proc.userEnv = Map.copyOf(userEnv);
     proc.jvmOptions = List.copyOf(jvmOptions);
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
+    proc.liveness = liveness;
     return start(proc);
   }
 
@@ -144,6 +146,7 @@ final class ActorSupervisor {
     proc.state = ActorState.RUNNING;
     log.info("Actor {} ready on {}:{}{}", proc.actorId, state.advertiseHost, port, proc.localSocketOpen ? " and " + proc.localSocket : "");
     proc.spawned.tryComplete(proc.info());
+    proc.monitor = LivenessMonitor.start(state, proc, proc.liveness, Map.of(), why -> killForLiveness(proc, why));
     if (proc.stopRequested) {
       requestShutdown(proc);
     }
@@ -201,10 +204,11 @@ final class ActorSupervisor {
     proc.state = ActorState.RESTARTING;
     state.actors.put(proc.actorId, proc);
     RestartPolicy policy = history.policy();
-    ActorInfo info = proc.info().withState(ActorState.RESTARTING, status, ExitStatus.describe(status) + "; restart " + history.total
+    String died = proc.deathCause != null ? proc.deathCause : ExitStatus.describe(status);
+    ActorInfo info = proc.info().withState(ActorState.RESTARTING, status, died + "; restart " + history.total
       + " of at most " + policy.maxRestarts() + " in " + delay + " ms").withRestarts(history.total - 1);
     log.warn("{} {} {}; starting it again in {} ms (restart {} of at most {})", proc.spec == null ? "Actor" : "Process", proc.actorId,
-      ExitStatus.describe(status), delay, history.total, policy.maxRestarts());
+      died, delay, history.total, policy.maxRestarts());
     hub.sendEvent(info);
     proc.restartTimer = vertx.setTimer(Math.max(1, delay), t -> {
       proc.restartTimer = -1;
@@ -225,8 +229,15 @@ final class ActorSupervisor {
     next.attempt = last.attempt + 1;
     next.logFile = last.logFile;
     next.lastStatus = last.lastStatus;
+    next.liveness = last.liveness;
     Future<ActorInfo> started = next.spec != null ? processes.start(next) : start(next);
     started.onSuccess(hub::sendEvent);
+  }
+
+  /** A failed liveness check: the instance is killed, and its exit goes its restart policy's way. */
+  void killForLiveness(ActorProcess proc, String why) {
+    proc.deathCause = why;
+    kill(proc);
   }
 
   private void requestShutdown(ActorProcess proc) {
@@ -273,6 +284,9 @@ final class ActorSupervisor {
     if (proc.killTimer >= 0) {
       vertx.cancelTimer(proc.killTimer);
     }
+    if (proc.monitor != null) {
+      proc.monitor.stop();
+    }
     state.actors.remove(proc.actorId, proc);
     if (proc.host != null) {
       proc.host.close();
@@ -295,7 +309,8 @@ final class ActorSupervisor {
     } else if (state.stopping) {
       reason = "its agent stopped";
     } else {
-      reason = ExitStatus.describe(status) + (proc.restarts == null ? "" : proc.restarts.refusal(status));
+      reason = (proc.deathCause != null ? proc.deathCause : ExitStatus.describe(status))
+        + (proc.restarts == null ? "" : proc.restarts.refusal(status));
     }
     ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
     state.recentlyExited.put(proc.actorId, info);

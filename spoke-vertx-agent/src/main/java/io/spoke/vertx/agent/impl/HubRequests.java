@@ -6,6 +6,7 @@ import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
@@ -98,8 +99,10 @@ final class HubRequests {
     Slot slot = s.slot();
     ProcessSpec process;
     RestartPolicy restart;
+    Liveness liveness;
     try {
       restart = s.restart();
+      liveness = s.liveness();
       process = s.process();
     } catch (IllegalArgumentException e) {
       hubConnection.replyFailure(requestId, new InvalidRequestException(e.getMessage()));
@@ -107,7 +110,7 @@ final class HubRequests {
     }
     if (process != null) {
       process.getEnv().replaceAll((name, value) -> value == null ? "" : value);
-      processes.spawn(actorId, actorType, gpuIds, slot, timeout, process, restart).onComplete(ar -> {
+      processes.spawn(actorId, actorType, gpuIds, slot, timeout, process, restart, liveness).onComplete(ar -> {
         if (ar.succeeded()) {
           hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
         } else {
@@ -120,7 +123,7 @@ final class HubRequests {
     userEnv.replaceAll((name, value) -> value == null ? "" : value);
     List<String> jvmOptions = new ArrayList<>(options.getActorJvmOptions());
     jvmOptions.addAll(s.jvmOptions());
-    supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions, restart).onComplete(ar -> {
+    supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions, restart, liveness).onComplete(ar -> {
       if (ar.succeeded()) {
         hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
       } else {

@@ -7,6 +7,7 @@ import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.agent.process.ReadinessProbe;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
@@ -55,10 +56,12 @@ final class ProcessRuns {
    * Starts process {@code id} running {@code spec}; completes when it is ready, or fails with {@link SpawnException}
    * (its exit status and the end of its log) when it exits, or is killed at {@code timeout}, before.
    */
-  Future<ActorInfo> spawn(String id, String type, List<Integer> gpuIds, Slot slot, long timeout, ProcessSpec spec, RestartPolicy restart) {
+  Future<ActorInfo> spawn(String id, String type, List<Integer> gpuIds, Slot slot, long timeout, ProcessSpec spec, RestartPolicy restart,
+                          Liveness liveness) {
     ActorProcess proc = new ActorProcess(state, id, type, gpuIds, slot, null, "", timeout);
     proc.spec = spec;
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
+    proc.liveness = liveness;
     return start(proc);
   }
 
@@ -81,6 +84,7 @@ final class ProcessRuns {
         return state.launcher.start(state.context, proc.tree.wrap(spec.getCommand()), env, proc.logFile, null, prepared.workdir())
           .map(process -> {
             proc.probe = ReadinessProbe.start(state.context, spec.getReady(), env, proc.logFile, prepared.logOffset());
+            proc.env = env;
             return process;
           });
       })
@@ -182,6 +186,10 @@ final class ProcessRuns {
     proc.state = ActorState.RUNNING;
     log.info("Process {} ready ({})", proc.actorId, proc.probe.describe());
     proc.spawned.tryComplete(proc.info());
+    proc.monitor = LivenessMonitor.start(state, proc, proc.liveness, proc.env, why -> {
+      proc.deathCause = why;
+      killTree(proc);
+    });
     if (proc.stopRequested) {
       signalStop(proc);
     }
@@ -243,6 +251,9 @@ final class ProcessRuns {
     if (proc.probe != null) {
       proc.probe.cancel();
     }
+    if (proc.monitor != null) {
+      proc.monitor.stop();
+    }
     state.actors.remove(proc.actorId, proc);
     // No descendant outlives the process: what it started and left behind goes now, then (unless it restarts) its
     // ports are free again.
@@ -257,7 +268,8 @@ final class ProcessRuns {
     } else if (state.stopping) {
       reason = "its agent stopped";
     } else {
-      reason = ExitStatus.describe(status) + (proc.restarts == null ? "" : proc.restarts.refusal(status));
+      reason = (proc.deathCause != null ? proc.deathCause : ExitStatus.describe(status))
+        + (proc.restarts == null ? "" : proc.restarts.refusal(status));
     }
     ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
     state.recentlyExited.put(proc.actorId, info);

@@ -89,6 +89,42 @@ public final class ReadinessProbe {
     return out.toString();
   }
 
+  /**
+   * A checker for {@code readiness}'s TCP or HTTP target (a liveness check): it does not probe on its own; each
+   * {@link #checkOnce(long)} tries once. {@link #cancel()} closes its clients.
+   */
+  public static ReadinessProbe checker(ContextInternal context, Readiness readiness, Map<String, String> env) {
+    ReadinessProbe probe = new ReadinessProbe(context, readiness, substitute(readiness.target(), env), null, 0);
+    Vertx vertx = context.owner();
+    if (readiness.kind() == Readiness.Kind.TCP) {
+      probe.tcp = vertx.createNetClient(new NetClientOptions().setConnectTimeout(1000));
+    } else if (readiness.kind() == Readiness.Kind.HTTP) {
+      probe.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(1000).setKeepAlive(false));
+    }
+    probe.ready.tryComplete();
+    return probe;
+  }
+
+  /** One try of a TCP or HTTP check, answered within {@code timeoutMs}: whether it passed. */
+  public Future<Boolean> checkOnce(long timeoutMs) {
+    if (cancelled) {
+      return context.succeededFuture(false);
+    }
+    if (readiness.kind() == Readiness.Kind.TCP) {
+      return tcp.connect(Integer.parseInt(target), "127.0.0.1").map(socket -> {
+        socket.close();
+        return true;
+      }).otherwise(false);
+    }
+    if (readiness.kind() == Readiness.Kind.HTTP) {
+      return http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(target).setTimeout(timeoutMs))
+        .compose(request -> request.send())
+        .compose(response -> response.body().map(body -> response.statusCode() >= 200 && response.statusCode() < 300))
+        .otherwise(false);
+    }
+    return context.succeededFuture(true);
+  }
+
   /** Completes when the process is ready. */
   public Future<Void> ready() {
     return ready.future();

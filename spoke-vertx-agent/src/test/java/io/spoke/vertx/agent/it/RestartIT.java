@@ -10,6 +10,7 @@ import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ManagedProcess;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
@@ -125,5 +126,48 @@ class RestartIT {
     assertThat(end.state()).isEqualTo(ActorState.EXITED);
     assertThat(end.reason()).isEqualTo("stopped while it waited to restart");
     assertThat(await(client.status()).actors()).noneMatch(a -> a.id().equals("stopped-while-down"));
+  }
+
+  @Test
+  void anActorWhoseEventLoopIsBlockedForGoodFailsItsPingsAndIsRestarted() throws Exception {
+    cluster.allowBlockedEventLoop("stuck");
+    ActorHandle actor = cluster.spawn(client, "Echo", "stuck", new SpawnOptions()
+      .setRestart(RestartPolicy.onFailure(1).withBackoffMs(100)).setLiveness(Liveness.ping().withInterval(300).withFailures(3)));
+    long pid = pidOf(actor);
+    actor.call(TestActors.HANG, null, Serializers.VOID, Serializers.VOID);
+    until("the stuck actor to be replaced", () -> {
+      ActorInfo now = await(client.resolve("stuck"));
+      return now.state() == ActorState.RUNNING && now.pid() != pid;
+    });
+    ActorInfo info = await(client.resolve("stuck"));
+    assertThat(info.restarts()).isEqualTo(1);
+    processes.track(info.pid());
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("the stuck instance").isFalse();
+    assertThat(await(actor.call(TestActors.HELLO, "unstuck", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, unstuck!");
+  }
+
+  @Test
+  void aServerThatStopsAnsweringHttpIsKilledAndRestarted() throws Exception {
+    ManagedProcess server = await(client.spawnProcess("mute", new ProcessSpec(List.of("sh", "-c",
+        "exec python3 -m http.server --bind 127.0.0.1 $SPOKE_PORT_0")).setPorts(1)
+        .setReady(io.spoke.vertx.client.Readiness.http("http://127.0.0.1:${SPOKE_PORT_0}/")),
+      new SpawnOptions().setRestart(RestartPolicy.onFailure(1).withBackoffMs(100))
+        .setLiveness(Liveness.http("http://127.0.0.1:${SPOKE_PORT_0}/").withInterval(300).withFailures(3))));
+    long pid = processes.track(server.info().pid());
+    // Stopped, it holds its port but answers nothing: only the liveness check can tell.
+    new ProcessBuilder("kill", "-STOP", String.valueOf(pid)).start().waitFor();
+    until("the mute server to be replaced", () -> {
+      ActorInfo now = await(client.resolve("mute"));
+      return now.state() == ActorState.RUNNING && now.pid() != pid;
+    });
+    ActorInfo info = await(client.resolve("mute"));
+    processes.track(info.pid());
+    assertThat(info.restarts()).isEqualTo(1);
+    assertThat(info.ports()).isEqualTo(server.ports());
+    java.net.HttpURLConnection get = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:" + info.ports().get(0) + "/")
+      .toURL().openConnection();
+    assertThat(get.getResponseCode()).isEqualTo(200);
+    get.disconnect();
+    until("the mute instance to be gone", () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
   }
 }

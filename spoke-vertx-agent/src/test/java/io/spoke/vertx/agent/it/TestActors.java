@@ -24,6 +24,8 @@ public final class TestActors {
   public static final int SLOT = 12;
   public static final int SERVE_MASTER = 13;
   public static final int DIAL_MASTER = 14;
+  /** Blocks the actor's event loop for good (a liveness test). */
+  public static final int HANG = 15;
 
   private TestActors() {
   }
@@ -64,6 +66,15 @@ public final class TestActors {
       });
       registerMethod(ADD, Serializers.LONG, Serializers.LONG, value -> Future.succeededFuture(value + (++calls)));
       registerMethod(PID, request -> ProcessHandle.current().pid());
+      registerMethod(HANG, request -> {
+        while (true) {
+          try {
+            Thread.sleep(1_000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      });
       registerBlockingMethod(CHILD, request -> new ProcessBuilder("sleep", "600").start().pid());
       // A rendezvous the way torch.distributed's TCPStore does it: rank 0 listens on MASTER_PORT, the others dial
       // MASTER_ADDR:MASTER_PORT.

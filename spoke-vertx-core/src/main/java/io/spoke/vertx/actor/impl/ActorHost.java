@@ -140,6 +140,15 @@ public final class ActorHost extends VerticleBase {
     frame.release();
     if (type == Body.Shutdown) {
       shutdown(id);
+    } else if (type == Body.Ping) {
+      // Answered from the actor's own event loop: an actor whose loop is blocked does not answer its agent's liveness check.
+      Runnable answer = () -> connection.context().runOnContext(v -> connection.reply(id, null));
+      ActorRuntime actor = runtime;
+      if (actor == null) {
+        answer.run();
+      } else {
+        actor.runOnActorContext(answer);
+      }
     } else {
       connection.replyError(id, ErrorCode.Protocol, "actor hosts do not handle message type " + type + " from their agent");
     }

@@ -147,6 +147,16 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
     return context.inThread();
   }
 
+  /** Runs {@code task} on the actor's event loop (at once, before the actor has started). */
+  void runOnActorContext(Runnable task) {
+    ContextInternal c = context;
+    if (c == null) {
+      task.run();
+    } else {
+      c.runOnContext(v -> task.run());
+    }
+  }
+
   // ------------------------------------------------------------------ MethodRegistry
 
   @Override

@@ -48,6 +48,11 @@ public final class Launch extends Table {
    */
   public io.spoke.vertx.protocol.fb.FbRestartPolicy restart() { return restart(new io.spoke.vertx.protocol.fb.FbRestartPolicy()); }
   public io.spoke.vertx.protocol.fb.FbRestartPolicy restart(io.spoke.vertx.protocol.fb.FbRestartPolicy obj) { int o = __offset(20); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  /**
+   * Its liveness check; absent: none.
+   */
+  public io.spoke.vertx.protocol.fb.FbLiveness liveness() { return liveness(new io.spoke.vertx.protocol.fb.FbLiveness()); }
+  public io.spoke.vertx.protocol.fb.FbLiveness liveness(io.spoke.vertx.protocol.fb.FbLiveness obj) { int o = __offset(22); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createLaunch(FlatBufferBuilder builder,
       int ticketOffset,
@@ -58,9 +63,11 @@ public final class Launch extends Table {
       int jvmOptionsOffset,
       long timeoutMs,
       int processOffset,
-      int restartOffset) {
-    builder.startTable(9);
+      int restartOffset,
+      int livenessOffset) {
+    builder.startTable(10);
     Launch.addTimeoutMs(builder, timeoutMs);
+    Launch.addLiveness(builder, livenessOffset);
     Launch.addRestart(builder, restartOffset);
     Launch.addProcess(builder, processOffset);
     Launch.addJvmOptions(builder, jvmOptionsOffset);
@@ -72,7 +79,7 @@ public final class Launch extends Table {
     return Launch.endLaunch(builder);
   }
 
-  public static void startLaunch(FlatBufferBuilder builder) { builder.startTable(9); }
+  public static void startLaunch(FlatBufferBuilder builder) { builder.startTable(10); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(0, ticketOffset, 0); }
   public static void addRank(FlatBufferBuilder builder, int rank) { builder.addInt(1, rank, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(2, actorTypeOffset, 0); }
@@ -86,6 +93,7 @@ public final class Launch extends Table {
   public static void addTimeoutMs(FlatBufferBuilder builder, long timeoutMs) { builder.addLong(6, timeoutMs, 0L); }
   public static void addProcess(FlatBufferBuilder builder, int processOffset) { builder.addOffset(7, processOffset, 0); }
   public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(8, restartOffset, 0); }
+  public static void addLiveness(FlatBufferBuilder builder, int livenessOffset) { builder.addOffset(9, livenessOffset, 0); }
   public static int endLaunch(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -64,6 +64,11 @@ public final class Spawn extends Table {
    */
   public io.spoke.vertx.protocol.fb.FbRestartPolicy restart() { return restart(new io.spoke.vertx.protocol.fb.FbRestartPolicy()); }
   public io.spoke.vertx.protocol.fb.FbRestartPolicy restart(io.spoke.vertx.protocol.fb.FbRestartPolicy obj) { int o = __offset(28); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  /**
+   * Its liveness check; absent: none.
+   */
+  public io.spoke.vertx.protocol.fb.FbLiveness liveness() { return liveness(new io.spoke.vertx.protocol.fb.FbLiveness()); }
+  public io.spoke.vertx.protocol.fb.FbLiveness liveness(io.spoke.vertx.protocol.fb.FbLiveness obj) { int o = __offset(30); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createSpawn(FlatBufferBuilder builder,
       int actorTypeOffset,
@@ -78,10 +83,12 @@ public final class Spawn extends Table {
       int gpuIdsOffset,
       int slotOffset,
       int processOffset,
-      int restartOffset) {
-    builder.startTable(13);
+      int restartOffset,
+      int livenessOffset) {
+    builder.startTable(14);
     Spawn.addTimeoutMs(builder, timeoutMs);
     Spawn.addMemoryMb(builder, memoryMb);
+    Spawn.addLiveness(builder, livenessOffset);
     Spawn.addRestart(builder, restartOffset);
     Spawn.addProcess(builder, processOffset);
     Spawn.addSlot(builder, slotOffset);
@@ -96,7 +103,7 @@ public final class Spawn extends Table {
     return Spawn.endSpawn(builder);
   }
 
-  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(13); }
+  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(14); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -116,6 +123,7 @@ public final class Spawn extends Table {
   public static void addSlot(FlatBufferBuilder builder, int slotOffset) { builder.addOffset(10, slotOffset, 0); }
   public static void addProcess(FlatBufferBuilder builder, int processOffset) { builder.addOffset(11, processOffset, 0); }
   public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(12, restartOffset, 0); }
+  public static void addLiveness(FlatBufferBuilder builder, int livenessOffset) { builder.addOffset(13, livenessOffset, 0); }
   public static int endSpawn(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -66,7 +66,8 @@ final class ActorDirectory {
     Connection agent = node.connection;
     long timeout = launch.timeoutMs + state.options.getAgentTimeout();
     agent.request(AgentHubCodec.spawn(record.info.type(), actorId, node.id, record.info.gpuIds(), launch.env, launch.jvmOptions,
-        launch.timeoutMs, launch.slot, launch.process, launch.restart), launch.args, timeout, "spawn of actor '" + actorId + "' on node " + node.id,
+        launch.timeoutMs, launch.slot, launch.process, launch.restart, launch.liveness), launch.args,
+        timeout, "spawn of actor '" + actorId + "' on node " + node.id,
         frame -> Messages.readActorInfo(frame, "the agent"))
       .onComplete(ar -> {
         if (state.actors.get(actorId) != record) {

@@ -1,5 +1,6 @@
 package io.spoke.vertx.hub.impl;
 
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
@@ -32,12 +33,13 @@ final class ActorLaunch {
   final Runnable onFailure;
   /** A managed process to start instead of a Java actor; null for a Java actor. */
   final ProcessSpec process;
-  /** What the agent does when it dies. */
+  /** What the agent does when it dies, and how it checks that it lives. */
   final RestartPolicy restart;
+  final Liveness liveness;
 
   ActorLaunch(Connection client, ClientSession session, long requestId, ActorRecord record, NodeRecord node, Map<String, String> env,
               List<String> jvmOptions, long timeoutMs, Buffer args, Slot slot, Runnable onFailure, ProcessSpec process,
-              RestartPolicy restart) {
+              RestartPolicy restart, Liveness liveness) {
     this.client = client;
     this.session = session;
     this.requestId = requestId;
@@ -51,5 +53,6 @@ final class ActorLaunch {
     this.onFailure = onFailure;
     this.process = process;
     this.restart = restart;
+    this.liveness = liveness;
   }
 }

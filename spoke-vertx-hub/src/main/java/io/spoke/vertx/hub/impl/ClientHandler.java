@@ -8,6 +8,7 @@ import io.spoke.vertx.client.ActorLog;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
@@ -126,8 +127,10 @@ final class ClientHandler {
     }
     ProcessSpec process;
     RestartPolicy restart;
+    Liveness liveness;
     try {
       restart = s.restart();
+      liveness = s.liveness();
       process = s.process();
       if (process != null) {
         process.validate();
@@ -161,7 +164,7 @@ final class ClientHandler {
     }
     ActorRecord record = new ActorRecord(starting, node.id, reservation);
     directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { },
-      process, restart));
+      process, restart, liveness));
   }
 
   private void stop(Connection client, long requestId, String actorId) {

@@ -6,6 +6,7 @@ import io.spoke.vertx.SlotTakenException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
@@ -71,8 +72,10 @@ final class RankLauncher {
     }
     ProcessSpec process;
     RestartPolicy restart;
+    Liveness liveness;
     try {
       restart = l.restart();
+      liveness = l.liveness();
       process = l.process();
       if (process != null) {
         process.validate();
@@ -110,6 +113,6 @@ final class RankLauncher {
       if (actorId.equals(ticket.actors[rankIndex])) {
         ticket.actors[rankIndex] = previous;
       }
-    }, process, restart));
+    }, process, restart, liveness));
   }
 }
