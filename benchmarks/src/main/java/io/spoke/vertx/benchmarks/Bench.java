@@ -169,7 +169,9 @@ public final class Bench {
         spawn.spawnCold();
       }
       if (only.contains("process")) {
-        new ProcessBench(this).processLaunch();
+        ProcessBench processes = new ProcessBench(this);
+        processes.processLaunch();
+        processes.restartToReady();
       }
       if (only.contains("gang")) {
         GangBench gang = new GangBench(this);

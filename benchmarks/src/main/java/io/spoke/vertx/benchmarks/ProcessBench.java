@@ -5,6 +5,7 @@ import static io.spoke.vertx.benchmarks.Bench.await;
 import io.spoke.vertx.client.ManagedProcess;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Readiness;
+import io.spoke.vertx.client.RestartPolicy;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -81,6 +82,69 @@ final class ProcessBench extends BenchSection {
     }
     emit(new Metric("process_launch_torch_p50", percentile(spokeTorch, 50), "ms", percentile(forkTorch, 50),
       "spawnProcess of python3 -c 'import torch; print(ready)' to ready (log:^ready); baseline: fork+exec here, reading its output"));
+  }
+
+  /**
+   * From a SIGKILL to the restarted instance answering: a Java actor (with the agent's CDS archive, trained by the
+   * spawn section or by its own first start) to its first call completed on the new instance, and a process to the
+   * hub reporting it running again; no back-off. Baseline: a fresh spawn of the same, in the same run.
+   */
+  void restartToReady() throws Exception {
+    int runs = quick ? 3 : 8;
+    RestartPolicy policy = RestartPolicy.onFailure(runs + 1).withBackoffMs(0);
+    io.spoke.vertx.client.ActorHandle actor = await(client.spawn("BenchEcho", "bench-restart",
+      new io.spoke.vertx.client.SpawnOptions().setRestart(policy)));
+    io.vertx.core.buffer.Buffer payload = io.vertx.core.buffer.Buffer.buffer(new byte[64]);
+    await(actor.call(BenchActor.ECHO, payload));
+    double[] actorMs = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long pid = await(client.resolve("bench-restart")).pid();
+      long t0 = System.nanoTime();
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      while (true) {
+        try {
+          await(actor.call(BenchActor.ECHO, payload));
+          if (await(client.resolve("bench-restart")).pid() != pid) {
+            break;
+          }
+        } catch (Exception deadOrRestarting) {
+          // the call that met the death, or the old endpoint: the next one waits for the new instance
+        }
+      }
+      actorMs[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    await(actor.stop());
+    long s0 = System.nanoTime();
+    io.spoke.vertx.client.ActorHandle fresh = await(client.spawn("BenchEcho", "bench-fresh"));
+    await(fresh.call(BenchActor.ECHO, payload));
+    double freshMs = (System.nanoTime() - s0) / 1e6;
+    await(fresh.stop());
+    emit(new Metric("restart_to_ready_actor_p50", percentile(actorMs, 50), "ms", freshMs,
+      "SIGKILL to the first call answered by the restarted instance (CDS, no back-off); baseline: a fresh spawn to its first call"));
+
+    ManagedProcess process = await(client.spawnProcess("bench-restart-p", new ProcessSpec(List.of("sleep", "600")),
+      new io.spoke.vertx.client.SpawnOptions().setRestart(policy)));
+    double[] processMs = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long pid = await(client.resolve("bench-restart-p")).pid();
+      long t0 = System.nanoTime();
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      while (true) {
+        io.spoke.vertx.client.ActorInfo now = await(client.resolve("bench-restart-p"));
+        if (now.state() == io.spoke.vertx.client.ActorState.RUNNING && now.pid() != pid) {
+          break;
+        }
+        Thread.sleep(1);
+      }
+      processMs[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    await(process.stop());
+    long p0 = System.nanoTime();
+    ManagedProcess freshProcess = await(client.spawnProcess("bench-fresh-p", new ProcessSpec(List.of("sleep", "600"))));
+    double freshProcessMs = (System.nanoTime() - p0) / 1e6;
+    await(freshProcess.stop());
+    emit(new Metric("restart_to_ready_process_p50", percentile(processMs, 50), "ms", freshProcessMs,
+      "SIGKILL to the hub reporting the restarted sleep running (no back-off); baseline: a fresh spawnProcess of it"));
   }
 
   private static double percentile(double[] values, int p) {
