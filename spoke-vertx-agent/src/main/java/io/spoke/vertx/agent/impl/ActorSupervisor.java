@@ -368,7 +368,11 @@ final class ActorSupervisor {
 
   /** The actors that run (ready, not stopping), as the agent reports them when it registers. */
   List<ActorInfo> running() {
-    return state.actors.values().stream().filter(p -> p.state == ActorState.RUNNING).map(ActorProcess::info).collect(Collectors.toList());
+    // A restarting actor is reported too (with how its last instance ended): a hub that restarts during its back-off
+    // keeps it, and hears of its next instance.
+    return state.actors.values().stream().filter(p -> p.state == ActorState.RUNNING || p.state == ActorState.RESTARTING)
+      .map(p -> p.state == ActorState.RESTARTING ? p.info().withState(ActorState.RESTARTING, p.lastStatus, "restarting") : p.info())
+      .collect(Collectors.toList());
   }
 
   /** Pids of the actor processes, for tests. */

@@ -192,6 +192,36 @@ class HubRestartIT {
   }
 
   @Test
+  void anActorRestartingWhileTheHubIsDownIsKeptWithItsPolicyAndCount(Vertx vertx) throws Exception {
+    Cluster cluster = startCluster(vertx, "spoke-hub-restart-backoff");
+    SpokeClient client = cluster.client;
+    ActorHandle actor = await(client.spawn("Echo", "restarts-alone", new SpawnOptions()
+      .setRestart(io.spoke.vertx.client.RestartPolicy.onFailure(2).withBackoffMs(3_000))));
+    long pid = processes.track(actor.info().pid());
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    awaitStatus(client, s -> s.actors().stream().anyMatch(a -> a.id().equals("restarts-alone") && a.state() == ActorState.RESTARTING));
+    // The hub dies during the back-off: the agent, which holds the policy and the count, goes on.
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    cluster.restartHub();
+    ClusterStatus status = awaitStatus(client, s -> s.actors().stream().anyMatch(a -> a.id().equals("restarts-alone")
+      && a.state() == ActorState.RUNNING && a.pid() != pid));
+    ActorInfo back = status.actors().stream().filter(a -> a.id().equals("restarts-alone")).findFirst().orElseThrow();
+    processes.track(back.pid());
+    assertThat(back.restarts()).isEqualTo(1);
+    assertThat(await(actor.call(TestActors.HELLO, "after", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, after!");
+    // The count was kept: one more death is the last restart, the next is final.
+    ProcessHandle.of(back.pid()).orElseThrow().destroyForcibly();
+    ClusterStatus again = awaitStatus(client, s -> s.actors().stream().anyMatch(a -> a.id().equals("restarts-alone")
+      && a.state() == ActorState.RUNNING && a.restarts() == 2));
+    long third = again.actors().stream().filter(a -> a.id().equals("restarts-alone")).findFirst().orElseThrow().pid();
+    processes.track(third);
+    ProcessHandle.of(third).orElseThrow().destroyForcibly();
+    awaitStatus(client, s -> s.actors().stream().noneMatch(a -> a.id().equals("restarts-alone")));
+    assertThat(await(client.resolve("restarts-alone")).state()).isEqualTo(ActorState.EXITED);
+  }
+
+  @Test
   void aHubWithAStateDirectoryKeepsItsGangsThroughASigkill(Vertx vertx) throws Exception {
     Path dir = Files.createTempDirectory("spoke-hub-journal");
     Cluster cluster = startCluster(vertx, "spoke-hub-journal", "--state-dir", dir.resolve("state").toString());

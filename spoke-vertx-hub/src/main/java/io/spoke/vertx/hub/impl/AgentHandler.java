@@ -139,7 +139,7 @@ final class AgentHandler {
     for (int i = 0; i < count; i++) {
       ActorInfo info = r.actor(i);
       reported.add(info.id());
-      if (!state.actors.containsKey(info.id()) && info.state() == ActorState.RUNNING) {
+      if (!state.actors.containsKey(info.id()) && (info.state() == ActorState.RUNNING || info.state() == ActorState.RESTARTING)) {
         Reservation reservation = null;
         if (info.ticket() == null || !recovery.adopt(info, nodeId)) {
           if (info.ticket() != null) {
@@ -154,7 +154,8 @@ final class AgentHandler {
     }
     for (String actorId : new ArrayList<>(node.actors)) {
       ActorRecord record = state.actors.get(actorId);
-      if (record != null && record.info.state() == ActorState.RUNNING && !reported.contains(actorId)) {
+      if (record != null && (record.info.state() == ActorState.RUNNING || record.info.state() == ActorState.RESTARTING)
+        && !reported.contains(actorId)) {
         directory.markExited(record, -1, "its agent no longer reports it", record.info.logFile());
       }
     }
