@@ -127,21 +127,27 @@ public final class ClientMain {
     List<ActorInfo> processes = cluster.actors().stream().filter(ActorInfo::isProcess).collect(Collectors.toList());
     out.println("Actors: " + actors.size());
     if (!actors.isEmpty()) {
-      out.printf("  %-20s %-16s %-24s %-8s %-8s %-22s %s%n", "ID", "TYPE", "NODE", "STATE", "PID", "ENDPOINT", "GPUS");
+      out.printf("  %-20s %-16s %-24s %-10s %-8s %-22s %-6s %s%n", "ID", "TYPE", "NODE", "STATE", "PID", "ENDPOINT", "GPUS", "RESTARTS");
       for (ActorInfo actor : actors) {
-        out.printf("  %-20s %-16s %-24s %-8s %-8d %-22s %s%n", actor.id(), actor.type(), actor.nodeId(),
-          actor.state().name().toLowerCase(), actor.pid(), actor.host() + ":" + actor.port(), ids(actor.gpuIds()));
+        out.printf("  %-20s %-16s %-24s %-10s %-8d %-22s %-6s %s%n", actor.id(), actor.type(), actor.nodeId(),
+          actor.state().name().toLowerCase(), actor.pid(), actor.host() + ":" + actor.port(), ids(actor.gpuIds()), restarts(actor));
       }
     }
     out.println("Processes: " + processes.size());
     if (!processes.isEmpty()) {
-      out.printf("  %-20s %-24s %-8s %-8s %-10s %-14s %s%n", "ID", "NODE", "STATE", "PID", "GPUS", "PORTS", "COMMAND");
+      out.printf("  %-20s %-24s %-10s %-8s %-10s %-14s %-9s %s%n", "ID", "NODE", "STATE", "PID", "GPUS", "PORTS", "RESTARTS", "COMMAND");
       for (ActorInfo p : processes) {
         String command = String.join(" ", p.command());
-        out.printf("  %-20s %-24s %-8s %-8d %-10s %-14s %s%n", p.id(), p.nodeId(), p.state().name().toLowerCase(), p.pid(),
-          ids(p.gpuIds()), ids(p.ports()), command.length() > 80 ? command.substring(0, 77) + "..." : command);
+        out.printf("  %-20s %-24s %-10s %-8d %-10s %-14s %-9s %s%n", p.id(), p.nodeId(), p.state().name().toLowerCase(), p.pid(),
+          ids(p.gpuIds()), ids(p.ports()), restarts(p), command.length() > 80 ? command.substring(0, 77) + "..." : command);
       }
     }
+  }
+
+  /** How many times it restarted, and, while it restarts, how its last instance ended. */
+  private static String restarts(ActorInfo info) {
+    String count = info.restarts() == 0 ? "-" : String.valueOf(info.restarts());
+    return info.state() == ActorState.RESTARTING && info.reason() != null ? count + " (" + info.reason() + ")" : count;
   }
 
   private static String ids(List<Integer> ids) {
