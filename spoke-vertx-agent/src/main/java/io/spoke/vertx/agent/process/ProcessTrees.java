@@ -57,6 +57,8 @@ public final class ProcessTrees {
     "  exit 0",
     "}",
     "trap sweep TERM INT HUP",
+    // Says it is armed: a SIGTERM before the trap above would end it without a sweep.
+    "echo ready",
     "while :; do sleep 3600 & sleeper=$!; wait $sleeper; done",
     "");
 
@@ -137,7 +139,8 @@ public final class ProcessTrees {
 
   /**
    * The command that watches over the agent's trees: started by the launcher with the parent-death signal set to
-   * SIGTERM, it waits; when the agent dies it kills every tree and exits.
+   * SIGTERM, it prints {@code ready} once its trap is set, then waits; when the agent dies it kills every tree and
+   * exits.
    */
   public List<String> janitor() {
     return List.of("sh", "-c", JANITOR_SCRIPT, "spoke-janitor", root == null ? "" : root.toString(), tag);

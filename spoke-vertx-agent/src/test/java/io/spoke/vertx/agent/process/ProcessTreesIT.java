@@ -98,9 +98,10 @@ class ProcessTreesIT {
     Thread starter = new Thread(() -> {
       try {
         Process started = processes.track(new ProcessBuilder(command).redirectErrorStream(true).start());
-        // setpriv arms the signal, then execs the shell: once the shell runs, the signal is armed.
-        java.nio.file.Path comm = java.nio.file.Paths.get("/proc", String.valueOf(started.pid()), "comm");
-        until("the janitor's shell", () -> java.nio.file.Files.readString(comm).trim().equals("sh"));
+        // setpriv arms the signal and execs the shell, which says when its trap is set: from then on the signal sweeps.
+        String first = new java.io.BufferedReader(new java.io.InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))
+          .readLine();
+        assertThat(first).isEqualTo("ready");
         janitor.set(started);
       } catch (Exception e) {
         throw new IllegalStateException(e);
