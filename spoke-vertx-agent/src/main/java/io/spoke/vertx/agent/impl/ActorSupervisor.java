@@ -67,6 +67,9 @@ final class ActorSupervisor {
     proc.userEnv = Map.copyOf(userEnv);
     proc.jvmOptions = List.copyOf(jvmOptions);
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
+    if (proc.restarts != null) {
+      proc.restarts.total = RestartHistory.earlierStarts(userEnv);
+    }
     proc.liveness = liveness;
     return start(proc);
   }
@@ -89,7 +92,7 @@ final class ActorSupervisor {
       new ActorCommand.AgentSide(ActorCommand.agentHostForChildren(options.getHost()), state.port, ProcessHandle.current().pid(),
         state.advertiseHost != null ? state.advertiseHost : options.getHost(), options.getMaxFrameSize(), state.nodeId,
         options.getSecurity(), state.inventory.gpuEnvManaged));
-    env.put("SPOKE_ATTEMPT", String.valueOf(proc.attempt));
+    env.put("SPOKE_ATTEMPT", String.valueOf(RestartHistory.earlierStarts(proc.userEnv) + proc.attempt));
     ActorCds cds = state.cds;
     if (cds != null) {
       jvmOptions.addAll(cds.optionsFor(actorId, jvmOptions));

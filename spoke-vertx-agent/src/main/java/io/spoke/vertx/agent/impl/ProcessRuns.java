@@ -61,6 +61,9 @@ final class ProcessRuns {
     ActorProcess proc = new ActorProcess(state, id, type, gpuIds, slot, null, "", timeout);
     proc.spec = spec;
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
+    if (proc.restarts != null) {
+      proc.restarts.total = RestartHistory.earlierStarts(spec.getEnv());
+    }
     proc.liveness = liveness;
     return start(proc);
   }
@@ -80,7 +83,8 @@ final class ProcessRuns {
         proc.ports = prepared.ports();
         proc.logFile = prepared.logFile();
         Map<String, String> env = ActorCommand.processEnvironment(System.getenv(), spec.getEnv(), id, gpuIds, slot,
-          state.inventory.gpuEnvManaged, state.nodeId, state.advertiseHost, proc.ports, proc.attempt, proc.tree.tagVariable());
+          state.inventory.gpuEnvManaged, state.nodeId, state.advertiseHost, proc.ports,
+          RestartHistory.earlierStarts(spec.getEnv()) + proc.attempt, proc.tree.tagVariable());
         return state.launcher.start(state.context, proc.tree.wrap(spec.getCommand()), env, proc.logFile, null, prepared.workdir())
           .map(process -> {
             proc.probe = ReadinessProbe.start(state.context, spec.getReady(), env, proc.logFile, prepared.logOffset());

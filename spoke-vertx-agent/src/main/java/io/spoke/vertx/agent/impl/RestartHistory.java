@@ -11,7 +11,7 @@ final class RestartHistory {
 
   private final RestartPolicy policy;
   private final ArrayDeque<Long> times = new ArrayDeque<>();
-  /** Restarts since the first start. */
+  /** Restarts since the first start (elsewhere too: an actor moved off a dead node counts on). */
   int total;
 
   RestartHistory(RestartPolicy policy) {
@@ -46,6 +46,18 @@ final class RestartHistory {
   /** The back-off before the restart just taken: doubling with each restart still in the window. */
   long backoffMs() {
     return policy.backoffBefore(Math.max(1, times.size()));
+  }
+
+  /**
+   * The starts before this node's first (an actor the hub moved off a dead node, which says so in its environment as
+   * {@code SPOKE_ATTEMPT}); 0 otherwise.
+   */
+  static int earlierStarts(java.util.Map<String, String> env) {
+    try {
+      return Math.max(0, Integer.parseInt(env.getOrDefault("SPOKE_ATTEMPT", "0").trim()));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   /** Why there is no restart, for the final exit's reason. */

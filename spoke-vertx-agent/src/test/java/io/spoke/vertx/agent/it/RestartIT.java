@@ -170,4 +170,31 @@ class RestartIT {
     get.disconnect();
     until("the mute instance to be gone", () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
   }
+
+  @Test
+  void anAdHocActorWhoseNodeDiesStartsAgainOnAnotherNodeWithItsBudget(Vertx vertx) throws Exception {
+    cluster.close();
+    cluster.start(vertx, new io.spoke.vertx.hub.HubOptions().setHeartbeatInterval(200).setNodeTimeout(1_500));
+    Process doomed = cluster.startAgentProcess("doomed-node", java.util.Map.of(), "--gpus", "0");
+    cluster.startAgentProcess("spare-node", java.util.Map.of(), "--gpus", "0");
+    SpokeClient owner = cluster.client();
+    ActorHandle moving = cluster.spawn(owner, "Echo", "mover", new SpawnOptions().setNode("doomed-node")
+      .setRestart(RestartPolicy.onFailure(2)));
+    ActorHandle stays = cluster.spawn(owner, "Echo", "no-policy", new SpawnOptions().setNode("doomed-node"));
+    processes.track(moving.info().pid());
+    processes.track(stays.info().pid());
+    doomed.destroyForcibly();
+    until("mover to run on the spare node", () -> {
+      ActorInfo now = await(owner.resolve("mover"));
+      return now.state() == ActorState.RUNNING && "spare-node".equals(now.nodeId());
+    });
+    ActorInfo moved = await(owner.resolve("mover"));
+    processes.track(moved.pid());
+    assertThat(moved.restarts()).isEqualTo(1);
+    assertThat(await(moving.call(TestActors.HELLO, "elsewhere", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, elsewhere!");
+    assertThat(await(moving.call(TestActors.ENV, "SPOKE_ATTEMPT", Serializers.STRING, Serializers.STRING))).isEqualTo("1");
+    ActorInfo dead = await(owner.resolve("no-policy"));
+    assertThat(dead.state()).isEqualTo(ActorState.EXITED);
+    assertThat(dead.reason()).contains("its node doomed-node died");
+  }
 }

@@ -5,12 +5,15 @@ import io.spoke.vertx.DuplicateActorException;
 import io.spoke.vertx.NodeUnavailableException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.internal.BoundedMap;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.HubClientCodec;
 import io.spoke.vertx.protocol.Messages;
 import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -59,8 +62,10 @@ final class ActorDirectory {
     Connection client = launch.client;
     long requestId = launch.requestId;
     String actorId = record.id();
-    record.watchers.add(client);
-    launch.session.watched.add(actorId);
+    if (client != null) {
+      record.watchers.add(client);
+      launch.session.watched.add(actorId);
+    }
     state.actors.put(actorId, record);
     node.actors.add(actorId);
     Connection agent = node.connection;
@@ -73,20 +78,31 @@ final class ActorDirectory {
         if (state.actors.get(actorId) != record) {
           // Stopped, or its node died, while starting: markExited already cleaned up.
           launch.onFailure.run();
-          client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
-            + "' was stopped while it started"));
+          if (client != null) {
+            client.replyFailure(requestId, ar.failed() ? ar.cause() : new ActorNotFoundException("actor '" + actorId
+              + "' was stopped while it started"));
+          }
           return;
         }
         if (ar.failed()) {
-          forget(record);
           launch.onFailure.run();
-          client.replyFailure(requestId, ar.cause());
+          if (client != null) {
+            forget(record);
+            client.replyFailure(requestId, ar.cause());
+          } else {
+            markExited(record, -1, "could not be started again on node " + node.id + ": " + ar.cause().getMessage(), null);
+          }
           return;
         }
-        record.info = ar.result();
-        log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, record.info.type(), node.id, record.info.host(),
-          record.info.port(), record.info.pid());
-        replyActorInfo(client, requestId, record.info);
+        ActorInfo started = ar.result();
+        log.info("Actor {} ({}) running on node {} at {}:{}, pid {}", actorId, started.type(), node.id, started.host(), started.port(),
+          started.pid());
+        if (client != null) {
+          record.info = started;
+          replyActorInfo(client, requestId, record.info);
+        } else {
+          changed(record, started.withRestarts(record.info.restarts()));
+        }
       });
   }
 
@@ -154,6 +170,54 @@ final class ActorDirectory {
         watcher.send(HubClientCodec.actorEvent(info), null);
       }
     }
+  }
+
+  /**
+   * Starts ad-hoc actor {@code record}, whose node died, again on another node with room for what it asked for, under
+   * its restart policy's budget; returns false (the caller reports it dead) when it has none, or no node has room.
+   * Its watchers hear that it is restarting, then that it runs again.
+   */
+  boolean relocate(ActorRecord record, String why) {
+    ActorLaunch first = record.launch;
+    if (first == null || record.resources == null) {
+      return false;
+    }
+    int used = record.info.restarts();
+    if (!first.restart.restartsAfter(-1) || used >= first.restart.maxRestarts()) {
+      return false;
+    }
+    Reservation reservation;
+    try {
+      reservation = state.scheduler.allocate(record.resources, null);
+    } catch (RuntimeException noRoom) {
+      log.warn("Actor {} cannot be started again: {} and no other node has room ({})", record.id(), why, noRoom.getMessage());
+      return false;
+    }
+    NodeRecord node = state.nodes.get(reservation.nodeId());
+    forget(record);
+    if (record.reservation != null) {
+      resourcesFreed.run();
+    }
+    List<Integer> gpuIds = new ArrayList<>();
+    for (int gpu : reservation.gpuIds()) {
+      gpuIds.add(gpu);
+    }
+    ActorInfo restarting = new ActorInfo(record.id(), record.info.type(), node.id, node.host, 0, 0, null, ActorState.RESTARTING, -1,
+      why + "; starting it again on node " + node.id, gpuIds).withProcess(record.info.command(), List.of()).withRestarts(used + 1);
+    ActorRecord moved = new ActorRecord(restarting, node.id, reservation);
+    moved.watchers.addAll(record.watchers);
+    moved.resources = record.resources;
+    moved.relocations = record.relocations + 1;
+    // The next instance counts on from here: its starts (SPOKE_ATTEMPT) and what is left of the budget.
+    java.util.Map<String, String> env = new java.util.LinkedHashMap<>(first.env);
+    env.put("SPOKE_ATTEMPT", String.valueOf(used + 1));
+    ActorLaunch again = new ActorLaunch(null, first.session, 0, moved, node, env, first.jvmOptions, first.timeoutMs, first.args, null,
+      () -> { }, first.process, first.restart.withMaxRestarts(first.restart.maxRestarts() - used - 1), first.liveness);
+    moved.launch = again;
+    changed(moved, restarting);
+    log.info("Actor {}: {}; starting it again on node {}", record.id(), why, node.id);
+    startActor(again);
+    return true;
   }
 
   /** Removes an actor from the directory and frees what it held on its own. */

@@ -2,6 +2,7 @@ package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.hub.scheduler.Reservation;
+import io.spoke.vertx.hub.scheduler.Resources;
 import io.spoke.vertx.internal.net.Connection;
 import java.util.HashSet;
 import java.util.Set;
@@ -15,6 +16,14 @@ final class ActorRecord {
   /** The clients told when the actor exits. */
   final Set<Connection> watchers = new HashSet<>();
   ActorInfo info;
+  /**
+   * How an ad-hoc actor with a restart policy was started (and what it asked for), so that it can be started again on
+   * another node when its node dies; null otherwise.
+   */
+  ActorLaunch launch;
+  Resources resources;
+  /** Times it was started again elsewhere after its node died. */
+  int relocations;
 
   ActorRecord(ActorInfo info, String nodeId, Reservation reservation) {
     this.info = info;

@@ -208,13 +208,22 @@ final class AgentHandler {
       connection.close();
     }
     String reason = "its node " + node.id + " died (" + why + ")";
+    List<ActorRecord> movable = new ArrayList<>();
     for (String actorId : new ArrayList<>(node.actors)) {
       ActorRecord record = state.actors.get(actorId);
-      if (record != null) {
+      if (record != null && record.launch != null) {
+        movable.add(record);
+      } else if (record != null) {
         directory.markExited(record, -1, reason, record.info.logFile());
       }
     }
     state.scheduler.removeNode(node.id);
+    // Ad-hoc actors with a restart policy start again elsewhere, if their resources fit there.
+    for (ActorRecord record : movable) {
+      if (!directory.relocate(record, reason)) {
+        directory.markExited(record, -1, reason, record.info.logFile());
+      }
+    }
     tickets.nodeDied(node.id, "node " + node.id + " died (" + why + ")");
   }
 }

@@ -163,8 +163,13 @@ final class ClientHandler {
       starting = starting.withProcess(process.getCommand(), List.of());
     }
     ActorRecord record = new ActorRecord(starting, node.id, reservation);
-    directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { },
-      process, restart, liveness));
+    ActorLaunch launch = new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { },
+      process, restart, liveness);
+    if (restart.mode() != RestartPolicy.Mode.NEVER) {
+      record.launch = launch;
+      record.resources = new Resources(s.gpus(), s.cpus(), s.memoryMb());
+    }
+    directory.startActor(launch);
   }
 
   private void stop(Connection client, long requestId, String actorId) {
