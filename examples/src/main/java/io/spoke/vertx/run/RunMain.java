@@ -4,7 +4,6 @@ import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorInfo;
-import io.spoke.vertx.client.ActorLog;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.ManagedProcess;
@@ -21,7 +20,6 @@ import io.spoke.vertx.internal.CommandLine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,6 +42,7 @@ public final class RunMain {
     "usage: spoke run [--hub HOST:PORT] --nodes N --per-node K [--gpus G] [--cpus C] [--strategy S] [--ports P]",
     "                 [--env KEY=VALUE]... [--workdir DIR] [--ready tcp:PORT|http:URL|log:REGEX] [--timeout MS]",
     "                 [--restart never|on-failure|always] [--max-restarts R] [--restart-window MS] [--backoff MS]",
+    "                 [--gang-restart]",
     "                 [--detach] [--token-file F] [--gpus-per-node G] -- COMMAND [ARGS...]",
     "       spoke stop TICKET [--hub HOST:PORT] [--token-file F]",
     "  --nodes N, --per-node K  N x K ranks (defaults 1 and 1); --gpus G GPUs per rank (default 0), --cpus C CPUs per rank",
@@ -54,6 +53,8 @@ public final class RunMain {
     "  --restart P              start a rank that dies again in place (same node, GPUs, ports): never (default),",
     "                           on-failure or always, at most --max-restarts R (3) times within --restart-window MS",
     "                           (600000), after --backoff MS (1000, doubling); SPOKE_ATTEMPT counts the starts",
+    "  --gang-restart           the policy restarts the whole gang: one rank's failure stops every rank and starts all",
+    "                           again on their slots (same MASTER_ADDR/PORT, SPOKE_PORT_i; SPOKE_ATTEMPT counting)",
     "  --detach                 print the ticket id and return; the ranks run on until `spoke stop TICKET`",
     "  --gpus-per-node G        without --hub: the embedded agents' simulated GPUs (default 8)",
     "  Every rank gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, CUDA_VISIBLE_DEVICES,",
@@ -68,7 +69,7 @@ public final class RunMain {
 
   /** What the command line asks for. */
   record Request(String hub, int nodes, int perNode, int gpus, int cpus, PlacementStrategy strategy, ProcessSpec spec, long timeoutMs,
-                 boolean detach, String tokenFile, int gpusPerNode, RestartPolicy restart) {
+                 boolean detach, String tokenFile, int gpusPerNode, RestartPolicy restart, boolean gangRestart) {
   }
 
   public static void main(String[] args) throws Exception {
@@ -106,6 +107,7 @@ public final class RunMain {
       throw new IllegalArgumentException("no command after --");
     }
     boolean detach = options.remove("--detach");
+    boolean gangRestart = options.remove("--gang-restart");
     String hub = CommandLine.take(options, "hub");
     int nodes = intOption(options, "nodes", 1, 1);
     int perNode = intOption(options, "per-node", 1, 1);
@@ -155,7 +157,10 @@ public final class RunMain {
     if (detach && hub == null) {
       throw new IllegalArgumentException("--detach needs --hub: an embedded cluster ends with this command");
     }
-    return new Request(hub, nodes, perNode, gpus, cpus, strategy, spec, timeout, detach, tokenFile, gpusPerNode, restart);
+    if (gangRestart && restart.mode() == RestartPolicy.Mode.NEVER) {
+      restart = RestartPolicy.of(RestartPolicy.Mode.ON_FAILURE, maxRestarts, window, backoff);
+    }
+    return new Request(hub, nodes, perNode, gpus, cpus, strategy, spec, timeout, detach, tokenFile, gpusPerNode, restart, gangRestart);
   }
 
   private static int intOption(List<String> options, String flag, int fallback, int min) {
@@ -278,7 +283,8 @@ public final class RunMain {
 
     private int launch() throws Exception {
       GangRequest gang = new GangRequest().setNodes(request.nodes()).setActorsPerNode(request.perNode()).setGpus(request.gpus())
-        .setCpus(request.cpus()).setTimeout(request.timeoutMs()).setWaitForResources(true).setDetached(request.detach());
+        .setCpus(request.cpus()).setTimeout(request.timeoutMs()).setWaitForResources(true).setDetached(request.detach())
+        .setRestart(request.gangRestart() ? request.restart() : RestartPolicy.never());
       if (request.strategy() != null) {
         gang.setStrategy(request.strategy());
       }
@@ -289,7 +295,7 @@ public final class RunMain {
       List<Future<ManagedProcess>> launches = new ArrayList<>();
       for (int rank = 0; rank < world; rank++) {
         launches.add(client.launchProcess(ticket, rank, ticket + "-rank-" + rank, request.spec(),
-          new SpawnOptions().setTimeout(request.timeoutMs()).setRestart(request.restart())));
+          new SpawnOptions().setTimeout(request.timeoutMs()).setRestart(request.gangRestart() ? RestartPolicy.never() : request.restart())));
       }
       List<ManagedProcess> ranks = new ArrayList<>();
       Throwable launchFailure = null;
@@ -322,8 +328,18 @@ public final class RunMain {
         firstFailure.compareAndSet(-1, 1);
         client.release(ticket);
       }
+      // The run ends when every rank has: its output is read to the end meanwhile.
+      for (ManagedProcess p : ranks) {
+        if (p != null) {
+          try {
+            p.exit().await();
+          } catch (Exception closed) {
+            // the client closed: nothing more to wait for
+          }
+        }
+      }
       for (Thread printer : printers) {
-        printer.join();
+        printer.join(TimeUnit.SECONDS.toMillis(30));
       }
       int status = Math.max(0, firstFailure.get());
       client.release(ticket).await(120, TimeUnit.SECONDS);
@@ -358,72 +374,6 @@ public final class RunMain {
         done.await(15, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  /** Prints one rank's log as it grows, line by line with {@code [rank R] } in front, until the rank has exited. */
-  static final class RankOutput implements Runnable {
-
-    private final SpokeClient client;
-    private final ManagedProcess process;
-    private final String prefix;
-    private final PrintStream out;
-    private final StringBuilder partial = new StringBuilder();
-    private boolean header = true;
-
-    RankOutput(SpokeClient client, ManagedProcess process, int rank, PrintStream out) {
-      this.client = client;
-      this.process = process;
-      this.prefix = "[rank " + rank + "] ";
-      this.out = out;
-    }
-
-    @Override
-    public void run() {
-      long offset = 0;
-      try {
-        while (true) {
-          boolean exited = process.exit().isComplete();
-          ActorLog chunk = client.readLog(process.id(), offset, CHUNK).await(30, TimeUnit.SECONDS);
-          offset = chunk.nextOffset();
-          print(chunk.data().toString(StandardCharsets.UTF_8));
-          if (offset < chunk.size()) {
-            continue;
-          }
-          if (exited || !chunk.running()) {
-            break;
-          }
-          Thread.sleep(POLL_MS);
-        }
-      } catch (Exception e) {
-        out.println(prefix + "(its output could not be read further: " + e.getMessage() + ")");
-      }
-      if (partial.length() > 0) {
-        line(partial.toString());
-      }
-      out.flush();
-    }
-
-    private void print(String text) {
-      int start = 0;
-      for (int nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        partial.append(text, start, nl);
-        line(partial.toString());
-        partial.setLength(0);
-        start = nl + 1;
-      }
-      partial.append(text, start, text.length());
-    }
-
-    private void line(String line) {
-      // The agent's header of the log ("# Spoke process ...", the rank, the GPUs) is not the rank's output.
-      if (header && (line.startsWith("# Spoke process '") || line.startsWith("# ticket ") || line.startsWith("# GPUs: "))) {
-        return;
-      }
-      header = false;
-      synchronized (out) {
-        out.println(prefix + line);
       }
     }
   }

@@ -108,6 +108,34 @@ class RunIT {
   }
 
   @Test
+  void aGangRestartStartsEveryRankAgainWhenOneDiesAndTheJobCompletes() throws Exception {
+    String script = String.join("\n",
+      "import os, signal, torch, torch.distributed as dist",
+      "rank, attempt = int(os.environ['RANK']), int(os.environ['SPOKE_ATTEMPT'])",
+      "print('start', rank, 'attempt', attempt, 'master', os.environ['MASTER_PORT'], flush=True)",
+      "if rank == 3 and attempt == 0:",
+      "    os.kill(os.getpid(), signal.SIGKILL)",
+      "dist.init_process_group('gloo', init_method='env://')",
+      "t = torch.tensor([float(rank + 1)])",
+      "dist.all_reduce(t)",
+      "print('rank', rank, 'attempt', attempt, 'sum', t.item(), flush=True)",
+      "dist.destroy_process_group()");
+    Result r = run("--nodes", "2", "--per-node", "2", "--gang-restart", "--max-restarts", "1", "--backoff", "200", "--",
+      "/usr/bin/python3", "-c", script);
+    assertThat(r.status()).as(r.out() + r.err()).isZero();
+    java.util.regex.Matcher master = java.util.regex.Pattern.compile("master \\S+:(\\d+)").matcher(r.err());
+    assertThat(master.find()).as(r.err()).isTrue();
+    for (int rank = 0; rank < 4; rank++) {
+      assertThat(r.out()).contains("[rank " + rank + "] start " + rank + " attempt 1 master " + master.group(1));
+      assertThat(r.out()).contains("[rank " + rank + "] rank " + rank + " attempt 1 sum 10.0");
+    }
+    assertThat(r.out()).contains("[rank 3] start 3 attempt 0");
+    Result noBudget = run("--nodes", "1", "--per-node", "2", "--gang-restart", "--max-restarts", "0", "--", "sh", "-c",
+      "[ $RANK = 1 ] && exit 7; exec sleep 600");
+    assertThat(noBudget.status()).as(noBudget.err()).isEqualTo(7);
+  }
+
+  @Test
   void badCommandLinesAreRefusedWithTheUsage() throws Exception {
     Result noCommand = run("--nodes", "1");
     assertThat(noCommand.status()).isEqualTo(2);

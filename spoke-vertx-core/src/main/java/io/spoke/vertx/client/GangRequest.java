@@ -22,7 +22,7 @@ public class GangRequest {
   public static final PlacementStrategy DEFAULT_STRATEGY = PlacementStrategy.STRICT_PACK;
 
   private static final List<String> KEYS = List.of("ticketId", "nodes", "actorsPerNode", "gpus", "cpus", "memoryMb",
-    "customResources", "strategy", "preferredNode", "timeout", "waitForResources", "detached");
+    "customResources", "strategy", "preferredNode", "timeout", "waitForResources", "detached", "restart");
 
   private String ticketId = newTicketId();
   private int nodes = 1;
@@ -36,6 +36,7 @@ public class GangRequest {
   private long timeout;
   private boolean waitForResources;
   private boolean detached;
+  private RestartPolicy restart = RestartPolicy.never();
 
   public GangRequest() {
   }
@@ -53,6 +54,7 @@ public class GangRequest {
     this.timeout = other.timeout;
     this.waitForResources = other.waitForResources;
     this.detached = other.detached;
+    this.restart = other.restart;
   }
 
   public GangRequest(JsonObject json) {
@@ -87,6 +89,8 @@ public class GangRequest {
     setTimeout(o.longValue("timeout", 0));
     setWaitForResources(o.bool("waitForResources", false));
     setDetached(o.bool("detached", false));
+    JsonObject restartJson = o.object("restart");
+    setRestart(restartJson == null ? RestartPolicy.never() : RestartPolicy.fromJson(restartJson));
   }
 
   public JsonObject toJson() {
@@ -103,7 +107,8 @@ public class GangRequest {
       .put("strategy", strategy.name())
       .put("timeout", timeout)
       .put("waitForResources", waitForResources)
-      .put("detached", detached);
+      .put("detached", detached)
+      .put("restart", restart.toJson());
     if (preferredNode != null) {
       json.put("preferredNode", preferredNode);
     }
@@ -287,6 +292,22 @@ public class GangRequest {
   /** Keep the ticket when the client closes or dies; it must then be released explicitly. */
   public GangRequest setDetached(boolean detached) {
     this.detached = detached;
+    return this;
+  }
+
+  public RestartPolicy getRestart() {
+    return restart;
+  }
+
+  /**
+   * Gang restart (default {@link RestartPolicy#never()}): when a rank launched on the ticket fails as the policy says,
+   * every rank is stopped (whole process trees) and all start again on their slots, with the same MASTER_ADDR,
+   * MASTER_PORT and SPOKE_PORT_i and SPOKE_ATTEMPT counting the gang's starts, at most the policy's restarts; past
+   * them the ticket fails and its owner hears why. A collective (NCCL, gloo) needs every rank: one lost rank breaks
+   * it. Ranks' own restart policies are not used on such a ticket.
+   */
+  public GangRequest setRestart(RestartPolicy restart) {
+    this.restart = java.util.Objects.requireNonNull(restart, "restart");
     return this;
   }
 }

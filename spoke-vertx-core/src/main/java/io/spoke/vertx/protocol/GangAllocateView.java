@@ -65,4 +65,9 @@ public final class GangAllocateView {
   public boolean detached() {
     return gang.detached();
   }
+
+  /** The gang restart policy ({@link io.spoke.vertx.client.RestartPolicy#never()} when none); an IllegalArgumentException when malformed. */
+  public io.spoke.vertx.client.RestartPolicy restart() {
+    return ProcessCodec.readRestart(gang.restart());
+  }
 }

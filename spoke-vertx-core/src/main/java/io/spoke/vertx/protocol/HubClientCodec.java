@@ -71,9 +71,10 @@ public final class HubClientCodec {
       int ticket = b.createString(request.getTicketId());
       int custom = Messages.quantities(b, request.getCustomResources());
       int preferred = Messages.string(b, request.getPreferredNode());
+      int restart = ProcessCodec.writeRestart(b, request.getRestart());
       return GangAllocate.createGangAllocate(b, ticket, request.getNodes(), request.getActorsPerNode(), request.getGpus(),
         request.getCpus(), request.getMemoryMb(), custom, (byte) request.getStrategy().ordinal(), preferred, timeoutMs,
-        request.isWaitForResources(), request.isDetached());
+        request.isWaitForResources(), request.isDetached(), restart);
     });
   }
 

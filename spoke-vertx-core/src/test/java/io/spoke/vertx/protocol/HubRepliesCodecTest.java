@@ -158,7 +158,7 @@ class HubRepliesCodecTest {
     GangAllocateView g = HubClientCodec.readGangAllocate(roundTrip(Message.of(Body.GangAllocate, b -> {
       int custom = GangAllocate.createCustomVector(b, new int[] {Quantity.createQuantity(b, b.createString("tpu"), 3)});
       return GangAllocate.createGangAllocate(b, b.createString("t-9"), 2, 4, 1, 8, 1024, custom, (byte) PlacementStrategy.SPREAD.ordinal(),
-        b.createString("n1"), 60_000, true, true);
+        b.createString("n1"), 60_000, true, true, 0);
     }), null));
     assertThat(g.ticket()).isEqualTo("t-9");
     assertThat(g.nodes()).isEqualTo(2);

@@ -237,7 +237,7 @@ class GangProtocolIT {
       ClientHello.of(Role.Client, "vanishing", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withSession(session).withTimeout(5_000)));
     onContext(() -> {
       Message allocate = Message.of(Body.GangAllocate, b -> GangAllocate.createGangAllocate(b, b.createString(ticket), 1, 1, 1, 0, 0, 0,
-        (byte) PlacementStrategy.STRICT_PACK.ordinal(), 0, 5_000, false, detached));
+        (byte) PlacementStrategy.STRICT_PACK.ordinal(), 0, 5_000, false, detached, 0));
       return raw.request(allocate, null, 5_000, "allocate", (Frame f) -> null);
     });
     onContext(raw::close);

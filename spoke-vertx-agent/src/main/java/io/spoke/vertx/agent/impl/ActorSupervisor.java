@@ -71,6 +71,7 @@ final class ActorSupervisor {
       proc.restarts.total = RestartHistory.earlierStarts(userEnv);
     }
     proc.liveness = liveness;
+    proc.logFile = processes.earlierLog(actorId, userEnv);
     return start(proc);
   }
 

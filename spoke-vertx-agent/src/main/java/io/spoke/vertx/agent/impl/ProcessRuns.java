@@ -65,7 +65,14 @@ final class ProcessRuns {
       proc.restarts.total = RestartHistory.earlierStarts(spec.getEnv());
     }
     proc.liveness = liveness;
+    proc.logFile = earlierLog(id, spec.getEnv());
     return start(proc);
+  }
+
+  /** A process started again by its hub (its gang restarted, its node died) goes on in the log it had here. */
+  Path earlierLog(String id, Map<String, String> env) {
+    ActorInfo before = state.recentlyExited.get(id);
+    return RestartHistory.earlierStarts(env) > 0 && before != null && before.logFile() != null ? Paths.get(before.logFile()) : null;
   }
 
   /** Starts {@code proc}: a process's first instance, or its next one after a restart's back-off (same ports, same log). */
@@ -104,7 +111,7 @@ final class ProcessRuns {
         Process process = ar.result();
         proc.process = process;
         proc.pid = process.pid();
-        log.info("Started process {} ({}) as pid {}; log {}", id, String.join(" ", spec.getCommand()), proc.pid, proc.logFile);
+        log.info("Started process {} ({}) as pid {}; log {}", id, oneLine(String.join(" ", spec.getCommand())), proc.pid, proc.logFile);
         process.onExit().whenComplete((p, err) -> state.context.runOnContext(v -> onExit(proc)));
         proc.spawnTimer = vertx.setTimer(timeout, t -> {
           proc.spawnTimer = -1;
@@ -149,12 +156,13 @@ final class ProcessRuns {
     try {
       ProcessTrees.Tree tree = state.trees.tree(proc.actorId);
       String header = "# Spoke process '" + proc.actorId + "' on node " + state.nodeId + ", started " + Instant.now() + ": "
-        + String.join(" ", spec.getCommand()) + "\n"
+        + oneLine(String.join(" ", spec.getCommand())) + "\n"
         + (proc.slot == null ? "" : "# ticket " + proc.slot.ticketId() + ", rank " + proc.slot.globalRank() + " of "
         + proc.slot.worldSize() + "\n")
         + "# GPUs: " + (proc.gpuIds.isEmpty() ? "none" : proc.gpuIds.toString()) + (ports.isEmpty() ? "" : "; ports " + ports) + "\n";
-      Path logFile = restart ? ActorLogs.append(proc.logFile, "# Spoke restarted process '" + proc.actorId + "' (start " + proc.attempt
-        + ") at " + Instant.now() + "\n") : state.logs.create(proc.slot == null ? null : proc.slot.ticketId(), proc.actorId, header);
+      Path logFile = proc.logFile != null ? ActorLogs.append(proc.logFile, "# Spoke restarted process '" + proc.actorId + "' (start "
+        + (RestartHistory.earlierStarts(spec.getEnv()) + proc.attempt) + ") at " + Instant.now() + "\n")
+        : state.logs.create(proc.slot == null ? null : proc.slot.ticketId(), proc.actorId, header);
       return new Prepared(workdir, ports, tree, logFile, Files.size(logFile));
     } catch (Exception e) {
       if (!restart) {
@@ -162,6 +170,11 @@ final class ProcessRuns {
       }
       throw e;
     }
+  }
+
+  /** {@code text} on one line: a command's newlines (a script passed with -c) as \n, for log lines. */
+  static String oneLine(String text) {
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
   }
 
   /** The executable {@code program} names: a path, or a name looked up on {@code path}; null when there is none. */
@@ -291,7 +304,13 @@ final class ProcessRuns {
   private void cleanUp(ActorProcess proc) {
     ProcessTrees.Tree tree = proc.tree;
     Future<Integer> killed = tree == null ? state.context.succeededFuture(0) : state.launcher.submit(state.context, tree::kill);
-    killed.onComplete(ar -> state.ports.releaseFor(proc.actorId));
+    killed.onComplete(ar -> {
+      if (proc.slot != null) {
+        state.ports.park(proc.actorId);
+      } else {
+        state.ports.releaseFor(proc.actorId);
+      }
+    });
   }
 
   private void failSpawn(ActorProcess proc, int status) {

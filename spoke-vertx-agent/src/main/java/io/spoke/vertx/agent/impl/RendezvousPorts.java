@@ -23,6 +23,11 @@ public final class RendezvousPorts {
   private final Map<String, Integer> byTicket = new ConcurrentHashMap<>();
   /** Ports held by managed processes for themselves alone (SPOKE_PORT_0..), by process id. */
   private final Map<String, List<Integer>> byProcess = new ConcurrentHashMap<>();
+  /** Ports of gang ranks that exited, kept for a restart of the same process, and since when. */
+  private final Map<String, List<Integer>> parked = new ConcurrentHashMap<>();
+  private final Map<String, Long> parkedAt = new ConcurrentHashMap<>();
+  /** How long an exited gang rank's ports stay aside for it. */
+  static final long PARK_MS = 120_000;
   private int next;
 
   /** @param range {@code "FIRST-LAST"} */
@@ -73,6 +78,12 @@ public final class RendezvousPorts {
    * other holder's; a {@link SchedulingException} when the range has not that many left.
    */
   synchronized List<Integer> reserveFor(String holder, int count) throws IOException {
+    List<Integer> again = parked.remove(holder);
+    if (again != null && again.size() == count) {
+      // The same process started again soon after (its gang restarted): the same ports, as its peers expect.
+      byProcess.put(holder, again);
+      return again;
+    }
     List<Integer> ports = new ArrayList<>(count);
     int span = last - first + 1;
     for (int i = 0; i < span && ports.size() < count; i++) {
@@ -96,9 +107,38 @@ public final class RendezvousPorts {
     byProcess.remove(holder);
   }
 
+  /**
+   * Process {@code holder} (a gang rank) exited: its ports stay aside for {@value #PARK_MS} ms, for the same process
+   * started again (a gang restart), then are free.
+   */
+  synchronized void park(String holder) {
+    List<Integer> ports = byProcess.remove(holder);
+    if (ports != null) {
+      parked.put(holder, ports);
+      parkedAt.put(holder, System.nanoTime());
+    }
+  }
+
+  private void expireParked() {
+    long now = System.nanoTime();
+    parkedAt.entrySet().removeIf(e -> {
+      boolean old = now - e.getValue() > PARK_MS * 1_000_000L;
+      if (old) {
+        parked.remove(e.getKey());
+      }
+      return old;
+    });
+  }
+
   private boolean taken(int port) {
     if (byTicket.containsValue(port)) {
       return true;
+    }
+    expireParked();
+    for (List<Integer> ports : parked.values()) {
+      if (ports.contains(port)) {
+        return true;
+      }
     }
     for (List<Integer> ports : byProcess.values()) {
       if (ports.contains(port)) {

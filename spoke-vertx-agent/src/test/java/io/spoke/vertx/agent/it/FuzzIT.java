@@ -92,7 +92,7 @@ class FuzzIT {
         64, 0, 0, 1_000, 0, 0, 0, 0, 0)),
       FrameFuzzer.frame(Body.Stop, null, b -> Stop.createStop(b, b.createString("fuzz-actor"))),
       FrameFuzzer.frame(Body.GangAllocate, null, b -> GangAllocate.createGangAllocate(b, 0, 1, 1, 0, 0, 0, 0, (byte) 0, 0, 1_000,
-        false, false)),
+        false, false, 0)),
       FrameFuzzer.frame(Body.Release, null, b -> Release.createRelease(b, b.createString("t-1"))),
       FrameFuzzer.frame(Body.Tickets, null, b -> Tickets.createTickets(b, true)),
       FrameFuzzer.frame(Body.ReadLog, null, b -> ReadLog.createReadLog(b, b.createString("fuzz-actor"), 0, 4096)));

@@ -44,6 +44,11 @@ public final class GangAllocate extends Table {
    * The ticket outlives its client's session.
    */
   public boolean detached() { int o = __offset(26); return o != 0 ? 0!=bb.get(o + bb_pos) : false; }
+  /**
+   * Gang restart: when a rank fails, every rank is stopped and all start again on their slots; absent: never.
+   */
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart() { return restart(new io.spoke.vertx.protocol.fb.FbRestartPolicy()); }
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart(io.spoke.vertx.protocol.fb.FbRestartPolicy obj) { int o = __offset(28); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
 
   public static int createGangAllocate(FlatBufferBuilder builder,
       int ticketOffset,
@@ -57,10 +62,12 @@ public final class GangAllocate extends Table {
       int preferredNodeOffset,
       long timeoutMs,
       boolean waitForResources,
-      boolean detached) {
-    builder.startTable(12);
+      boolean detached,
+      int restartOffset) {
+    builder.startTable(13);
     GangAllocate.addTimeoutMs(builder, timeoutMs);
     GangAllocate.addMemoryMb(builder, memoryMb);
+    GangAllocate.addRestart(builder, restartOffset);
     GangAllocate.addPreferredNode(builder, preferredNodeOffset);
     GangAllocate.addCustom(builder, customOffset);
     GangAllocate.addCpus(builder, cpus);
@@ -74,7 +81,7 @@ public final class GangAllocate extends Table {
     return GangAllocate.endGangAllocate(builder);
   }
 
-  public static void startGangAllocate(FlatBufferBuilder builder) { builder.startTable(12); }
+  public static void startGangAllocate(FlatBufferBuilder builder) { builder.startTable(13); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(0, ticketOffset, 0); }
   public static void addNodes(FlatBufferBuilder builder, int nodes) { builder.addInt(1, nodes, 0); }
   public static void addActorsPerNode(FlatBufferBuilder builder, int actorsPerNode) { builder.addInt(2, actorsPerNode, 0); }
@@ -89,6 +96,7 @@ public final class GangAllocate extends Table {
   public static void addTimeoutMs(FlatBufferBuilder builder, long timeoutMs) { builder.addLong(9, timeoutMs, 0L); }
   public static void addWaitForResources(FlatBufferBuilder builder, boolean waitForResources) { builder.addBoolean(10, waitForResources, false); }
   public static void addDetached(FlatBufferBuilder builder, boolean detached) { builder.addBoolean(11, detached, false); }
+  public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(12, restartOffset, 0); }
   public static int endGangAllocate(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

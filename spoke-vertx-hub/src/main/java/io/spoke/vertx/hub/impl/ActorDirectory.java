@@ -34,6 +34,8 @@ final class ActorDirectory {
   /** Runs when an actor freed resources of its own: queued gangs may fit now. */
   private final Runnable resourcesFreed;
   private final Map<String, ActorInfo> graveyard = new BoundedMap<>(GRAVEYARD_SIZE);
+  /** Gang restarts, which may take a rank's exit for their own; set once the ticket desk exists. */
+  GangRestarts gangRestarts;
 
   ActorDirectory(HubState state, Runnable resourcesFreed) {
     this.state = state;
@@ -143,6 +145,9 @@ final class ActorDirectory {
       record.info.ticket(), record.info.rank()).withProcess(record.info.command(), record.info.ports())
       .withRestarts(record.info.restarts());
     forget(record);
+    if (gangRestarts != null && gangRestarts.absorb(record, exited)) {
+      return;
+    }
     graveyard.put(exited.id(), exited);
     log.info("Actor {} exited: {}", exited.id(), reason);
     for (Connection watcher : record.watchers) {
@@ -218,6 +223,11 @@ final class ActorDirectory {
     log.info("Actor {}: {}; starting it again on node {}", record.id(), why, node.id);
     startActor(again);
     return true;
+  }
+
+  /** A rank between its gang's instances: what the hub answers for it (resolve, logs) until it runs again. */
+  void restarting(ActorInfo info) {
+    graveyard.put(info.id(), info);
   }
 
   /** Removes an actor from the directory and frees what it held on its own. */

@@ -52,6 +52,7 @@ public final class HubServer {
     this.state = new HubState(vertx, options);
     ActorDirectory directory = new ActorDirectory(state, this::drainTickets);
     this.tickets = new TicketDesk(state, directory);
+    directory.gangRestarts = new GangRestarts(state, tickets, directory);
     this.recovery = new TicketRecovery(state, tickets);
     this.agents = new AgentHandler(state, directory, tickets, recovery);
     this.clients = new ClientHandler(state, directory, tickets, new RankLauncher(state, tickets, directory));

@@ -109,10 +109,21 @@ final class RankLauncher {
     String previous = ticket.actors[rankIndex];
     ticket.actors[rankIndex] = actorId;
     ticket.launched = true;
-    directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, l.timeoutMs(), args, slot, () -> {
+    if (ticket.restart.mode() != RestartPolicy.Mode.NEVER) {
+      // The gang restarts as a whole: the ticket's policy, not the rank's own, and each rank's launch kept for it.
+      restart = RestartPolicy.never();
+    }
+    ActorLaunch launch = new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, l.timeoutMs(), args, slot, () -> {
       if (actorId.equals(ticket.actors[rankIndex])) {
         ticket.actors[rankIndex] = previous;
       }
-    }, process, restart, liveness));
+    }, process, restart, liveness);
+    if (ticket.restart.mode() != RestartPolicy.Mode.NEVER) {
+      if (ticket.launches == null) {
+        ticket.launches = new ActorLaunch[ticket.spec.worldSize()];
+      }
+      ticket.launches[rankIndex] = launch;
+    }
+    directory.startActor(launch);
   }
 }

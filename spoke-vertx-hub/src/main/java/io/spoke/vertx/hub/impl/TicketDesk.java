@@ -90,6 +90,14 @@ final class TicketDesk {
         }
       }
     }
+    io.spoke.vertx.client.RestartPolicy restart = io.spoke.vertx.client.RestartPolicy.never();
+    if (error == null) {
+      try {
+        restart = g.restart();
+      } catch (IllegalArgumentException e) {
+        error = e.getMessage();
+      }
+    }
     if (error != null) {
       client.replyFailure(requestId, new InvalidRequestException(error));
       return;
@@ -117,6 +125,7 @@ final class TicketDesk {
       return;
     }
     TicketRecord ticket = new TicketRecord(ticketId, session, g.detached(), spec, g.timeoutMs());
+    ticket.restart = restart;
     ticket.requester = client;
     ticket.requestId = requestId;
     tickets.put(ticketId, ticket);

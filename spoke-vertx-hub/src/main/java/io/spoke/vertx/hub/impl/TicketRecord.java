@@ -41,6 +41,13 @@ final class TicketRecord {
   final Set<String> deadNodes = new TreeSet<>();
   /** Read back from the journal: nodes of its ranks that have not registered with this hub yet. */
   final Set<String> awaiting = new TreeSet<>();
+  /** Gang restart: its policy, the restarts so far, whether one is under way, and each rank's launch to start again. */
+  io.spoke.vertx.client.RestartPolicy restart = io.spoke.vertx.client.RestartPolicy.never();
+  int restarts;
+  boolean restarting;
+  ActorLaunch[] launches;
+  /** During a gang restart: who watched each rank, for its next instance. */
+  final java.util.Map<Integer, java.util.Set<io.spoke.vertx.internal.net.Connection>> keptWatchers = new java.util.HashMap<>();
 
   TicketRecord(String id, ClientSession owner, boolean detached, GangSpec spec, long timeoutMs) {
     this.id = id;

@@ -1,0 +1,152 @@
+package io.spoke.vertx.hub.impl;
+
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.RestartPolicy;
+import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.HubClientCodec;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Gang restarts ({@code GangRequest.setRestart}): when a rank of a ticket fails as its policy says, every other rank
+ * is stopped (their agents end whole trees), and after the back-off all start again on their slots from the launches
+ * the ticket keeps, with the same rendezvous and {@code SPOKE_ATTEMPT} counting the gang's starts. The ranks' exits
+ * meanwhile are the restart's, not deaths: their watchers hear {@link ActorState#RESTARTING}, then the new instances'
+ * {@link ActorState#RUNNING}. Past the budget the ticket fails and its owner hears why. Confined to the hub's loop.
+ */
+final class GangRestarts {
+
+  private static final Logger log = LogManager.getLogger(GangRestarts.class);
+
+  private final HubState state;
+  private final TicketDesk desk;
+  private final ActorDirectory directory;
+
+  GangRestarts(HubState state, TicketDesk desk, ActorDirectory directory) {
+    this.state = state;
+    this.desk = desk;
+    this.directory = directory;
+  }
+
+  /**
+   * A rank's actor ended ({@code exited}; {@code record} is already out of the directory): whether the gang restart
+   * takes it, in which case its watchers have heard it is restarting and are kept for its next instance.
+   */
+  boolean absorb(ActorRecord record, ActorInfo exited) {
+    if (exited.ticket() == null || exited.rank() < 0) {
+      return false;
+    }
+    TicketRecord ticket = desk.tickets.get(exited.ticket());
+    if (ticket == null || ticket.releasing != null || ticket.state != TicketState.ALLOCATED || ticket.launches == null) {
+      return false;
+    }
+    RestartPolicy policy = ticket.restart;
+    if (ticket.restarting) {
+      keep(ticket, record, exited, "stopped for the gang's restart");
+      return true;
+    }
+    boolean stopped = exited.reason() != null && exited.reason().startsWith("stopped");
+    if (policy.mode() == RestartPolicy.Mode.NEVER || stopped || !policy.restartsAfter(exited.exitCode())) {
+      return false;
+    }
+    if (ticket.restarts >= policy.maxRestarts()) {
+      fail(ticket, "rank " + exited.rank() + " (" + exited.id() + ") " + exited.reason() + "; no gang restart left ("
+        + policy.maxRestarts() + ")");
+      return false;
+    }
+    ticket.restarting = true;
+    ticket.restarts++;
+    long backoff = policy.backoffBefore(ticket.restarts);
+    String why = "rank " + exited.rank() + " " + exited.reason();
+    log.warn("Ticket {}: {}; restarting every rank in {} ms (gang restart {} of at most {})", ticket.id, why, backoff, ticket.restarts,
+      policy.maxRestarts());
+    keep(ticket, record, exited, exited.reason());
+    List<Future<Void>> stops = new ArrayList<>();
+    for (String actorId : ticket.actors) {
+      ActorRecord live = actorId == null ? null : state.actors.get(actorId);
+      if (live != null) {
+        stops.add(directory.stopActor(live).recover(err -> Future.succeededFuture()));
+      }
+    }
+    Future.join(stops).onComplete(done -> state.vertx.setTimer(Math.max(1, backoff), t -> relaunch(ticket)));
+    return true;
+  }
+
+  /** The rank's watchers hear that it restarts with the gang; they are kept for its next instance. */
+  private void keep(TicketRecord ticket, ActorRecord record, ActorInfo exited, String why) {
+    ticket.keptWatchers.computeIfAbsent(exited.rank(), r -> new HashSet<>()).addAll(record.watchers);
+    ActorInfo restarting = exited.withState(ActorState.RESTARTING, exited.exitCode(), why + "; the gang restarts (restart "
+      + ticket.restarts + " of at most " + ticket.restart.maxRestarts() + ")").withRestarts(ticket.restarts);
+    // Until its next instance runs, the hub answers for it as restarting: its log, and where it will be.
+    directory.restarting(restarting);
+    for (Connection watcher : record.watchers) {
+      if (!watcher.isClosed()) {
+        watcher.send(HubClientCodec.actorEvent(restarting), null);
+      }
+    }
+  }
+
+  /** After the back-off: every rank that had been launched starts again on its slot. */
+  private void relaunch(TicketRecord ticket) {
+    ticket.restarting = false;
+    if (ticket.releasing != null || ticket.state != TicketState.ALLOCATED) {
+      // Released (or failed) during the back-off: the ranks' watchers hear that they ended after all.
+      for (int rank = 0; rank < ticket.launches.length; rank++) {
+        Set<Connection> watchers = ticket.keptWatchers.remove(rank);
+        ActorLaunch first = ticket.launches[rank];
+        if (watchers == null || first == null) {
+          continue;
+        }
+        ActorInfo ended = first.record.info.withState(ActorState.EXITED, -1, "its ticket ended while the gang waited to restart");
+        for (Connection watcher : watchers) {
+          if (!watcher.isClosed()) {
+            watcher.send(HubClientCodec.actorEvent(ended), null);
+          }
+        }
+      }
+      return;
+    }
+    for (int rank = 0; rank < ticket.launches.length; rank++) {
+      ActorLaunch first = ticket.launches[rank];
+      if (first == null) {
+        continue;
+      }
+      NodeRecord node = state.nodes.get(first.node.id);
+      String actorId = first.record.id();
+      if (node == null || node.connection == null || state.actors.containsKey(actorId)) {
+        continue;
+      }
+      ActorInfo starting = new ActorInfo(actorId, first.record.info.type(), node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null,
+        first.slot.gpuIds(), ticket.id, rank).withProcess(first.record.info.command(), List.of()).withRestarts(ticket.restarts);
+      ActorRecord record = new ActorRecord(starting, node.id, null);
+      Set<Connection> watchers = ticket.keptWatchers.remove(rank);
+      if (watchers != null) {
+        record.watchers.addAll(watchers);
+      }
+      Map<String, String> env = new LinkedHashMap<>(first.env);
+      env.put("SPOKE_ATTEMPT", String.valueOf(ticket.restarts));
+      ticket.actors[rank] = actorId;
+      directory.startActor(new ActorLaunch(null, first.session, 0, record, node, env, first.jvmOptions, first.timeoutMs, first.args,
+        first.slot, () -> { }, first.process, RestartPolicy.never(), first.liveness));
+    }
+  }
+
+  private void fail(TicketRecord ticket, String why) {
+    ticket.state = TicketState.FAILED;
+    ticket.reason = why;
+    log.warn("Ticket {} failed: {}", ticket.id, why);
+    Connection owner = ticket.owner.connection;
+    if (owner != null && !owner.isClosed()) {
+      owner.send(HubClientCodec.ticketEvent(desk.views.allocation(ticket)), null);
+    }
+  }
+}
