@@ -24,8 +24,11 @@ public final class TestActors {
   public static final int SLOT = 12;
   public static final int SERVE_MASTER = 13;
   public static final int DIAL_MASTER = 14;
-  /** Blocks the actor's event loop for good (a liveness test). */
-  public static final int HANG = 15;
+  /**
+   * Blocks the actor's event loop for good (a liveness test); an id no fuzzed frame reaches by chance (FuzzIT mutates
+   * the method ids of real calls, and a small id would hang the actor it fuzzes).
+   */
+  public static final int HANG = 0x4A4E4721;
 
   private TestActors() {
   }
