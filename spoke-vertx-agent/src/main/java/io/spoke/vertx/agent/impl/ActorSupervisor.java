@@ -161,15 +161,17 @@ final class ActorSupervisor {
     if (proc.state == ActorState.RESTARTING) {
       return stopRestarting(proc);
     }
-    if (proc.spec != null) {
-      return processes.stop(proc);
-    }
     Promise<ActorInfo> promise = Promise.promise();
     proc.stopped.add(promise);
     if (!proc.stopRequested) {
       proc.stopRequested = true;
+      // A running actor is asked to shut down (a process gets its stop signal), one still starting is killed.
       if (proc.state == ActorState.RUNNING) {
-        requestShutdown(proc);
+        if (proc.spec != null) {
+          processes.signalStop(proc);
+        } else {
+          requestShutdown(proc);
+        }
       } else if (proc.process != null) {
         kill(proc);
       }
@@ -307,9 +309,17 @@ final class ActorSupervisor {
     if (scheduleRestart(proc, status)) {
       return;
     }
+    reportExit(proc, status, "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)", () -> failSpawn(proc, status));
+  }
+
+  /**
+   * An instance's exit, final (no restart follows), for an actor or a process alike: its reason, remembered; a launch
+   * that never got ready fails ({@code failSpawn}), else the hub hears of it; stops waiting on it complete.
+   */
+  void reportExit(ActorProcess proc, int status, String killedAfterGrace, Runnable failSpawn) {
     String reason;
     if (proc.stopRequested) {
-      reason = proc.killedAfterGrace ? "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)" : "stopped";
+      reason = proc.killedAfterGrace ? killedAfterGrace : "stopped";
     } else if (state.stopping) {
       reason = "its agent stopped";
     } else {
@@ -318,10 +328,9 @@ final class ActorSupervisor {
     }
     ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
     state.recentlyExited.put(proc.actorId, info);
-    log.info("Actor {} (process {}) {}", proc.actorId, proc.pid, reason);
-    boolean wasRunning = proc.spawned.future().succeeded() || proc.attempt > 0;
-    if (!wasRunning) {
-      failSpawn(proc, status);
+    log.info("{} {} (pid {}) {}", proc.spec == null ? "Actor" : "Process", proc.actorId, proc.pid, reason);
+    if (!proc.spawned.future().succeeded() && proc.attempt == 0) {
+      failSpawn.run();
     } else {
       hub.sendEvent(info);
     }

@@ -13,7 +13,6 @@ import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.io.File;
 import java.nio.file.Files;
@@ -212,22 +211,8 @@ final class ProcessRuns {
     }
   }
 
-  /** Stops the process: completes with it exited. A running one gets its stop signal first, one still starting is killed. */
-  Future<ActorInfo> stop(ActorProcess proc) {
-    Promise<ActorInfo> promise = Promise.promise();
-    proc.stopped.add(promise);
-    if (!proc.stopRequested) {
-      proc.stopRequested = true;
-      if (proc.state == ActorState.RUNNING) {
-        signalStop(proc);
-      } else if (proc.process != null) {
-        killTree(proc);
-      }
-    }
-    return promise.future();
-  }
-
-  private void signalStop(ActorProcess proc) {
+  /** A stop of a running process: its stop signal, then after its grace period a kill of its whole tree. */
+  void signalStop(ActorProcess proc) {
     proc.state = ActorState.STOPPING;
     long grace = proc.spec.getStopGraceMs();
     state.launcher.signal(state.context, proc.pid, proc.spec.getStopSignal());
@@ -279,26 +264,8 @@ final class ProcessRuns {
       return;
     }
     cleanUp(proc);
-    String reason;
-    if (proc.stopRequested) {
-      reason = proc.killedAfterGrace ? "stopped (killed after its " + proc.spec.getStopGraceMs() + " ms grace period)" : "stopped";
-    } else if (state.stopping) {
-      reason = "its agent stopped";
-    } else {
-      reason = (proc.deathCause != null ? proc.deathCause : ExitStatus.describe(status))
-        + (proc.restarts == null ? "" : proc.restarts.refusal(status));
-    }
-    ActorInfo info = proc.info().withState(ActorState.EXITED, status, reason);
-    state.recentlyExited.put(proc.actorId, info);
-    log.info("Process {} (pid {}) {}", proc.actorId, proc.pid, reason);
-    if (!proc.spawned.future().succeeded() && proc.attempt == 0) {
-      failSpawn(proc, status);
-    } else {
-      hub.sendEvent(info);
-    }
-    for (Promise<ActorInfo> p : proc.stopped) {
-      p.tryComplete(info);
-    }
+    supervisor.reportExit(proc, status, "stopped (killed after its " + proc.spec.getStopGraceMs() + " ms grace period)",
+      () -> failSpawn(proc, status));
   }
 
   private void cleanUp(ActorProcess proc) {
