@@ -197,4 +197,17 @@ class RestartIT {
     assertThat(dead.state()).isEqualTo(ActorState.EXITED);
     assertThat(dead.reason()).contains("its node doomed-node died");
   }
+
+  @Test
+  void callsInFlightWhenAnInstanceDiesFailWithActorDeadAndTheNextCallReachesTheNextInstance() throws Exception {
+    ActorHandle actor = cluster.spawn(client, "Echo", "in-flight", new SpawnOptions().setRestart(RestartPolicy.onFailure(1).withBackoffMs(100)));
+    long pid = pidOf(actor);
+    io.vertx.core.Future<String> inFlight = actor.call(TestActors.SLOW, 60_000L, Serializers.LONG, Serializers.STRING);
+    // A round trip after the slow call proves it reached the actor.
+    assertThat(await(actor.call(TestActors.HELLO, "before", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, before!");
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    assertThat(awaitFailure(inFlight)).isInstanceOf(ActorDeadException.class).hasMessageContaining("in-flight");
+    assertThat(await(actor.call(TestActors.HELLO, "next", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, next!");
+    processes.track(await(client.resolve("in-flight")).pid());
+  }
 }
