@@ -50,6 +50,11 @@ final class GangRestarts {
       return false;
     }
     RestartPolicy policy = ticket.restart;
+    NodeRecord node = state.nodes.get(record.nodeId);
+    if (!ticket.restarting && (node == null || !node.alive)) {
+      // Its node died: the ticket fails (a gang is not moved rank by rank), as without a gang restart.
+      return false;
+    }
     if (ticket.restarting) {
       keep(ticket, record, exited, "stopped for the gang's restart");
       return true;
