@@ -2,8 +2,6 @@ package io.spoke.vertx.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.ActorCodec.RdmaConnectValue;
 import io.spoke.vertx.protocol.ActorHostCodec.ActorSpecValue;
@@ -17,10 +15,9 @@ import io.spoke.vertx.protocol.fb.StartFailed;
 import io.spoke.vertx.protocol.fb.Subscribe;
 import io.spoke.vertx.protocol.fb.Unsubscribe;
 import io.vertx.core.buffer.Buffer;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The actor host's messages, through the framing and back: to and from its agent ({@link ActorHostCodec}), and to and
@@ -29,25 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 class ActorHostCodecTest {
 
-  private final FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
-  private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1024 * 1024));
-  private final List<Frame> frames = new ArrayList<>();
-
-  @AfterEach
-  void releaseFrames() {
-    frames.forEach(Frame::release);
-    channel.finishAndReleaseAll();
-  }
+  @RegisterExtension
+  final WireRoundTrip wire = new WireRoundTrip();
 
   private Frame roundTrip(Message message, Buffer payload) {
-    channel.writeInbound(encoder.encode(11, false, message, payload));
-    Object read = channel.readInbound();
-    assertThat(read).isInstanceOf(Frame.class);
-    Frame frame = (Frame) read;
-    frames.add(frame);
-    assertThat(frame.id()).isEqualTo(11);
-    assertThat(frame.bodyType()).isEqualTo(message.bodyType());
-    return frame;
+    return wire.send(11, false, message, payload);
   }
 
   @Test
@@ -105,8 +88,7 @@ class ActorHostCodecTest {
       0, Messages.intVector(b, List.<Integer>of()), 1024, 0));
     Frame frame = roundTrip(spec, null);
     ActorSpecValue value = ActorHostCodec.readActorSpec(frame);
-    frame.release();
-    frames.remove(frame);
+    wire.release(frame);
     assertThat(value.nodeId()).isNull();
     assertThat(value.gpuIds()).isEmpty();
     assertThat(value.slot()).isNull();

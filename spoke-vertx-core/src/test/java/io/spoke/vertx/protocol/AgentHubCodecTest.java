@@ -3,8 +3,6 @@ package io.spoke.vertx.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorLog;
@@ -13,13 +11,12 @@ import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.Body;
 import io.vertx.core.buffer.Buffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The messages between agents and the hub, written by one side's codec and read by the other's, through real frames. */
 class AgentHubCodecTest {
@@ -27,22 +24,11 @@ class AgentHubCodecTest {
   private static final ActorInfo RUNNING = new ActorInfo("echo-1", "Echo", "n1", "10.0.0.1", 40001, 4242, "/logs/echo-1.log",
     ActorState.RUNNING, -1, null, List.of(0, 3), "t-1", 2).withLocalSocket("/tmp/s/echo-1.sock", "boot-1");
 
-  private final FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
-  private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1024 * 1024));
-  private final List<Frame> frames = new ArrayList<>();
-
-  @AfterEach
-  void releaseFrames() {
-    frames.forEach(Frame::release);
-    channel.finishAndReleaseAll();
-  }
+  @RegisterExtension
+  final WireRoundTrip wire = new WireRoundTrip();
 
   private Frame roundTrip(Message message, Buffer payload) {
-    channel.writeInbound(encoder.encode(9, false, message, payload));
-    Frame frame = channel.readInbound();
-    frames.add(frame);
-    assertThat(frame.bodyType()).isEqualTo(message.bodyType());
-    return frame;
+    return wire.send(9, false, message, payload);
   }
 
   @Test

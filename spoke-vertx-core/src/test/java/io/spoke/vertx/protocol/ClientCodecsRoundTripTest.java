@@ -3,8 +3,6 @@ package io.spoke.vertx.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.spoke.vertx.ProtocolException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorLog;
@@ -36,12 +34,11 @@ import io.spoke.vertx.protocol.fb.TicketEvent;
 import io.spoke.vertx.protocol.fb.Tickets;
 import io.spoke.vertx.protocol.fb.Unsubscribe;
 import io.vertx.core.buffer.Buffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The client's side of {@link HubClientCodec} and {@link ActorCodec}, through {@link FrameEncoder} and
@@ -57,25 +54,12 @@ class ClientCodecsRoundTripTest {
   private static final ActorInfo ACTOR = new ActorInfo("w1", "Worker", "n1", "10.0.0.1", 4711, 1234, "/logs/w1.log",
     ActorState.RUNNING, 0, null, List.of(0, 1), "t-1", 1).withLocalSocket("/run/w1.sock", "host-a");
 
-  private final FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
-  private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1024 * 1024));
-  private final List<Frame> frames = new ArrayList<>();
-
-  @AfterEach
-  void releaseFrames() {
-    frames.forEach(Frame::release);
-    channel.finishAndReleaseAll();
-  }
+  @RegisterExtension
+  final WireRoundTrip wire = new WireRoundTrip();
 
   /** {@code message} with {@code payload} as sent and read back by the other side. */
   private Frame roundTrip(long id, boolean reply, Message message, Buffer payload) {
-    channel.writeInbound(encoder.encode(id, reply, message, payload));
-    Frame frame = (Frame) channel.readInbound();
-    frames.add(frame);
-    assertThat(frame.id()).isEqualTo(id);
-    assertThat(frame.isReply()).isEqualTo(reply);
-    assertThat(frame.bodyType()).isEqualTo(message.bodyType());
-    return frame;
+    return wire.send(id, reply, message, payload);
   }
 
   @Test

@@ -2,35 +2,21 @@ package io.spoke.vertx.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.spoke.vertx.protocol.HandshakeCodec.ServerChallenge;
 import io.spoke.vertx.protocol.HandshakeCodec.ServerWelcome;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Role;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The handshake's messages through the real encoder and decoder, on buffers. */
 class HandshakeCodecTest {
 
-  private final FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
-  private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1 << 20));
-  private final List<Frame> frames = new ArrayList<>();
-
-  @AfterEach
-  void release() {
-    frames.forEach(Frame::release);
-    channel.finishAndReleaseAll();
-  }
+  @RegisterExtension
+  final WireRoundTrip wire = new WireRoundTrip();
 
   private Frame roundTrip(long id, boolean reply, Message message) {
-    channel.writeInbound(encoder.encode(id, reply, message, null));
-    Frame frame = channel.readInbound();
-    frames.add(frame);
-    return frame;
+    return wire.send(id, reply, message, null);
   }
 
   @Test

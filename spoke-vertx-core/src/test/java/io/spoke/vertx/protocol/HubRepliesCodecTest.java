@@ -2,8 +2,6 @@ package io.spoke.vertx.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.spoke.vertx.ActorTypeNotFoundException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorLog;
@@ -37,11 +35,10 @@ import io.spoke.vertx.protocol.fb.TicketEvent;
 import io.spoke.vertx.protocol.fb.TicketList;
 import io.spoke.vertx.protocol.fb.Tickets;
 import io.vertx.core.buffer.Buffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the hub writes to clients, and reads of their requests; what an agent writes to its actor hosts, and reads of
@@ -56,22 +53,11 @@ class HubRepliesCodecTest {
   private static final ActorInfo ACTOR = new ActorInfo("w-1", "Worker", "n1", "10.0.0.1", 40000, 77, "/logs/w-1.log",
     ActorState.RUNNING, -1, null, List.of(2), "t-1", 1);
 
-  private final FrameEncoder encoder = new FrameEncoder(ByteBufAllocator.DEFAULT);
-  private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1024 * 1024));
-  private final List<Frame> frames = new ArrayList<>();
-
-  @AfterEach
-  void releaseFrames() {
-    frames.forEach(Frame::release);
-    channel.finishAndReleaseAll();
-  }
+  @RegisterExtension
+  final WireRoundTrip wire = new WireRoundTrip();
 
   private Frame roundTrip(Message message, Buffer payload) {
-    channel.writeInbound(encoder.encode(5, true, message, payload));
-    Frame frame = channel.readInbound();
-    frames.add(frame);
-    assertThat(frame.bodyType()).isEqualTo(message.bodyType());
-    return frame;
+    return wire.send(5, true, message, payload);
   }
 
   // ------------------------------------------------------------------ the hub to clients
