@@ -17,15 +17,30 @@ public final class Allocation {
   private final boolean detached;
   private final List<Slot> slots;
   private final String reason;
+  private final RestartPolicy restart;
+  private final int restarts;
 
   public Allocation(String ticketId, TicketState state, PlacementStrategy strategy, boolean detached, List<Slot> slots,
                     String reason) {
+    this(ticketId, state, strategy, detached, slots, reason, RestartPolicy.never(), 0);
+  }
+
+  private Allocation(String ticketId, TicketState state, PlacementStrategy strategy, boolean detached, List<Slot> slots,
+                     String reason, RestartPolicy restart, int restarts) {
     this.ticketId = ticketId;
     this.state = state;
     this.strategy = strategy;
     this.detached = detached;
     this.slots = List.copyOf(slots);
     this.reason = reason;
+    this.restart = restart;
+    this.restarts = restarts;
+  }
+
+  /** This allocation with its gang-restart policy and the gang restarts so far. */
+  public Allocation withRestarts(RestartPolicy restart, int restarts) {
+    return new Allocation(ticketId, state, strategy, detached, slots, reason, restart == null ? RestartPolicy.never() : restart,
+      restarts);
   }
 
   public String ticketId() {
@@ -60,9 +75,19 @@ public final class Allocation {
     return slots.size();
   }
 
-  /** Why the ticket failed, or {@code null}. */
+  /** Why the ticket failed, or else why its gang last restarted; {@code null} if neither happened. */
   public String reason() {
     return reason;
+  }
+
+  /** The ticket's gang restart ({@code GangRequest.setRestart}); {@link RestartPolicy#never()} when it has none. */
+  public RestartPolicy restart() {
+    return restart;
+  }
+
+  /** How many times the whole gang has been restarted. */
+  public int restarts() {
+    return restarts;
   }
 
   /** {@code MASTER_ADDR} of every rank: rank 0's node. */
@@ -86,6 +111,9 @@ public final class Allocation {
       .put("slots", array);
     if (reason != null) {
       json.put("reason", reason);
+    }
+    if (restart.mode() != RestartPolicy.Mode.NEVER) {
+      json.put("restart", restart.toJson()).put("restarts", restarts);
     }
     return json;
   }

@@ -113,9 +113,12 @@ public final class ClientMain {
     }
     out.println("Tickets: " + cluster.tickets().size());
     for (Allocation ticket : cluster.tickets()) {
-      out.printf("  %-16s %-10s %-13s ranks %d%s%s%n", ticket.ticketId(), ticket.state().name().toLowerCase(),
+      out.printf("  %-16s %-10s %-13s ranks %d%s%s%s%n", ticket.ticketId(), ticket.state().name().toLowerCase(),
         ticket.strategy().name().toLowerCase(), ticket.worldSize(),
         ticket.masterAddr() == null ? "" : ", master " + ticket.masterAddr() + ":" + ticket.masterPort(),
+        ticket.restart().mode() == RestartPolicy.Mode.NEVER ? ""
+          : ", gang restarts " + ticket.restarts() + "/" + ticket.restart().maxRestarts() + " (" + ticket.restart().mode().name()
+          .toLowerCase().replace('_', '-') + ")",
         ticket.reason() == null ? "" : " (" + ticket.reason() + ")");
       for (Slot slot : ticket.slots()) {
         out.printf("    rank %-4d %-24s local %d/%d  GPUs %-10s %s%n", slot.globalRank(), slot.nodeId(), slot.localRank(),

@@ -377,8 +377,9 @@ public final class Messages {
     int slotVector = FbAllocation.createSlotsVector(b, slots);
     int reason = string(b, allocation.reason());
     int ownerOffset = string(b, owner);
+    int restart = ProcessCodec.writeRestart(b, allocation.restart());
     return FbAllocation.createFbAllocation(b, ticket, (byte) allocation.state().ordinal(),
-      (byte) allocation.strategy().ordinal(), allocation.detached(), slotVector, reason, ownerOffset);
+      (byte) allocation.strategy().ordinal(), allocation.detached(), slotVector, reason, ownerOffset, restart, allocation.restarts());
   }
 
   public static Allocation readAllocation(FbAllocation t) {
@@ -393,7 +394,15 @@ public final class Messages {
     for (int i = 0; i < n; i++) {
       slots.add(readSlot(t.slots(slot, i)));
     }
-    return new Allocation(nonNull(t.ticket(), "ticket"), TicketState.values()[state], PlacementStrategy.values()[strategy],
-      t.detached(), slots, t.reason());
+    Allocation allocation = new Allocation(nonNull(t.ticket(), "ticket"), TicketState.values()[state],
+      PlacementStrategy.values()[strategy], t.detached(), slots, t.reason());
+    if (t.restart() == null) {
+      return allocation;
+    }
+    try {
+      return allocation.withRestarts(ProcessCodec.readRestart(t.restart()), Math.max(0, t.restarts()));
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException("malformed message: ticket " + allocation.ticketId() + ": " + e.getMessage());
+    }
   }
 }

@@ -58,8 +58,14 @@ class GangRestartIT {
     int port0 = ranks.get(0).ports().get(0);
     int port1 = ranks.get(1).ports().get(0);
 
-    until("the owner to hear that the ticket failed", () -> !ticketEvents.isEmpty());
-    Allocation failed = ticketEvents.get(0);
+    until("the owner to hear that the ticket failed", () -> ticketEvents.size() >= 2);
+    // It heard of the gang restart first, with its count, then of the failure.
+    Allocation restarted = ticketEvents.get(0);
+    assertThat(restarted.state()).isEqualTo(TicketState.ALLOCATED);
+    assertThat(restarted.restarts()).isEqualTo(1);
+    assertThat(restarted.restart().maxRestarts()).isEqualTo(1);
+    assertThat(restarted.reason()).contains("rank 1").contains("exited with status 5").contains("gang restart 1 of at most 1");
+    Allocation failed = ticketEvents.get(1);
     assertThat(failed.ticketId()).isEqualTo(ticket.ticketId());
     assertThat(failed.state()).isEqualTo(TicketState.FAILED);
     assertThat(failed.reason()).contains("rank 1").contains("exited with status 5").contains("no gang restart left (1)");

@@ -12,7 +12,9 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.ManagedProcess;
 import io.spoke.vertx.client.NodeInfo;
+import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
@@ -219,6 +221,69 @@ class HubRestartIT {
     ProcessHandle.of(third).orElseThrow().destroyForcibly();
     awaitStatus(client, s -> s.actors().stream().noneMatch(a -> a.id().equals("restarts-alone")));
     assertThat(await(client.resolve("restarts-alone")).state()).isEqualTo(ActorState.EXITED);
+  }
+
+  @Test
+  void aGangRestartTheHubDiesInIsFinishedByTheRestartedHubWithItsPolicyAndCount(Vertx vertx) throws Exception {
+    Path dir = Files.createTempDirectory("spoke-hub-gang-restart");
+    Cluster cluster = startCluster(vertx, "spoke-hub-gang-restart", "--state-dir", dir.resolve("state").toString());
+    SpokeClient client = cluster.client;
+    Allocation ticket = await(client.gangAllocate(new GangRequest().setTicketId("t-gang").setActorsPerNode(2).setGpus(1)
+      .setRestart(io.spoke.vertx.client.RestartPolicy.onFailure(2).withBackoffMs(3_000))));
+    for (int rank = 0; rank < 2; rank++) {
+      ManagedProcess process = await(client.launchProcess("t-gang", rank, "gang-" + rank, new ProcessSpec(List.of("sh", "-c",
+        "echo attempt $SPOKE_ATTEMPT gpu $CUDA_VISIBLE_DEVICES master $MASTER_PORT; "
+          + "[ $RANK = 1 ] && [ $SPOKE_ATTEMPT = 0 ] && { sleep 0.5; exit 5; }; exec sleep 600"))));
+      processes.track(process.info().pid());
+    }
+    // Rank 1 fails: the gang restart begins, and the hub dies during its back-off, both ranks stopped.
+    awaitStatus(client, s -> s.tickets().size() == 1 && s.tickets().get(0).restarts() == 1 && s.actors().isEmpty());
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    cluster.restartHub();
+
+    // The restarted hub read the restart from its journal and finished it: both ranks run again at attempt 1.
+    ClusterStatus back = awaitStatus(client, s -> s.tickets().size() == 1 && s.actors().size() == 2
+      && s.actors().stream().allMatch(a -> a.state() == ActorState.RUNNING));
+    Allocation restored = back.tickets().get(0);
+    assertThat(restored.state()).isEqualTo(TicketState.ALLOCATED);
+    assertThat(restored.restarts()).isEqualTo(1);
+    assertThat(restored.restart().maxRestarts()).isEqualTo(2);
+    assertThat(restored.masterPort()).isEqualTo(ticket.masterPort());
+    back.actors().forEach(a -> processes.track(a.pid()));
+    for (int rank = 0; rank < 2; rank++) {
+      String gpu = String.valueOf(ticket.slot(rank).gpuIds().get(0));
+      String log = awaitLog(client, "gang-" + rank, "attempt 1");
+      assertThat(log).contains("attempt 0 gpu " + gpu + " master " + ticket.masterPort())
+        .contains("attempt 1 gpu " + gpu + " master " + ticket.masterPort());
+    }
+    // The count was kept: one more failure is the last restart (attempt 2), the next fails the ticket.
+    long rank1 = back.actors().stream().filter(a -> a.rank() == 1).findFirst().orElseThrow().pid();
+    ProcessHandle.of(rank1).orElseThrow().destroyForcibly();
+    ClusterStatus second = awaitStatus(client, s -> s.tickets().get(0).restarts() == 2 && s.actors().size() == 2
+      && s.actors().stream().allMatch(a -> a.state() == ActorState.RUNNING && a.pid() != rank1));
+    second.actors().forEach(a -> processes.track(a.pid()));
+    awaitLog(client, "gang-0", "attempt 2");
+    long last = second.actors().stream().filter(a -> a.rank() == 1).findFirst().orElseThrow().pid();
+    ProcessHandle.of(last).orElseThrow().destroyForcibly();
+    ClusterStatus failed = awaitStatus(client, s -> s.tickets().get(0).state() == TicketState.FAILED);
+    assertThat(failed.tickets().get(0).reason()).contains("rank 1").contains("no gang restart left (2)");
+    await(client.release("t-gang"));
+    awaitStatus(client, s -> s.actors().isEmpty());
+  }
+
+  /** The actor's log once it holds {@code text}. */
+  private static String awaitLog(SpokeClient client, String actorId, String text) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String log = "";
+    while (System.nanoTime() < deadline) {
+      log = await(client.readLog(actorId, 0, 1 << 20)).data().toString(java.nio.charset.StandardCharsets.UTF_8);
+      if (log.contains(text)) {
+        return log;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(actorId + "'s log never said '" + text + "': " + log);
   }
 
   @Test

@@ -35,6 +35,12 @@ public final class FbAllocation extends Table {
   public String owner() { int o = __offset(16); return o != 0 ? __string(o + bb_pos) : null; }
   public ByteBuffer ownerAsByteBuffer() { return __vector_as_bytebuffer(16, 1); }
   public ByteBuffer ownerInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 16, 1); }
+  /**
+   * Gang restart: its policy (absent: never) and the gang restarts so far.
+   */
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart() { return restart(new io.spoke.vertx.protocol.fb.FbRestartPolicy()); }
+  public io.spoke.vertx.protocol.fb.FbRestartPolicy restart(io.spoke.vertx.protocol.fb.FbRestartPolicy obj) { int o = __offset(18); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  public int restarts() { int o = __offset(20); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
 
   public static int createFbAllocation(FlatBufferBuilder builder,
       int ticketOffset,
@@ -43,8 +49,12 @@ public final class FbAllocation extends Table {
       boolean detached,
       int slotsOffset,
       int reasonOffset,
-      int ownerOffset) {
-    builder.startTable(7);
+      int ownerOffset,
+      int restartOffset,
+      int restarts) {
+    builder.startTable(9);
+    FbAllocation.addRestarts(builder, restarts);
+    FbAllocation.addRestart(builder, restartOffset);
     FbAllocation.addOwner(builder, ownerOffset);
     FbAllocation.addReason(builder, reasonOffset);
     FbAllocation.addSlots(builder, slotsOffset);
@@ -55,7 +65,7 @@ public final class FbAllocation extends Table {
     return FbAllocation.endFbAllocation(builder);
   }
 
-  public static void startFbAllocation(FlatBufferBuilder builder) { builder.startTable(7); }
+  public static void startFbAllocation(FlatBufferBuilder builder) { builder.startTable(9); }
   public static void addTicket(FlatBufferBuilder builder, int ticketOffset) { builder.addOffset(0, ticketOffset, 0); }
   public static void addState(FlatBufferBuilder builder, byte state) { builder.addByte(1, state, 0); }
   public static void addStrategy(FlatBufferBuilder builder, byte strategy) { builder.addByte(2, strategy, 0); }
@@ -65,6 +75,8 @@ public final class FbAllocation extends Table {
   public static void startSlotsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addReason(FlatBufferBuilder builder, int reasonOffset) { builder.addOffset(5, reasonOffset, 0); }
   public static void addOwner(FlatBufferBuilder builder, int ownerOffset) { builder.addOffset(6, ownerOffset, 0); }
+  public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(7, restartOffset, 0); }
+  public static void addRestarts(FlatBufferBuilder builder, int restarts) { builder.addInt(8, restarts, 0); }
   public static int endFbAllocation(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -159,6 +159,7 @@ final class AgentHandler {
         directory.markExited(record, -1, "its agent no longer reports it", record.info.logFile());
       }
     }
+    recovery.resumeRestarts();
     log.info("Node {} {} at {}:{} with {} GPUs, {} CPUs, {} MiB{}", nodeId, rejoin ? "re-registered" : "registered", node.host,
       node.port, gpus.size(), cpus, memory, custom.isEmpty() ? "" : ", " + custom);
     connection.reply(requestId, AgentHubCodec.registered((int) state.options.getHeartbeatInterval()), null);

@@ -3,7 +3,9 @@ package io.spoke.vertx.hub.impl;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.RestartPolicy;
+import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.hub.scheduler.GangPlacement;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.HubClientCodec;
 import io.vertx.core.Future;
@@ -46,7 +48,7 @@ final class GangRestarts {
       return false;
     }
     TicketRecord ticket = desk.tickets.get(exited.ticket());
-    if (ticket == null || ticket.releasing != null || ticket.state != TicketState.ALLOCATED || ticket.launches == null) {
+    if (ticket == null || ticket.releasing != null || ticket.state != TicketState.ALLOCATED || ticket.recipes == null) {
       return false;
     }
     RestartPolicy policy = ticket.restart;
@@ -75,6 +77,35 @@ final class GangRestarts {
     log.warn("Ticket {}: {}; restarting every rank in {} ms (gang restart {} of at most {})", ticket.id, why, backoff, ticket.restarts,
       policy.maxRestarts());
     keep(ticket, record, exited, exited.reason());
+    ticket.reason = why + "; gang restart " + ticket.restarts + " of at most " + policy.maxRestarts();
+    // On disk before the ranks stop: a hub that dies from here on finishes this restart when it is back.
+    desk.journal(ticket);
+    tellOwner(ticket);
+    stopAndRelaunch(ticket, backoff);
+    return true;
+  }
+
+  /**
+   * A ticket read back from the journal in the middle of a gang restart, once its nodes are back and have reported
+   * what they run: what of it still runs is stopped, and every rank starts again after the back-off.
+   */
+  void resume(TicketRecord ticket) {
+    if (!ticket.restarting || ticket.recipes == null || ticket.releasing != null || ticket.state != TicketState.ALLOCATED) {
+      return;
+    }
+    log.warn("Ticket {}: the hub restarted during gang restart {} of at most {}; finishing it", ticket.id, ticket.restarts,
+      ticket.restart.maxRestarts());
+    for (int rank = 0; rank < ticket.recipes.length; rank++) {
+      RankRecipe recipe = ticket.recipes[rank];
+      if (recipe != null && !state.actors.containsKey(recipe.actorId)) {
+        directory.restarting(restartingInfo(ticket, rank, recipe, "the hub restarted during the gang's restart"));
+      }
+    }
+    stopAndRelaunch(ticket, ticket.restart.backoffBefore(ticket.restarts));
+  }
+
+  /** Stops every rank that runs (their exits are the restart's), then after {@code backoff} ms starts them all again. */
+  private void stopAndRelaunch(TicketRecord ticket, long backoff) {
     List<Future<Void>> stops = new ArrayList<>();
     for (String actorId : ticket.actors) {
       ActorRecord live = actorId == null ? null : state.actors.get(actorId);
@@ -83,7 +114,26 @@ final class GangRestarts {
       }
     }
     Future.join(stops).onComplete(done -> state.vertx.setTimer(Math.max(1, backoff), t -> relaunch(ticket)));
-    return true;
+  }
+
+  private ActorInfo restartingInfo(TicketRecord ticket, int rank, RankRecipe recipe, String why) {
+    GangPlacement.Rank slot = ticket.placement.ranks().get(rank);
+    NodeRecord node = state.nodes.get(slot.nodeId());
+    List<Integer> gpus = new ArrayList<>();
+    for (int gpu : slot.reservation().gpuIds()) {
+      gpus.add(gpu);
+    }
+    return new ActorInfo(recipe.actorId, recipe.type, slot.nodeId(), node == null ? null : node.host, 0, 0, null, ActorState.RESTARTING,
+      -1, why + " (restart " + ticket.restarts + " of at most " + ticket.restart.maxRestarts() + ")", gpus, ticket.id, rank)
+      .withProcess(recipe.process == null ? List.of() : recipe.process.getCommand(), List.of()).withRestarts(ticket.restarts);
+  }
+
+  /** The owner's ticket handler hears of each gang restart, and of the ticket's failure. */
+  private void tellOwner(TicketRecord ticket) {
+    Connection owner = ticket.owner.connection;
+    if (owner != null && !owner.isClosed()) {
+      owner.send(HubClientCodec.ticketEvent(desk.views.allocation(ticket)), null);
+    }
   }
 
   /** The rank's watchers hear that it restarts with the gang; they are kept for its next instance. */
@@ -105,13 +155,14 @@ final class GangRestarts {
     ticket.restarting = false;
     if (ticket.releasing != null || ticket.state != TicketState.ALLOCATED) {
       // Released (or failed) during the back-off: the ranks' watchers hear that they ended after all.
-      for (int rank = 0; rank < ticket.launches.length; rank++) {
+      for (int rank = 0; rank < ticket.recipes.length; rank++) {
         Set<Connection> watchers = ticket.keptWatchers.remove(rank);
-        ActorLaunch first = ticket.launches[rank];
-        if (watchers == null || first == null) {
+        RankRecipe recipe = ticket.recipes[rank];
+        if (watchers == null || recipe == null) {
           continue;
         }
-        ActorInfo ended = first.record.info.withState(ActorState.EXITED, -1, "its ticket ended while the gang waited to restart");
+        ActorInfo ended = restartingInfo(ticket, rank, recipe, "").withState(ActorState.EXITED, -1,
+          "its ticket ended while the gang waited to restart");
         for (Connection watcher : watchers) {
           if (!watcher.isClosed()) {
             watcher.send(HubClientCodec.actorEvent(ended), null);
@@ -120,28 +171,29 @@ final class GangRestarts {
       }
       return;
     }
-    for (int rank = 0; rank < ticket.launches.length; rank++) {
-      ActorLaunch first = ticket.launches[rank];
-      if (first == null) {
+    desk.journal(ticket);
+    for (int rank = 0; rank < ticket.recipes.length; rank++) {
+      RankRecipe recipe = ticket.recipes[rank];
+      GangPlacement.Rank placed = ticket.placement.ranks().get(rank);
+      NodeRecord node = state.nodes.get(placed.nodeId());
+      if (recipe == null || node == null || node.connection == null || state.actors.containsKey(recipe.actorId)) {
         continue;
       }
-      NodeRecord node = state.nodes.get(first.node.id);
-      String actorId = first.record.id();
-      if (node == null || node.connection == null || state.actors.containsKey(actorId)) {
-        continue;
-      }
-      ActorInfo starting = new ActorInfo(actorId, first.record.info.type(), node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null,
-        first.slot.gpuIds(), ticket.id, rank).withProcess(first.record.info.command(), List.of()).withRestarts(ticket.restarts);
+      // The slot as it is now: the same node, GPUs and rendezvous (its port too, unless the agent restarted meanwhile).
+      Slot slot = desk.views.slot(ticket, placed);
+      ActorInfo starting = new ActorInfo(recipe.actorId, recipe.type, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null,
+        slot.gpuIds(), ticket.id, rank).withProcess(recipe.process == null ? List.of() : recipe.process.getCommand(), List.of())
+        .withRestarts(ticket.restarts);
       ActorRecord record = new ActorRecord(starting, node.id, null);
       Set<Connection> watchers = ticket.keptWatchers.remove(rank);
       if (watchers != null) {
         record.watchers.addAll(watchers);
       }
-      Map<String, String> env = new LinkedHashMap<>(first.env);
+      Map<String, String> env = new LinkedHashMap<>(recipe.env);
       env.put("SPOKE_ATTEMPT", String.valueOf(ticket.restarts));
-      ticket.actors[rank] = actorId;
-      directory.startActor(new ActorLaunch(null, first.session, 0, record, node, env, first.jvmOptions, first.timeoutMs, first.args,
-        first.slot, () -> { }, first.process, RestartPolicy.never(), first.liveness));
+      ticket.actors[rank] = recipe.actorId;
+      directory.startActor(new ActorLaunch(null, ticket.owner, 0, record, node, env, recipe.jvmOptions, recipe.timeoutMs,
+        recipe.args == null ? null : recipe.args.copy(), slot, () -> { }, recipe.process, RestartPolicy.never(), recipe.liveness));
     }
   }
 
@@ -149,9 +201,7 @@ final class GangRestarts {
     ticket.state = TicketState.FAILED;
     ticket.reason = why;
     log.warn("Ticket {} failed: {}", ticket.id, why);
-    Connection owner = ticket.owner.connection;
-    if (owner != null && !owner.isClosed()) {
-      owner.send(HubClientCodec.ticketEvent(desk.views.allocation(ticket)), null);
-    }
+    desk.journal(ticket);
+    tellOwner(ticket);
   }
 }

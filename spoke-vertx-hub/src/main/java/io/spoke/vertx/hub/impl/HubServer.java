@@ -53,7 +53,7 @@ public final class HubServer {
     ActorDirectory directory = new ActorDirectory(state, this::drainTickets);
     this.tickets = new TicketDesk(state, directory);
     directory.gangRestarts = new GangRestarts(state, tickets, directory);
-    this.recovery = new TicketRecovery(state, tickets);
+    this.recovery = new TicketRecovery(state, tickets, directory.gangRestarts);
     this.agents = new AgentHandler(state, directory, tickets, recovery);
     this.clients = new ClientHandler(state, directory, tickets, new RankLauncher(state, tickets, directory));
   }

@@ -1,6 +1,7 @@
 package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.GangPlacement;
 import io.spoke.vertx.hub.scheduler.GangSpec;
@@ -47,6 +48,14 @@ final class JournalRecords {
     if (!ticket.deadNodes.isEmpty()) {
       record.put("deadNodes", new JsonArray(new ArrayList<>(ticket.deadNodes)));
     }
+    if (ticket.restart.mode() != RestartPolicy.Mode.NEVER) {
+      JsonArray recipes = new JsonArray();
+      for (int rank = 0; ticket.recipes != null && rank < ticket.recipes.length; rank++) {
+        recipes.add(ticket.recipes[rank] == null ? null : ticket.recipes[rank].toJson());
+      }
+      record.put("restart", ticket.restart.toJson()).put("restarts", ticket.restarts).put("restarting", ticket.restarting)
+        .put("recipes", recipes);
+    }
     return record;
   }
 
@@ -86,6 +95,22 @@ final class JournalRecords {
     r.getJsonArray("deadNodes", new JsonArray()).forEach(n -> ticket.deadNodes.add((String) n));
     ticket.awaiting.addAll(placement.unboundNodes());
     ticket.awaiting.removeAll(ticket.deadNodes);
+    JsonObject restart = r.getJsonObject("restart");
+    if (restart != null) {
+      ticket.restart = RestartPolicy.fromJson(restart);
+      ticket.restarts = r.getInteger("restarts", 0);
+      // A gang restart the hub died in: finished once the ticket's nodes are back (TicketRecovery).
+      ticket.restarting = r.getBoolean("restarting", false);
+      ticket.resumeRestart = ticket.restarting;
+      JsonArray recipes = r.getJsonArray("recipes", new JsonArray());
+      if (!recipes.isEmpty()) {
+        ticket.recipes = new RankRecipe[spec.worldSize()];
+        for (int rank = 0; rank < Math.min(recipes.size(), ticket.recipes.length); rank++) {
+          JsonObject recipe = recipes.getJsonObject(rank);
+          ticket.recipes[rank] = recipe == null ? null : RankRecipe.fromJson(recipe);
+        }
+      }
+    }
     return ticket;
   }
 }

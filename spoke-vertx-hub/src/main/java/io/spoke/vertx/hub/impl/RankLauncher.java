@@ -119,10 +119,11 @@ final class RankLauncher {
       }
     }, process, restart, liveness);
     if (ticket.restart.mode() != RestartPolicy.Mode.NEVER) {
-      if (ticket.launches == null) {
-        ticket.launches = new ActorLaunch[ticket.spec.worldSize()];
+      if (ticket.recipes == null) {
+        ticket.recipes = new RankRecipe[ticket.spec.worldSize()];
       }
-      ticket.launches[rankIndex] = launch;
+      ticket.recipes[rankIndex] = new RankRecipe(actorId, l.actorType(), env, jvmOptions, l.timeoutMs(), args, process, liveness);
+      desk.journal(ticket);
     }
     directory.startActor(launch);
   }

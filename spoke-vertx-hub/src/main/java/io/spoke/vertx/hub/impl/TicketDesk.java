@@ -215,6 +215,18 @@ final class TicketDesk {
     });
   }
 
+  /**
+   * Records a journaled ticket's new state (its rendezvous port, a gang restart, a rank's launch recipe), replacing its
+   * earlier record; not waited for: what changed is already in force, and a write that fails is logged.
+   */
+  void journal(TicketRecord ticket) {
+    if (journal == null || !ticket.journaled || ticket.releasing != null) {
+      return;
+    }
+    journal.append(JournalRecords.record(ticket)).onFailure(err -> log.error("Ticket {}: the journal could not record its new state ({}); "
+      + "a hub restarted from it would not know it", ticket.id, err.getMessage()));
+  }
+
   /** Answers the allocation request, if still unanswered. */
   private void answer(TicketRecord ticket, Future<Allocation> outcome) {
     Connection requester = ticket.requester;

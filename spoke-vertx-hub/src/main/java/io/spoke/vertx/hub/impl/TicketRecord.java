@@ -41,11 +41,16 @@ final class TicketRecord {
   final Set<String> deadNodes = new TreeSet<>();
   /** Read back from the journal: nodes of its ranks that have not registered with this hub yet. */
   final Set<String> awaiting = new TreeSet<>();
-  /** Gang restart: its policy, the restarts so far, whether one is under way, and each rank's launch to start again. */
+  /**
+   * Gang restart: its policy, the restarts so far, whether one is under way (its ranks stopping, or the back-off),
+   * and how each launched rank starts again. All journaled with the ticket.
+   */
   io.spoke.vertx.client.RestartPolicy restart = io.spoke.vertx.client.RestartPolicy.never();
   int restarts;
   boolean restarting;
-  ActorLaunch[] launches;
+  /** Read back from the journal in the middle of a gang restart, which is finished once its nodes are back. */
+  boolean resumeRestart;
+  RankRecipe[] recipes;
   /** During a gang restart: who watched each rank, for its next instance. */
   final java.util.Map<Integer, java.util.Set<io.spoke.vertx.internal.net.Connection>> keptWatchers = new java.util.HashMap<>();
 

@@ -21,10 +21,12 @@ final class TicketRecovery {
 
   private final HubState state;
   private final TicketDesk desk;
+  private final GangRestarts gangRestarts;
 
-  TicketRecovery(HubState state, TicketDesk desk) {
+  TicketRecovery(HubState state, TicketDesk desk, GangRestarts gangRestarts) {
     this.state = state;
     this.desk = desk;
+    this.gangRestarts = gangRestarts;
   }
 
   /**
@@ -135,9 +137,7 @@ final class TicketRecovery {
         }
         ticket.masterPort = ar.result();
         ticket.portHolder = ticket.id;
-        if (desk.journal != null && ticket.journaled) {
-          desk.journal.append(JournalRecords.record(ticket));
-        }
+        desk.journal(ticket);
       });
     }
   }
@@ -159,6 +159,19 @@ final class TicketRecovery {
     ticket.actors[actor.rank()] = actor.id();
     ticket.launched = true;
     return true;
+  }
+
+  /**
+   * Restored tickets read back in the middle of a gang restart whose nodes are all back (and have reported what they
+   * run): their restart is finished.
+   */
+  void resumeRestarts() {
+    for (TicketRecord ticket : new ArrayList<>(desk.tickets.values())) {
+      if (ticket.resumeRestart && ticket.awaiting.isEmpty()) {
+        ticket.resumeRestart = false;
+        gangRestarts.resume(ticket);
+      }
+    }
   }
 
   /** Restored tickets whose nodes did not come back within {@code window} ms of the restart: those nodes are dead. */

@@ -30,7 +30,8 @@ final class TicketViews {
     }
     TicketState state = ticket.state == TicketState.ALLOCATED || ticket.state == TicketState.FAILED || ticket.placement == null
       ? ticket.state : TicketState.PENDING;
-    return new Allocation(ticket.id, state, ticket.spec.strategy(), ticket.detached, slots, ticket.reason);
+    return new Allocation(ticket.id, state, ticket.spec.strategy(), ticket.detached, slots, ticket.reason)
+      .withRestarts(ticket.restart, ticket.restarts);
   }
 
   /** A rank of a ticket as its owner sees it: where it is, its GPUs and rendezvous, the actor in it. */
