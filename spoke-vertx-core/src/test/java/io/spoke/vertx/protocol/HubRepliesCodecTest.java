@@ -11,6 +11,7 @@ import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.protocol.fb.ActorEvent;
@@ -95,6 +96,14 @@ class HubRepliesCodecTest {
     Allocation failed = new Allocation("t-1", TicketState.FAILED, PlacementStrategy.PACK, true, List.of(SLOT), "node n1 died");
     TicketEvent event = (TicketEvent) roundTrip(HubClientCodec.ticketEvent(failed), null).header().body(new TicketEvent());
     assertThat(Messages.readAllocation(event.allocation())).usingRecursiveComparison().isEqualTo(failed);
+
+    Allocation restarted = new Allocation("t-1", TicketState.ALLOCATED, PlacementStrategy.PACK, false, List.of(SLOT),
+      "rank 1 exited with status 5; gang restart 2 of at most 3").withRestarts(RestartPolicy.onFailure(3).withBackoffMs(250), 2);
+    TicketEvent restart = (TicketEvent) roundTrip(HubClientCodec.ticketEvent(restarted), null).header().body(new TicketEvent());
+    Allocation read = Messages.readAllocation(restart.allocation());
+    assertThat(read).usingRecursiveComparison().isEqualTo(restarted);
+    assertThat(read.restarts()).isEqualTo(2);
+    assertThat(read.restart()).isEqualTo(RestartPolicy.onFailure(3).withBackoffMs(250));
   }
 
   @Test
