@@ -38,6 +38,7 @@ public final class ClusterAuth {
   private final SecretKeySpec key;
   private final long blockMs = Long.getLong("spoke.auth.blockMs", 10_000);
   private final Map<String, Failures> failures = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
 
   private ClusterAuth(byte[] token) {
     this.key = token == null ? null : new SecretKeySpec(token, "HmacSHA256");
@@ -72,6 +73,11 @@ public final class ClusterAuth {
   public static boolean isLoopback(String host) {
     return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]")
       || host.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /** Failed proofs so far (a wrong or missing token), for the metrics. */
+  public long refusedCount() {
+    return refused.sum();
   }
 
   public boolean hasToken() {
@@ -135,6 +141,7 @@ public final class ClusterAuth {
    * @return the milliseconds it is now turned away for, or 0 while it may still try
    */
   long failed(String host, long nowMs) {
+    refused.increment();
     if (failures.size() >= MAX_TRACKED_ADDRESSES) {
       failures.values().removeIf(f -> f.blockedUntil <= nowMs && nowMs - f.windowStart > FAILURE_WINDOW_MS);
       if (failures.size() >= MAX_TRACKED_ADDRESSES) {
