@@ -37,10 +37,12 @@ public final class HubMain {
       System.exit(2);
       return;
     }
-    Vertx vertx = Vertx.vertx();
+    // Vert.x's own metrics (net, HTTP, event loops, JVM) go to Prometheus with the hub's.
+    Vertx vertx = Vertx.vertx(io.spoke.vertx.web.Metrics.vertxOptions());
     HubVerticle hub = new HubVerticle(options);
     vertx.deployVerticle(hub)
-      .onSuccess(id -> System.out.println("Spoke hub listening on " + options.getHost() + ":" + hub.actualPort()))
+      .onSuccess(id -> System.out.println("Spoke hub listening on " + options.getHost() + ":" + hub.actualPort()
+        + (hub.httpUrl() == null ? "" : "; status page and /metrics at " + hub.httpUrl())))
       .onFailure(err -> {
         System.err.println("spoke hub: cannot start: " + err.getMessage());
         System.exit(1);

@@ -22,9 +22,11 @@ public class HubOptions {
   public static final long DEFAULT_AGENT_TIMEOUT = 30_000;
   public static final int DEFAULT_MAX_FRAME_SIZE = ProtocolVersion.DEFAULT_MAX_FRAME_SIZE;
   public static final long DEFAULT_CLIENT_GRACE_PERIOD = 10_000;
+  /** The status page, {@code /metrics}, {@code /health} and {@code /ready}; the next free port up to 20 above when taken. */
+  public static final int DEFAULT_HTTP_PORT = 8271;
 
   private static final List<String> KEYS = Stream.concat(Stream.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout",
-    "maxFrameSize", "clientGracePeriod", "stateDir"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
+    "maxFrameSize", "clientGracePeriod", "stateDir", "httpPort"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
@@ -35,6 +37,7 @@ public class HubOptions {
   private long clientGracePeriod = DEFAULT_CLIENT_GRACE_PERIOD;
   private SecurityOptions security = new SecurityOptions();
   private String stateDir;
+  private int httpPort = DEFAULT_HTTP_PORT;
 
   public HubOptions() {
   }
@@ -49,6 +52,7 @@ public class HubOptions {
     this.clientGracePeriod = other.clientGracePeriod;
     this.security = new SecurityOptions(other.security);
     this.stateDir = other.stateDir;
+    this.httpPort = other.httpPort;
   }
 
   /**
@@ -65,6 +69,7 @@ public class HubOptions {
     setClientGracePeriod(o.longValue("clientGracePeriod", DEFAULT_CLIENT_GRACE_PERIOD));
     setSecurity(o.security());
     setStateDir(o.string("stateDir", null));
+    setHttpPort(o.integer("httpPort", DEFAULT_HTTP_PORT));
   }
 
   public JsonObject toJson() {
@@ -76,11 +81,29 @@ public class HubOptions {
       .put("agentTimeout", agentTimeout)
       .put("maxFrameSize", maxFrameSize)
       .put("clientGracePeriod", clientGracePeriod)
+      .put("httpPort", httpPort)
       .mergeIn(security.addTo(new JsonObject()));
     if (stateDir != null) {
       json.put("stateDir", stateDir);
     }
     return json;
+  }
+
+  public int getHttpPort() {
+    return httpPort;
+  }
+
+  /**
+   * The HTTP port of the status page, {@code /metrics}, {@code /health} and {@code /ready}, on the hub's host and
+   * behind its token and TLS: {@link #DEFAULT_HTTP_PORT} by default (or the next free port up to 20 above it),
+   * 0 for any free port, -1 for none. A port set here that is taken fails the hub's start.
+   */
+  public HubOptions setHttpPort(int httpPort) {
+    if (httpPort < -1 || httpPort > 65535) {
+      throw new IllegalArgumentException("httpPort must be -1 (none), 0 (any) or a port, not " + httpPort);
+    }
+    this.httpPort = httpPort;
+    return this;
   }
 
   public String getHost() {

@@ -48,6 +48,16 @@ public class HubVerticle extends VerticleBase {
     return server == null ? Future.succeededFuture() : server.stop();
   }
 
+  /** The address of the status page (and /metrics, /health, /ready), once deployed; null when the HTTP port is -1. */
+  public String httpUrl() {
+    return server == null ? null : server.httpUrl();
+  }
+
+  /** The HTTP port, once deployed; -1 when there is none. */
+  public int httpPort() {
+    return server == null ? -1 : server.httpPort();
+  }
+
   /** The port the hub listens on, once deployed (useful with port 0). */
   public int actualPort() {
     if (server == null) {

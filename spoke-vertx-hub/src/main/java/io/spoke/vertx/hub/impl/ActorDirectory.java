@@ -133,6 +133,11 @@ final class ActorDirectory {
     return record != null ? record.info : graveyard.get(actorId);
   }
 
+  /** Recently exited actors (and gang ranks between their instances), oldest first. */
+  java.util.Collection<ActorInfo> recentlyExited() {
+    return graveyard.values();
+  }
+
   /** A recently exited actor, or null. */
   ActorInfo exited(String actorId) {
     return graveyard.get(actorId);
@@ -145,6 +150,7 @@ final class ActorDirectory {
       record.info.ticket(), record.info.rank()).withProcess(record.info.command(), record.info.ports())
       .withRestarts(record.info.restarts());
     forget(record);
+    state.metrics.exited(exited);
     if (gangRestarts != null && gangRestarts.absorb(record, exited)) {
       return;
     }
@@ -219,6 +225,7 @@ final class ActorDirectory {
     ActorLaunch again = new ActorLaunch(null, first.session, 0, moved, node, env, first.jvmOptions, first.timeoutMs, first.args, null,
       () -> { }, first.process, first.restart.withMaxRestarts(first.restart.maxRestarts() - used - 1), first.liveness);
     moved.launch = again;
+    state.metrics.restarted(HubMetrics.RestartKind.MOVED);
     changed(moved, restarting);
     log.info("Actor {}: {}; starting it again on node {}", record.id(), why, node.id);
     startActor(again);

@@ -56,6 +56,8 @@ final class AgentHandler {
   private void onMessage(Connection connection, Frame frame) {
     AgentSession session = connection.attachment();
     long id = frame.id();
+    long start = System.nanoTime();
+    int type = frame.bodyType();
     try {
       if (session.node != null) {
         session.node.lastSeen = System.nanoTime();
@@ -80,6 +82,7 @@ final class AgentHandler {
     } catch (RuntimeException e) {
       HubServer.protocolError(connection, id, "malformed message from agent " + connection.peerName() + ": " + e.getMessage());
     } finally {
+      state.metrics.request(type, start);
       frame.release();
     }
   }
@@ -174,6 +177,9 @@ final class AgentHandler {
     if (info.state() == ActorState.EXITED) {
       directory.markExited(record, info.exitCode(), info.reason(), info.logFile());
     } else {
+      if (info.state() == ActorState.RESTARTING && record.info.state() != ActorState.RESTARTING) {
+        state.metrics.restarted(HubMetrics.RestartKind.IN_PLACE);
+      }
       directory.changed(record, info);
     }
   }

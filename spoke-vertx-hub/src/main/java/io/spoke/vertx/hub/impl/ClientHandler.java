@@ -25,6 +25,7 @@ import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.ReadLogRequest;
 import io.spoke.vertx.protocol.SpawnView;
 import io.spoke.vertx.protocol.fb.Body;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,6 +73,8 @@ final class ClientHandler {
   private void onMessage(Connection connection, Frame frame) {
     ClientSession session = connection.attachment();
     long id = frame.id();
+    long start = System.nanoTime();
+    int type = frame.bodyType();
     try {
       switch (frame.bodyType()) {
         case Body.Spawn:
@@ -108,6 +111,7 @@ final class ClientHandler {
       HubServer.protocolError(connection, id, "malformed request from " + connection.peerName() + ": " + e.getMessage());
     } finally {
       frame.release();
+      state.metrics.request(type, start);
     }
   }
 
@@ -218,6 +222,11 @@ final class ClientHandler {
   }
 
   private void status(Connection client, long requestId) {
+    client.reply(requestId, HubClientCodec.clusterStatus(clusterStatus()), null);
+  }
+
+  /** The cluster as {@code spoke status} and the status page show it: nodes, live actors, tickets. */
+  ClusterStatus clusterStatus() {
     List<NodeInfo> nodeInfos = new ArrayList<>();
     for (NodeRecord node : state.nodes.values()) {
       NodeState resources = state.scheduler.node(node.id);
@@ -241,39 +250,37 @@ final class ClientHandler {
     List<ActorInfo> actorInfos = new ArrayList<>();
     new TreeMap<>(state.actors).values().forEach(r -> actorInfos.add(r.info));
     List<Allocation> ticketList = tickets.all();
-    client.reply(requestId, HubClientCodec.clusterStatus(new ClusterStatus(nodeInfos, actorInfos, ticketList)), null);
+    return new ClusterStatus(nodeInfos, actorInfos, ticketList);
   }
 
   private void readLog(Connection client, long requestId, ReadLogRequest r) {
-    String actorId = r.actorId();
+    readLog(r.actorId(), r.offset(), r.maxBytes()).onComplete(ar -> {
+      if (ar.failed()) {
+        client.replyFailure(requestId, ar.cause());
+        return;
+      }
+      ActorLog chunk = ar.result();
+      client.reply(requestId, HubClientCodec.logChunk(chunk), chunk.data());
+    });
+  }
+
+  /** Up to {@code maxBytes} of an actor's log from {@code offset}, read by its agent (clients and the status page). */
+  Future<ActorLog> readLog(String actorId, long offset, int maxBytes) {
     String error = Names.checkId("actor id", actorId);
     if (error != null) {
-      client.replyFailure(requestId, new InvalidRequestException(error));
-      return;
+      return Future.failedFuture(new InvalidRequestException(error));
     }
     ActorInfo info = directory.actorInfo(actorId);
     if (info == null) {
-      client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
-      return;
+      return Future.failedFuture(new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
     }
     NodeRecord node = state.nodes.get(info.nodeId());
     if (node == null || node.connection == null) {
-      client.replyFailure(requestId, new NodeUnavailableException("node " + info.nodeId() + " of actor '" + actorId
+      return Future.failedFuture(new NodeUnavailableException("node " + info.nodeId() + " of actor '" + actorId
         + "' is not connected, so its log cannot be read"));
-      return;
     }
-    Connection agent = node.connection;
-    long offset = r.offset();
-    agent.request(AgentHubCodec.readLog(actorId, offset, Math.min(r.maxBytes(), state.options.getMaxFrameSize() / 2)), null,
-        state.options.getAgentTimeout(), "log of actor '" + actorId + "'", frame -> AgentHubCodec.readLogChunk(frame, offset))
-      .onComplete(ar -> {
-        if (ar.failed()) {
-          client.replyFailure(requestId, ar.cause());
-          return;
-        }
-        ActorLog chunk = ar.result();
-        client.reply(requestId, HubClientCodec.logChunk(chunk), chunk.data());
-      });
+    return node.connection.request(AgentHubCodec.readLog(actorId, offset, Math.min(maxBytes, state.options.getMaxFrameSize() / 2)), null,
+      state.options.getAgentTimeout(), "log of actor '" + actorId + "'", frame -> AgentHubCodec.readLogChunk(frame, offset));
   }
 
   /** A client's connection closed: it stops watching; its session's tickets go unless it is back within the grace period. */

@@ -72,6 +72,7 @@ final class GangRestarts {
     }
     ticket.restarting = true;
     ticket.restarts++;
+    state.metrics.restarted(HubMetrics.RestartKind.GANG);
     long backoff = policy.backoffBefore(ticket.restarts);
     String why = "rank " + exited.rank() + " " + exited.reason();
     log.warn("Ticket {}: {}; restarting every rank in {} ms (gang restart {} of at most {})", ticket.id, why, backoff, ticket.restarts,

@@ -8,6 +8,8 @@ import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Role;
+import io.spoke.vertx.web.Metrics;
+import io.spoke.vertx.web.WebFront;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
@@ -43,19 +45,23 @@ public final class HubServer {
   private final TicketRecovery recovery;
   private final AgentHandler agents;
   private final ClientHandler clients;
+  private final HubWeb web;
   private NetServer server;
+  private WebFront front;
   private long checkTimer = -1;
 
   public HubServer(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
     this.options = options;
     this.state = new HubState(vertx, options);
+    state.metrics = new HubMetrics(Metrics.newRegistry(), state, connections);
     ActorDirectory directory = new ActorDirectory(state, this::drainTickets);
     this.tickets = new TicketDesk(state, directory);
     directory.gangRestarts = new GangRestarts(state, tickets, directory);
     this.recovery = new TicketRecovery(state, tickets, directory.gangRestarts);
     this.agents = new AgentHandler(state, directory, tickets, recovery);
     this.clients = new ClientHandler(state, directory, tickets, new RankLauncher(state, tickets, directory));
+    this.web = new HubWeb(state, clients, directory);
   }
 
   public Future<Void> start() {
@@ -72,6 +78,7 @@ public final class HubServer {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    state.metrics.auth(auth);
     Future<Void> restored = Future.succeededFuture();
     if (options.getStateDir() != null) {
       long window = options.getNodeTimeout() + Long.getLong("spoke.hub.reconnectAllowanceMs", RECONNECT_ALLOWANCE_MS);
@@ -84,17 +91,60 @@ public final class HubServer {
     }
     server = vertx.createNetServer(serverOptions.setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
     server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "hub", auth, this::accept));
-    return restored.compose(v -> server.listen()).map(s -> {
+    return restored.compose(v -> server.listen()).compose(s -> {
       checkTimer = vertx.setPeriodic(Math.max(10, options.getHeartbeatInterval() / 2), id -> agents.checkNodes());
       log.info("Hub listening on {}:{}{}{}", options.getHost(), s.actualPort(), auth.hasToken() ? ", cluster token required" : "",
         options.getSecurity().isTls() ? ", TLS" : "");
-      return null;
+      return startWeb();
     });
+  }
+
+  /** The status page, /metrics, /health and /ready, unless the HTTP port is -1. */
+  private Future<Void> startWeb() {
+    if (options.getHttpPort() < 0) {
+      return Future.succeededFuture();
+    }
+    byte[] token = options.getSecurity().resolveToken();
+    return vertx.executeBlocking(() -> {
+      web.load();
+      return null;
+    }).compose(v -> WebFront.start(vertx, "the hub", options.getHost(), options.getHttpPort(),
+      options.getHttpPort() == HubOptions.DEFAULT_HTTP_PORT, options.getSecurity(), token, state.metrics.registry,
+      () -> state.metrics.refresh(state, tickets.tickets), this::health,
+      () -> Future.succeededFuture(server == null ? "the hub is not listening" : null), web::routes)).map(started -> {
+        front = started;
+        return null;
+      });
+  }
+
+  /** Healthy: it listens, and its journal (if any) can be written. */
+  private Future<String> health() {
+    if (server == null) {
+      return Future.succeededFuture("the hub is not listening");
+    }
+    if (options.getStateDir() == null) {
+      return Future.succeededFuture();
+    }
+    java.nio.file.Path journal = java.nio.file.Paths.get(options.getStateDir()).resolve(TicketJournal.FILE);
+    return vertx.executeBlocking(() -> java.nio.file.Files.isWritable(journal) ? null : "the journal " + journal + " is not writable");
+  }
+
+  /** The status page's address, or null when it has none. */
+  public String httpUrl() {
+    return front == null ? null : front.url();
+  }
+
+  public int httpPort() {
+    return front == null ? -1 : front.actualPort();
   }
 
   public Future<Void> stop() {
     if (checkTimer >= 0) {
       vertx.cancelTimer(checkTimer);
+    }
+    web.close();
+    if (front != null) {
+      front.close();
     }
     for (Connection connection : new ArrayList<>(connections)) {
       connection.close();

@@ -24,6 +24,9 @@ final class HubState {
   /** Tells this hub's made-up names (anonymous sessions, port leases) from those of an earlier hub of the same journal. */
   final String instanceTag = Long.toString(new java.security.SecureRandom().nextInt() & 0x7fffffff, 36);
 
+  /** Set by the hub's server before it starts. */
+  HubMetrics metrics;
+
   HubState(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
     this.options = options;

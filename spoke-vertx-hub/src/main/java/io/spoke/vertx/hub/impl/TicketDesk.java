@@ -119,7 +119,9 @@ final class TicketDesk {
     }
     GangPlacement placement;
     try {
+      long start = System.nanoTime();
       placement = state.scheduler.submit(spec, g.waitForResources());
+      state.metrics.placed(start);
     } catch (SpokeException e) {
       client.replyFailure(requestId, e);
       return;
@@ -194,6 +196,7 @@ final class TicketDesk {
     ticket.portHolder = portHolder;
     ticket.portCheckedAtNanos = portCheckedAtNanos;
     ticket.state = TicketState.ALLOCATED;
+    state.metrics.gangAllocated(ticket.requestedAtNanos);
     log.info("Ticket {} allocated: {} ranks, master {}:{}", ticket.id, ticket.placement.ranks().size(), ticket.masterAddr, ticket.masterPort);
     if (journal == null) {
       answer(ticket, Future.succeededFuture(views.allocation(ticket)));

@@ -16,6 +16,8 @@ final class TicketRecord {
   final boolean detached;
   final GangSpec spec;
   final long timeoutMs;
+  /** When it was asked for (System.nanoTime()). */
+  final long requestedAtNanos = System.nanoTime();
   TicketState state = TicketState.PENDING;
   GangPlacement placement;
   String masterAddr;
