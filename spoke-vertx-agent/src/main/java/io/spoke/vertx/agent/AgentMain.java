@@ -42,11 +42,11 @@ public final class AgentMain {
       System.exit(2);
       return;
     }
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = options.getHttpPort() >= 0 ? Vertx.vertx(io.spoke.vertx.web.Metrics.vertxOptions()) : Vertx.vertx();
     AgentVerticle agent = new AgentVerticle(options);
     vertx.deployVerticle(agent)
       .onSuccess(id -> agent.registered().onSuccess(v -> System.out.println("Spoke agent " + agent.nodeId() + " registered with the hub at "
-        + options.getHubHost() + ":" + options.getHubPort())))
+        + options.getHubHost() + ":" + options.getHubPort() + (agent.httpUrl() == null ? "" : "; /metrics at " + agent.httpUrl()))))
       .onFailure(err -> {
         System.err.println("spoke agent: cannot start: " + err.getMessage());
         System.exit(1);

@@ -50,7 +50,7 @@ public class AgentOptions {
 
   private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus",
     "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
-    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
+    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets", "httpPort"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -74,6 +74,7 @@ public class AgentOptions {
   private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private String masterPortRange = DEFAULT_MASTER_PORT_RANGE;
   private SecurityOptions security = new SecurityOptions();
+  private int httpPort = -1;
 
   public AgentOptions() {
   }
@@ -101,6 +102,7 @@ public class AgentOptions {
     this.maxFrameSize = other.maxFrameSize;
     this.masterPortRange = other.masterPortRange;
     this.security = new SecurityOptions(other.security);
+    this.httpPort = other.httpPort;
   }
 
   /**
@@ -130,6 +132,7 @@ public class AgentOptions {
     setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
     setMasterPortRange(o.string("masterPortRange", DEFAULT_MASTER_PORT_RANGE));
     setSecurity(o.security());
+    setHttpPort(o.integer("httpPort", -1));
   }
 
   public JsonObject toJson() {
@@ -151,6 +154,7 @@ public class AgentOptions {
       .put("reconnectInterval", reconnectInterval)
       .put("maxFrameSize", maxFrameSize)
       .put("masterPortRange", masterPortRange)
+      .put("httpPort", httpPort)
       .mergeIn(security.addTo(new JsonObject()));
     if (advertiseHost != null) {
       json.put("advertiseHost", advertiseHost);
@@ -435,6 +439,22 @@ public class AgentOptions {
       throw new IllegalArgumentException("maxFrameSize must be at least " + ProtocolVersion.MIN_MAX_FRAME_SIZE + ", got " + maxFrameSize);
     }
     this.maxFrameSize = maxFrameSize;
+    return this;
+  }
+
+  public int getHttpPort() {
+    return httpPort;
+  }
+
+  /**
+   * The HTTP port of the agent's {@code /metrics}, {@code /health} and {@code /ready}, on its host and behind its
+   * token and TLS: -1 (none) by default, 0 for any free port.
+   */
+  public AgentOptions setHttpPort(int httpPort) {
+    if (httpPort < -1 || httpPort > 65535) {
+      throw new IllegalArgumentException("httpPort must be -1 (none), 0 (any) or a port, not " + httpPort);
+    }
+    this.httpPort = httpPort;
     return this;
   }
 

@@ -48,6 +48,11 @@ public class AgentVerticle extends VerticleBase {
   }
 
   /** Completes the first time the hub accepts this node. */
+  /** The address of the agent's /metrics, /health and /ready; null without an HTTP port. */
+  public String httpUrl() {
+    return server == null ? null : server.httpUrl();
+  }
+
   public Future<Void> registered() {
     return server().registered();
   }

@@ -28,6 +28,8 @@ final class ActorProcess {
   final Promise<ActorInfo> spawned = Promise.promise();
   final List<Promise<ActorInfo>> stopped = new ArrayList<>(1);
   ActorState state = ActorState.STARTING;
+  /** How it was started, for the metrics. */
+  AgentMetrics.SpawnKind spawnKind = AgentMetrics.SpawnKind.PROCESS;
   Path logFile;
   Process process;
   long pid;

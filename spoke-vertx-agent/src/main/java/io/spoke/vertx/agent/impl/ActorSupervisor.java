@@ -72,7 +72,8 @@ final class ActorSupervisor {
     }
     proc.liveness = liveness;
     proc.logFile = processes.earlierLog(actorId, userEnv);
-    return start(proc);
+    long startNanos = System.nanoTime();
+    return start(proc).andThen(ar -> state.metrics.spawned(proc.spawnKind, startNanos, ar.succeeded()));
   }
 
   /** Starts {@code proc}'s process: its first instance, or the next one after a restart's back-off. */
@@ -98,6 +99,8 @@ final class ActorSupervisor {
     if (cds != null) {
       jvmOptions.addAll(cds.optionsFor(actorId, jvmOptions));
     }
+    proc.spawnKind = jvmOptions.stream().anyMatch(o -> o.startsWith("-XX:SharedArchiveFile")) ? AgentMetrics.SpawnKind.CDS
+      : AgentMetrics.SpawnKind.COLD;
     List<String> command = ActorCommand.command(ActorCommand.javaCommand(options), jvmOptions, ActorCommand.classpath(options));
     Path earlierLog = proc.logFile;
     vertx.executeBlocking(() -> earlierLog != null ? ActorLogs.append(earlierLog, header)

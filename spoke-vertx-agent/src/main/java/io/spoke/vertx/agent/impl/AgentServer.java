@@ -8,6 +8,7 @@ import io.spoke.vertx.agent.process.ActorSockets;
 import io.spoke.vertx.agent.process.ProcessLauncher;
 import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.internal.net.ClusterAuth;
+import io.spoke.vertx.web.WebFront;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
@@ -40,6 +41,7 @@ public final class AgentServer {
   private final ActorHostListener listener;
   private final HubRequests requests;
   private NetClient netClient;
+  private WebFront front;
 
   public AgentServer(Vertx vertx, ContextInternal context, AgentOptions options) {
     this.vertx = vertx;
@@ -107,9 +109,30 @@ public final class AgentServer {
         log.info("Process trees kept by {}{}", state.trees.mode(), state.launcher.deathSignal() ? "" : "; no janitor (setpriv is missing)");
         state.launcher.startJanitor(state.context, state.trees.janitor())
           .onFailure(err -> log.warn("Cannot start the janitor of process trees: {}", err.toString()));
-        return Future.<Void>succeededFuture();
+        return startWeb();
       });
     });
+  }
+
+  /** /metrics, /health and /ready, when an HTTP port is set. */
+  private Future<Void> startWeb() {
+    if (options.getHttpPort() < 0) {
+      return Future.succeededFuture();
+    }
+    state.metrics.startSampling(state);
+    String name = "the agent" + (state.nodeId == null ? "" : " of node " + state.nodeId);
+    return WebFront.start(vertx, name, options.getHost(), options.getHttpPort(), false, options.getSecurity(), state.token,
+      state.metrics.registry, () -> state.metrics.refresh(state), () -> Future.succeededFuture(state.stopping ? "stopping" : null),
+      () -> Future.succeededFuture(hub.registered().succeeded() && hub.isConnected() ? null : "not registered with the hub ("
+        + options.getHubHost() + ":" + options.getHubPort() + ")"), router -> { }).map(started -> {
+          front = started;
+          return null;
+        });
+  }
+
+  /** The address of /metrics, /health and /ready, or null without an HTTP port. */
+  public String httpUrl() {
+    return front == null ? null : front.url();
   }
 
   /** Completes the first time the hub accepts this node. */
@@ -129,6 +152,10 @@ public final class AgentServer {
   public Future<Void> stop() {
     state.stopping = true;
     hub.cancelTimers();
+    state.metrics.stopSampling(state);
+    if (front != null) {
+      front.close();
+    }
     return supervisor.stopAll().compose(v -> {
       hub.close();
       if (state.launcher != null) {

@@ -47,6 +47,7 @@ final class AgentState {
   String nodeId;
   String advertiseHost;
   boolean stopping;
+  final AgentMetrics metrics = new AgentMetrics(io.spoke.vertx.web.Metrics.newRegistry());
 
   AgentState(Vertx vertx, ContextInternal context, AgentOptions options) {
     this.vertx = vertx;

@@ -67,6 +67,11 @@ final class HubLink {
     return registered.future();
   }
 
+  /** Whether the current connection to the hub is registered (its heartbeats run from then until it closes). */
+  boolean isConnected() {
+    return hub != null && !hub.isClosed() && heartbeatTimer >= 0;
+  }
+
   private void connectHub() {
     if (state.stopping) {
       return;

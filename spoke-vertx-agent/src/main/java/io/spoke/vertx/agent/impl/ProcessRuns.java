@@ -65,7 +65,8 @@ final class ProcessRuns {
     }
     proc.liveness = liveness;
     proc.logFile = earlierLog(id, spec.getEnv());
-    return start(proc);
+    long startNanos = System.nanoTime();
+    return start(proc).andThen(ar -> state.metrics.spawned(AgentMetrics.SpawnKind.PROCESS, startNanos, ar.succeeded()));
   }
 
   /** A process started again by its hub (its gang restarted, its node died) goes on in the log it had here. */
