@@ -76,6 +76,10 @@ public final class Demo {
     HubVerticle hub = new HubVerticle(new HubOptions().setPort(0).setSecurity(security));
     await(vertx.deployVerticle(hub));
     System.out.println("  hub listening on 127.0.0.1:" + hub.actualPort() + ", with a cluster token generated for this run");
+    if (hub.httpUrl() != null) {
+      System.out.println("  status page at " + hub.httpUrl() + " while the demo runs (log in with this run's token: "
+        + security.getToken() + ")");
+    }
 
     boolean realGpus = !GpuDiscovery.discover(-1, System.getenv("CUDA_VISIBLE_DEVICES")).isEmpty();
     AgentOptions agentOptions = new AgentOptions().setHubPort(hub.actualPort()).setNodeId("node-a").setGpus(realGpus ? -1 : 8)

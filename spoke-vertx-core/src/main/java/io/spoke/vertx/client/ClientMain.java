@@ -18,11 +18,12 @@ import java.util.stream.Collectors;
  */
 public final class ClientMain {
 
-  static final String USAGE = "usage: spoke status [--hub HOST:PORT] [--json] [--token-file F] [--tls-ca F]\n"
+  static final String USAGE = "usage: spoke status [--hub HOST:PORT] [--json] [--watch] [--token-file F] [--tls-ca F]\n"
     + "       spoke logs ACTOR_ID [-f] [--hub HOST:PORT] [--token-file F] [--tls-ca F]\n"
     + "  (the cluster token comes from --token-file, else SPOKE_TOKEN)";
   static final int CHUNK = 256 * 1024;
   static final long FOLLOW_INTERVAL_MS = 500;
+  static final long WATCH_INTERVAL_MS = 1_000;
 
   private ClientMain() {
   }
@@ -36,6 +37,7 @@ public final class ClientMain {
     }
     boolean json = list.remove("--json");
     boolean follow = list.remove("-f") | list.remove("--follow");
+    boolean watch = list.remove("-w") | list.remove("--watch");
     SpokeClientOptions options = new SpokeClientOptions().setConnectTimeout(5_000).setRequestTimeout(10_000);
     String actorId = null;
     try {
@@ -60,7 +62,9 @@ public final class ClientMain {
     SpokeClient client = SpokeClient.create(options);
     int status = 0;
     try {
-      if (command.equals("status")) {
+      if (command.equals("status") && watch) {
+        watch(client, json, System.out);
+      } else if (command.equals("status")) {
         ClusterStatus cluster = client.status().await(15, TimeUnit.SECONDS);
         if (json) {
           System.out.println(cluster.toJson().encodePrettily());
@@ -77,6 +81,35 @@ public final class ClientMain {
       client.close().await(10, TimeUnit.SECONDS);
     }
     System.exit(status);
+  }
+
+  /**
+   * {@code spoke status --watch}: the status again every {@link #WATCH_INTERVAL_MS} ms, over the last one on a
+   * terminal, until interrupted; a hub that does not answer is said, and asked again.
+   */
+  static void watch(SpokeClient client, boolean json, PrintStream out) throws InterruptedException {
+    boolean terminal = System.console() != null;
+    while (!Thread.currentThread().isInterrupted()) {
+      String shown;
+      try {
+        ClusterStatus cluster = client.status().await(5, TimeUnit.SECONDS);
+        java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        PrintStream page = new PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8);
+        if (json) {
+          page.println(cluster.toJson().encode());
+        } else {
+          print(cluster, page);
+        }
+        shown = buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
+      } catch (Exception e) {
+        shown = "the hub does not answer: " + e.getMessage() + "\n";
+      }
+      // On a terminal, the new status replaces the old one; piped, each one follows the last.
+      out.print((terminal ? "\033[H\033[2J" : "") + "Every " + WATCH_INTERVAL_MS / 1000.0 + " s, " + java.time.LocalTime.now()
+        .withNano(0) + " (Ctrl-C to stop)\n" + shown + (terminal ? "" : "\n"));
+      out.flush();
+      Thread.sleep(WATCH_INTERVAL_MS);
+    }
   }
 
   /** Prints an actor's log from the start; with {@code follow}, keeps printing what it appends while it runs. */
