@@ -29,6 +29,8 @@ public final class TestActors {
    * the method ids of real calls, and a small id would hang the actor it fuzzes).
    */
   public static final int HANG = 0x4A4E4721;
+  /** Prints its argument on a line of its own (to its log) and returns it. */
+  public static final int SAY = 0x53415921;
 
   private TestActors() {
   }
@@ -43,6 +45,12 @@ public final class TestActors {
     protected void registerMethods() {
       registerMethod(ECHO, request -> request.buffer().copy());
       registerMethod(HELLO, request -> "Hello, " + request.readString() + "!");
+      registerMethod(SAY, request -> {
+        String line = request.readString();
+        System.out.println(line);
+        System.out.flush();
+        return line;
+      });
       registerMethod(FAIL, request -> {
         throw new IllegalStateException("failing on purpose: " + request.readString());
       });
