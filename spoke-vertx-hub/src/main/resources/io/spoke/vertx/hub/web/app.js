@@ -87,7 +87,7 @@ function render(status) {
     el('td', { class: 'mono' }, a.port > 0 ? a.host + ':' + a.port : (a.ports ? 'ports ' + a.ports.join(', ') : '')),
     el('td', {}, (a.gpus || []).join(', ')),
     el('td', {}, a.restarts ? String(a.restarts) : ''),
-    el('td', { class: 'reason' }, a.reason ? a.reason + (a.exitCode !== undefined && a.exitCode >= 0 ? ' [' + a.exitCode + ']' : '') : ''),
+    el('td', { class: 'reason' }, a.reason || ''),
     el('td', {}, el('button', { type: 'button', 'data-log': a.id, onclick: () => tail(a.id) }, 'log')));
   $('actors').tBodies[0].replaceChildren(...actors.map((a) => row(a, false)), ...exited.map((a) => row(a, true)));
 }
