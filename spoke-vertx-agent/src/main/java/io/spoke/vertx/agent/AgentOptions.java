@@ -15,10 +15,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/**
- * Options of an {@link AgentVerticle}; a verticle reads them from its config, and
- * {@code ./spoke agent --hub HOST:PORT --gpus 8} maps onto the same keys.
- */
+/** Options of an {@link AgentVerticle}, read from its config; {@code ./spoke agent --hub HOST:PORT --gpus 8} maps onto the same keys. */
 public class AgentOptions {
 
   public static final String DEFAULT_HUB_HOST = SpokeClientOptions.DEFAULT_HUB_HOST;
@@ -50,7 +47,8 @@ public class AgentOptions {
 
   private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus",
     "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
-    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets", "httpPort"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
+    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets",
+    "httpPort"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -105,9 +103,7 @@ public class AgentOptions {
     this.httpPort = other.httpPort;
   }
 
-  /**
-   * @throws IllegalArgumentException on an unknown key or a value out of range, naming it
-   */
+  /** @throws IllegalArgumentException on an unknown key or a value out of range, naming it */
   public AgentOptions(JsonObject json) {
     OptionsJson o = new OptionsJson(json, "agent", KEYS);
     setHubHost(o.string("hubHost", DEFAULT_HUB_HOST));
@@ -156,18 +152,10 @@ public class AgentOptions {
       .put("masterPortRange", masterPortRange)
       .put("httpPort", httpPort)
       .mergeIn(security.addTo(new JsonObject()));
-    if (advertiseHost != null) {
-      json.put("advertiseHost", advertiseHost);
-    }
-    if (nodeId != null) {
-      json.put("nodeId", nodeId);
-    }
-    if (javaCommand != null) {
-      json.put("javaCommand", javaCommand);
-    }
-    if (actorClasspath != null) {
-      json.put("actorClasspath", actorClasspath);
-    }
+    putIfSet(json, "advertiseHost", advertiseHost);
+    putIfSet(json, "nodeId", nodeId);
+    putIfSet(json, "javaCommand", javaCommand);
+    putIfSet(json, "actorClasspath", actorClasspath);
     return json;
   }
 
@@ -186,9 +174,7 @@ public class AgentOptions {
   }
 
   public AgentOptions setHubPort(int hubPort) {
-    if (hubPort < 1 || hubPort > 65535) {
-      throw new IllegalArgumentException("hubPort must be in 1..65535, got " + hubPort);
-    }
+    check(!(hubPort < 1 || hubPort > 65535), "hubPort must be in 1..65535, got " + hubPort);
     this.hubPort = hubPort;
     return this;
   }
@@ -209,9 +195,7 @@ public class AgentOptions {
 
   /** Port the agent listens on; 0 (default) picks a free one. */
   public AgentOptions setPort(int port) {
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("port must be in 0..65535, got " + port);
-    }
+    check(!(port < 0 || port > 65535), "port must be in 0..65535, got " + port);
     this.port = port;
     return this;
   }
@@ -251,9 +235,7 @@ public class AgentOptions {
 
   /** Simulated GPUs (for machines without any); -1 (default) asks {@code nvidia-smi}. */
   public AgentOptions setGpus(int gpus) {
-    if (gpus < -1 || gpus > 4096) {
-      throw new IllegalArgumentException("gpus must be -1 (detect) or 0..4096, got " + gpus);
-    }
+    check(!(gpus < -1 || gpus > 4096), "gpus must be -1 (detect) or 0..4096, got " + gpus);
     this.gpus = gpus;
     return this;
   }
@@ -264,9 +246,7 @@ public class AgentOptions {
 
   /** CPUs offered to actors; -1 (default): the machine's. */
   public AgentOptions setCpus(int cpus) {
-    if (cpus < -1) {
-      throw new IllegalArgumentException("cpus must be -1 (detect) or more, got " + cpus);
-    }
+    check(!(cpus < -1), "cpus must be -1 (detect) or more, got " + cpus);
     this.cpus = cpus;
     return this;
   }
@@ -277,9 +257,7 @@ public class AgentOptions {
 
   /** Memory offered to actors, in MiB; -1 (default): the machine's. */
   public AgentOptions setMemoryMb(long memoryMb) {
-    if (memoryMb < -1) {
-      throw new IllegalArgumentException("memoryMb must be -1 (detect) or more, got " + memoryMb);
-    }
+    check(!(memoryMb < -1), "memoryMb must be -1 (detect) or more, got " + memoryMb);
     this.memoryMb = memoryMb;
     return this;
   }
@@ -396,9 +374,7 @@ public class AgentOptions {
 
   /** Milliseconds an actor has to stop gracefully before its process group is killed. */
   public AgentOptions setStopTimeout(long stopTimeout) {
-    if (stopTimeout < 0) {
-      throw new IllegalArgumentException("stopTimeout must not be negative, got " + stopTimeout);
-    }
+    check(!(stopTimeout < 0), "stopTimeout must not be negative, got " + stopTimeout);
     this.stopTimeout = stopTimeout;
     return this;
   }
@@ -409,9 +385,7 @@ public class AgentOptions {
 
   /** Upper bound on a spawn's timeout, whatever the request asks. */
   public AgentOptions setMaxSpawnTimeout(long maxSpawnTimeout) {
-    if (maxSpawnTimeout <= 0) {
-      throw new IllegalArgumentException("maxSpawnTimeout must be positive, got " + maxSpawnTimeout);
-    }
+    check(!(maxSpawnTimeout <= 0), "maxSpawnTimeout must be positive, got " + maxSpawnTimeout);
     this.maxSpawnTimeout = maxSpawnTimeout;
     return this;
   }
@@ -422,9 +396,7 @@ public class AgentOptions {
 
   /** First delay before reconnecting to a lost hub; doubles up to 10 s. */
   public AgentOptions setReconnectInterval(long reconnectInterval) {
-    if (reconnectInterval <= 0) {
-      throw new IllegalArgumentException("reconnectInterval must be positive, got " + reconnectInterval);
-    }
+    check(!(reconnectInterval <= 0), "reconnectInterval must be positive, got " + reconnectInterval);
     this.reconnectInterval = reconnectInterval;
     return this;
   }
@@ -435,9 +407,8 @@ public class AgentOptions {
 
   /** Largest frame the agent and its actors accept, in bytes. */
   public AgentOptions setMaxFrameSize(int maxFrameSize) {
-    if (maxFrameSize < ProtocolVersion.MIN_MAX_FRAME_SIZE) {
-      throw new IllegalArgumentException("maxFrameSize must be at least " + ProtocolVersion.MIN_MAX_FRAME_SIZE + ", got " + maxFrameSize);
-    }
+    check(!(maxFrameSize < ProtocolVersion.MIN_MAX_FRAME_SIZE), "maxFrameSize must be at least " + ProtocolVersion.MIN_MAX_FRAME_SIZE
+      + ", got " + maxFrameSize);
     this.maxFrameSize = maxFrameSize;
     return this;
   }
@@ -446,16 +417,23 @@ public class AgentOptions {
     return httpPort;
   }
 
-  /**
-   * The HTTP port of the agent's {@code /metrics}, {@code /health} and {@code /ready}, on its host and behind its
-   * token and TLS: -1 (none) by default, 0 for any free port.
-   */
+  /** The port of the agent's /metrics, /health and /ready (behind its token and TLS): -1 (none) by default, 0 for any. */
   public AgentOptions setHttpPort(int httpPort) {
-    if (httpPort < -1 || httpPort > 65535) {
-      throw new IllegalArgumentException("httpPort must be -1 (none), 0 (any) or a port, not " + httpPort);
-    }
+    check(!(httpPort < -1 || httpPort > 65535), "httpPort must be -1 (none), 0 (any) or a port, not " + httpPort);
     this.httpPort = httpPort;
     return this;
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  private static void putIfSet(JsonObject json, String key, String value) {
+    if (value != null) {
+      json.put(key, value);
+    }
   }
 
   private static String notBlank(String name, String value) {
