@@ -34,6 +34,10 @@ public final class ClientMain {
       System.err.println(USAGE);
       System.exit(2);
     }
+    if (list.contains("--help") || list.contains("-h")) {
+      System.out.println(USAGE);
+      System.exit(0);
+    }
     boolean json = list.remove("--json");
     boolean follow = list.remove("-f") | list.remove("--follow");
     SpokeClientOptions options = new SpokeClientOptions().setConnectTimeout(5_000).setRequestTimeout(10_000);
