@@ -34,11 +34,19 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code ./spoke demo}: a hub and an agent embedded in this JVM, actors in processes of their own. Spawns
+ * {@code ./spoke demo}: a hub and two agents embedded in this JVM, actors in processes of their own. Spawns
  * the example actors, calls them, streams pushed tokens, stops them, and prints what happened.
  * Exits 0 when every step worked.
  */
 public final class Demo {
+
+  static final String USAGE = String.join("\n",
+    "usage: spoke demo",
+    "  Runs a hub and two agents in this JVM (node-a with this machine's GPUs, or 8 simulated ones where nvidia-smi finds",
+    "  none; node-b with 8 simulated), then spawns the example actors, each in a process of its own, and shows them at",
+    "  work: plain and proxy calls, streams, calls over RDMA (TCP where UCX is missing), the cluster's status, a 2 x 4",
+    "  gang, two managed HTTP servers (python3), and stopping everything. Prints each step; exits 0 when all worked.",
+    "  It takes no options: SPOKE_JAVA_OPTS reaches its JVM, and the actors' logs land in ./spoke-logs.");
 
   private static final long STEP_TIMEOUT_S = 120;
 
@@ -46,6 +54,16 @@ public final class Demo {
   }
 
   public static void main(String[] args) {
+    // Before anything starts: the demo takes no arguments, so any but --help is a mistake worth pointing out.
+    List<String> list = List.of(args);
+    if (list.contains("--help") || list.contains("-h")) {
+      System.out.println(USAGE);
+      System.exit(0);
+    }
+    if (!list.isEmpty()) {
+      System.err.println("spoke demo: unexpected argument '" + list.get(0) + "' (it takes none)\n" + USAGE);
+      System.exit(2);
+    }
     long start = System.nanoTime();
     Vertx vertx = Vertx.vertx();
     int status = 1;

@@ -35,6 +35,10 @@ public final class ClientMain {
       System.err.println(USAGE);
       System.exit(2);
     }
+    if (list.contains("--help") || list.contains("-h")) {
+      System.out.println(USAGE);
+      System.exit(0);
+    }
     boolean json = list.remove("--json");
     boolean follow = list.remove("-f") | list.remove("--follow");
     boolean watch = list.remove("-w") | list.remove("--watch");
