@@ -45,8 +45,12 @@ public final class AgentMain {
     Vertx vertx = options.getHttpPort() >= 0 ? Vertx.vertx(io.spoke.vertx.web.Metrics.vertxOptions()) : Vertx.vertx();
     AgentVerticle agent = new AgentVerticle(options);
     vertx.deployVerticle(agent)
-      .onSuccess(id -> agent.registered().onSuccess(v -> System.out.println("Spoke agent " + agent.nodeId() + " registered with the hub at "
-        + options.getHubHost() + ":" + options.getHubPort() + (agent.httpUrl() == null ? "" : "; /metrics at " + agent.httpUrl()))))
+      .onSuccess(id -> agent.registered().onSuccess(v -> {
+        System.out.println("Spoke agent " + agent.nodeId() + " registered with the hub at " + options.getHubHost() + ":" + options.getHubPort());
+        if (agent.httpUrl() != null) {
+          System.out.println("Spoke agent " + agent.nodeId() + ": /metrics, /health and /ready at " + agent.httpUrl());
+        }
+      }))
       .onFailure(err -> {
         System.err.println("spoke agent: cannot start: " + err.getMessage());
         System.exit(1);

@@ -41,8 +41,13 @@ public final class HubMain {
     Vertx vertx = Vertx.vertx(io.spoke.vertx.web.Metrics.vertxOptions());
     HubVerticle hub = new HubVerticle(options);
     vertx.deployVerticle(hub)
-      .onSuccess(id -> System.out.println("Spoke hub listening on " + options.getHost() + ":" + hub.actualPort()
-        + (hub.httpUrl() == null ? "" : "; status page and /metrics at " + hub.httpUrl())))
+      .onSuccess(id -> {
+        // A line of its own each: scripts read the port from the first.
+        System.out.println("Spoke hub listening on " + options.getHost() + ":" + hub.actualPort());
+        if (hub.httpUrl() != null) {
+          System.out.println("Spoke hub status page and /metrics at " + hub.httpUrl());
+        }
+      })
       .onFailure(err -> {
         System.err.println("spoke hub: cannot start: " + err.getMessage());
         System.exit(1);

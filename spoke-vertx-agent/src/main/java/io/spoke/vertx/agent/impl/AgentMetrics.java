@@ -89,14 +89,7 @@ final class AgentMetrics {
     for (ActorProcess proc : state.actors.values()) {
       byState[proc.spec != null ? 1 : 0][proc.state.ordinal()]++;
     }
-    List<MultiGauge.Row<?>> rows = new ArrayList<>();
-    for (int kind = 0; kind < 2; kind++) {
-      for (ActorState s : ActorState.values()) {
-        rows.add(MultiGauge.Row.of(Tags.of("kind", kind == 0 ? "actor" : "process", "state", s.name().toLowerCase()),
-          byState[kind][s.ordinal()]));
-      }
-    }
-    actors.register(rows, true);
+    actors.register(io.spoke.vertx.web.Metrics.byKindAndState(byState), true);
     List<MultiGauge.Row<?>> memory = new ArrayList<>();
     List<MultiGauge.Row<?>> logs = new ArrayList<>();
     for (Map.Entry<String, long[]> e : sampled.entrySet()) {

@@ -99,14 +99,7 @@ final class HubMetrics {
     for (ActorRecord record : state.actors.values()) {
       byState[record.info.isProcess() ? 1 : 0][record.info.state().ordinal()]++;
     }
-    List<MultiGauge.Row<?>> actorRows = new ArrayList<>();
-    for (int kind = 0; kind < 2; kind++) {
-      for (ActorState s : ActorState.values()) {
-        actorRows.add(MultiGauge.Row.of(Tags.of("kind", kind == 0 ? "actor" : "process", "state", s.name().toLowerCase()),
-          byState[kind][s.ordinal()]));
-      }
-    }
-    actors.register(actorRows, true);
+    actors.register(io.spoke.vertx.web.Metrics.byKindAndState(byState), true);
     long[] ticketsByState = new long[TicketState.values().length];
     for (TicketRecord ticket : ticketRecords.values()) {
       if (ticket.releasing == null) {

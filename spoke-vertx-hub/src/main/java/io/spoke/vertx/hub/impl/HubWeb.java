@@ -133,32 +133,33 @@ final class HubWeb {
     if (now.equals(last)) {
       if (nowMs - lastSentAtMs >= KEEPALIVE_MS) {
         lastSentAtMs = nowMs;
-        for (HttpServerResponse listener : new java.util.ArrayList<>(listeners)) {
-          // A listener too slow to take what was sent is dropped, not buffered for.
-          if (listener.writeQueueFull()) {
-            listeners.remove(listener);
-            listener.reset();
-          } else {
-            listener.write(": keepalive\n\n");
-          }
-        }
+        broadcast(": keepalive\n\n");
       }
       return;
     }
     last = now;
     lastSentAtMs = nowMs;
+    broadcast(event(now));
+  }
+
+  /** Writes {@code text} to every listener; one too slow to take what was sent before is dropped, not buffered for. */
+  private void broadcast(String text) {
     for (HttpServerResponse listener : new java.util.ArrayList<>(listeners)) {
       if (listener.writeQueueFull()) {
         listeners.remove(listener);
         listener.reset();
       } else {
-        send(listener, now);
+        listener.write(text);
       }
     }
   }
 
   private static void send(HttpServerResponse response, String status) {
-    response.write("event: status\ndata: " + status + "\n\n");
+    response.write(event(status));
+  }
+
+  private static String event(String status) {
+    return "event: status\ndata: " + status + "\n\n";
   }
 
   private void log(RoutingContext rc) {
