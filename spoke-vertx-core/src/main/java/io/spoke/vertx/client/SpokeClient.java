@@ -225,7 +225,8 @@ public interface SpokeClient {
 
   /**
    * Called on the client's context when the hub reports that one of this client's tickets changed on its
-   * own: failed because a node died, or released after this client's session expired.
+   * own: failed because a node died or its gang restarts ran out, restarted as a gang ({@link Allocation#restarts()}
+   * counts up, {@link Allocation#reason()} says why), or released after this client's session expired.
    */
   SpokeClient ticketHandler(Handler<Allocation> handler);
 
