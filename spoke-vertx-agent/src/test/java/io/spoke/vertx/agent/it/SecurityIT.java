@@ -144,7 +144,7 @@ class SecurityIT {
     Path dir = Files.createTempDirectory("spoke-tls");
     Path[] cert = selfSigned(dir, "cluster");
     SecurityOptions tls = new SecurityOptions().setTlsCert(cert[0].toString()).setTlsKey(cert[1].toString());
-    cluster.start(vertx, new HubOptions().setSecurity(new SecurityOptions(tls)));
+    cluster.start(vertx, new HubOptions().setSecurity(new SecurityOptions(tls)).setHttpPort(0));
     cluster.startAgent(new AgentOptions().setNodeId("tls").setGpus(0).setSecurity(new SecurityOptions(tls)));
     SpokeClient client = cluster.client(new SpokeClientOptions().setSecurity(new SecurityOptions().setTlsCa(cert[0].toString())));
     ActorHandle actor = cluster.spawn(client, "Echo", "tls-echo");
@@ -168,6 +168,29 @@ class SecurityIT {
     SpokeClient plainClient = cluster.client(new SpokeClientOptions().setConnectTimeout(2_000));
     assertThatThrownBy(() -> await(plainClient.status())).isInstanceOfAny(SpokeTimeoutException.class, UnavailableException.class);
     assertThat(await(actor.call(TestActors.HELLO, "still", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, still!");
+
+    // The status page and /metrics are on HTTPS with the same certificate: served to a client that trusts it, with the
+    // token; a plain HTTP request to that port gets no answer.
+    String url = cluster.hub().httpUrl();
+    assertThat(url).startsWith("https://127.0.0.1:");
+    java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+    trust.load(null, null);
+    try (java.io.InputStream in = Files.newInputStream(cert[0])) {
+      trust.setCertificateEntry("cluster", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+      javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    factory.init(trust);
+    javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+    ssl.init(null, factory.getTrustManagers(), null);
+    java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder().sslContext(ssl).version(java.net.http.HttpClient.Version.HTTP_1_1)
+      .build();
+    java.net.http.HttpResponse<String> metrics = https.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "metrics"))
+      .header("Authorization", "Bearer " + TestCluster.TOKEN).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.body()).contains("spoke_hub_nodes{state=\"alive\"} 1.0");
+    assertThatThrownBy(() -> io.spoke.vertx.testkit.Http.get(url.replace("https:", "http:") + "metrics", TestCluster.TOKEN))
+      .isInstanceOf(java.io.IOException.class);
   }
 
   /**
