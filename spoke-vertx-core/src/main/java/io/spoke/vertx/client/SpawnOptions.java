@@ -16,7 +16,8 @@ import java.util.Map;
  */
 public class SpawnOptions {
 
-  private static final List<String> KEYS = List.of("node", "args", "env", "gpus", "cpus", "memoryMb", "jvmOptions", "timeout", "restart", "liveness");
+  private static final List<String> KEYS = List.of("node", "args", "env", "gpus", "cpus", "memoryMb", "jvmOptions", "timeout", "restart", "liveness",
+    "waitForResources");
 
   private String node;
   private Buffer args;
@@ -28,6 +29,7 @@ public class SpawnOptions {
   private long timeout;
   private RestartPolicy restart = RestartPolicy.never();
   private Liveness liveness = Liveness.none();
+  private boolean waitForResources;
 
   public SpawnOptions() {
   }
@@ -43,6 +45,7 @@ public class SpawnOptions {
     this.timeout = other.timeout;
     this.restart = other.restart;
     this.liveness = other.liveness;
+    this.waitForResources = other.waitForResources;
   }
 
   /** {@code args} is Base64 text. */
@@ -60,6 +63,7 @@ public class SpawnOptions {
     JsonObject restartJson = o.object("restart");
     setRestart(restartJson == null ? RestartPolicy.never() : RestartPolicy.fromJson(restartJson));
     setLiveness(Liveness.parse(o.string("liveness", null)));
+    setWaitForResources(o.bool("waitForResources", false));
   }
 
   public JsonObject toJson() {
@@ -70,7 +74,8 @@ public class SpawnOptions {
       .put("memoryMb", memoryMb)
       .put("jvmOptions", new JsonArray(new ArrayList<>(jvmOptions)))
       .put("timeout", timeout)
-      .put("restart", restart.toJson());
+      .put("restart", restart.toJson())
+      .put("waitForResources", waitForResources);
     if (liveness.kind() != Liveness.Kind.NONE) {
       json.put("liveness", liveness.kind() == Liveness.Kind.PING ? "ping" : liveness.asReadiness().toString());
     }
@@ -81,6 +86,20 @@ public class SpawnOptions {
       json.put("args", Base64.getEncoder().encodeToString(args.getBytes()));
     }
     return json;
+  }
+
+  public boolean isWaitForResources() {
+    return waitForResources;
+  }
+
+  /**
+   * Whether a spawn that finds no node registered yet, or none with room now, waits for one (a node that registers,
+   * an actor that ends) within its timeout, instead of failing at once with a {@code SchedulingException}; waiting
+   * counts against the timeout. Default false.
+   */
+  public SpawnOptions setWaitForResources(boolean waitForResources) {
+    this.waitForResources = waitForResources;
+    return this;
   }
 
   public String getNode() {

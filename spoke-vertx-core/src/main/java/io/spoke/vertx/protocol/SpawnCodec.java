@@ -139,6 +139,6 @@ public final class SpawnCodec {
     int restartOffset = ProcessCodec.writeRestart(b, restart);
     int livenessOffset = ProcessCodec.writeLiveness(b, liveness);
     return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset, processOffset,
-      restartOffset, livenessOffset);
+      restartOffset, livenessOffset, false);
   }
 }

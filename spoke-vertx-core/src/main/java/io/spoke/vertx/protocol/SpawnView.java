@@ -50,6 +50,11 @@ public final class SpawnView {
     return spawn.timeoutMs();
   }
 
+  /** Whether it waits for a node with room, within its timeout, instead of failing at once. */
+  public boolean waitForResources() {
+    return spawn.waitForResources();
+  }
+
   /** The environment, in order ({@link SpawnCodec#env(Spawn)}). */
   public Map<String, String> env() {
     return SpawnCodec.env(spawn);

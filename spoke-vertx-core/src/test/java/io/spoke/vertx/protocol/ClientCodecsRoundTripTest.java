@@ -68,7 +68,7 @@ class ClientCodecsRoundTripTest {
     env.put("B", "2");
     env.put("A", "1");
     SpawnOptions options = new SpawnOptions().setNode("n2").setGpus(2).setCpus(4).setMemoryMb(512).setEnv(env)
-      .setJvmOptions(List.of("-Xmx64m"));
+      .setJvmOptions(List.of("-Xmx64m")).setWaitForResources(true);
     Frame frame = roundTrip(3, false, HubClientCodec.spawn("Worker", "w1", options, 7_000), Buffer.buffer("args"));
 
     Spawn s = (Spawn) frame.header().body(new Spawn());
@@ -79,6 +79,7 @@ class ClientCodecsRoundTripTest {
     assertThat(s.cpus()).isEqualTo(4);
     assertThat(s.memoryMb()).isEqualTo(512);
     assertThat(s.timeoutMs()).isEqualTo(7_000);
+    assertThat(s.waitForResources()).isTrue();
     assertThat(SpawnCodec.env(s)).containsExactly(Map.entry("B", "2"), Map.entry("A", "1"));
     assertThat(SpawnCodec.jvmOptions(s)).containsExactly("-Xmx64m");
     assertThat(s.gpuIdsLength()).isZero();
@@ -88,6 +89,7 @@ class ClientCodecsRoundTripTest {
     Spawn anywhere = (Spawn) roundTrip(4, false, HubClientCodec.spawn("Worker", "w2", new SpawnOptions(), 1_000), null)
       .header().body(new Spawn());
     assertThat(anywhere.nodeId()).isNull();
+    assertThat(anywhere.waitForResources()).as("fails at once unless asked to wait").isFalse();
     assertThat(SpawnCodec.env(anywhere)).isEmpty();
   }
 

@@ -228,7 +228,7 @@ class HubProtocolIT {
       ClientHello.of(Role.Client, "raw", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withTimeout(5_000)));
     assertThatThrownBy(() -> onContext(() -> {
       Message spawn = Message.of(Body.Spawn, b -> Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"),
-        0, 0, 0, 0, 0, 0, 1000, 0, 0, 0, 0, 0));
+        0, 0, 0, 0, 0, 0, 1000, 0, 0, 0, 0, 0, false));
       return raw.request(spawn, null, 5_000, "spawn", f -> null);
     })).isInstanceOf(InvalidRequestException.class).hasMessageContaining("must not start with '.'");
   }

@@ -69,6 +69,10 @@ public final class Spawn extends Table {
    */
   public io.spoke.vertx.protocol.fb.FbLiveness liveness() { return liveness(new io.spoke.vertx.protocol.fb.FbLiveness()); }
   public io.spoke.vertx.protocol.fb.FbLiveness liveness(io.spoke.vertx.protocol.fb.FbLiveness obj) { int o = __offset(30); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  /**
+   * Client to hub: no node yet, or no room now, waits (within timeout_ms) instead of failing at once.
+   */
+  public boolean waitForResources() { int o = __offset(32); return o != 0 ? 0!=bb.get(o + bb_pos) : false; }
 
   public static int createSpawn(FlatBufferBuilder builder,
       int actorTypeOffset,
@@ -84,8 +88,9 @@ public final class Spawn extends Table {
       int slotOffset,
       int processOffset,
       int restartOffset,
-      int livenessOffset) {
-    builder.startTable(14);
+      int livenessOffset,
+      boolean waitForResources) {
+    builder.startTable(15);
     Spawn.addTimeoutMs(builder, timeoutMs);
     Spawn.addMemoryMb(builder, memoryMb);
     Spawn.addLiveness(builder, livenessOffset);
@@ -100,10 +105,11 @@ public final class Spawn extends Table {
     Spawn.addNodeId(builder, nodeIdOffset);
     Spawn.addActorId(builder, actorIdOffset);
     Spawn.addActorType(builder, actorTypeOffset);
+    Spawn.addWaitForResources(builder, waitForResources);
     return Spawn.endSpawn(builder);
   }
 
-  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(14); }
+  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(15); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -124,6 +130,7 @@ public final class Spawn extends Table {
   public static void addProcess(FlatBufferBuilder builder, int processOffset) { builder.addOffset(11, processOffset, 0); }
   public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(12, restartOffset, 0); }
   public static void addLiveness(FlatBufferBuilder builder, int livenessOffset) { builder.addOffset(13, livenessOffset, 0); }
+  public static void addWaitForResources(FlatBufferBuilder builder, boolean waitForResources) { builder.addBoolean(14, waitForResources, false); }
   public static int endSpawn(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

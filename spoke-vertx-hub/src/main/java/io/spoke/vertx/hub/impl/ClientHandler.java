@@ -5,7 +5,6 @@ import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.NodeUnavailableException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorLog;
-import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.Liveness;
@@ -13,7 +12,6 @@ import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.hub.scheduler.NodeState;
-import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.hub.scheduler.Resources;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
@@ -46,6 +44,7 @@ final class ClientHandler {
   private final ActorDirectory directory;
   private final TicketDesk tickets;
   private final RankLauncher launcher;
+  private final SpawnQueue spawns;
   private long anonymousSessions;
 
   ClientHandler(HubState state, ActorDirectory directory, TicketDesk tickets, RankLauncher launcher) {
@@ -53,6 +52,8 @@ final class ClientHandler {
     this.directory = directory;
     this.tickets = tickets;
     this.launcher = launcher;
+    this.spawns = new SpawnQueue(state, directory);
+    tickets.spawns = spawns;
   }
 
   /** A client said hello: its session, new or resumed, is the connection's. */
@@ -146,34 +147,9 @@ final class ClientHandler {
     if (directory.refuseDuplicate(client, requestId, actorId)) {
       return;
     }
-    Map<String, String> env = s.env();
-    List<String> jvmOptions = s.jvmOptions();
-    long timeoutMs = s.timeoutMs();
     String nodeId = s.nodeId() == null || s.nodeId().isEmpty() ? null : s.nodeId();
-    Reservation reservation;
-    try {
-      reservation = state.scheduler.allocate(new Resources(s.gpus(), s.cpus(), s.memoryMb()), nodeId);
-    } catch (RuntimeException e) {
-      client.replyFailure(requestId, e);
-      return;
-    }
-    NodeRecord node = state.nodes.get(reservation.nodeId());
-    List<Integer> gpuIds = new ArrayList<>();
-    for (int gpu : reservation.gpuIds()) {
-      gpuIds.add(gpu);
-    }
-    ActorInfo starting = new ActorInfo(actorId, actorType, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null, gpuIds);
-    if (process != null) {
-      starting = starting.withProcess(process.getCommand(), List.of());
-    }
-    ActorRecord record = new ActorRecord(starting, node.id, reservation);
-    ActorLaunch launch = new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, timeoutMs, args, null, () -> { },
-      process, restart, liveness);
-    if (restart.mode() != RestartPolicy.Mode.NEVER) {
-      record.launch = launch;
-      record.resources = new Resources(s.gpus(), s.cpus(), s.memoryMb());
-    }
-    directory.startActor(launch);
+    spawns.submit(new SpawnQueue.Request(client, session, requestId, actorId, actorType, nodeId, new Resources(s.gpus(), s.cpus(),
+      s.memoryMb()), s.env(), s.jvmOptions(), s.timeoutMs(), args, process, restart, liveness, s.waitForResources(), System.nanoTime()));
   }
 
   private void stop(Connection client, long requestId, String actorId) {

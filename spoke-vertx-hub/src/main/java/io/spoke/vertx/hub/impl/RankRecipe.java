@@ -38,7 +38,8 @@ final class RankRecipe {
     this.env = Map.copyOf(env);
     this.jvmOptions = List.copyOf(jvmOptions);
     this.timeoutMs = timeoutMs;
-    this.args = args == null || args.length() == 0 ? null : args;
+    // A copy: a launch's arguments are a view of its frame, which is released once the launch is handled.
+    this.args = args == null || args.length() == 0 ? null : args.copy();
     this.process = process;
     this.liveness = liveness == null ? Liveness.none() : liveness;
   }

@@ -51,6 +51,8 @@ final class TicketDesk {
   final TicketViews views;
   /** The journal in the hub's state directory, or null when tickets are kept in memory only ({@link TicketRecovery} opens it). */
   TicketJournal journal;
+  /** Ad-hoc spawns that wait for resources: tried after the gangs whenever these are. */
+  SpawnQueue spawns;
 
   TicketDesk(HubState state, ActorDirectory directory) {
     this.state = state;
@@ -258,6 +260,13 @@ final class TicketDesk {
 
   /** Places what waits at the head of the queue, now that resources were freed or added. */
   void drain() {
+    drainGangs();
+    if (spawns != null) {
+      spawns.drain();
+    }
+  }
+
+  private void drainGangs() {
     Map<String, String> infeasible = new LinkedHashMap<>();
     List<GangPlacement> placements = state.scheduler.drain(infeasible);
     for (Map.Entry<String, String> e : infeasible.entrySet()) {
