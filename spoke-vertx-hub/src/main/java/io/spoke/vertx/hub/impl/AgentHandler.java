@@ -62,7 +62,7 @@ final class AgentHandler {
       if (session.node != null) {
         session.node.lastSeen = System.nanoTime();
       }
-      switch (frame.bodyType()) {
+      switch (type) {
         case Body.RegisterNode:
           register(connection, session, id, AgentHubCodec.readRegisterNode(frame));
           break;

@@ -77,7 +77,7 @@ final class ClientHandler {
     long start = System.nanoTime();
     int type = frame.bodyType();
     try {
-      switch (frame.bodyType()) {
+      switch (type) {
         case Body.Spawn:
           spawn(connection, session, id, HubClientCodec.readSpawn(frame), frame.payload());
           break;

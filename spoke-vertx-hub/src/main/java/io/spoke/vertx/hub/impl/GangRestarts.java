@@ -194,7 +194,7 @@ final class GangRestarts {
       env.put("SPOKE_ATTEMPT", String.valueOf(ticket.restarts));
       ticket.actors[rank] = recipe.actorId;
       directory.startActor(new ActorLaunch(null, ticket.owner, 0, record, node, env, recipe.jvmOptions, recipe.timeoutMs,
-        recipe.args == null ? null : recipe.args.copy(), slot, () -> { }, recipe.process, RestartPolicy.never(), recipe.liveness));
+        recipe.args, slot, () -> { }, recipe.process, RestartPolicy.never(), recipe.liveness));
     }
   }
 

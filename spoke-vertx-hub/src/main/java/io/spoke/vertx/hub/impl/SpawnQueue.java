@@ -37,6 +37,8 @@ final class SpawnQueue {
   private static final class Waiting {
 
     final Request request;
+    /** Whether {@code request}'s arguments are its own copy rather than a view of its frame. */
+    boolean argsOwned;
     long timer = -1;
     String why;
 
@@ -71,12 +73,13 @@ final class SpawnQueue {
       }
       // The arguments are a view of the frame, which is released once this returns: the waiting spawn keeps a copy.
       Waiting w = new Waiting(r.args() == null ? r : withArgs(r, r.args().copy()), e.getMessage());
+      w.argsOwned = true;
       waiting.put(r.actorId(), w);
       w.timer = state.vertx.setTimer(Math.max(1, r.timeoutMs()), t -> expired(w));
       log.info("Spawn of {} waits for resources ({}), {} waiting", r.actorId(), e.getMessage(), waiting.size());
       return;
     }
-    start(r, reservation);
+    start(r, reservation, false);
   }
 
   /** Resources were freed or a node registered: waiting spawns that fit now start, in the order they came. */
@@ -102,7 +105,7 @@ final class SpawnQueue {
         state.scheduler.release(reservation);
         continue;
       }
-      start(r, reservation);
+      start(r, reservation, w.argsOwned);
     }
   }
 
@@ -114,8 +117,12 @@ final class SpawnQueue {
     }
   }
 
-  /** Starts {@code r} on its reservation, within what is left of its timeout. */
-  private void start(Request r, Reservation reservation) {
+  /**
+   * Starts {@code r} on its reservation, within what is left of its timeout. An actor with a restart policy keeps its
+   * launch, to start it again elsewhere if its node dies: with its own copy of the arguments, made here unless
+   * {@code argsOwned} says {@code r} has one already.
+   */
+  private void start(Request r, Reservation reservation, boolean argsOwned) {
     NodeRecord node = state.nodes.get(reservation.nodeId());
     List<Integer> gpuIds = new ArrayList<>();
     for (int gpu : reservation.gpuIds()) {
@@ -128,12 +135,12 @@ final class SpawnQueue {
     ActorRecord record = new ActorRecord(starting, node.id, reservation);
     long waitedMs = (System.nanoTime() - r.receivedAtNanos()) / 1_000_000;
     long timeoutMs = Math.max(1, r.timeoutMs() - waitedMs);
-    ActorLaunch launch = new ActorLaunch(r.client(), r.session(), r.requestId(), record, node, r.env(), r.jvmOptions(), timeoutMs, r.args(),
+    boolean kept = r.restart().mode() != RestartPolicy.Mode.NEVER;
+    Buffer args = kept && !argsOwned && r.args() != null ? r.args().copy() : r.args();
+    ActorLaunch launch = new ActorLaunch(r.client(), r.session(), r.requestId(), record, node, r.env(), r.jvmOptions(), timeoutMs, args,
       null, () -> { }, r.process(), r.restart(), r.liveness());
-    if (r.restart().mode() != RestartPolicy.Mode.NEVER) {
-      // Kept to start it again elsewhere if its node dies: with its own copy of the arguments, not the frame's view.
-      record.launch = r.args() == null ? launch : new ActorLaunch(r.client(), r.session(), r.requestId(), record, node, r.env(),
-        r.jvmOptions(), timeoutMs, r.args().copy(), null, () -> { }, r.process(), r.restart(), r.liveness());
+    if (kept) {
+      record.launch = launch;
       record.resources = r.resources();
     }
     directory.startActor(launch);
