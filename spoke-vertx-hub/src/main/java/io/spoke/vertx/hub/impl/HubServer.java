@@ -70,9 +70,11 @@ public final class HubServer {
         + " ms) must be longer than heartbeatInterval (" + options.getHeartbeatInterval() + " ms)"));
     }
     ClusterAuth auth;
+    byte[] token;
     NetServerOptions serverOptions;
     try {
-      auth = ClusterAuth.forServer("the hub", options.getHost(), options.getSecurity().resolveToken(), options.getSecurity().isInsecure(),
+      token = options.getSecurity().resolveToken();
+      auth = ClusterAuth.forServer("the hub", options.getHost(), token, options.getSecurity().isInsecure(),
         log);
       serverOptions = options.getSecurity().applyTo(new NetServerOptions());
     } catch (IllegalArgumentException e) {
@@ -95,16 +97,15 @@ public final class HubServer {
       checkTimer = vertx.setPeriodic(Math.max(10, options.getHeartbeatInterval() / 2), id -> agents.checkNodes());
       log.info("Hub listening on {}:{}{}{}", options.getHost(), s.actualPort(), auth.hasToken() ? ", cluster token required" : "",
         options.getSecurity().isTls() ? ", TLS" : "");
-      return startWeb();
+      return startWeb(token);
     });
   }
 
   /** The status page, /metrics, /health and /ready, unless the HTTP port is -1. */
-  private Future<Void> startWeb() {
+  private Future<Void> startWeb(byte[] token) {
     if (options.getHttpPort() < 0) {
       return Future.succeededFuture();
     }
-    byte[] token = options.getSecurity().resolveToken();
     return vertx.executeBlocking(() -> {
       web.load();
       return null;
