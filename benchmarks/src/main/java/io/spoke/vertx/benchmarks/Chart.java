@@ -37,6 +37,7 @@ final class Chart {
     BARS.put("call_async_epoll", 0.6);
     BARS.put("call_sync_uds", 0.8);
     BARS.put("call_async_uds", 0.6);
+    BARS.put("call_async_metrics", 0.9);
     BARS.put("call_1mib", 0.8);
     BARS.put("call_1mib_epoll", 0.8);
     BARS.put("n_n", null);

@@ -4,6 +4,9 @@ import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.fb.ActorSpec;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.Bootstrap;
+import io.spoke.vertx.protocol.fb.CallStats;
+import io.spoke.vertx.protocol.fb.CallStatsRequest;
+import io.spoke.vertx.protocol.fb.FbMethodStats;
 import io.spoke.vertx.protocol.fb.Ping;
 import io.spoke.vertx.protocol.fb.Ready;
 import io.spoke.vertx.protocol.fb.Shutdown;
@@ -14,7 +17,7 @@ import java.util.List;
 
 /**
  * The messages between an agent and an actor host it started: the host's bootstrap, the agent's actor spec, the host's
- * ready or start failure, and the agent's shutdown.
+ * ready or start failure, the agent's shutdown, and its questions: liveness pings and call statistics.
  */
 public final class ActorHostCodec {
 
@@ -67,6 +70,69 @@ public final class ActorHostCodec {
     return ErrorCodes.toException(failed.code(), failed.message(), null, actorId);
   }
 
+  /**
+   * One method's calls since its actor started.
+   *
+   * @param method   its id
+   * @param name     its name, or null when no service interface registered it
+   * @param calls    calls completed
+   * @param errors   of those, the ones that failed
+   * @param sumNanos their total time
+   * @param buckets  calls per latency bucket: one per bound of {@link CallStatsValue#boundsNanos}, then one above
+   */
+  public record MethodCalls(int method, String name, long calls, long errors, long sumNanos, long[] buckets) {
+  }
+
+  /**
+   * An actor's calls: per method, calls refused before any method ran (no such method, wrong kind), and the latency
+   * buckets' upper bounds in nanoseconds.
+   */
+  public record CallStatsValue(List<MethodCalls> methods, long refused, long[] boundsNanos) {
+  }
+
+  /** The answer to a CallStatsRequest. */
+  public static Message callStats(CallStatsValue stats) {
+    return Message.of(Body.CallStats, b -> {
+      int[] methods = new int[stats.methods().size()];
+      for (int i = 0; i < methods.length; i++) {
+        MethodCalls m = stats.methods().get(i);
+        int name = m.name() == null ? 0 : b.createString(m.name());
+        int buckets = FbMethodStats.createBucketsVector(b, m.buckets());
+        methods[i] = FbMethodStats.createFbMethodStats(b, m.method(), name, m.calls(), m.errors(), m.sumNanos(), buckets);
+      }
+      int vector = CallStats.createMethodsVector(b, methods);
+      return CallStats.createCallStats(b, vector, stats.refused(), CallStats.createBoundsNanosVector(b, stats.boundsNanos()));
+    });
+  }
+
+  /** Reads a CallStats; the value outlives the frame. */
+  public static CallStatsValue readCallStats(Frame frame) {
+    if (frame.bodyType() != Body.CallStats) {
+      throw new io.spoke.vertx.ProtocolException("the actor host answered a call statistics request with message type "
+        + frame.bodyType());
+    }
+    CallStats stats = (CallStats) frame.header().body(new CallStats());
+    long[] bounds = new long[stats.boundsNanosLength()];
+    for (int i = 0; i < bounds.length; i++) {
+      bounds[i] = stats.boundsNanos(i);
+    }
+    List<MethodCalls> methods = new ArrayList<>(stats.methodsLength());
+    FbMethodStats m = new FbMethodStats();
+    for (int i = 0; i < stats.methodsLength(); i++) {
+      stats.methods(m, i);
+      if (m.bucketsLength() != bounds.length + 1) {
+        throw new io.spoke.vertx.ProtocolException("method " + m.method() + "'s call statistics have " + m.bucketsLength()
+          + " buckets for " + bounds.length + " bounds");
+      }
+      long[] buckets = new long[m.bucketsLength()];
+      for (int j = 0; j < buckets.length; j++) {
+        buckets[j] = m.buckets(j);
+      }
+      methods.add(new MethodCalls((int) m.method(), m.name(), m.calls(), m.errors(), m.sumNanos(), buckets));
+    }
+    return new CallStatsValue(methods, stats.refused(), bounds);
+  }
+
   // ---------------------------------------------------------------- written by the agent, read by the actor host
 
   /** A liveness check: the actor host answers it on the actor's event loop. */
@@ -75,6 +141,16 @@ public final class ActorHostCodec {
       Ping.startPing(b);
       return Ping.endPing(b);
     });
+  }
+
+  private static final Message CALL_STATS_REQUEST = Message.of(Body.CallStatsRequest, b -> {
+    CallStatsRequest.startCallStatsRequest(b);
+    return CallStatsRequest.endCallStatsRequest(b);
+  });
+
+  /** Asks an actor host for its actor's call statistics; answered with CallStats. */
+  public static Message callStatsRequest() {
+    return CALL_STATS_REQUEST;
   }
 
   /**

@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The agent's metrics, in its own registry: spawns and their time to ready by kind (a cold JVM, one from the CDS
  * archive, a managed process), failed spawns, its actors and processes by state, and each one's resident memory and
- * log size. Memory and log sizes are read from {@code /proc} and the file system on a worker every
- * {@link #SAMPLE_MS} ms while the agent serves HTTP; everything else is read on the agent's loop at the scrape.
+ * log size, and each Java actor's calls ({@link ActorCallMetrics}). Memory and log sizes are read from {@code /proc}
+ * and the file system on a worker, and calls from the actor hosts, every {@link #SAMPLE_MS} ms while the agent
+ * serves HTTP; everything else is read on the agent's loop at the scrape.
  */
 final class AgentMetrics {
 
@@ -39,6 +40,7 @@ final class AgentMetrics {
   /** The last sample, by actor id: resident bytes and log bytes. */
   private Map<String, long[]> sampled = Map.of();
   private long sampler = -1;
+  private ActorCallMetrics calls;
 
   AgentMetrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
@@ -68,7 +70,10 @@ final class AgentMetrics {
 
   /** Samples memory and log sizes every {@link #SAMPLE_MS} ms, on a worker. On the agent's loop. */
   void startSampling(AgentState state) {
+    calls = new ActorCallMetrics(state);
+    registry.getPrometheusRegistry().register(calls);
     sampler = state.vertx.setPeriodic(SAMPLE_MS, t -> {
+      calls.sample();
       Map<String, Object[]> targets = new HashMap<>();
       for (ActorProcess proc : state.actors.values()) {
         targets.put(proc.actorId, new Object[] {proc.pid, proc.logFile});
@@ -80,6 +85,7 @@ final class AgentMetrics {
   void stopSampling(AgentState state) {
     if (sampler >= 0) {
       state.vertx.cancelTimer(sampler);
+      registry.getPrometheusRegistry().unregister(calls);
     }
   }
 

@@ -127,6 +127,60 @@ class MetricsIT {
   }
 
   @Test
+  void callsAreCountedPerActorAndMethodInTheirActorHostAndScrapedThroughItsAgent(Vertx vertx) throws Exception {
+    cluster.start(vertx, new HubOptions().setHttpPort(-1));
+    AgentVerticle agent = cluster.startAgent(new AgentOptions().setNodeId("c1").setHttpPort(0));
+    SpokeClient client = cluster.client();
+    ActorHandle actor = cluster.spawn(client, "Echo", "m-calls");
+    processes.track(actor.info().pid());
+    ActorHandle quiet = cluster.spawn(client, "Echo", "m-quiet", new SpawnOptions().setJvmOptions(List.of("-Dspoke.callMetrics=false")));
+    processes.track(quiet.info().pid());
+
+    for (int i = 0; i < 5; i++) {
+      assertThat(await(actor.call(TestActors.HELLO, "m" + i, Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, m" + i + "!");
+      await(quiet.call(TestActors.HELLO, "q", Serializers.STRING, Serializers.STRING));
+    }
+    for (int i = 0; i < 2; i++) {
+      assertThat(actor.call(TestActors.FAIL, "x", Serializers.STRING, Serializers.STRING).toCompletionStage().toCompletableFuture())
+        .failsWithin(java.time.Duration.ofSeconds(10));
+    }
+    assertThat(await(actor.call(TestActors.SLOW, 300L, Serializers.LONG, Serializers.STRING))).isEqualTo("slept");
+    assertThat(actor.call(999, "x", Serializers.STRING, Serializers.STRING).toCompletionStage().toCompletableFuture())
+      .failsWithin(java.time.Duration.ofSeconds(10));
+
+    String[] hello = {"actor", "m-calls", "type", "Echo", "method", Integer.toString(TestActors.HELLO)};
+    until("the agent to read m-calls' calls", () -> value(Http.scrape(agent.httpUrl(), TestCluster.TOKEN), "spoke_actor_calls_total",
+      "actor", "m-calls", "type", "Echo", "method", Integer.toString(TestActors.SLOW)) == 1);
+    List<Sample> metrics = Http.scrape(agent.httpUrl(), TestCluster.TOKEN);
+    assertThat(value(metrics, "spoke_actor_calls_total", hello)).isEqualTo(5);
+    assertThat(value(metrics, "spoke_actor_call_errors_total", hello)).isEqualTo(0);
+    assertThat(value(metrics, "spoke_actor_call_seconds_count", hello)).isEqualTo(5);
+    assertThat(value(metrics, "spoke_actor_call_seconds_bucket", with(hello, "le", "0.25"))).as("quick calls").isEqualTo(5);
+    String[] fail = {"actor", "m-calls", "type", "Echo", "method", Integer.toString(TestActors.FAIL)};
+    assertThat(value(metrics, "spoke_actor_calls_total", fail)).isEqualTo(2);
+    assertThat(value(metrics, "spoke_actor_call_errors_total", fail)).isEqualTo(2);
+    String[] slow = {"actor", "m-calls", "type", "Echo", "method", Integer.toString(TestActors.SLOW)};
+    assertThat(value(metrics, "spoke_actor_call_seconds_bucket", with(slow, "le", "0.25"))).as("a call of 300 ms").isEqualTo(0);
+    assertThat(value(metrics, "spoke_actor_call_seconds_bucket", with(slow, "le", "0.5"))).isEqualTo(1);
+    assertThat(value(metrics, "spoke_actor_call_seconds_bucket", with(slow, "le", "+Inf"))).isEqualTo(1);
+    assertThat(value(metrics, "spoke_actor_call_seconds_sum", slow)).isBetween(0.3, 0.5);
+    assertThat(value(metrics, "spoke_actor_calls_refused_total", "actor", "m-calls", "type", "Echo")).as("method 999").isEqualTo(1);
+    assertThat(value(metrics, "spoke_actor_calls_total", "actor", "m-quiet", "type", "Echo", "method", Integer.toString(TestActors.HELLO)))
+      .as("an actor started with -Dspoke.callMetrics=false counts nothing").isEqualTo(0);
+
+    await(client.stop("m-calls"));
+    assertThat(value(Http.scrape(agent.httpUrl(), TestCluster.TOKEN), "spoke_actor_calls_total", hello)).as("a stopped actor is not listed")
+      .isNaN();
+  }
+
+  private static String[] with(String[] labels, String key, String value) {
+    String[] out = java.util.Arrays.copyOf(labels, labels.length + 2);
+    out[labels.length] = key;
+    out[labels.length + 1] = value;
+    return out;
+  }
+
+  @Test
   void withATokenEveryRequestNeedsItAndBadRequestsAreRefusedWhileTheServersGoOn(Vertx vertx) throws Exception {
     cluster.start(vertx, new HubOptions().setHttpPort(0));
     AgentVerticle agent = cluster.startAgent(new AgentOptions().setNodeId("s1").setGpus(1).setHttpPort(0));

@@ -149,6 +149,17 @@ public final class ActorHost extends VerticleBase {
       } else {
         actor.runOnActorContext(answer);
       }
+    } else if (type == Body.CallStatsRequest) {
+      ActorRuntime actor = runtime;
+      if (actor == null) {
+        connection.reply(id, ActorHostCodec.callStats(new ActorHostCodec.CallStatsValue(java.util.List.of(), 0, new long[0])), null);
+      } else {
+        // Read where the calls are counted; encoded on the connection's loop.
+        actor.runOnActorContext(() -> {
+          ActorHostCodec.CallStatsValue stats = actor.callStats();
+          connection.context().runOnContext(v -> connection.reply(id, ActorHostCodec.callStats(stats), null));
+        });
+      }
     } else {
       connection.replyError(id, ErrorCode.Protocol, "actor hosts do not handle message type " + type + " from their agent");
     }

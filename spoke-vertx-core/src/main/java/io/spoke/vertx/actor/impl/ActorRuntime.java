@@ -10,6 +10,7 @@ import io.spoke.vertx.internal.net.Acceptor;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
+import io.spoke.vertx.protocol.ActorHostCodec;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
@@ -145,6 +146,11 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
       throw new IllegalStateException("actor " + actorId + " has not started");
     }
     return context.inThread();
+  }
+
+  /** A copy of its calls' counts so far. On the actor's event loop. */
+  ActorHostCodec.CallStatsValue callStats() {
+    return calls.callStats();
   }
 
   /** Runs {@code task} on the actor's event loop (at once, before the actor has started). */

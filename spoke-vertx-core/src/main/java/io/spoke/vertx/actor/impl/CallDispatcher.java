@@ -3,6 +3,7 @@ package io.spoke.vertx.actor.impl;
 import io.spoke.vertx.FrameTooLargeException;
 import io.spoke.vertx.SerializationException;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.ActorHostCodec;
 import io.spoke.vertx.protocol.CallView;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.StreamCreditView;
@@ -13,6 +14,8 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.streams.ReadStream;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -20,7 +23,8 @@ import org.apache.logging.log4j.Logger;
  * Runs the calls clients send: finds the method, runs its handler (on the event loop, or on a worker for blocking
  * methods), and replies with its result or failure; opens a {@link StreamPump} for stream calls and feeds it the
  * caller's credit. The per-call path: one reused {@link CallView}, and nothing allocated here beyond the call's
- * {@link MessageViewImpl} (and the completion of an asynchronous result). Confined to the actor's event loop.
+ * {@link MessageViewImpl} (and the completion of an asynchronous result). Each method's {@link CallMeter} counts and
+ * times its calls, unless {@code -Dspoke.callMetrics=false}. Confined to the actor's event loop.
  */
 final class CallDispatcher {
 
@@ -31,6 +35,9 @@ final class CallDispatcher {
   private final MethodTable methods;
   private final CallView call = new CallView();
   private final StreamCreditView credit = new StreamCreditView();
+  private final boolean metered = CallMeter.enabled();
+  /** Calls refused before a method ran: no such method, or the wrong kind of call. */
+  private long refused;
   private ContextInternal context;
 
   CallDispatcher(String actorId, String actorType, MethodTable methods) {
@@ -45,6 +52,7 @@ final class CallDispatcher {
   }
 
   void onCall(Connection connection, Frame frame) {
+    long start = metered ? System.nanoTime() : 0;
     long id = frame.id();
     CallView header = call.read(frame);
     int methodId = header.method();
@@ -63,6 +71,7 @@ final class CallDispatcher {
         : "returns a stream: call it with callStream");
     }
     if (refusal != null) {
+      refused++;
       frame.release();
       if (oneway) {
         log.warn("One-way call refused: {}", refusal);
@@ -73,27 +82,28 @@ final class CallDispatcher {
     }
     MessageViewImpl view = new MessageViewImpl(frame, methodId);
     if (method.kind == MethodEntry.Kind.STREAM) {
-      startStream(connection, frame, id, streamId, credit, method, view);
+      startStream(connection, frame, id, streamId, credit, method, view, start);
       return;
     }
     if (method.kind == MethodEntry.Kind.BLOCKING) {
       context.executeBlocking(() -> method.handler.handle(view), false)
-        .onComplete(ar -> complete(connection, id, oneway, method, ar.succeeded() ? ar.result() : null, ar.cause(), frame));
+        .onComplete(ar -> complete(connection, id, oneway, method, ar.succeeded() ? ar.result() : null, ar.cause(), frame,
+          start));
       return;
     }
     Object result;
     try {
       result = method.handler.handle(view);
     } catch (Throwable failure) {
-      complete(connection, id, oneway, method, null, failure, frame);
+      complete(connection, id, oneway, method, null, failure, frame, start);
       rethrowIfFatal(failure);
       return;
     }
     if (result instanceof Future) {
       ((Future<?>) result).onComplete(ar -> complete(connection, id, oneway, method, ar.succeeded() ? ar.result() : null, ar.cause(),
-        frame));
+        frame, start));
     } else {
-      complete(connection, id, oneway, method, result, null, frame);
+      complete(connection, id, oneway, method, result, null, frame, start);
     }
   }
 
@@ -115,9 +125,10 @@ final class CallDispatcher {
     }
   }
 
-  /** Sends the outcome of a call (none for one-way calls) and releases its frame. */
+  /** Sends the outcome of a call (none for one-way calls), releases its frame, and counts the call. */
   private void complete(Connection connection, long id, boolean oneway, MethodEntry method, Object value, Throwable failure,
-                        Frame frame) {
+                        Frame frame, long start) {
+    boolean failed = failure != null;
     try {
       if (oneway || method.kind == MethodEntry.Kind.ONE_WAY) {
         if (failure != null) {
@@ -128,15 +139,32 @@ final class CallDispatcher {
       } else if (failure != null) {
         replyFailure(connection, id, failure);
       } else {
-        replyValue(connection, id, method, value);
+        failed = !replyValue(connection, id, method, value);
       }
     } finally {
       frame.release();
+      if (metered) {
+        method.meter.record(System.nanoTime() - start, failed);
+      }
     }
   }
 
+  /** A stream that started at {@code start} ended (with a failure, or not). */
+  void streamEnded(MethodEntry method, long start, boolean failed) {
+    if (metered) {
+      method.meter.record(System.nanoTime() - start, failed);
+    }
+  }
+
+  /** A copy of the counts so far, with the calls refused. On the actor's event loop. */
+  ActorHostCodec.CallStatsValue callStats() {
+    List<ActorHostCodec.MethodCalls> out = new ArrayList<>();
+    methods.forEach(m -> out.add(m.meter.snapshot(m.id, m.name)));
+    return new ActorHostCodec.CallStatsValue(out, refused, CallMeter.BOUNDS_NANOS.clone());
+  }
+
   private void startStream(Connection connection, Frame frame, long id, long streamId, long credit, MethodEntry method,
-                           MessageViewImpl view) {
+                           MessageViewImpl view, long start) {
     ClientState state = connection.attachment();
     if (state.streams.containsKey(streamId)) {
       frame.release();
@@ -152,16 +180,18 @@ final class CallDispatcher {
     } catch (Throwable failure) {
       frame.release();
       replyFailure(connection, id, failure);
+      streamEnded(method, start, true);
       rethrowIfFatal(failure);
       return;
     }
-    StreamPump pump = new StreamPump(this, connection, state, id, streamId, method, source, frame);
+    StreamPump pump = new StreamPump(this, connection, state, id, streamId, method, source, frame, start);
     state.streams.put(streamId, pump);
     pump.start(credit);
   }
 
+  /** Replies with a call's result; false when it could not be sent (too large, or not serializable). */
   @SuppressWarnings("unchecked")
-  private void replyValue(Connection connection, long id, MethodEntry method, Object value) {
+  private boolean replyValue(Connection connection, long id, MethodEntry method, Object value) {
     try {
       if (method.responseSerializer != null) {
         connection.reply(id, (Serializer<Object>) method.responseSerializer, value);
@@ -172,6 +202,7 @@ final class CallDispatcher {
       } else {
         connection.reply(id, Serializers.forValue(value), value);
       }
+      return true;
     } catch (FrameTooLargeException e) {
       connection.replyError(id, ErrorCode.FrameTooLarge, "the result of " + method.describe() + " of actor '" + actorId
         + "' is too large: " + e.getMessage());
@@ -182,6 +213,7 @@ final class CallDispatcher {
       connection.replyError(id, ErrorCode.Serialization, "actor '" + actorId + "' could not serialize the result of "
         + method.describe() + ": " + e);
     }
+    return false;
   }
 
   /** Replies to call {@code id} with the failure its method raised (its class and message). */

@@ -16,6 +16,7 @@ final class MethodEntry {
   /** The result's serializer, or the items' for a stream; {@code null}: by the result's runtime class. */
   final Serializer<?> responseSerializer;
   final StreamHandler<?> streamHandler;
+  final CallMeter meter = new CallMeter();
 
   MethodEntry(int id, String name, Kind kind, MethodHandler handler, Serializer<?> responseSerializer, StreamHandler<?> streamHandler) {
     this.id = id;

@@ -19,6 +19,10 @@ final class MethodTable {
     return methods.get(id);
   }
 
+  void forEach(java.util.function.Consumer<MethodEntry> action) {
+    methods.values().forEach(action);
+  }
+
   void add(MethodEntry entry) {
     MethodEntry existing = methods.get(entry.id);
     if (existing != null) {

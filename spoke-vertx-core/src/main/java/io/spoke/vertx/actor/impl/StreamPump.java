@@ -20,11 +20,13 @@ final class StreamPump {
   private final MethodEntry method;
   private final ReadStream<Object> source;
   private final Frame request;
+  /** When the call arrived, for its meter. */
+  private final long start;
   private boolean done;
 
   @SuppressWarnings("unchecked")
   StreamPump(CallDispatcher calls, Connection connection, ClientState state, long requestId, long streamId, MethodEntry method,
-             ReadStream<?> source, Frame request) {
+             ReadStream<?> source, Frame request, long start) {
     this.calls = calls;
     this.connection = connection;
     this.state = state;
@@ -33,6 +35,7 @@ final class StreamPump {
     this.method = method;
     this.source = (ReadStream<Object>) source;
     this.request = request;
+    this.start = start;
   }
 
   @SuppressWarnings("unchecked")
@@ -72,6 +75,7 @@ final class StreamPump {
     } else {
       calls.replyFailure(connection, requestId, failure);
     }
+    calls.streamEnded(method, start, failure != null);
   }
 
   /** The caller wants no more, or is gone: stop reading the source, and let the source know. */
@@ -85,5 +89,6 @@ final class StreamPump {
     source.handler(null);
     request.release();
     connection.reply(requestId, null);
+    calls.streamEnded(method, start, false);
   }
 }

@@ -44,8 +44,10 @@ public final class Body {
   public static final byte RdmaAccept = 36;
   public static final byte Challenge = 37;
   public static final byte Ping = 38;
+  public static final byte CallStatsRequest = 39;
+  public static final byte CallStats = 40;
 
-  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "FbActorInfo", "ActorEvent", "Status", "FbClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "FbAllocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", "Challenge", "Ping", };
+  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "FbActorInfo", "ActorEvent", "Status", "FbClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "FbAllocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", "Challenge", "Ping", "CallStatsRequest", "CallStats", };
 
   public static String name(int e) { return names[e]; }
 }
