@@ -153,7 +153,7 @@ public final class Bench {
       }
       if (only.contains("call")) {
         calls(vertx, context, client, "", false);
-        callMetrics(context, client);
+        CallMetricsBench.run(this, context, client);
       }
       if (only.contains("native")) {
         nativeCalls();
@@ -252,26 +252,6 @@ public final class Bench {
       await(echo.close());
     } finally {
       await(spoke.stop(actorId));
-    }
-  }
-
-  /**
-   * What counting and timing every call in the actor costs: an actor that meters its calls (the default) against one
-   * started with {@code -Dspoke.callMetrics=false}, in alternating rounds.
-   */
-  private void callMetrics(Context ctx, SpokeClient spoke) throws Exception {
-    await(spoke.spawn("BenchEcho", "echo-metered", new SpawnOptions()));
-    await(spoke.spawn("BenchEcho", "echo-unmetered", new SpawnOptions().setJvmOptions(List.of("-Dspoke.callMetrics=false"))));
-    try {
-      Buffer small = Buffer.buffer(new byte[64]);
-      Load.Outcome[] both = compare(ctx, () -> spoke.call("echo-unmetered", BenchActor.ECHO, small),
-        () -> spoke.call("echo-metered", BenchActor.ECHO, small), 256);
-      emit(new Metric("call_async_metrics", both[1].perSecond(), "calls/s", both[0].perSecond(),
-        "64 B, 256 in flight, the actor counting and timing each call; baseline: the same with -Dspoke.callMetrics=false"));
-      emit(new Metric("call_async_metrics_p50", both[1].latencies.percentileMicros(50), "us", both[0].latencies.percentileMicros(50), null));
-    } finally {
-      await(spoke.stop("echo-metered"));
-      await(spoke.stop("echo-unmetered"));
     }
   }
 

@@ -110,7 +110,7 @@ final class SpawnBench extends BenchSection {
   boolean ensureArchive() throws Exception {
     Path archives = out.resolve("logs").resolve(".spoke-cds");
     if (!hasArchive(archives)) {
-      ActorHandle trainer = await(client.spawn("BenchEcho", "cds-train"));
+      ActorHandle trainer = await(client.spawn("BenchEcho", "cds-train", new SpawnOptions().setColdStart(true)));
       await(trainer.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
       await(trainer.stop());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -149,7 +149,7 @@ final class SpawnBench extends BenchSection {
     for (int i = 0; i < runs; i++) {
       String id = prefix + "-" + i;
       long start = System.nanoTime();
-      ActorHandle handle = await(client.spawn("BenchEcho", id, new SpawnOptions().setJvmOptions(jvmOptions)));
+      ActorHandle handle = await(client.spawn("BenchEcho", id, new SpawnOptions().setJvmOptions(jvmOptions).setColdStart(true)));
       ack[i] = (System.nanoTime() - start) / 1e6;
       await(handle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
       first[i] = (System.nanoTime() - start) / 1e6;

@@ -271,7 +271,9 @@ public final class RunMain {
       List<AgentVerticle> agents = new ArrayList<>();
       for (int i = 0; i < request.nodes(); i++) {
         AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("node-" + i)
-          .setGpus(request.gpusPerNode()).setSecurity(new SecurityOptions(security)));
+          .setGpus(request.gpusPerNode()).setSecurity(new SecurityOptions(security))
+          // spoke run starts processes: warm Java actor hosts would only cost memory.
+          .setWarmPool(0));
         embedded.deployVerticle(agent).await(30, TimeUnit.SECONDS);
         agents.add(agent);
       }

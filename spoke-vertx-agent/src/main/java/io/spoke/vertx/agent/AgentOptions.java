@@ -1,19 +1,18 @@
 package io.spoke.vertx.agent;
 
+import static io.spoke.vertx.internal.OptionsJson.check;
+import static io.spoke.vertx.internal.OptionsJson.notBlank;
+
 import io.spoke.vertx.agent.impl.RendezvousPorts;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.SecurityOptions;
-import io.spoke.vertx.internal.OptionsJson;
 import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.ProtocolVersion;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /** Options of an {@link AgentVerticle}, read from its config; {@code ./spoke agent --hub HOST:PORT --gpus 8} maps onto the same keys. */
 public class AgentOptions {
@@ -44,11 +43,10 @@ public class AgentOptions {
     "-Dio.netty.jfr.enabled=false", "-XX:CompileThresholdScaling=3");
   public static final boolean DEFAULT_ACTOR_CDS = true;
   public static final boolean DEFAULT_LOCAL_SOCKETS = true;
+  /** Warm actor hosts kept per agent, and the most resident memory they may hold while idle. */
+  public static final int DEFAULT_WARM_POOL = 2;
+  public static final long DEFAULT_WARM_POOL_MEMORY_MB = 512;
 
-  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus",
-    "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
-    "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets",
-    "httpPort"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
@@ -73,6 +71,8 @@ public class AgentOptions {
   private String masterPortRange = DEFAULT_MASTER_PORT_RANGE;
   private SecurityOptions security = new SecurityOptions();
   private int httpPort = -1;
+  private int warmPool = DEFAULT_WARM_POOL;
+  private long warmPoolMemoryMb = DEFAULT_WARM_POOL_MEMORY_MB;
 
   public AgentOptions() {
   }
@@ -101,63 +101,20 @@ public class AgentOptions {
     this.masterPortRange = other.masterPortRange;
     this.security = new SecurityOptions(other.security);
     this.httpPort = other.httpPort;
+    this.warmPool = other.warmPool;
+    this.warmPoolMemoryMb = other.warmPoolMemoryMb;
   }
 
   /** @throws IllegalArgumentException on an unknown key or a value out of range, naming it */
   public AgentOptions(JsonObject json) {
-    OptionsJson o = new OptionsJson(json, "agent", KEYS);
-    setHubHost(o.string("hubHost", DEFAULT_HUB_HOST));
-    setHubPort(o.integer("hubPort", DEFAULT_HUB_PORT));
-    setHost(o.string("host", DEFAULT_HOST));
-    setPort(o.integer("port", DEFAULT_PORT));
-    setAdvertiseHost(o.string("advertiseHost", null));
-    setNodeId(o.string("nodeId", null));
-    setGpus(o.integer("gpus", -1));
-    setCpus(o.integer("cpus", -1));
-    setMemoryMb(o.longValue("memoryMb", -1));
-    setResources(o.longMap("resources", Map.of()));
-    setLogDir(o.string("logDir", DEFAULT_LOG_DIR));
-    setJavaCommand(o.string("javaCommand", null));
-    setActorClasspath(o.string("actorClasspath", null));
-    setActorJvmOptions(o.strings("actorJvmOptions", DEFAULT_ACTOR_JVM_OPTIONS));
-    setActorCds(o.bool("actorCds", DEFAULT_ACTOR_CDS));
-    setLocalSockets(o.bool("localSockets", DEFAULT_LOCAL_SOCKETS));
-    setStopTimeout(o.longValue("stopTimeout", DEFAULT_STOP_TIMEOUT));
-    setMaxSpawnTimeout(o.longValue("maxSpawnTimeout", DEFAULT_MAX_SPAWN_TIMEOUT));
-    setReconnectInterval(o.longValue("reconnectInterval", DEFAULT_RECONNECT_INTERVAL));
-    setMaxFrameSize(o.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE));
-    setMasterPortRange(o.string("masterPortRange", DEFAULT_MASTER_PORT_RANGE));
-    setSecurity(o.security());
-    setHttpPort(o.integer("httpPort", -1));
+    io.spoke.vertx.agent.impl.AgentOptionsJson.read(this, json);
   }
 
+
   public JsonObject toJson() {
-    JsonObject json = new JsonObject()
-      .put("hubHost", hubHost)
-      .put("hubPort", hubPort)
-      .put("host", host)
-      .put("port", port)
-      .put("gpus", gpus)
-      .put("cpus", cpus)
-      .put("memoryMb", memoryMb)
-      .put("resources", new JsonObject(new LinkedHashMap<>(resources)))
-      .put("logDir", logDir)
-      .put("actorJvmOptions", new JsonArray(new ArrayList<>(actorJvmOptions)))
-      .put("actorCds", actorCds)
-      .put("localSockets", localSockets)
-      .put("stopTimeout", stopTimeout)
-      .put("maxSpawnTimeout", maxSpawnTimeout)
-      .put("reconnectInterval", reconnectInterval)
-      .put("maxFrameSize", maxFrameSize)
-      .put("masterPortRange", masterPortRange)
-      .put("httpPort", httpPort)
-      .mergeIn(security.addTo(new JsonObject()));
-    putIfSet(json, "advertiseHost", advertiseHost);
-    putIfSet(json, "nodeId", nodeId);
-    putIfSet(json, "javaCommand", javaCommand);
-    putIfSet(json, "actorClasspath", actorClasspath);
-    return json;
+    return io.spoke.vertx.agent.impl.AgentOptionsJson.write(this);
   }
+
 
   public String getHubHost() {
     return hubHost;
@@ -424,23 +381,30 @@ public class AgentOptions {
     return this;
   }
 
-  private static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
+  public int getWarmPool() {
+    return warmPool;
   }
 
-  private static void putIfSet(JsonObject json, String key, String value) {
-    if (value != null) {
-      json.put(key, value);
-    }
+  /**
+   * Actor hosts kept started ahead of their actors (0 turns the pool off): a spawn with no JVM options and no
+   * environment of its own takes one, in milliseconds rather than a JVM's start. README's "Warm actor hosts" says
+   * what a warm actor sees.
+   */
+  public AgentOptions setWarmPool(int warmPool) {
+    check(warmPool >= 0 && warmPool <= 64, "warmPool must be 0 (none) to 64, not " + warmPool);
+    this.warmPool = warmPool;
+    return this;
   }
 
-  private static String notBlank(String name, String value) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(name + " must not be empty");
-    }
-    return value;
+  public long getWarmPoolMemoryMb() {
+    return warmPoolMemoryMb;
+  }
+
+  /** The most resident memory the idle warm hosts may hold together; the pool stops refilling at it. */
+  public AgentOptions setWarmPoolMemoryMb(long warmPoolMemoryMb) {
+    check(warmPoolMemoryMb > 0, "warmPoolMemoryMb must be positive, not " + warmPoolMemoryMb);
+    this.warmPoolMemoryMb = warmPoolMemoryMb;
+    return this;
   }
 
   public SecurityOptions getSecurity() {

@@ -47,12 +47,12 @@ public class AgentVerticle extends VerticleBase {
     return server == null ? Future.succeededFuture() : server.stop();
   }
 
-  /** Completes the first time the hub accepts this node. */
   /** The address of the agent's /metrics, /health and /ready; null without an HTTP port. */
   public String httpUrl() {
     return server == null ? null : server.httpUrl();
   }
 
+  /** Completes the first time the hub accepts this node. */
   public Future<Void> registered() {
     return server().registered();
   }
@@ -70,6 +70,22 @@ public class AgentVerticle extends VerticleBase {
   /** Process ids of the actors this agent runs now. Call on the agent's context. */
   public List<Long> actorPids() {
     return server().actorPids();
+  }
+
+  /** Process ids of the warm actor hosts no actor has taken yet, starting or idle; read on the agent's context. */
+  public Future<List<Long>> warmHostPids() {
+    return onAgentLoop(server()::warmHostPids);
+  }
+
+  /** How many warm actor hosts wait for an actor; read on the agent's context. */
+  public Future<Integer> warmHostsIdle() {
+    return onAgentLoop(server()::warmHostsIdle);
+  }
+
+  private <T> Future<T> onAgentLoop(java.util.function.Supplier<T> read) {
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> promise.complete(read.get()));
+    return promise.future();
   }
 
   private AgentServer server() {

@@ -66,6 +66,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback,
   private Path logDir;
   private boolean inTest;
   private boolean startedInTest;
+  private boolean warmPools;
 
   public TestCluster(ProcessCleanup processes) {
     this.processes = processes;
@@ -126,8 +127,20 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback,
   }
 
   /** An agent in this JVM, with the cluster token and the cluster's log directory, registered before this returns. */
+  /**
+   * Agents started from here on keep the warm pool their options ask for. Without this, they keep none (the tests of
+   * everything else spawn cold, as their assertions on processes and environments expect).
+   */
+  public TestCluster warmPools() {
+    warmPools = true;
+    return this;
+  }
+
   public AgentVerticle startAgent(AgentOptions options) throws Exception {
     withToken(options.getSecurity());
+    if (!warmPools) {
+      options.setWarmPool(0);
+    }
     AgentVerticle agent = new AgentVerticle(options.setHubPort(hub.actualPort()).setLogDir(logDir.toString()).setStopTimeout(2_000));
     await(vertx.deployVerticle(agent));
     await(agent.registered());
@@ -156,6 +169,9 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback,
       "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.spoke.vertx.agent.AgentMain",
       "--hub", hubHost + ":" + hub.actualPort(), "--node-id", nodeId, "--log-dir", logDir.toString(), "--stop-timeout", "2000",
       "--token-file", tokenFile().toString()));
+    if (!warmPools && !List.of(args).contains("--warm-pool")) {
+      command.addAll(List.of("--warm-pool", "0"));
+    }
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve("agent-" + nodeId + ".out").toFile()))

@@ -34,6 +34,26 @@ public interface ActorContext {
    */
   Slot slot();
 
+  /**
+   * What Spoke set for this actor, and what its spawn asked for: {@code CUDA_VISIBLE_DEVICES} and the other GPU
+   * variables for exactly its GPUs, a gang rank's {@code RANK}, {@code WORLD_SIZE}, {@code MASTER_ADDR}..., and
+   * {@code SPOKE_NODE_ID}, {@code SPOKE_ACTOR_TYPE}, {@code SPOKE_ATTEMPT}. The same for an actor started cold and
+   * one that took a warm host; but only a cold actor's process environment ({@link System#getenv()}) has them too: a
+   * JVM cannot change its environment once started, and a warm host's was set before its actor was known (it sees no
+   * GPU). Read them here, and start processes with {@link #processBuilder}.
+   */
+  java.util.Map<String, String> env();
+
+  /**
+   * A {@link ProcessBuilder} for {@code command} whose environment is this process's with {@link #env()} over it: a
+   * child sees exactly the actor's GPUs and gang rank, whether the actor is warm or cold.
+   */
+  default ProcessBuilder processBuilder(String... command) {
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(env());
+    return builder;
+  }
+
   /** The Vert.x instance of the actor's host process. */
   Vertx vertx();
 

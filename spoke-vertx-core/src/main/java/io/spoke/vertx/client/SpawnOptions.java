@@ -192,14 +192,40 @@ public class SpawnOptions {
     return jvmOptions;
   }
 
-  /** Extra options for the actor's JVM, e.g. {@code -Xmx4g}. */
+  /**
+   * Extra options for the actor's JVM, e.g. {@code -Xmx4g}. An actor with any starts in a JVM of its own (a warm host's
+   * JVM was started without them). A cold start asked for ({@link #setColdStart}) stays asked for.
+   */
   public SpawnOptions setJvmOptions(List<String> jvmOptions) {
     for (String option : jvmOptions) {
       if (option == null || !option.startsWith("-")) {
         throw new IllegalArgumentException("jvmOptions: '" + option + "' is not a JVM option (they start with '-')");
       }
     }
+    boolean cold = isColdStart();
     this.jvmOptions = new ArrayList<>(jvmOptions);
+    return setColdStart(cold || isColdStart());
+  }
+
+  /** The JVM option that {@link #setColdStart} adds: the actor can read it as {@code Boolean.getBoolean("spoke.coldStart")}. */
+  public static final String COLD_START_OPTION = "-Dspoke.coldStart=true";
+
+  public boolean isColdStart() {
+    return jvmOptions.contains(COLD_START_OPTION);
+  }
+
+  /**
+   * Starts the actor in a JVM of its own, never in a warm host of its agent's pool: for an actor that needs its GPUs
+   * and gang rank in its process environment when its JVM starts ({@link System#getenv()}: a native library that
+   * reads {@code CUDA_VISIBLE_DEVICES} itself, say), rather than from {@code ActorContext.env()}. It adds
+   * {@link #COLD_START_OPTION} to the JVM options, which a warm host's JVM was not started with. An actor with an
+   * environment of its own ({@link #setEnv}) or other JVM options starts cold anyway.
+   */
+  public SpawnOptions setColdStart(boolean coldStart) {
+    jvmOptions.remove(COLD_START_OPTION);
+    if (coldStart) {
+      jvmOptions.add(COLD_START_OPTION);
+    }
     return this;
   }
 

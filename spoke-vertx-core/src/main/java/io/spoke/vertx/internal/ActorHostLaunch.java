@@ -26,6 +26,11 @@ public final class ActorHostLaunch {
   public static final String ENV_MAX_FRAME_SIZE = "SPOKE_MAX_FRAME_SIZE";
   /** Optional: a path for the actor's Unix domain socket, which clients on the same host use instead of TCP. */
   public static final String ENV_LOCAL_SOCKET = "SPOKE_LOCAL_SOCKET";
+  /**
+   * Optional, "1": a warm host, started before its actor is known. It connects as {@code ENV_ACTOR_ID} (the pool's
+   * name for it), loads what an actor's start needs, and waits for the agent's ActorSpec.
+   */
+  public static final String ENV_WARM = "SPOKE_WARM";
   public static final String ENV_TLS_CERT = "SPOKE_TLS_CERT";
   public static final String ENV_TLS_KEY = "SPOKE_TLS_KEY";
   public static final String ENV_TLS_CA = "SPOKE_TLS_CA";

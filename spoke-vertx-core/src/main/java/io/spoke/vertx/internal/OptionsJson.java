@@ -134,6 +134,28 @@ public final class OptionsJson {
     return type.cast(value);
   }
 
+  /** Fails with {@code message} unless {@code ok}: an options setter's range check. */
+  public static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** Puts {@code key} in {@code json} when {@code value} is set. */
+  public static void putIfSet(JsonObject json, String key, String value) {
+    if (value != null) {
+      json.put(key, value);
+    }
+  }
+
+  /** {@code value}, if it has more than blanks. */
+  public static String notBlank(String name, String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(name + " must not be empty");
+    }
+    return value;
+  }
+
   private static String describe(Object value) {
     return value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
   }

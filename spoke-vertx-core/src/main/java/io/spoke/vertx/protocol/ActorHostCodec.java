@@ -7,13 +7,17 @@ import io.spoke.vertx.protocol.fb.Bootstrap;
 import io.spoke.vertx.protocol.fb.CallStats;
 import io.spoke.vertx.protocol.fb.CallStatsRequest;
 import io.spoke.vertx.protocol.fb.FbMethodStats;
+import io.spoke.vertx.protocol.fb.KeyValue;
 import io.spoke.vertx.protocol.fb.Ping;
 import io.spoke.vertx.protocol.fb.Ready;
 import io.spoke.vertx.protocol.fb.Shutdown;
 import io.spoke.vertx.protocol.fb.StartFailed;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The messages between an agent and an actor host it started: the host's bootstrap, the agent's actor spec, the host's
@@ -155,10 +159,11 @@ public final class ActorHostCodec {
 
   /**
    * What an ActorSpec says an actor host is to run: the actor's type, id and node, its GPUs, the agent's largest frame,
-   * its gang slot ({@code null} outside gangs) and its arguments (the frame's payload, copied).
+   * its gang slot ({@code null} outside gangs), its arguments (the frame's payload, copied), the Unix socket to open
+   * ({@code null}: none) and the environment Spoke gives the actor.
    */
   public record ActorSpecValue(String actorType, String actorId, String nodeId, List<Integer> gpuIds, long maxFrameSize,
-                               Slot slot, Buffer args) {
+                               Slot slot, Buffer args, String localSocket, Map<String, String> env) {
   }
 
   /** Reads an ActorSpec, the agent's answer to the host's bootstrap; the value outlives the frame. */
@@ -169,8 +174,17 @@ public final class ActorHostCodec {
       gpus.add(spec.gpuIds(i));
     }
     Slot slot = spec.slot() == null ? null : Messages.readSlot(spec.slot());
-    return new ActorSpecValue(spec.actorType(), spec.actorId(), spec.nodeId(), gpus, spec.maxFrameSize(), slot,
-      frame.copyPayload());
+    Map<String, String> env = new LinkedHashMap<>();
+    KeyValue entry = new KeyValue();
+    for (int i = 0; i < spec.envLength(); i++) {
+      spec.env(entry, i);
+      if (entry.key() != null) {
+        env.put(entry.key(), entry.value() == null ? "" : entry.value());
+      }
+    }
+    String socket = spec.localSocket();
+    return new ActorSpecValue(spec.actorType(), spec.actorId(), spec.nodeId(), gpus, spec.maxFrameSize(), slot, frame.copyPayload(),
+      socket == null || socket.isEmpty() ? null : socket, Collections.unmodifiableMap(env));
   }
 
   /** A shutdown asks nothing more: stop the actor, then exit. */
@@ -180,15 +194,23 @@ public final class ActorHostCodec {
   });
 
   /**
-   * The answer to a host's Bootstrap: actor {@code actorId} of {@code actorType} on {@code nodeId} (or null), with
-   * {@code gpuIds}, frames up to {@code maxFrameSize}, in gang rank {@code slot} (or null); its constructor's
-   * arguments go as the frame's payload.
+   * The answer to a host's Bootstrap (a warm host's, once a spawn takes it): actor {@code actorId} of
+   * {@code actorType} on {@code nodeId} (or null), with {@code gpuIds}, frames up to {@code maxFrameSize}, in gang rank
+   * {@code slot} (or null), opening {@code localSocket} (or null), seeing {@code env}; its constructor's arguments go as
+   * the frame's payload.
    */
-  public static Message actorSpec(String actorType, String actorId, String nodeId, List<Integer> gpuIds, int maxFrameSize, Slot slot) {
+  public static Message actorSpec(String actorType, String actorId, String nodeId, List<Integer> gpuIds, int maxFrameSize, Slot slot,
+                                  String localSocket, Map<String, String> env) {
     return Message.of(Body.ActorSpec, b -> {
       int slotOffset = slot == null ? 0 : Messages.writeSlot(b, slot);
+      int[] entries = new int[env.size()];
+      int i = 0;
+      for (Map.Entry<String, String> e : env.entrySet()) {
+        entries[i++] = KeyValue.createKeyValue(b, b.createString(e.getKey()), b.createString(e.getValue()));
+      }
       return ActorSpec.createActorSpec(b, b.createString(actorType), b.createString(actorId), Messages.string(b, nodeId),
-        Messages.intVector(b, gpuIds), maxFrameSize, slotOffset);
+        Messages.intVector(b, gpuIds), maxFrameSize, slotOffset, Messages.string(b, localSocket),
+        ActorSpec.createEnvVector(b, entries));
     });
   }
 

@@ -1,6 +1,7 @@
 package io.spoke.vertx.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.protocol.ActorCodec.RdmaConnectValue;
@@ -61,13 +62,12 @@ class ActorHostCodecTest {
   }
 
   @Test
-  void actorSpecReadsBackWithSlotGpusAndArguments() {
+  void actorSpecReadsBackWithSlotGpusArgumentsSocketAndEnvironment() {
     Slot slot = new Slot("t1", 1, 4, 1, 2, "n1", "10.0.0.1", List.of(2, 3), "10.0.0.9", 29500, "w1", null);
-    Message spec = Message.of(Body.ActorSpec, b -> {
-      int slotOffset = Messages.writeSlot(b, slot);
-      return ActorSpec.createActorSpec(b, b.createString("Worker"), b.createString("w1"), Messages.string(b, "n1"),
-        Messages.intVector(b, List.of(2, 3)), 1 << 20, slotOffset);
-    });
+    java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+    env.put("CUDA_VISIBLE_DEVICES", "2,3");
+    env.put("RANK", "1");
+    Message spec = ActorHostCodec.actorSpec("Worker", "w1", "n1", List.of(2, 3), 1 << 20, slot, "/run/w1.sock", env);
     ActorSpecValue value = ActorHostCodec.readActorSpec(roundTrip(spec, Buffer.buffer("args")));
     assertThat(value.actorType()).isEqualTo("Worker");
     assertThat(value.actorId()).isEqualTo("w1");
@@ -80,18 +80,44 @@ class ActorHostCodecTest {
     assertThat(value.slot().gpuIds()).containsExactly(2, 3);
     assertThat(value.slot().masterPort()).isEqualTo(29500);
     assertThat(value.args().toString()).isEqualTo("args");
+    assertThat(value.localSocket()).isEqualTo("/run/w1.sock");
+    assertThat(value.env()).containsExactly(java.util.Map.entry("CUDA_VISIBLE_DEVICES", "2,3"), java.util.Map.entry("RANK", "1"));
+  }
+
+  @Test
+  void callStatsReadBackPerMethodAndRefuseBucketsThatDoNotMatchTheBounds() {
+    long[] bounds = {1_000, 10_000};
+    ActorHostCodec.CallStatsValue stats = new ActorHostCodec.CallStatsValue(List.of(
+      new ActorHostCodec.MethodCalls(7, "generate", 5, 1, 42_000, new long[] {1, 3, 1}),
+      new ActorHostCodec.MethodCalls(9, null, 0, 0, 0, new long[] {0, 0, 0})), 2, bounds);
+    ActorHostCodec.CallStatsValue back = ActorHostCodec.readCallStats(roundTrip(ActorHostCodec.callStats(stats), null));
+    assertThat(back.refused()).isEqualTo(2);
+    assertThat(back.boundsNanos()).containsExactly(1_000, 10_000);
+    assertThat(back.methods()).hasSize(2);
+    assertThat(back.methods().get(0).name()).isEqualTo("generate");
+    assertThat(back.methods().get(0).calls()).isEqualTo(5);
+    assertThat(back.methods().get(0).errors()).isEqualTo(1);
+    assertThat(back.methods().get(0).sumNanos()).isEqualTo(42_000);
+    assertThat(back.methods().get(0).buckets()).containsExactly(1, 3, 1);
+    assertThat(back.methods().get(1).name()).isNull();
+    ActorHostCodec.CallStatsValue bad = new ActorHostCodec.CallStatsValue(List.of(
+      new ActorHostCodec.MethodCalls(7, null, 1, 0, 5, new long[] {1})), 0, bounds);
+    assertThatThrownBy(() -> ActorHostCodec.readCallStats(roundTrip(ActorHostCodec.callStats(bad), null)))
+      .isInstanceOf(io.spoke.vertx.ProtocolException.class).hasMessageContaining("1 buckets for 2 bounds");
   }
 
   @Test
   void actorSpecOutsideAGangHasNoSlotNorGpus() {
     Message spec = Message.of(Body.ActorSpec, b -> ActorSpec.createActorSpec(b, b.createString("Counter"), b.createString("c1"),
-      0, Messages.intVector(b, List.<Integer>of()), 1024, 0));
+      0, Messages.intVector(b, List.<Integer>of()), 1024, 0, 0, 0));
     Frame frame = roundTrip(spec, null);
     ActorSpecValue value = ActorHostCodec.readActorSpec(frame);
     wire.release(frame);
     assertThat(value.nodeId()).isNull();
     assertThat(value.gpuIds()).isEmpty();
     assertThat(value.slot()).isNull();
+    assertThat(value.localSocket()).isNull();
+    assertThat(value.env()).isEmpty();
     // A copy: it outlives the frame.
     assertThat(value.args().length()).isZero();
   }

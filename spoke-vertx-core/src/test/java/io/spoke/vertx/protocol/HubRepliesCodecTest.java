@@ -200,7 +200,8 @@ class HubRepliesCodecTest {
 
   @Test
   void theAgentAnswersABootstrapWithTheActorsSpec() {
-    Frame frame = roundTrip(ActorHostCodec.actorSpec("Worker", "w-1", "n1", List.of(2), 65536, SLOT), Buffer.buffer("ctor"));
+    Frame frame = roundTrip(ActorHostCodec.actorSpec("Worker", "w-1", "n1", List.of(2), 65536, SLOT, null, java.util.Map.of()),
+      Buffer.buffer("ctor"));
     ActorSpec spec = (ActorSpec) frame.header().body(new ActorSpec());
     assertThat(spec.actorType()).isEqualTo("Worker");
     assertThat(spec.actorId()).isEqualTo("w-1");
@@ -211,7 +212,8 @@ class HubRepliesCodecTest {
     assertThat(Messages.readSlot(spec.slot())).usingRecursiveComparison().isEqualTo(SLOT);
     assertThat(frame.payload().toString()).isEqualTo("ctor");
 
-    ActorSpec adHoc = (ActorSpec) roundTrip(ActorHostCodec.actorSpec("Echo", "e", null, List.of(), 1024, null), null).header()
+    ActorSpec adHoc = (ActorSpec) roundTrip(ActorHostCodec.actorSpec("Echo", "e", null, List.of(), 1024, null, null,
+      java.util.Map.of()), null).header()
       .body(new ActorSpec());
     assertThat(adHoc.nodeId()).isNull();
     assertThat(adHoc.slot()).isNull();

@@ -47,7 +47,7 @@ class ActorCdsIT {
   void laterActorHostsStartFromTheArchiveTheFirstOneWrote(Vertx vertx) throws Exception {
     cluster.start(vertx);
     String classpath = distributionClasspath(Files.createTempDirectory("spoke-cds-dist"));
-    AgentOptions agentOptions = new AgentOptions().setGpus(0).setActorClasspath(classpath);
+    AgentOptions agentOptions = new AgentOptions().setGpus(0).setActorClasspath(classpath).setWarmPool(0);
     AgentVerticle agent = cluster.startAgent(agentOptions);
     SpokeClient client = cluster.client();
     ActorHandle trainer = await(client.spawn("MyActor", "trainer"));

@@ -101,6 +101,41 @@ final class ActorCommand {
     return env;
   }
 
+  /** The agent's side of its actor hosts' environment, as {@code state} has it now. */
+  static AgentSide agentSide(AgentState state) {
+    AgentOptions options = state.options;
+    return new AgentSide(agentHostForChildren(options.getHost()), state.port, ProcessHandle.current().pid(),
+      state.advertiseHost != null ? state.advertiseHost : options.getHost(), options.getMaxFrameSize(), state.nodeId,
+      options.getSecurity(), state.inventory.gpuEnvManaged);
+  }
+
+  /**
+   * The environment of a warm host: the agent's own and the agent's side, its name in the pool and its secret, and no
+   * GPU ({@code CUDA_VISIBLE_DEVICES} empty): it is no actor yet, and the JVM keeps this environment when it becomes one.
+   */
+  static Map<String, String> warmEnvironment(Map<String, String> inherited, String hostId, String secret, AgentSide agent) {
+    Map<String, String> env = environment(inherited, Map.of(), new ActorSide(hostId, "", List.of(), null, secret, null), agent);
+    rankEnvironment(env, List.of(), null, true);
+    env.remove("SPOKE_ACTOR_TYPE");
+    env.put(ActorHostLaunch.ENV_WARM, "1");
+    return env;
+  }
+
+  /**
+   * What an actor's {@code ActorContext.env()} holds: its spawn's {@code userEnv}, then what Spoke sets for it (its GPUs
+   * and gang rank as {@link #rankEnvironment} sets them, its node, type and attempt). A cold actor's host has these in
+   * its process environment too.
+   */
+  static Map<String, String> actorEnvironment(Map<String, String> userEnv, List<Integer> gpuIds, Slot slot, boolean gpuEnvManaged,
+                                              String nodeId, String actorType, int attempt) {
+    Map<String, String> env = new java.util.LinkedHashMap<>(userEnv);
+    rankEnvironment(env, gpuIds, slot, gpuEnvManaged);
+    env.put("SPOKE_NODE_ID", nodeId == null ? "" : nodeId);
+    env.put("SPOKE_ACTOR_TYPE", actorType);
+    env.put("SPOKE_ATTEMPT", String.valueOf(attempt));
+    return env;
+  }
+
   /**
    * What every process Spoke starts sees of its place (a Java actor's host and a managed process alike): exactly its
    * GPUs, and its gang rank's torch.distributed variables.

@@ -6,6 +6,7 @@ import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.ActorHostCodec;
 import io.spoke.vertx.protocol.Frame;
+import io.spoke.vertx.protocol.Message;
 import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
@@ -16,8 +17,9 @@ import io.vertx.core.net.NetServerOptions;
 
 /**
  * Where the actor hosts this agent started connect back: each proves the one-time secret of its process, asks for
- * its actor's spec (type, arguments, GPUs, gang rank), then says it is ready or could not start the actor. Nothing
- * else may connect. Runs on the agent's event loop.
+ * its actor's spec (type, arguments, GPUs, gang rank), then says it is ready or could not start the actor. A warm
+ * host ({@link WarmPool}) asks too, and is answered when a spawn takes it. Nothing else may connect. Runs on the
+ * agent's event loop.
  */
 final class ActorHostListener {
 
@@ -52,6 +54,25 @@ final class ActorHostListener {
       return Future.failedFuture(new ProtocolException("agents accept connections from their actor processes only; clients talk to"
         + " the hub"));
     }
+    WarmPool.Host warm = state.pool.connecting(hello.name(), hello.secret(), connection);
+    if (warm != null) {
+      connection.closeHandler(c -> {
+        if (warm.proc != null && warm.proc.host == c) {
+          warm.proc.host = null;
+        }
+      });
+      return Future.succeededFuture((c, frame) -> {
+        if (warm.proc != null) {
+          onMessage(warm.proc, c, frame);
+        } else {
+          try {
+            state.pool.onIdleMessage(warm, c, frame);
+          } finally {
+            frame.release();
+          }
+        }
+      });
+    }
     ActorProcess proc = hello.name() == null ? null : state.actors.get(hello.name());
     // A managed process has no secret and never connects back: nothing may speak for it.
     if (proc == null || proc.spec != null || hello.secret() == null || !proc.secret.equals(hello.secret()) || proc.host != null) {
@@ -66,13 +87,18 @@ final class ActorHostListener {
     return Future.succeededFuture((c, frame) -> onMessage(proc, c, frame));
   }
 
+  /** The answer to the bootstrap of {@code proc}'s host (a cold one's, or the warm one it took). */
+  static Message spec(AgentState state, ActorProcess proc) {
+    return ActorHostCodec.actorSpec(proc.actorType, proc.actorId, state.nodeId, proc.gpuIds, state.options.getMaxFrameSize(), proc.slot,
+      proc.localSocket, proc.actorEnv);
+  }
+
   private void onMessage(ActorProcess proc, Connection connection, Frame frame) {
     long id = frame.id();
     try {
       switch (frame.bodyType()) {
         case Body.Bootstrap:
-          connection.reply(id, ActorHostCodec.actorSpec(proc.actorType, proc.actorId, state.nodeId, proc.gpuIds,
-            state.options.getMaxFrameSize(), proc.slot), proc.args);
+          connection.reply(id, spec(state, proc), proc.args);
           break;
         case Body.Ready:
           ActorHostCodec.HostReady ready = ActorHostCodec.readReady(frame);

@@ -66,6 +66,10 @@ final class ActorProcess {
   /** What a Java actor was started with, for its next instance. */
   java.util.Map<String, String> userEnv = java.util.Map.of();
   List<String> jvmOptions = List.of();
+  /** What its ActorContext.env() holds ({@link ActorCommand#actorEnvironment}). */
+  java.util.Map<String, String> actorEnv = java.util.Map.of();
+  /** Its name to the CDS archive's trainer: its id, or the warm host's it took. */
+  String cdsKey;
 
   ActorProcess(AgentState agent, String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, String secret,
                long timeout) {
@@ -77,6 +81,7 @@ final class ActorProcess {
     this.args = args;
     this.secret = secret;
     this.timeout = timeout;
+    this.cdsKey = actorId;
   }
 
   ActorInfo info() {

@@ -73,7 +73,58 @@ final class ActorSupervisor {
     proc.liveness = liveness;
     proc.logFile = processes.earlierLog(actorId, userEnv);
     long startNanos = System.nanoTime();
-    return start(proc).andThen(ar -> state.metrics.spawned(proc.spawnKind, startNanos, ar.succeeded()));
+    // An actor that goes on in an earlier log (moved off a dead node) starts cold: a warm host's log is a file of its own.
+    WarmPool.Host warm = proc.logFile == null ? state.pool.take(jvmOptions, userEnv) : null;
+    return (warm != null ? startWarm(proc, warm) : start(proc))
+      .andThen(ar -> state.metrics.spawned(proc.spawnKind, startNanos, ar.succeeded()));
+  }
+
+  /**
+   * Starts {@code proc} in a warm host: its log becomes the actor's, and the answer to its bootstrap makes it the actor;
+   * completes as {@link #start} does, when the actor is ready.
+   */
+  private Future<ActorInfo> startWarm(ActorProcess proc, WarmPool.Host host) {
+    proc.localSocket = state.sockets == null ? null : state.sockets.next();
+    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, proc.gpuIds, proc.slot, state.inventory.gpuEnvManaged, state.nodeId,
+      proc.actorType, 0);
+    proc.spawnKind = AgentMetrics.SpawnKind.WARM;
+    proc.process = host.process;
+    proc.pid = host.pid;
+    proc.cdsKey = host.id;
+    proc.host = host.connection;
+    proc.logFile = host.logFile;
+    host.proc = proc;
+    state.actors.put(proc.actorId, proc);
+    String header = ActorCommand.logHeader(proc.actorId, proc.actorType, state.nodeId, proc.slot, proc.gpuIds, Instant.now());
+    String group = proc.slot == null ? null : proc.slot.ticketId();
+    vertx.executeBlocking(() -> state.logs.adopt(host.logFile, group, proc.actorId, header)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        proc.logFile = ar.result();
+      } else {
+        log.warn("Actor {} keeps the log of warm host {}, {}: {}", proc.actorId, host.id, host.logFile, ar.cause().toString());
+      }
+      if (proc.exited) {
+        return;
+      }
+      log.info("Actor {} ({}) takes warm host {} (pid {}); log {}", proc.actorId, proc.actorType, host.id, proc.pid, proc.logFile);
+      armSpawnTimer(proc);
+      if (proc.stopRequested || proc.host == null) {
+        kill(proc);
+      } else {
+        proc.host.reply(host.bootstrap, ActorHostListener.spec(state, proc), proc.args);
+      }
+    });
+    return proc.spawned.future();
+  }
+
+  private void armSpawnTimer(ActorProcess proc) {
+    proc.spawnTimer = vertx.setTimer(proc.timeout, t -> {
+      proc.spawnTimer = -1;
+      if (proc.state == ActorState.STARTING) {
+        proc.spawnTimedOut = true;
+        kill(proc);
+      }
+    });
   }
 
   /** Starts {@code proc}'s process: its first instance, or the next one after a restart's back-off. */
@@ -82,7 +133,6 @@ final class ActorSupervisor {
     String actorType = proc.actorType;
     List<Integer> gpuIds = proc.gpuIds;
     Slot slot = proc.slot;
-    long timeout = proc.timeout;
     List<String> jvmOptions = new ArrayList<>(proc.jvmOptions);
     proc.localSocket = state.sockets == null ? null : state.sockets.next();
     state.actors.put(actorId, proc);
@@ -91,10 +141,11 @@ final class ActorSupervisor {
       : "# Spoke restarted actor '" + actorId + "' (start " + proc.attempt + ") at " + Instant.now() + "\n";
     Map<String, String> env = ActorCommand.environment(System.getenv(), proc.userEnv,
       new ActorCommand.ActorSide(proc.actorId, proc.actorType, proc.gpuIds, proc.slot, proc.secret, proc.localSocket),
-      new ActorCommand.AgentSide(ActorCommand.agentHostForChildren(options.getHost()), state.port, ProcessHandle.current().pid(),
-        state.advertiseHost != null ? state.advertiseHost : options.getHost(), options.getMaxFrameSize(), state.nodeId,
-        options.getSecurity(), state.inventory.gpuEnvManaged));
-    env.put("SPOKE_ATTEMPT", String.valueOf(RestartHistory.earlierStarts(proc.userEnv) + proc.attempt));
+      ActorCommand.agentSide(state));
+    int attempt = RestartHistory.earlierStarts(proc.userEnv) + proc.attempt;
+    env.put("SPOKE_ATTEMPT", String.valueOf(attempt));
+    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, gpuIds, slot, state.inventory.gpuEnvManaged, state.nodeId, actorType,
+      attempt);
     ActorCds cds = state.cds;
     if (cds != null) {
       jvmOptions.addAll(cds.optionsFor(actorId, jvmOptions));
@@ -124,13 +175,7 @@ final class ActorSupervisor {
         proc.pid = process.pid();
         log.info("Started actor {} ({}) as process {}; log {}", actorId, actorType, proc.pid, proc.logFile);
         process.onExit().whenComplete((p, err) -> state.context.runOnContext(v -> onExit(proc)));
-        proc.spawnTimer = vertx.setTimer(timeout, t -> {
-          proc.spawnTimer = -1;
-          if (proc.state == ActorState.STARTING) {
-            proc.spawnTimedOut = true;
-            kill(proc);
-          }
-        });
+        armSpawnTimer(proc);
         if (proc.stopRequested) {
           kill(proc);
         }
@@ -272,13 +317,14 @@ final class ActorSupervisor {
     }
   }
 
-  private void onExit(ActorProcess proc) {
+  /** {@code proc}'s process exited (a cold host's, or the warm one it took). */
+  void onExit(ActorProcess proc) {
     if (proc.exited) {
       return;
     }
     proc.exited = true;
     int status = proc.process.exitValue();
-    Path trained = state.cds == null ? null : state.cds.trainerExited(proc.actorId);
+    Path trained = state.cds == null ? null : state.cds.trainerExited(proc.cdsKey);
     if (trained != null) {
       ActorCds archive = state.cds;
       vertx.executeBlocking(() -> ActorCds.publish(trained, archive.archive())).onSuccess(ok -> {

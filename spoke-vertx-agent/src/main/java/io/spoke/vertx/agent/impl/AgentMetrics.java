@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 final class AgentMetrics {
 
   /** How a spawn started, for its timer. */
-  enum SpawnKind { COLD, CDS, PROCESS }
+  enum SpawnKind { COLD, CDS, WARM, PROCESS }
 
   static final long SAMPLE_MS = 2_000;
 
@@ -37,6 +37,7 @@ final class AgentMetrics {
   private final MultiGauge actors;
   private final MultiGauge rss;
   private final MultiGauge logBytes;
+  private final MultiGauge warm;
   /** The last sample, by actor id: resident bytes and log bytes. */
   private Map<String, long[]> sampled = Map.of();
   private long sampler = -1;
@@ -55,6 +56,8 @@ final class AgentMetrics {
     actors = MultiGauge.builder("spoke_agent_actors").description("Actors and processes on this node, by kind and state").register(registry);
     rss = MultiGauge.builder("spoke_agent_actor_rss").description("Resident memory of each actor's or process's main process")
       .baseUnit("bytes").register(registry);
+    warm = MultiGauge.builder("spoke_agent_warm_hosts").description("Actor hosts started ahead of their actors, by state")
+      .register(registry);
     logBytes = MultiGauge.builder("spoke_agent_log").description("Size of each actor's or process's log file").baseUnit("bytes")
       .register(registry);
   }
@@ -96,6 +99,8 @@ final class AgentMetrics {
       byState[proc.spec != null ? 1 : 0][proc.state.ordinal()]++;
     }
     actors.register(io.spoke.vertx.web.Metrics.byKindAndState(byState), true);
+    warm.register(List.of(MultiGauge.Row.of(Tags.of("state", "idle"), state.pool.idle()),
+      MultiGauge.Row.of(Tags.of("state", "starting"), state.pool.starting())), true);
     List<MultiGauge.Row<?>> memory = new ArrayList<>();
     List<MultiGauge.Row<?>> logs = new ArrayList<>();
     for (Map.Entry<String, long[]> e : sampled.entrySet()) {

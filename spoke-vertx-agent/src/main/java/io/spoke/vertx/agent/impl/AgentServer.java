@@ -49,6 +49,7 @@ public final class AgentServer {
     this.state = new AgentState(vertx, context, options);
     this.hub = new HubLink(state);
     this.supervisor = new ActorSupervisor(state, hub);
+    state.pool = new WarmPool(state, supervisor);
     this.listener = new ActorHostListener(state, supervisor);
     this.requests = new HubRequests(state, supervisor, supervisor.processes);
   }
@@ -106,6 +107,7 @@ public final class AgentServer {
           node.gpus.size(), node.gpuList(), node.cpus, node.memoryMb, state.logs.logDir(), auth.hasToken() ? "; cluster token required" : "",
           options.getSecurity().isTls() ? "; TLS" : "");
         hub.start(netClient, auth, requests::onMessage, supervisor::running);
+        state.pool.start();
         log.info("Process trees kept by {}{}", state.trees.mode(), state.launcher.deathSignal() ? "" : "; no janitor (setpriv is missing)");
         state.launcher.startJanitor(state.context, state.trees.janitor())
           .onFailure(err -> log.warn("Cannot start the janitor of process trees: {}", err.toString()));
@@ -153,6 +155,7 @@ public final class AgentServer {
     state.stopping = true;
     hub.cancelTimers();
     state.metrics.stopSampling(state);
+    state.pool.close();
     if (front != null) {
       front.close();
     }
@@ -176,5 +179,15 @@ public final class AgentServer {
   /** Pids of the actor processes this agent runs, for tests. */
   public List<Long> actorPids() {
     return supervisor.pids();
+  }
+
+  /** Pids of the warm hosts no actor has taken yet, for tests. */
+  public List<Long> warmHostPids() {
+    return state.pool.pids();
+  }
+
+  /** Warm hosts waiting for an actor, for tests. */
+  public int warmHostsIdle() {
+    return state.pool.idle();
   }
 }

@@ -47,6 +47,8 @@ final class AgentState {
   String nodeId;
   String advertiseHost;
   boolean stopping;
+  /** Actor hosts started ahead of their actors. */
+  WarmPool pool;
   final AgentMetrics metrics = new AgentMetrics(io.spoke.vertx.web.Metrics.newRegistry());
 
   AgentState(Vertx vertx, ContextInternal context, AgentOptions options) {

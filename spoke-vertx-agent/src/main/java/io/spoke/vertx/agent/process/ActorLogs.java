@@ -34,6 +34,39 @@ public final class ActorLogs {
    * they get here ({@link io.spoke.vertx.protocol.Names}), so they cannot leave the log directory.
    */
   public Path create(String group, String actorId, String header) throws IOException {
+    Path file = newFile(group, actorId);
+    Files.writeString(file, header, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  /**
+   * Makes a warm host's log ({@code warmLog}, which its process writes to) the log of the actor it now runs: renamed, so
+   * that the process goes on writing to it, with {@code header} first. A warm host prints nothing while it waits; if it
+   * did (a JVM warning), those lines follow the header.
+   */
+  public Path adopt(Path warmLog, String group, String actorId, String header) throws IOException {
+    Path file = newFile(group, actorId);
+    Files.move(warmLog, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    byte[] before = Files.readAllBytes(file);
+    byte[] head = header.getBytes(StandardCharsets.UTF_8);
+    byte[] all = new byte[head.length + before.length];
+    System.arraycopy(head, 0, all, 0, head.length);
+    System.arraycopy(before, 0, all, head.length, before.length);
+    // In place, not a new file: the process's descriptor (opened to append) must go on pointing at this one.
+    Files.write(file, all, java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+    return file;
+  }
+
+  /** Where the warm hosts of the pool write until they become actors. */
+  public Path warmLog(String hostId) throws IOException {
+    Path dir = logDir.resolve(".warm");
+    Files.createDirectories(dir);
+    Path file = dir.resolve(hostId + ".log");
+    Files.write(file, new byte[0]);
+    return file;
+  }
+
+  private Path newFile(String group, String actorId) throws IOException {
     Path dir = logDir.resolve(group == null ? ADHOC : group);
     Files.createDirectories(dir);
     String base = actorId + "_" + LocalDateTime.now().format(STAMP);
@@ -44,7 +77,6 @@ public final class ActorLogs {
     if (!file.normalize().startsWith(logDir.normalize())) {
       throw new IOException("log file " + file + " would be outside " + logDir);
     }
-    Files.writeString(file, header, StandardCharsets.UTF_8);
     return file;
   }
 

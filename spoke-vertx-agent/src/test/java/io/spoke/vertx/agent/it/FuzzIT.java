@@ -116,7 +116,7 @@ class FuzzIT {
   void aHubAndAnAgentWithoutATokenSurviveGarbageHandshakes(Vertx vertx) throws Exception {
     HubVerticle hub = new HubVerticle(new HubOptions().setPort(0));
     await(vertx.deployVerticle(hub));
-    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("open").setGpus(0)
+    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("open").setGpus(0).setWarmPool(0)
       .setLogDir(Files.createTempDirectory("spoke-fuzz").toString()).setStopTimeout(2_000));
     await(vertx.deployVerticle(agent));
     await(agent.registered());

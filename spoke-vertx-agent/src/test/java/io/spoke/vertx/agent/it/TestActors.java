@@ -24,6 +24,9 @@ public final class TestActors {
   public static final int SLOT = 12;
   public static final int SERVE_MASTER = 13;
   public static final int DIAL_MASTER = 14;
+  /** A value of actorContext().env(), and the same variable as a child started with actorContext().processBuilder sees it. */
+  public static final int CONTEXT_ENV = 15;
+  public static final int CHILD_ENV = 16;
   /**
    * Blocks the actor's event loop for good (a liveness test); an id no fuzzed frame reaches by chance (FuzzIT mutates
    * the method ids of real calls, and a small id would hang the actor it fuzzes).
@@ -62,6 +65,14 @@ public final class TestActors {
       registerMethod(ENV, request -> {
         String value = System.getenv(request.readString());
         return value == null ? "<unset>" : value;
+      });
+      registerMethod(CONTEXT_ENV, request -> actorContext().env().getOrDefault(request.readString(), "<unset>"));
+      registerBlockingMethod(CHILD_ENV, request -> {
+        String name = request.readString();
+        Process child = actorContext().processBuilder("sh", "-c", "printf %s \"${" + name + "-<unset>}\"").redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        child.waitFor();
+        return out;
       });
       registerMethod(PUSH, request -> {
         int count = request.read(Serializers.INT);

@@ -26,7 +26,8 @@ import org.apache.logging.log4j.Logger;
  * The verticle that turns an actor host process into a running actor: it connects back to the agent that
  * started the process, asks what to run, constructs and deploys the actor, opens its call listener, and
  * reports ready; the agent's spawn completes only then. Afterwards it obeys the agent's shutdown request,
- * and exits if the agent goes away.
+ * and exits if the agent goes away. A warm host (one of an agent's pool) connects, finds the actor types and
+ * waits, printing nothing, until the agent sends it its actor's spec; from there on it is the same.
  */
 public final class ActorHost extends VerticleBase {
 
@@ -34,12 +35,20 @@ public final class ActorHost extends VerticleBase {
 
   static final long AGENT_TIMEOUT_MS = 30_000;
   static final long STOP_TIMEOUT_MS = 30_000;
+  /** How long a warm host waits for a spawn to take it; then it exits, and its pool starts another. */
+  static final long WARM_WAIT_MS = java.util.concurrent.TimeUnit.DAYS.toMillis(30);
 
   private final ActorHostConfig config;
   private final ClusterAuth auth;
   // Held for the life of the host: Vert.x closes a NetClient's connections when the client is garbage-collected.
   private NetClient client;
   private Connection agent;
+  /** The actor's id: a warm host's is its pool name until its spec comes. */
+  private String actorId;
+  /** A warm host's actor types, found while it waited; null otherwise. */
+  private ActorTypes types;
+  /** Whether the agent said which actor to run. */
+  private boolean specified;
   private ActorRuntime runtime;
   private String actorDeployment;
   private boolean stopping;
@@ -47,6 +56,7 @@ public final class ActorHost extends VerticleBase {
   public ActorHost(ActorHostConfig config) {
     this.config = config;
     this.auth = ClusterAuth.of(config.token);
+    this.actorId = config.actorId;
   }
 
   @Override
@@ -57,23 +67,38 @@ public final class ActorHost extends VerticleBase {
     SocketAddress address = SocketAddress.inetSocketAddress(config.agentPort, config.agentHost);
     ClientHello hello = ClientHello.of(Role.ActorHost, config.actorId, auth).withMaxFrameSize(config.maxFrameSize)
       .withSecret(config.secret).withTimeout(AGENT_TIMEOUT_MS);
-    return Connection.connect(client, address, hello)
-      .compose(connection -> {
-        agent = connection;
-        connection.closeHandler(c -> onAgentLost());
-        connection.messageHandler(this::onAgentMessage);
-        return connection.request(ActorHostCodec.bootstrap(), null, AGENT_TIMEOUT_MS, "bootstrap", ActorHost::readSpec);
-      })
-      .compose(this::startActor)
+    Future<Connection> connected = Connection.connect(client, address, hello).map(connection -> {
+      agent = connection;
+      connection.closeHandler(c -> onAgentLost());
+      connection.messageHandler(this::onAgentMessage);
+      return connection;
+    });
+    if (config.warm) {
+      // Scanning the class path for actor types is the slowest step of an actor's start that needs no actor: done
+      // now. Then the bootstrap waits: the agent answers it when a spawn takes this host.
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      connected = connected.compose(c -> vertx.executeBlocking(() -> types = new ActorTypes(loader), false).map(c));
+    }
+    long wait = config.warm ? WARM_WAIT_MS : AGENT_TIMEOUT_MS;
+    return connected
+      .compose(connection -> connection.request(ActorHostCodec.bootstrap(), null, wait, "bootstrap", ActorHost::readSpec))
+      .compose(this::run, failure -> reportFailure(failure).map((String) null));
+  }
+
+  /** Starts the actor {@code spec} describes, then tells the agent it is ready (or why it could not start). */
+  private Future<String> run(ActorSpecValue spec) {
+    specified = true;
+    return startActor(spec)
       .compose(port -> {
         // A TLS cluster keeps every call on TLS: its clients expect a certificate, which a Unix socket would not show.
-        Future<String> local = config.localSocket == null || config.security.isTls() ? Future.succeededFuture(null)
-          : runtime.listenLocal(config.localSocket);
+        String socketPath = spec.localSocket() != null ? spec.localSocket() : config.localSocket;
+        Future<String> local = socketPath == null || config.security.isTls() ? Future.succeededFuture(null)
+          : runtime.listenLocal(socketPath);
         return local.compose(socket -> agent.request(ActorHostCodec.ready(port, ProcessHandle.current().pid(), socket), null,
           AGENT_TIMEOUT_MS, "ready", frame -> "port " + port + (socket == null ? "" : " and Unix socket " + socket)));
       })
-      .onSuccess(where -> log.info("Actor {} ({}) ready on {}, on Netty's {} transport", config.actorId, runtime.actorType(), where,
-        vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"))
+      .onSuccess(where -> log.info("Actor {} ({}) ready on {}, on Netty's {} transport{}", actorId, runtime.actorType(), where,
+        vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO", config.warm ? ", in a warm host" : ""))
       .recover(failure -> reportFailure(failure).map((String) null));
   }
 
@@ -85,16 +110,19 @@ public final class ActorHost extends VerticleBase {
   }
 
   private Future<Integer> startActor(ActorSpecValue spec) {
-    if (!config.actorId.equals(spec.actorId())) {
+    if (config.warm) {
+      actorId = spec.actorId();
+    } else if (!config.actorId.equals(spec.actorId())) {
       return Future.failedFuture(new SpokeException("the agent sent the spec of actor '" + spec.actorId() + "' to the host of '"
         + config.actorId + "'"));
     }
-    // Finding the class scans the class path, and a constructor may load a model: not on the event loop.
+    // Finding the class scans the class path (unless a warm host did), and a constructor may load a model: not on the event loop.
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
-    return vertx.executeBlocking(() -> construct(loader, spec), false)
+    ActorTypes known = types;
+    return vertx.executeBlocking(() -> construct(known != null ? known : new ActorTypes(loader), spec), false)
       .compose(actor -> {
         runtime = new ActorRuntime(vertx, spec.actorId(), spec.actorType(), spec.nodeId(), spec.args(), spec.gpuIds(), spec.slot(),
-          config.maxFrameSize);
+          config.maxFrameSize, spec.env());
         actor.bind(runtime);
         return vertx.deployVerticle(actor)
           .recover(err -> {
@@ -108,9 +136,9 @@ public final class ActorHost extends VerticleBase {
       });
   }
 
-  private static Actor construct(ClassLoader loader, ActorSpecValue spec) {
+  private static Actor construct(ActorTypes types, ActorSpecValue spec) {
     try {
-      return new ActorTypes(loader).create(spec.actorType());
+      return types.create(spec.actorType());
     } catch (ReflectiveOperationException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       log.error("Constructing actor {} of type {} failed", spec.actorId(), spec.actorType(), cause);
@@ -120,7 +148,7 @@ public final class ActorHost extends VerticleBase {
 
   private Future<Object> reportFailure(Throwable failure) {
     String message = failure.getMessage() == null ? failure.toString() : failure.getMessage();
-    System.err.println("Actor " + config.actorId + " could not start: " + message);
+    System.err.println("Actor " + actorId + " could not start: " + message);
     if (agent == null || agent.isClosed()) {
       ActorHostMain.exit(ActorHostMain.EXIT_START_FAILED);
       return Future.failedFuture(failure);
@@ -170,14 +198,14 @@ public final class ActorHost extends VerticleBase {
       return;
     }
     stopping = true;
-    log.info("Stopping actor {}", config.actorId);
+    log.info("Stopping actor {}", actorId);
     Future<Void> undeployed = actorDeployment == null ? Future.succeededFuture() : vertx.undeploy(actorDeployment);
     long timer = vertx.setTimer(STOP_TIMEOUT_MS, t -> {
-      log.warn("Actor {} did not stop within {} ms; exiting", config.actorId, STOP_TIMEOUT_MS);
+      log.warn("Actor {} did not stop within {} ms; exiting", actorId, STOP_TIMEOUT_MS);
       ActorHostMain.exit(ActorHostMain.EXIT_STOP_TIMEOUT);
     });
     undeployed
-      .onFailure(err -> log.warn("Actor {} failed while stopping", config.actorId, err))
+      .onFailure(err -> log.warn("Actor {} failed while stopping", actorId, err))
       .eventually(() -> runtime == null ? Future.succeededFuture() : runtime.close())
       .onComplete(ar -> {
         vertx.cancelTimer(timer);
@@ -188,7 +216,7 @@ public final class ActorHost extends VerticleBase {
 
   private void onAgentLost() {
     if (!stopping) {
-      System.err.println("Actor " + config.actorId + ": lost the connection to its agent; exiting");
+      System.err.println((specified ? "Actor " + actorId : "Warm actor host " + actorId) + ": lost the connection to its agent; exiting");
       ActorHostMain.exit(ActorHostMain.EXIT_AGENT_LOST);
     }
   }

@@ -11,6 +11,7 @@ import static io.spoke.vertx.internal.ActorHostLaunch.ENV_SECRET;
 import static io.spoke.vertx.internal.ActorHostLaunch.ENV_TLS_CA;
 import static io.spoke.vertx.internal.ActorHostLaunch.ENV_TLS_CERT;
 import static io.spoke.vertx.internal.ActorHostLaunch.ENV_TLS_KEY;
+import static io.spoke.vertx.internal.ActorHostLaunch.ENV_WARM;
 
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.ActorHostLaunch;
@@ -26,7 +27,10 @@ public final class ActorHostConfig {
   final String agentHost;
   final int agentPort;
   final long agentPid;
+  /** The actor's id; a warm host's name in its pool. */
   final String actorId;
+  /** A warm host: its actor comes later, in an ActorSpec the agent sends. */
+  final boolean warm;
   final String secret;
   final String bindHost;
   final int maxFrameSize;
@@ -43,6 +47,7 @@ public final class ActorHostConfig {
     this.agentPort = Integer.parseInt(require(env, ENV_AGENT_PORT));
     this.agentPid = Long.parseLong(require(env, ENV_AGENT_PID));
     this.actorId = require(env, ENV_ACTOR_ID);
+    this.warm = "1".equals(env.get(ENV_WARM));
     this.secret = require(env, ENV_SECRET);
     this.bindHost = require(env, ENV_BIND_HOST);
     this.maxFrameSize = Integer.parseInt(require(env, ENV_MAX_FRAME_SIZE));

@@ -53,6 +53,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
   private final Slot slot;
   private final int maxFrameSize;
   private ClusterAuth auth = ClusterAuth.NONE;
+  private final java.util.Map<String, String> env;
   private final MethodTable methods;
   private final CallDispatcher calls;
   private final Mailboxes mailboxes = new Mailboxes();
@@ -65,7 +66,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
   private NetServer localServer;
 
   public ActorRuntime(Vertx vertx, String actorId, String actorType, String nodeId, Buffer args, List<Integer> gpuIds,
-                      Slot slot, int maxFrameSize) {
+                      Slot slot, int maxFrameSize, java.util.Map<String, String> env) {
     this.vertx = vertx;
     this.actorId = actorId;
     this.actorType = actorType;
@@ -74,6 +75,7 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
     this.gpuIds = List.copyOf(gpuIds);
     this.slot = slot;
     this.maxFrameSize = maxFrameSize;
+    this.env = java.util.Map.copyOf(env);
     this.methods = new MethodTable(actorType);
     this.calls = new CallDispatcher(actorId, actorType, methods);
     this.rdma = new RdmaUpgrade(actorId, clients, this::onClosed);
@@ -84,6 +86,11 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
   @Override
   public String actorId() {
     return actorId;
+  }
+
+  @Override
+  public java.util.Map<String, String> env() {
+    return env;
   }
 
   @Override

@@ -8,7 +8,8 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 /**
- * Agent to actor host; the actor's arguments are the payload.
+ * Agent to actor host, the answer to its Bootstrap; the actor's arguments are the payload. A warm host (one of
+ * an agent's pool, started before its actor was known) is answered when a spawn takes it.
  */
 @SuppressWarnings("unused")
 public final class ActorSpec extends Table {
@@ -39,6 +40,21 @@ public final class ActorSpec extends Table {
    */
   public io.spoke.vertx.protocol.fb.FbSlot slot() { return slot(new io.spoke.vertx.protocol.fb.FbSlot()); }
   public io.spoke.vertx.protocol.fb.FbSlot slot(io.spoke.vertx.protocol.fb.FbSlot obj) { int o = __offset(14); return o != 0 ? obj.__assign(__indirect(o + bb_pos), bb) : null; }
+  /**
+   * The Unix socket to open besides the port, or empty for none (a cold host's is in its environment too).
+   */
+  public String localSocket() { int o = __offset(16); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer localSocketAsByteBuffer() { return __vector_as_bytebuffer(16, 1); }
+  public ByteBuffer localSocketInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 16, 1); }
+  /**
+   * What Spoke sets for the actor (its GPUs, gang rank, node, attempt) and its spawn's environment:
+   * the actor's ActorContext.env(); a cold host has them in its process environment too.
+   */
+  public io.spoke.vertx.protocol.fb.KeyValue env(int j) { return env(new io.spoke.vertx.protocol.fb.KeyValue(), j); }
+  public io.spoke.vertx.protocol.fb.KeyValue env(io.spoke.vertx.protocol.fb.KeyValue obj, int j) { int o = __offset(18); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public int envLength() { int o = __offset(18); return o != 0 ? __vector_len(o) : 0; }
+  public io.spoke.vertx.protocol.fb.KeyValue.Vector envVector() { return envVector(new io.spoke.vertx.protocol.fb.KeyValue.Vector()); }
+  public io.spoke.vertx.protocol.fb.KeyValue.Vector envVector(io.spoke.vertx.protocol.fb.KeyValue.Vector obj) { int o = __offset(18); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
   public static int createActorSpec(FlatBufferBuilder builder,
       int actorTypeOffset,
@@ -46,8 +62,12 @@ public final class ActorSpec extends Table {
       int nodeIdOffset,
       int gpuIdsOffset,
       long maxFrameSize,
-      int slotOffset) {
-    builder.startTable(6);
+      int slotOffset,
+      int localSocketOffset,
+      int envOffset) {
+    builder.startTable(8);
+    ActorSpec.addEnv(builder, envOffset);
+    ActorSpec.addLocalSocket(builder, localSocketOffset);
     ActorSpec.addSlot(builder, slotOffset);
     ActorSpec.addMaxFrameSize(builder, maxFrameSize);
     ActorSpec.addGpuIds(builder, gpuIdsOffset);
@@ -57,7 +77,7 @@ public final class ActorSpec extends Table {
     return ActorSpec.endActorSpec(builder);
   }
 
-  public static void startActorSpec(FlatBufferBuilder builder) { builder.startTable(6); }
+  public static void startActorSpec(FlatBufferBuilder builder) { builder.startTable(8); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -66,6 +86,10 @@ public final class ActorSpec extends Table {
   public static void startGpuIdsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addMaxFrameSize(FlatBufferBuilder builder, long maxFrameSize) { builder.addInt(4, (int) maxFrameSize, (int) 0L); }
   public static void addSlot(FlatBufferBuilder builder, int slotOffset) { builder.addOffset(5, slotOffset, 0); }
+  public static void addLocalSocket(FlatBufferBuilder builder, int localSocketOffset) { builder.addOffset(6, localSocketOffset, 0); }
+  public static void addEnv(FlatBufferBuilder builder, int envOffset) { builder.addOffset(7, envOffset, 0); }
+  public static int createEnvVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startEnvVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static int endActorSpec(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;
