@@ -67,6 +67,7 @@ public final class Bench {
   Context context;
   HubVerticle hub;
   SpokeClient client;
+  AgentVerticle agent;
 
   private Bench(boolean quick, Path out, Set<String> only) {
     this.quick = quick;
@@ -139,8 +140,8 @@ public final class Bench {
     await(vertx.deployVerticle(hub));
     // Every run starts without the agent's CDS archive, so the first actor host trains it, as on a fresh node.
     deleteTree(out.resolve("logs").resolve(".spoke-cds"));
-    AgentVerticle agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("bench").setGpus(8)
-      .setLogDir(out.resolve("logs").toString()));
+    agent = new AgentVerticle(new AgentOptions().setHubPort(hub.actualPort()).setNodeId("bench").setGpus(8)
+      .setLogDir(out.resolve("logs").toString()).setWarmPool(WarmPoolBench.POOL));
     await(vertx.deployVerticle(agent));
     await(agent.registered());
     // A client belongs to the context it is created on, and calls made there go straight to the socket: the
@@ -167,7 +168,10 @@ public final class Bench {
       if (only.contains("spawn")) {
         SpawnBench spawn = new SpawnBench(this);
         spawn.handshake();
-        spawn.spawnCold();
+        double cold = spawn.spawnCold();
+        WarmPoolBench warm = new WarmPoolBench(this);
+        warm.spawnWarm(cold);
+        warm.burst();
       }
       if (only.contains("process")) {
         ProcessBench processes = new ProcessBench(this);

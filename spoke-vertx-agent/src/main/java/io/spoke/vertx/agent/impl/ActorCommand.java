@@ -110,11 +110,13 @@ final class ActorCommand {
   }
 
   /**
-   * The environment of a warm host: the agent's own and the agent's side, its name in the pool and its secret, and no
+   * The environment of a warm host: the agent's own and the agent's side, its name in the pool, its secret and the Unix
+   * socket it rehearses on ({@code null}: none), and no
    * GPU ({@code CUDA_VISIBLE_DEVICES} empty): it is no actor yet, and the JVM keeps this environment when it becomes one.
    */
-  static Map<String, String> warmEnvironment(Map<String, String> inherited, String hostId, String secret, AgentSide agent) {
-    Map<String, String> env = environment(inherited, Map.of(), new ActorSide(hostId, "", List.of(), null, secret, null), agent);
+  static Map<String, String> warmEnvironment(Map<String, String> inherited, String hostId, String secret, String socket,
+                                             AgentSide agent) {
+    Map<String, String> env = environment(inherited, Map.of(), new ActorSide(hostId, "", List.of(), null, secret, socket), agent);
     rankEnvironment(env, List.of(), null, true);
     env.remove("SPOKE_ACTOR_TYPE");
     env.put(ActorHostLaunch.ENV_WARM, "1");

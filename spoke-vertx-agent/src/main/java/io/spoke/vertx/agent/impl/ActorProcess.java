@@ -70,6 +70,8 @@ final class ActorProcess {
   java.util.Map<String, String> actorEnv = java.util.Map.of();
   /** Its name to the CDS archive's trainer: its id, or the warm host's it took. */
   String cdsKey;
+  /** Whether it holds one of the {@link ColdStarts} slots. */
+  boolean coldSlot;
 
   ActorProcess(AgentState agent, String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, String secret,
                long timeout) {

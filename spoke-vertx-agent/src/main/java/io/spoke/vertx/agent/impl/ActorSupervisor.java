@@ -75,49 +75,12 @@ final class ActorSupervisor {
     long startNanos = System.nanoTime();
     // An actor that goes on in an earlier log (moved off a dead node) starts cold: a warm host's log is a file of its own.
     WarmPool.Host warm = proc.logFile == null ? state.pool.take(jvmOptions, userEnv) : null;
-    return (warm != null ? startWarm(proc, warm) : start(proc))
+    return (warm != null ? state.pool.start(proc, warm) : start(proc))
       .andThen(ar -> state.metrics.spawned(proc.spawnKind, startNanos, ar.succeeded()));
   }
 
-  /**
-   * Starts {@code proc} in a warm host: its log becomes the actor's, and the answer to its bootstrap makes it the actor;
-   * completes as {@link #start} does, when the actor is ready.
-   */
-  private Future<ActorInfo> startWarm(ActorProcess proc, WarmPool.Host host) {
-    proc.localSocket = state.sockets == null ? null : state.sockets.next();
-    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, proc.gpuIds, proc.slot, state.inventory.gpuEnvManaged, state.nodeId,
-      proc.actorType, 0);
-    proc.spawnKind = AgentMetrics.SpawnKind.WARM;
-    proc.process = host.process;
-    proc.pid = host.pid;
-    proc.cdsKey = host.id;
-    proc.host = host.connection;
-    proc.logFile = host.logFile;
-    host.proc = proc;
-    state.actors.put(proc.actorId, proc);
-    String header = ActorCommand.logHeader(proc.actorId, proc.actorType, state.nodeId, proc.slot, proc.gpuIds, Instant.now());
-    String group = proc.slot == null ? null : proc.slot.ticketId();
-    vertx.executeBlocking(() -> state.logs.adopt(host.logFile, group, proc.actorId, header)).onComplete(ar -> {
-      if (ar.succeeded()) {
-        proc.logFile = ar.result();
-      } else {
-        log.warn("Actor {} keeps the log of warm host {}, {}: {}", proc.actorId, host.id, host.logFile, ar.cause().toString());
-      }
-      if (proc.exited) {
-        return;
-      }
-      log.info("Actor {} ({}) takes warm host {} (pid {}); log {}", proc.actorId, proc.actorType, host.id, proc.pid, proc.logFile);
-      armSpawnTimer(proc);
-      if (proc.stopRequested || proc.host == null) {
-        kill(proc);
-      } else {
-        proc.host.reply(host.bootstrap, ActorHostListener.spec(state, proc), proc.args);
-      }
-    });
-    return proc.spawned.future();
-  }
-
-  private void armSpawnTimer(ActorProcess proc) {
+  /** Kills {@code proc} if it is not ready within its spawn timeout. */
+  void armSpawnTimer(ActorProcess proc) {
     proc.spawnTimer = vertx.setTimer(proc.timeout, t -> {
       proc.spawnTimer = -1;
       if (proc.state == ActorState.STARTING) {
@@ -130,13 +93,19 @@ final class ActorSupervisor {
   /** Starts {@code proc}'s process: its first instance, or the next one after a restart's back-off. */
   private Future<ActorInfo> start(ActorProcess proc) {
     String actorId = proc.actorId;
+    proc.localSocket = state.sockets == null ? null : state.sockets.next();
+    state.actors.put(actorId, proc);
+    state.coldStarts.enter(proc, () -> launch(proc));
+    return proc.spawned.future();
+  }
+
+  /** Launches {@code proc}'s JVM, once {@link ColdStarts} lets it. */
+  private void launch(ActorProcess proc) {
+    String actorId = proc.actorId;
     String actorType = proc.actorType;
     List<Integer> gpuIds = proc.gpuIds;
     Slot slot = proc.slot;
     List<String> jvmOptions = new ArrayList<>(proc.jvmOptions);
-    proc.localSocket = state.sockets == null ? null : state.sockets.next();
-    state.actors.put(actorId, proc);
-
     String header = proc.attempt == 0 ? ActorCommand.logHeader(actorId, actorType, state.nodeId, slot, gpuIds, Instant.now())
       : "# Spoke restarted actor '" + actorId + "' (start " + proc.attempt + ") at " + Instant.now() + "\n";
     Map<String, String> env = ActorCommand.environment(System.getenv(), proc.userEnv,
@@ -163,6 +132,7 @@ final class ActorSupervisor {
       .onComplete(ar -> {
         if (ar.failed()) {
           state.actors.remove(actorId, proc);
+          state.coldStarts.leave(proc);
           if (cds != null) {
             cds.trainerExited(actorId); // a trainer that never started wrote nothing: let the next one train
           }
@@ -180,7 +150,6 @@ final class ActorSupervisor {
           kill(proc);
         }
       });
-    return proc.spawned.future();
   }
 
   /** The actor's host is ready: it listens on {@code port} (and {@code localSocket}, or null). */
@@ -192,6 +161,7 @@ final class ActorSupervisor {
       vertx.cancelTimer(proc.spawnTimer);
       proc.spawnTimer = -1;
     }
+    state.coldStarts.leave(proc);
     proc.port = port;
     // Only the path this agent handed out: it is in the agent's own directory.
     proc.localSocketOpen = proc.localSocket != null && proc.localSocket.equals(localSocket);
@@ -222,6 +192,8 @@ final class ActorSupervisor {
         }
       } else if (proc.process != null) {
         kill(proc);
+      } else if (state.coldStarts.cancel(proc)) {
+        neverStarted(proc);
       }
     }
     return promise.future();
@@ -309,7 +281,7 @@ final class ActorSupervisor {
     }
   }
 
-  private void kill(ActorProcess proc) {
+  void kill(ActorProcess proc) {
     if (proc.spec != null) {
       processes.killTree(proc);
     } else if (proc.process != null && proc.process.isAlive()) {
@@ -323,6 +295,7 @@ final class ActorSupervisor {
       return;
     }
     proc.exited = true;
+    state.coldStarts.leave(proc);
     int status = proc.process.exitValue();
     Path trained = state.cds == null ? null : state.cds.trainerExited(proc.cdsKey);
     if (trained != null) {
@@ -407,8 +380,19 @@ final class ActorSupervisor {
     });
   }
 
+  /** A spawn stopped while it waited for its JVM to start: it ends without a process. */
+  private void neverStarted(ActorProcess proc) {
+    state.actors.remove(proc.actorId, proc);
+    reportExit(proc, -1, "stopped", () -> proc.spawned.tryFail(new SpawnException("actor '" + proc.actorId + "' was stopped while it"
+      + " waited for its JVM to start")));
+  }
+
   /** Kills every actor; completes when all have exited, or after 10 s. */
   Future<Void> stopAll() {
+    for (ActorProcess waiting : state.coldStarts.drain()) {
+      waiting.stopRequested = true;
+      neverStarted(waiting);
+    }
     List<Future<?>> exits = new ArrayList<>();
     for (ActorProcess proc : new ArrayList<>(state.actors.values())) {
       proc.stopRequested = true;

@@ -155,11 +155,11 @@ public final class AgentServer {
     state.stopping = true;
     hub.cancelTimers();
     state.metrics.stopSampling(state);
-    state.pool.close();
+    Future<Void> idle = state.pool.close();
     if (front != null) {
       front.close();
     }
-    return supervisor.stopAll().compose(v -> {
+    return Future.join(idle, supervisor.stopAll()).compose(v -> {
       hub.close();
       if (state.launcher != null) {
         state.launcher.close();

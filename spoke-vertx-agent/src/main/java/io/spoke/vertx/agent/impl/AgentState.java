@@ -49,6 +49,7 @@ final class AgentState {
   boolean stopping;
   /** Actor hosts started ahead of their actors. */
   WarmPool pool;
+  final ColdStarts coldStarts = new ColdStarts();
   final AgentMetrics metrics = new AgentMetrics(io.spoke.vertx.web.Metrics.newRegistry());
 
   AgentState(Vertx vertx, ContextInternal context, AgentOptions options) {

@@ -1,15 +1,18 @@
 package io.spoke.vertx.agent.impl;
 
 import io.spoke.vertx.agent.process.ActorLogs;
+import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ActorHostCodec;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.vertx.core.Future;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -20,7 +23,7 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Actor hosts started ahead of their actors: each is a JVM with Vert.x up, its classes loaded (from the CDS archive
- * once there is one; until then, one of them trains it, as the actor it becomes), connected and authenticated to the
+ * once the first cold actor has trained it), connected and authenticated to the
  * agent, its actor types found, and its bootstrap waiting for an answer. A spawn that asks for nothing a warm host
  * lacks (no JVM options beyond the agent's, no environment of its own: both are fixed when a JVM starts) takes one,
  * and the answer to that bootstrap makes it the actor.
@@ -52,6 +55,8 @@ final class WarmPool {
     long rss = -1;
     /** The actor that took it, or null while it is idle. */
     ActorProcess proc;
+    /** Completed when it exited idle (or never started). */
+    final io.vertx.core.Promise<Void> exited = io.vertx.core.Promise.promise();
 
     Host(String id, String secret) {
       this.id = id;
@@ -130,6 +135,44 @@ final class WarmPool {
     return taken;
   }
 
+  /**
+   * Starts {@code proc} in a warm host: its log becomes the actor's, and the answer to its bootstrap makes it the actor;
+   * completes as {@link #start} does, when the actor is ready.
+   */
+  Future<ActorInfo> start(ActorProcess proc, Host host) {
+    proc.localSocket = state.sockets == null ? null : state.sockets.next();
+    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, proc.gpuIds, proc.slot, state.inventory.gpuEnvManaged, state.nodeId,
+      proc.actorType, 0);
+    proc.spawnKind = AgentMetrics.SpawnKind.WARM;
+    proc.process = host.process;
+    proc.pid = host.pid;
+    proc.cdsKey = host.id;
+    proc.host = host.connection;
+    proc.logFile = host.logFile;
+    host.proc = proc;
+    state.actors.put(proc.actorId, proc);
+    String header = ActorCommand.logHeader(proc.actorId, proc.actorType, state.nodeId, proc.slot, proc.gpuIds, Instant.now());
+    String group = proc.slot == null ? null : proc.slot.ticketId();
+    state.vertx.executeBlocking(() -> state.logs.adopt(host.logFile, group, proc.actorId, header)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        proc.logFile = ar.result();
+      } else {
+        log.warn("Actor {} keeps the log of warm host {}, {}: {}", proc.actorId, host.id, host.logFile, ar.cause().toString());
+      }
+      if (proc.exited) {
+        return;
+      }
+      log.info("Actor {} ({}) takes warm host {} (pid {}); log {}", proc.actorId, proc.actorType, host.id, proc.pid, proc.logFile);
+      supervisor.armSpawnTimer(proc);
+      if (proc.stopRequested || proc.host == null) {
+        supervisor.kill(proc);
+      } else {
+        proc.host.reply(host.bootstrap, ActorHostListener.spec(state, proc), proc.args);
+      }
+    });
+    return proc.spawned.future();
+  }
+
   /** The host that {@code name} and {@code secret} prove to be, connecting; null if none is. */
   Host connecting(String name, String secret, Connection connection) {
     Host host = name == null ? null : hosts.get(name);
@@ -158,18 +201,27 @@ final class WarmPool {
     }
   }
 
-  /** Stops every idle host (the agent stops). */
-  void close() {
+  /** Kills every idle host (the agent stops); completes when they have exited, or after 10 s. */
+  Future<Void> close() {
     closed = true;
     if (timer >= 0) {
       state.vertx.cancelTimer(timer);
       timer = -1;
     }
+    List<Future<Void>> exits = new ArrayList<>();
     for (Host host : new ArrayList<>(hosts.values())) {
+      exits.add(host.exited.future());
       if (host.process != null && host.process.isAlive()) {
         state.launcher.kill(state.context, host.process.toHandle());
       }
     }
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    long timeout = state.vertx.setTimer(10_000, t -> done.tryComplete());
+    Future.join(exits).onComplete(ar -> {
+      state.vertx.cancelTimer(timeout);
+      done.tryComplete();
+    });
+    return done.future();
   }
 
   private void schedule(long delayMs) {
@@ -210,13 +262,16 @@ final class WarmPool {
     Host host = new Host("warm-" + ProcessHandle.current().pid() + "-" + (++started), newSecret());
     hosts.put(host.id, host);
     List<String> jvmOptions = new ArrayList<>(state.options.getActorJvmOptions());
-    if (state.cds != null) {
-      // The archive, or its training when there is none yet: a warm host trains it as the actor it becomes.
+    if (state.cds != null && state.cds.ready()) {
+      // The archive once there is one. The first cold actor trains it: a warm host would hold the training while it
+      // waits, perhaps for ever, and one stopped idle would have trained nothing of an actor's.
       jvmOptions.addAll(state.cds.optionsFor(host.id, jvmOptions));
     }
     List<String> command = ActorCommand.command(ActorCommand.javaCommand(state.options), jvmOptions,
       ActorCommand.classpath(state.options));
-    Map<String, String> env = ActorCommand.warmEnvironment(System.getenv(), host.id, host.secret, ActorCommand.agentSide(state));
+    // Its Unix socket is the one it rehearses on; its actor's comes with its spec.
+    String socket = state.sockets == null ? null : state.sockets.next();
+    Map<String, String> env = ActorCommand.warmEnvironment(System.getenv(), host.id, host.secret, socket, ActorCommand.agentSide(state));
     ActorLogs logs = state.logs;
     state.vertx.executeBlocking(() -> logs.warmLog(host.id))
       .compose(file -> {
@@ -226,9 +281,7 @@ final class WarmPool {
       .onComplete(ar -> {
         if (ar.failed()) {
           hosts.remove(host.id);
-          if (state.cds != null) {
-            state.cds.trainerExited(host.id);
-          }
+          host.exited.complete();
           failed(host, "could not start: " + ar.cause());
           return;
         }
@@ -251,11 +304,7 @@ final class WarmPool {
       host.connection.close();
     }
     state.launcher.killGroup(state.context, host.pid);
-    // A host that trained the CDS archive and never became an actor wrote classes of no actor (or nothing): dropped.
-    Path trained = state.cds == null ? null : state.cds.trainerExited(host.id);
-    if (trained != null) {
-      state.vertx.executeBlocking(() -> Files.deleteIfExists(trained));
-    }
+    host.exited.complete();
     if (closed || state.stopping) {
       deleteLog(host);
       return;

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The warm pool of actor hosts, for real: a warm actor gets exactly its own GPUs, arguments and environment (through
  * its context and the processes it starts, never its JVM's own environment) and a log of its own from its first line;
  * spawns that need a JVM of their own start cold; a warm host that dies idle (SIGKILL) is replaced, and every warm
- * host dies with its agent (SIGKILL); a pool whose JVMs cannot start leaves spawns cold, with a warning.
+ * host dies with its agent (SIGKILL); a pool whose JVMs cannot start leaves spawns cold, with a warning. And cold
+ * starts take turns; those still waiting for theirs when the agent stops fail without a process.
  */
 @ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
 class WarmPoolIT {
@@ -142,6 +143,33 @@ class WarmPoolIT {
     processes.track(actor.info().pid());
     assertThat(call(actor, TestActors.HELLO, "cold")).isEqualTo("Hello, cold!");
     assertThat(call(actor, TestActors.ENV, "SPOKE_ACTOR_TYPE")).as("a cold JVM").isEqualTo("Echo");
+  }
+
+  @Test
+  void coldStartsTakeTurnsAndThoseStillWaitingWhenTheAgentStopsFailWithoutAProcess(Vertx vertx) throws Exception {
+    cluster.start(vertx);
+    Process agent = cluster.startAgentProcess("w4", Map.of("JAVA_TOOL_OPTIONS", "-Dspoke.coldStartParallelism=1"), "--gpus", "0",
+      "--warm-pool", "0");
+    SpokeClient client = cluster.client();
+    List<String> ids = List.of("turn-a", "turn-b", "turn-c", "turn-d", "turn-e");
+    List<io.vertx.core.Future<ActorHandle>> spawns = new ArrayList<>();
+    for (String id : ids) {
+      spawns.add(client.spawn("Echo", id));
+    }
+    ActorHandle first = await(spawns.get(0));
+    processes.track(first.info().pid());
+    ActorHandle second = await(spawns.get(1));
+    processes.track(second.info().pid());
+    // One JVM started at a time: each started once the one before was ready.
+    until("turn-c to start", () -> cluster.agentOutput("w4").contains("Started actor turn-c"));
+    String out = cluster.agentOutput("w4");
+    assertThat(out.indexOf("Started actor turn-b")).as(out).isGreaterThan(out.indexOf("Actor turn-a ready"));
+    assertThat(out.indexOf("Started actor turn-c")).isGreaterThan(out.indexOf("Actor turn-b ready"));
+
+    agent.destroy();
+    assertThat(agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(spawns.get(4).toCompletionStage().toCompletableFuture()).as("the last, still waiting for its turn")
+      .failsWithin(java.time.Duration.ofSeconds(30)).withThrowableThat().withMessageContaining("waited for its JVM to start");
   }
 
   /** The {@code count} warm hosts among the agent's children that wait for an actor, leaving out {@code others}. */

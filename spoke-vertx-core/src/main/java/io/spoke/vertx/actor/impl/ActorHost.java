@@ -74,10 +74,15 @@ public final class ActorHost extends VerticleBase {
       return connection;
     });
     if (config.warm) {
-      // Scanning the class path for actor types is the slowest step of an actor's start that needs no actor: done
-      // now. Then the bootstrap waits: the agent answers it when a spawn takes this host.
+      // What an actor's start runs that needs no actor is done now: the class path scanned for actor types, and the
+      // rest rehearsed. Then the bootstrap waits: the agent answers it when a spawn takes this host.
       ClassLoader loader = Thread.currentThread().getContextClassLoader();
-      connected = connected.compose(c -> vertx.executeBlocking(() -> types = new ActorTypes(loader), false).map(c));
+      connected = connected.compose(c -> vertx.executeBlocking(() -> types = new ActorTypes(loader), false)
+        .compose(t -> Rehearsal.run(vertx, client, auth, config).recover(err -> {
+          log.debug("The warm host's rehearsal failed: {}", err.toString());
+          return Future.succeededFuture();
+        }))
+        .map(c));
     }
     long wait = config.warm ? WARM_WAIT_MS : AGENT_TIMEOUT_MS;
     return connected
@@ -91,7 +96,7 @@ public final class ActorHost extends VerticleBase {
     return startActor(spec)
       .compose(port -> {
         // A TLS cluster keeps every call on TLS: its clients expect a certificate, which a Unix socket would not show.
-        String socketPath = spec.localSocket() != null ? spec.localSocket() : config.localSocket;
+        String socketPath = config.warm ? spec.localSocket() : config.localSocket; // a warm host's rehearsed on its own
         Future<String> local = socketPath == null || config.security.isTls() ? Future.succeededFuture(null)
           : runtime.listenLocal(socketPath);
         return local.compose(socket -> agent.request(ActorHostCodec.ready(port, ProcessHandle.current().pid(), socket), null,

@@ -1,0 +1,64 @@
+package io.spoke.vertx.agent.impl;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How many actor-host JVMs start at once: at most {@link #LIMIT}, the machine's cores (at least 2) unless set. A JVM's start is
+ * CPU-bound, so a hundred spawns at once would start a hundred JVMs that each take a hundred times as long, and all
+ * become ready last; in turns, the first are ready at once and the rest follow at the machine's pace. The rest wait in
+ * order. A slot is held from the launch until the actor is ready or its process exits. Confined to the agent's loop.
+ */
+final class ColdStarts {
+
+  /** {@code -Dspoke.coldStartParallelism=N} on the agent's JVM: another limit. */
+  static final int LIMIT = Integer.getInteger("spoke.coldStartParallelism", Math.max(2, Runtime.getRuntime().availableProcessors()));
+
+  private final ArrayDeque<ActorProcess> waiting = new ArrayDeque<>();
+  private final java.util.Map<ActorProcess, Runnable> launches = new java.util.IdentityHashMap<>();
+  private int running;
+
+  /** Runs {@code launch} of {@code proc} now if a slot is free, else once one is. */
+  void enter(ActorProcess proc, Runnable launch) {
+    if (running < LIMIT) {
+      running++;
+      proc.coldSlot = true;
+      launch.run();
+    } else {
+      waiting.add(proc);
+      launches.put(proc, launch);
+    }
+  }
+
+  /** {@code proc}'s start is over (ready, or its process gone): its slot goes to the next waiting. */
+  void leave(ActorProcess proc) {
+    if (!proc.coldSlot) {
+      return;
+    }
+    proc.coldSlot = false;
+    running--;
+    ActorProcess next = waiting.poll();
+    if (next != null) {
+      enter(next, launches.remove(next));
+    }
+  }
+
+  /** Takes {@code proc} out of the queue: whether it was waiting there (its JVM never started). */
+  boolean cancel(ActorProcess proc) {
+    launches.remove(proc);
+    return waiting.remove(proc);
+  }
+
+  /** Every spawn still waiting, taken out of the queue (the agent stops). */
+  List<ActorProcess> drain() {
+    List<ActorProcess> all = new ArrayList<>(waiting);
+    waiting.clear();
+    launches.clear();
+    return all;
+  }
+
+  int waiting() {
+    return waiting.size();
+  }
+}
