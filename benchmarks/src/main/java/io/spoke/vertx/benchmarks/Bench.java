@@ -168,10 +168,7 @@ public final class Bench {
       if (only.contains("spawn")) {
         SpawnBench spawn = new SpawnBench(this);
         spawn.handshake();
-        double cold = spawn.spawnCold();
-        WarmPoolBench warm = new WarmPoolBench(this);
-        warm.spawnWarm(cold);
-        warm.burst();
+        new WarmPoolBench(this).run(spawn.spawnCold());
       }
       if (only.contains("process")) {
         ProcessBench processes = new ProcessBench(this);

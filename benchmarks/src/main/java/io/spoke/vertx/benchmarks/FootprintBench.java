@@ -90,7 +90,7 @@ final class FootprintBench extends BenchSection {
    * five samples 200 ms apart, since a JIT compilation still running takes a few MB for a moment.
    */
   private long[] idleMemory(String actorId, List<String> jvmOptions) throws Exception {
-    ActorHandle idle = await(client.spawn("BenchEcho", actorId, new SpawnOptions().setJvmOptions(jvmOptions)));
+    ActorHandle idle = await(client.spawn("BenchEcho", actorId, new SpawnOptions().setJvmOptions(jvmOptions).setColdStart(true)));
     try {
       await(idle.call(BenchActor.ECHO, Buffer.buffer(new byte[64])));
       Thread.sleep(quick ? 1_000 : 3_000);

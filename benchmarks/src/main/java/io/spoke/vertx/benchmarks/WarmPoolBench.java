@@ -32,6 +32,12 @@ final class WarmPoolBench extends BenchSection {
     this.agent = bench.agent;
   }
 
+  /** The warm spawns against {@code coldAck}, the median cold spawn's ack in this run; then the bursts. */
+  void run(double coldAck) throws Exception {
+    spawnWarm(coldAck);
+    burst();
+  }
+
   /**
    * {@code runs} spawns, each with the pool full (no refill starting a JVM beside it): p50 and p99 of the ack and of
    * the first call; {@code coldAck} is the median cold spawn's ack in this run, the baseline.

@@ -21,8 +21,8 @@ public class RankActor extends Actor implements RankService {
       + (slot != null && slot.globalRank() == Integer.parseInt(env("RANK")) ? "" : " (slot and environment disagree!)"));
   }
 
-  private static String env(String name) {
-    String value = System.getenv(name);
-    return value == null ? "<unset>" : value;
+  /** From the actor's context, not System.getenv(): the same whether the rank took a warm host or started cold. */
+  private String env(String name) {
+    return actorContext().env().getOrDefault(name, "<unset>");
   }
 }

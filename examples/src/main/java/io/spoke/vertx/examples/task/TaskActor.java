@@ -16,7 +16,8 @@ public class TaskActor extends Actor implements TaskService {
 
   @Override
   public Future<String> devices() {
-    return Future.succeededFuture("CUDA_VISIBLE_DEVICES=" + System.getenv("CUDA_VISIBLE_DEVICES") + " (reserved GPUs "
+    // From the actor's context, not System.getenv(): the same in a warm host and a cold one.
+    return Future.succeededFuture("CUDA_VISIBLE_DEVICES=" + actorContext().env().get("CUDA_VISIBLE_DEVICES") + " (reserved GPUs "
       + actorContext().gpuIds() + ")");
   }
 }
