@@ -39,6 +39,12 @@ public final class ActorHostLaunch {
   }
 
   /** Sets the TLS variables of {@code security} in a child's environment {@code env}, as absolute paths. */
+  /** The variables that are the host's own business, not a process its actor starts. */
+  public static java.util.List<String> hostOnly() {
+    return java.util.List.of(ENV_AGENT_HOST, ENV_AGENT_PORT, ENV_AGENT_PID, ENV_SECRET, ENV_BIND_HOST, ENV_MAX_FRAME_SIZE,
+      ENV_LOCAL_SOCKET, ENV_WARM, ENV_TLS_CERT, ENV_TLS_KEY, ENV_TLS_CA);
+  }
+
   public static void putTls(SecurityOptions security, Map<String, String> env) {
     putIfSet(env, ENV_TLS_CERT, security.getTlsCert());
     putIfSet(env, ENV_TLS_KEY, security.getTlsKey());

@@ -85,9 +85,12 @@ final class ActorCallMetrics implements MultiCollector {
         bounds[i] = stats.boundsNanos()[i] / 1e9;
       }
       bounds[bounds.length - 1] = Double.POSITIVE_INFINITY;
+      Map<String, Integer> names = new HashMap<>();
+      stats.methods().forEach(m -> names.merge(String.valueOf(m.name()), 1, Integer::sum));
       for (MethodCalls m : stats.methods()) {
-        Labels labels = Labels.of("actor", proc.actorId, "type", proc.actorType, "method",
-          m.name() != null ? m.name() : Integer.toString(m.method()));
+        // A name two services of the actor share would give two series the same labels: those get their ids too.
+        String method = m.name() == null ? Integer.toString(m.method()) : names.get(m.name()) > 1 ? m.name() + "#" + m.method() : m.name();
+        Labels labels = Labels.of("actor", proc.actorId, "type", proc.actorType, "method", method);
         calls.add(point(m.calls(), labels));
         errors.add(point(m.errors(), labels));
         latency.add(HistogramDataPointSnapshot.builder().classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, m.buckets()))

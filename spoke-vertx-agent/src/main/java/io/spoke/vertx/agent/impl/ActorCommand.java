@@ -125,13 +125,14 @@ final class ActorCommand {
 
   /**
    * What an actor's {@code ActorContext.env()} holds: its spawn's {@code userEnv}, then what Spoke sets for it (its GPUs
-   * and gang rank as {@link #rankEnvironment} sets them, its node, type and attempt). A cold actor's host has these in
+   * and gang rank as {@link #rankEnvironment} sets them, its id, node, type and attempt). A cold actor's host has these in
    * its process environment too.
    */
-  static Map<String, String> actorEnvironment(Map<String, String> userEnv, List<Integer> gpuIds, Slot slot, boolean gpuEnvManaged,
-                                              String nodeId, String actorType, int attempt) {
+  static Map<String, String> actorEnvironment(Map<String, String> userEnv, String actorId, List<Integer> gpuIds, Slot slot,
+                                              boolean gpuEnvManaged, String nodeId, String actorType, int attempt) {
     Map<String, String> env = new java.util.LinkedHashMap<>(userEnv);
     rankEnvironment(env, gpuIds, slot, gpuEnvManaged);
+    env.put(ActorHostLaunch.ENV_ACTOR_ID, actorId);
     env.put("SPOKE_NODE_ID", nodeId == null ? "" : nodeId);
     env.put("SPOKE_ACTOR_TYPE", actorType);
     env.put("SPOKE_ATTEMPT", String.valueOf(attempt));

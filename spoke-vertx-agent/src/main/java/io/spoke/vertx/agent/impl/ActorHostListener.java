@@ -98,6 +98,8 @@ final class ActorHostListener {
     try {
       switch (frame.bodyType()) {
         case Body.Bootstrap:
+          // Its JVM is up: the next cold start may begin beside its constructor.
+          state.coldStarts.leave(proc);
           connection.reply(id, spec(state, proc), proc.args);
           break;
         case Body.Ready:

@@ -18,10 +18,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -45,7 +43,6 @@ final class ActorSupervisor {
   private final Vertx vertx;
   private final AgentOptions options;
   private final HubLink hub;
-  private final SecureRandom random = new SecureRandom();
   /** The managed processes among the agent's children: they start, stop and end their own way. */
   final ProcessRuns processes;
 
@@ -63,7 +60,7 @@ final class ActorSupervisor {
    */
   Future<ActorInfo> spawn(String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, long timeout,
                           Map<String, String> userEnv, List<String> jvmOptions, RestartPolicy restart, Liveness liveness) {
-    ActorProcess proc = new ActorProcess(state, actorId, actorType, gpuIds, slot, args, newSecret(), timeout);
+    ActorProcess proc = new ActorProcess(state, actorId, actorType, gpuIds, slot, args, Secrets.next(), timeout);
     proc.userEnv = Map.copyOf(userEnv);
     proc.jvmOptions = List.copyOf(jvmOptions);
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
@@ -79,12 +76,21 @@ final class ActorSupervisor {
       .andThen(ar -> state.metrics.spawned(proc.spawnKind, startNanos, ar.succeeded()));
   }
 
-  /** Kills {@code proc} if it is not ready within its spawn timeout. */
+  /** Kills {@code proc} if it is not ready within its spawn timeout; one still waiting for its turn to start ends there. */
   void armSpawnTimer(ActorProcess proc) {
     proc.spawnTimer = vertx.setTimer(proc.timeout, t -> {
       proc.spawnTimer = -1;
-      if (proc.state == ActorState.STARTING) {
-        proc.spawnTimedOut = true;
+      if (proc.state != ActorState.STARTING) {
+        return;
+      }
+      proc.spawnTimedOut = true;
+      int ahead = state.coldStarts.waiting();
+      if (proc.process == null && state.coldStarts.cancel(proc)) {
+        state.actors.remove(proc.actorId, proc);
+        proc.deathCause = "did not start within " + proc.timeout + " ms: it waited all that time for its JVM's turn to start ("
+          + ColdStarts.LIMIT + " start at once on node " + state.nodeId + "; " + ahead + " were waiting)";
+        reportExit(proc, -1, "", () -> proc.spawned.tryFail(new SpawnException("actor '" + proc.actorId + "' " + proc.deathCause)));
+      } else {
         kill(proc);
       }
     });
@@ -94,7 +100,10 @@ final class ActorSupervisor {
   private Future<ActorInfo> start(ActorProcess proc) {
     String actorId = proc.actorId;
     proc.localSocket = state.sockets == null ? null : state.sockets.next();
+    proc.spawnKind = AgentMetrics.SpawnKind.COLD;
     state.actors.put(actorId, proc);
+    // The timeout counts from here, a turn's wait included.
+    armSpawnTimer(proc);
     state.coldStarts.enter(proc, () -> launch(proc));
     return proc.spawned.future();
   }
@@ -113,8 +122,8 @@ final class ActorSupervisor {
       ActorCommand.agentSide(state));
     int attempt = RestartHistory.earlierStarts(proc.userEnv) + proc.attempt;
     env.put("SPOKE_ATTEMPT", String.valueOf(attempt));
-    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, gpuIds, slot, state.inventory.gpuEnvManaged, state.nodeId, actorType,
-      attempt);
+    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, actorId, gpuIds, slot, state.inventory.gpuEnvManaged, state.nodeId,
+      actorType, attempt);
     ActorCds cds = state.cds;
     if (cds != null) {
       jvmOptions.addAll(cds.optionsFor(actorId, jvmOptions));
@@ -136,8 +145,17 @@ final class ActorSupervisor {
           if (cds != null) {
             cds.trainerExited(actorId); // a trainer that never started wrote nothing: let the next one train
           }
-          proc.spawned.tryFail(new SpawnException("cannot start a process for actor '" + actorId + "' on node " + state.nodeId + ": "
-            + ar.cause().getMessage()));
+          if (proc.spawnTimer >= 0) {
+            vertx.cancelTimer(proc.spawnTimer);
+          }
+          String why = "cannot start a process for actor '" + actorId + "' on node " + state.nodeId + ": " + ar.cause().getMessage();
+          proc.spawned.tryFail(new SpawnException(why));
+          ActorInfo ended = proc.info().withState(ActorState.EXITED, -1, why);
+          proc.stopped.forEach(p -> p.tryComplete(ended));
+          if (proc.attempt > 0) {
+            state.recentlyExited.put(actorId, ended);
+            hub.sendEvent(ended);
+          }
           return;
         }
         Process process = ar.result();
@@ -145,8 +163,7 @@ final class ActorSupervisor {
         proc.pid = process.pid();
         log.info("Started actor {} ({}) as process {}; log {}", actorId, actorType, proc.pid, proc.logFile);
         process.onExit().whenComplete((p, err) -> state.context.runOnContext(v -> onExit(proc)));
-        armSpawnTimer(proc);
-        if (proc.stopRequested) {
+        if (proc.stopRequested || proc.spawnTimedOut) {
           kill(proc);
         }
       });
@@ -246,7 +263,7 @@ final class ActorSupervisor {
   }
 
   private void respawn(ActorProcess last) {
-    ActorProcess next = new ActorProcess(state, last.actorId, last.actorType, last.gpuIds, last.slot, last.args, newSecret(), last.timeout);
+    ActorProcess next = new ActorProcess(state, last.actorId, last.actorType, last.gpuIds, last.slot, last.args, Secrets.next(), last.timeout);
     next.userEnv = last.userEnv;
     next.jvmOptions = last.jvmOptions;
     next.spec = last.spec;
@@ -424,11 +441,5 @@ final class ActorSupervisor {
   /** Pids of the actor processes, for tests. */
   List<Long> pids() {
     return state.actors.values().stream().filter(p -> p.process != null).map(p -> p.pid).collect(Collectors.toList());
-  }
-
-  private String newSecret() {
-    byte[] bytes = new byte[24];
-    random.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 }

@@ -107,7 +107,7 @@ public final class AgentServer {
           node.gpus.size(), node.gpuList(), node.cpus, node.memoryMb, state.logs.logDir(), auth.hasToken() ? "; cluster token required" : "",
           options.getSecurity().isTls() ? "; TLS" : "");
         hub.start(netClient, auth, requests::onMessage, supervisor::running);
-        state.pool.start();
+        hub.registered().onSuccess(r -> state.pool.start());
         log.info("Process trees kept by {}{}", state.trees.mode(), state.launcher.deathSignal() ? "" : "; no janitor (setpriv is missing)");
         state.launcher.startJanitor(state.context, state.trees.janitor())
           .onFailure(err -> log.warn("Cannot start the janitor of process trees: {}", err.toString()));

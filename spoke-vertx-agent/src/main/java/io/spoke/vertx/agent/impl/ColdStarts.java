@@ -8,12 +8,14 @@ import java.util.List;
  * How many actor-host JVMs start at once: at most {@link #LIMIT}, the machine's cores (at least 2) unless set. A JVM's start is
  * CPU-bound, so a hundred spawns at once would start a hundred JVMs that each take a hundred times as long, and all
  * become ready last; in turns, the first are ready at once and the rest follow at the machine's pace. The rest wait in
- * order. A slot is held from the launch until the actor is ready or its process exits. Confined to the agent's loop.
+ * order. A slot is held from the launch until the JVM is up (its host asks for its spec; an actor's constructor may
+ * then take as long as it likes), or its process exits. Confined to the agent's loop.
  */
 final class ColdStarts {
 
   /** {@code -Dspoke.coldStartParallelism=N} on the agent's JVM: another limit. */
-  static final int LIMIT = Integer.getInteger("spoke.coldStartParallelism", Math.max(2, Runtime.getRuntime().availableProcessors()));
+  static final int LIMIT = Math.max(1, Integer.getInteger("spoke.coldStartParallelism",
+    Math.max(2, Runtime.getRuntime().availableProcessors())));
 
   private final ArrayDeque<ActorProcess> waiting = new ArrayDeque<>();
   private final java.util.Map<ActorProcess, Runnable> launches = new java.util.IdentityHashMap<>();

@@ -90,6 +90,11 @@ final class HubRequests {
       hubConnection.replyFailure(requestId, new InvalidRequestException(error));
       return;
     }
+    if (state.stopping) {
+      hubConnection.replyFailure(requestId, new io.spoke.vertx.UnavailableException("node " + state.nodeId + " is stopping; spawn '"
+        + actorId + "' elsewhere"));
+      return;
+    }
     if (state.actors.containsKey(actorId)) {
       hubConnection.replyFailure(requestId, new DuplicateActorException("actor '" + actorId + "' already runs on node " + state.nodeId));
       return;

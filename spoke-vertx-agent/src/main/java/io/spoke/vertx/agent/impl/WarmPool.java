@@ -11,10 +11,8 @@ import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.vertx.core.Future;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +64,6 @@ final class WarmPool {
 
   private final AgentState state;
   private final ActorSupervisor supervisor;
-  private final SecureRandom random = new SecureRandom();
   /** Hosts starting and idle, by id, oldest first. */
   private final Map<String, Host> hosts = new LinkedHashMap<>();
   private int started;
@@ -106,11 +103,21 @@ final class WarmPool {
     return pids;
   }
 
+  /**
+   * Starts filling the pool. Called once the agent is registered: a host's environment holds the address its actor
+   * listens on, the one the agent advertises to the hub. The logs of hosts an earlier agent left are removed first.
+   */
   void start() {
-    if (size() > 0) {
-      log.info("Keeping {} warm actor host(s), within {} MiB", size(), state.options.getWarmPoolMemoryMb());
-      schedule(0);
-    }
+    ActorLogs logs = state.logs;
+    state.vertx.executeBlocking(() -> {
+      logs.clearWarmLogs();
+      return null;
+    }).onComplete(ar -> {
+      if (size() > 0 && !closed) {
+        log.info("Keeping {} warm actor host(s), within {} MiB", size(), state.options.getWarmPoolMemoryMb());
+        schedule(0);
+      }
+    });
   }
 
   /**
@@ -120,7 +127,7 @@ final class WarmPool {
   Host take(List<String> jvmOptions, Map<String, String> userEnv) {
     lastSpawnNanos = System.nanoTime();
     Host taken = null;
-    if (userEnv.isEmpty() && jvmOptions.equals(state.options.getActorJvmOptions())) {
+    if (!closed && !state.stopping && userEnv.isEmpty() && jvmOptions.equals(state.options.getActorJvmOptions())) {
       for (Host host : hosts.values()) {
         if (host.bootstrap >= 0 && host.connection != null && !host.connection.isClosed()) {
           taken = host;
@@ -141,8 +148,8 @@ final class WarmPool {
    */
   Future<ActorInfo> start(ActorProcess proc, Host host) {
     proc.localSocket = state.sockets == null ? null : state.sockets.next();
-    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, proc.gpuIds, proc.slot, state.inventory.gpuEnvManaged, state.nodeId,
-      proc.actorType, 0);
+    proc.actorEnv = ActorCommand.actorEnvironment(proc.userEnv, proc.actorId, proc.gpuIds, proc.slot, state.inventory.gpuEnvManaged,
+      state.nodeId, proc.actorType, 0);
     proc.spawnKind = AgentMetrics.SpawnKind.WARM;
     proc.process = host.process;
     proc.pid = host.pid;
@@ -153,6 +160,7 @@ final class WarmPool {
     state.actors.put(proc.actorId, proc);
     String header = ActorCommand.logHeader(proc.actorId, proc.actorType, state.nodeId, proc.slot, proc.gpuIds, Instant.now());
     String group = proc.slot == null ? null : proc.slot.ticketId();
+    supervisor.armSpawnTimer(proc);
     state.vertx.executeBlocking(() -> state.logs.adopt(host.logFile, group, proc.actorId, header)).onComplete(ar -> {
       if (ar.succeeded()) {
         proc.logFile = ar.result();
@@ -163,8 +171,7 @@ final class WarmPool {
         return;
       }
       log.info("Actor {} ({}) takes warm host {} (pid {}); log {}", proc.actorId, proc.actorType, host.id, proc.pid, proc.logFile);
-      supervisor.armSpawnTimer(proc);
-      if (proc.stopRequested || proc.host == null) {
+      if (proc.stopRequested || proc.spawnTimedOut || proc.host == null) {
         supervisor.kill(proc);
       } else {
         proc.host.reply(host.bootstrap, ActorHostListener.spec(state, proc), proc.args);
@@ -259,7 +266,7 @@ final class WarmPool {
   }
 
   private void launch() {
-    Host host = new Host("warm-" + ProcessHandle.current().pid() + "-" + (++started), newSecret());
+    Host host = new Host("warm-" + (++started), Secrets.next());
     hosts.put(host.id, host);
     List<String> jvmOptions = new ArrayList<>(state.options.getActorJvmOptions());
     if (state.cds != null && state.cds.ready()) {
@@ -273,7 +280,8 @@ final class WarmPool {
     String socket = state.sockets == null ? null : state.sockets.next();
     Map<String, String> env = ActorCommand.warmEnvironment(System.getenv(), host.id, host.secret, socket, ActorCommand.agentSide(state));
     ActorLogs logs = state.logs;
-    state.vertx.executeBlocking(() -> logs.warmLog(host.id))
+    String agentKey = ProcessHandle.current().pid() + "-" + state.port;
+    state.vertx.executeBlocking(() -> logs.warmLog(agentKey, host.id))
       .compose(file -> {
         host.logFile = file;
         return state.launcher.start(state.context, command, env, file, ActorCommand.tokenLine(state.token));
@@ -291,10 +299,18 @@ final class WarmPool {
         if (closed) {
           state.launcher.kill(state.context, host.process.toHandle());
         }
+        // A host that never gets warm would hold the pool's one start for ever: it is killed, and counts as failed.
+        state.vertx.setTimer(state.options.getMaxSpawnTimeout(), t -> {
+          if (host.bootstrap < 0 && host.process.isAlive()) {
+            log.warn("Warm actor host {} (pid {}) is not warm after {} ms; killing it", host.id, host.pid, state.options.getMaxSpawnTimeout());
+            state.launcher.kill(state.context, host.process.toHandle());
+          }
+        });
       });
   }
 
   private void exited(Host host) {
+    host.exited.complete();
     if (host.proc != null) {
       supervisor.onExit(host.proc);
       return;
@@ -304,7 +320,6 @@ final class WarmPool {
       host.connection.close();
     }
     state.launcher.killGroup(state.context, host.pid);
-    host.exited.complete();
     if (closed || state.stopping) {
       deleteLog(host);
       return;
@@ -325,6 +340,7 @@ final class WarmPool {
     Path file = host.logFile;
     state.vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, ActorSupervisor.LOG_TAIL_LINES)).onComplete(ar -> {
       String tail = ar.succeeded() && !ar.result().isBlank() ? "; last lines of its log " + file + ":\n" + ar.result() : "";
+      deleteLog(host); // its last lines are in the warning
       if (failures >= FAILURES_TO_PAUSE) {
         pausedUntilNanos = System.nanoTime() + PAUSE_MS * 1_000_000;
         log.warn("Warm actor host {} {}; {} in a row failed, so spawns start cold and the pool tries again in {} s{}", host.id, why,
@@ -341,11 +357,5 @@ final class WarmPool {
     if (file != null) {
       state.vertx.executeBlocking(() -> Files.deleteIfExists(file));
     }
-  }
-
-  private String newSecret() {
-    byte[] bytes = new byte[24];
-    random.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 }

@@ -41,25 +41,44 @@ public final class ActorLogs {
 
   /**
    * Makes a warm host's log ({@code warmLog}, which its process writes to) the log of the actor it now runs: renamed, so
-   * that the process goes on writing to it, with {@code header} first. A warm host prints nothing while it waits; if it
-   * did (a JVM warning), those lines follow the header.
+   * that the process goes on writing to it, then {@code header} appended. A warm host prints nothing while it waits, so
+   * the header is its first line; a line it printed anyway (a JVM warning) comes before, as the same process's.
    */
   public Path adopt(Path warmLog, String group, String actorId, String header) throws IOException {
     Path file = newFile(group, actorId);
     Files.move(warmLog, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    byte[] before = Files.readAllBytes(file);
-    byte[] head = header.getBytes(StandardCharsets.UTF_8);
-    byte[] all = new byte[head.length + before.length];
-    System.arraycopy(head, 0, all, 0, head.length);
-    System.arraycopy(before, 0, all, head.length, before.length);
-    // In place, not a new file: the process's descriptor (opened to append) must go on pointing at this one.
-    Files.write(file, all, java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
-    return file;
+    return append(file, header);
   }
 
-  /** Where the warm hosts of the pool write until they become actors. */
-  public Path warmLog(String hostId) throws IOException {
+  /** Removes the warm hosts' logs that agents no longer running left ({@code PID-PORT} folders of a dead pid). */
+  public void clearWarmLogs() throws IOException {
     Path dir = logDir.resolve(".warm");
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> agents = Files.list(dir)) {
+      for (Path agent : (Iterable<Path>) agents::iterator) {
+        String name = agent.getFileName().toString();
+        int dash = name.indexOf('-');
+        long pid = dash > 0 && name.substring(0, dash).chars().allMatch(Character::isDigit) ? Long.parseLong(name.substring(0, dash)) : -1;
+        if (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          continue;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(agent)) {
+          for (Path f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+            Files.deleteIfExists(f);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Where a warm host of the pool of agent {@code agentKey} ({@code PID-PORT}: agents of one process, or of one log
+   * directory, keep apart) writes until it becomes an actor.
+   */
+  public Path warmLog(String agentKey, String hostId) throws IOException {
+    Path dir = logDir.resolve(".warm").resolve(agentKey);
     Files.createDirectories(dir);
     Path file = dir.resolve(hostId + ".log");
     Files.write(file, new byte[0]);

@@ -131,12 +131,12 @@ class WarmPoolIT {
   @Test
   void aPoolWhoseJvmsCannotStartLeavesSpawnsColdWithAWarning(Vertx vertx) throws Exception {
     cluster.start(vertx);
-    Path java = Files.createTempFile(cluster.logDir(), "java-", ".sh");
-    Files.writeString(java, "#!/bin/sh\n"
+    Path wrapper = Files.createTempFile(cluster.logDir(), "java-", ".sh");
+    Files.writeString(wrapper, "#!/bin/sh\n"
       + "if [ \"$SPOKE_WARM\" = 1 ]; then echo 'Unrecognized VM option BrokenOnPurpose' >&2; exit 1; fi\n"
       + "exec " + Paths.get(System.getProperty("java.home"), "bin", "java") + " \"$@\"\n");
-    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwx------"));
-    cluster.startAgentProcess("w3", Map.of(), "--gpus", "0", "--warm-pool", "2", "--java-command", java.toString());
+    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+    cluster.startAgentProcess("w3", Map.of(), "--gpus", "0", "--warm-pool", "2", "--java-command", wrapper.toString());
     until("the pool to give up for now", () -> cluster.agentOutput("w3").contains("in a row failed, so spawns start cold"));
     assertThat(cluster.agentOutput("w3")).contains("Unrecognized VM option BrokenOnPurpose");
     ActorHandle actor = cluster.spawn(cluster.client(), "Echo", "cold-anyway");
@@ -160,16 +160,41 @@ class WarmPoolIT {
     processes.track(first.info().pid());
     ActorHandle second = await(spawns.get(1));
     processes.track(second.info().pid());
-    // One JVM started at a time: each started once the one before was ready.
+    // In turns, in order (that a turn holds back the next is aSpawnWhoseTimeoutRunsOutWhileItWaitsForItsTurn...'s).
     until("turn-c to start", () -> cluster.agentOutput("w4").contains("Started actor turn-c"));
     String out = cluster.agentOutput("w4");
-    assertThat(out.indexOf("Started actor turn-b")).as(out).isGreaterThan(out.indexOf("Actor turn-a ready"));
-    assertThat(out.indexOf("Started actor turn-c")).isGreaterThan(out.indexOf("Actor turn-b ready"));
+    assertThat(out.indexOf("Started actor turn-b")).as(out).isGreaterThan(out.indexOf("Started actor turn-a"));
+    assertThat(out.indexOf("Started actor turn-c")).isGreaterThan(out.indexOf("Started actor turn-b"));
 
     agent.destroy();
     assertThat(agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     assertThat(spawns.get(4).toCompletionStage().toCompletableFuture()).as("the last, still waiting for its turn")
       .failsWithin(java.time.Duration.ofSeconds(30)).withThrowableThat().withMessageContaining("waited for its JVM to start");
+  }
+
+  @Test
+  void aSpawnWhoseTimeoutRunsOutWhileItWaitsForItsTurnFailsSayingSo(Vertx vertx) throws Exception {
+    cluster.start(vertx);
+    // The JVM of actor 'slow' takes 5 s to start: it holds the one turn all that time.
+    Path wrapper = Files.createTempFile(cluster.logDir(), "java-", ".sh");
+    Files.writeString(wrapper, "#!/bin/sh\n"
+      + "if [ \"$SPOKE_ACTOR_ID\" = slow ]; then sleep 5; fi\n"
+      + "exec " + Paths.get(System.getProperty("java.home"), "bin", "java") + " \"$@\"\n");
+    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+    cluster.startAgentProcess("w5", Map.of("JAVA_TOOL_OPTIONS", "-Dspoke.coldStartParallelism=1"), "--gpus", "0", "--warm-pool", "0",
+      "--java-command", wrapper.toString());
+    SpokeClient client = cluster.client();
+    io.vertx.core.Future<ActorHandle> slow = client.spawn("Echo", "slow");
+    Thread.sleep(200);
+    assertThat(client.spawn("Echo", "impatient", new SpawnOptions().setTimeout(1_500)).toCompletionStage().toCompletableFuture())
+      .failsWithin(java.time.Duration.ofSeconds(30)).withThrowableThat()
+      .withMessageContaining("did not start within 1500 ms: it waited all that time for its JVM's turn to start");
+    ActorHandle actor = await(slow);
+    processes.track(actor.info().pid());
+    assertThat(call(actor, TestActors.HELLO, "slow")).isEqualTo("Hello, slow!");
+    ActorHandle after = cluster.spawn(client, "Echo", "after-the-wait");
+    processes.track(after.info().pid());
+    assertThat(call(after, TestActors.HELLO, "next")).isEqualTo("Hello, next!");
   }
 
   /** The {@code count} warm hosts among the agent's children that wait for an actor, leaving out {@code others}. */

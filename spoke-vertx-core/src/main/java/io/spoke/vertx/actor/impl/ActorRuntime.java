@@ -93,6 +93,16 @@ public final class ActorRuntime implements ActorContext, MethodRegistry, Service
     return env;
   }
 
+  /** Without the variables its host was launched with (its secret, its agent, a warm host's name and socket). */
+  @Override
+  public ProcessBuilder processBuilder(String... command) {
+    ProcessBuilder builder = new ProcessBuilder(command);
+    java.util.Map<String, String> childEnv = builder.environment();
+    io.spoke.vertx.internal.ActorHostLaunch.hostOnly().forEach(childEnv::remove);
+    childEnv.putAll(env);
+    return builder;
+  }
+
   @Override
   public String actorType() {
     return actorType;

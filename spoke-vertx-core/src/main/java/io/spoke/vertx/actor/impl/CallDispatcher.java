@@ -156,10 +156,12 @@ final class CallDispatcher {
     }
   }
 
-  /** A copy of the counts so far, with the calls refused. On the actor's event loop. */
+  /** A copy of the counts so far, with the calls refused; no methods when it does not count. On the actor's event loop. */
   ActorHostCodec.CallStatsValue callStats() {
     List<ActorHostCodec.MethodCalls> out = new ArrayList<>();
-    methods.forEach(m -> out.add(m.meter.snapshot(m.id, m.name)));
+    if (metered) {
+      methods.forEach(m -> out.add(m.meter.snapshot(m.id, m.name)));
+    }
     return new ActorHostCodec.CallStatsValue(out, refused, CallMeter.BOUNDS_NANOS.clone());
   }
 
