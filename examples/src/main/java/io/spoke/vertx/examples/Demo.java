@@ -45,7 +45,8 @@ public final class Demo {
     "  Runs a hub and two agents in this JVM (node-a with this machine's GPUs, or 8 simulated ones where nvidia-smi finds",
     "  none; node-b with 8 simulated), then spawns the example actors, each in a process of its own, and shows them at",
     "  work: plain and proxy calls, streams, calls over RDMA (TCP where UCX is missing), the cluster's status, a 2 x 4",
-    "  gang, two managed HTTP servers (python3), and stopping everything. Prints each step; exits 0 when all worked.",
+    "  gang, two managed HTTP servers (python3), a spawn that takes a warm actor host against a cold one, and stopping",
+    "  everything. Prints each step; exits 0 when all worked.",
     "  It takes no options: SPOKE_JAVA_OPTS reaches its JVM, and the actors' logs land in ./spoke-logs.");
 
   private static final long STEP_TIMEOUT_S = 120;
@@ -201,8 +202,23 @@ public final class Demo {
     System.out.println("   released the ticket: both servers stopped, whole process trees (./spoke run does all this from a shell)");
 
     System.out.println();
-    System.out.println("9. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
-    for (ActorHandle actor : List.of(hello, worker, streamer)) {
+    System.out.println("9. Warm actor hosts: each agent keeps JVMs started ahead; a spawn that takes one skips the JVM's start");
+    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (await(agent.warmHostsIdle()) == 0 && System.nanoTime() < waitUntil) {
+      Thread.sleep(50);
+    }
+    long warmStart = System.nanoTime();
+    ActorHandle quick = await(client.spawn("MyActor", "quick_1", new SpawnOptions().setNode(agent.nodeId())));
+    long warmMs = millisSince(warmStart);
+    long coldStart = System.nanoTime();
+    ActorHandle cold = await(client.spawn("MyActor", "cold_1", new SpawnOptions().setNode(agent.nodeId()).setColdStart(true)));
+    System.out.printf("   spawned 'quick_1' in %d ms (a warm host), 'cold_1' in %d ms (setColdStart: a JVM of its own)%n", warmMs,
+      millisSince(coldStart));
+    System.out.println("   quick_1 says \"" + await(quick.call(MyActor.HELLO, null, Serializers.VOID, Serializers.STRING)) + "\"");
+
+    System.out.println();
+    System.out.println("10. Stop every actor (graceful stop, then SIGKILL of its process group after a timeout)");
+    for (ActorHandle actor : List.of(hello, worker, streamer, quick, cold)) {
       await(actor.stop());
       boolean alive = ProcessHandle.of(actor.info().pid()).map(ProcessHandle::isAlive).orElse(false);
       System.out.println("   stopped " + actor.id() + " (process " + actor.info().pid() + (alive ? " still alive!" : " gone") + ")");

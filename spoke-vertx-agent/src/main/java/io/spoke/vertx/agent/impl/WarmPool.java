@@ -115,7 +115,8 @@ final class WarmPool {
     }).onComplete(ar -> {
       if (size() > 0 && !closed) {
         log.info("Keeping {} warm actor host(s), within {} MiB", size(), state.options.getWarmPoolMemoryMb());
-        schedule(0);
+        // After the spawns that come with the agent's start, as every refill.
+        schedule(QUIET_MS);
       }
     });
   }
