@@ -73,6 +73,16 @@ class StatusPageIT {
       assertThat(browser.eval("document.querySelector('#nodes .gpu.used').title")).asString().contains("page-actor");
       browser.screenshot(SHOTS.resolve("2-spawned.png"));
 
+      // A gang's ticket: its ranks, their nodes and GPUs, and the GPUs shown as held by it.
+      await(client.gangAllocate(new io.spoke.vertx.client.GangRequest().setTicketId("page-ticket").setNodes(2).setActorsPerNode(1)
+        .setGpus(1).setStrategy(io.spoke.vertx.client.PlacementStrategy.STRICT_SPREAD)));
+      String ticket = "document.querySelector('[data-ticket=\"page-ticket\"]')";
+      browser.waitFor("the ticket with its two ranks", ticket + " && " + ticket + ".textContent.includes('page-n1') && " + ticket
+        + ".textContent.includes('page-n2') && document.querySelectorAll('#nodes .gpu.used').length === 3");
+      browser.screenshot(SHOTS.resolve("2b-ticket.png"));
+      await(client.release("page-ticket"));
+      browser.waitFor("the released ticket gone", "!" + ticket + " && document.querySelectorAll('#nodes .gpu.used').length === 1");
+
       String line = "hello from page-actor " + System.nanoTime();
       assertThat(await(actor.call(TestActors.SAY, line, Serializers.STRING, Serializers.STRING))).isEqualTo(line);
       browser.eval("document.querySelector('[data-log=\"page-actor\"]').click(); true");
@@ -91,7 +101,7 @@ class StatusPageIT {
       browser.screenshot(SHOTS.resolve("4-killed.png"));
       assertThat(browser.eval("window.spokeMarker")).as("the page was never reloaded").isEqualTo("no reload");
     }
-    for (String shot : new String[] {"1-nodes.png", "2-spawned.png", "3-log.png", "4-killed.png"}) {
+    for (String shot : new String[] {"1-nodes.png", "2-spawned.png", "2b-ticket.png", "3-log.png", "4-killed.png"}) {
       assertThat(Files.size(SHOTS.resolve(shot))).as(shot).isGreaterThan(5_000);
     }
   }
