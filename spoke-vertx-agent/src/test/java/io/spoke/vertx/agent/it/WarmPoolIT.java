@@ -197,6 +197,28 @@ class WarmPoolIT {
     assertThat(call(after, TestActors.HELLO, "next")).isEqualTo("Hello, next!");
   }
 
+  @Test
+  void aSpawnStoppedWhileItWaitsForItsTurnEndsWithoutAProcessAndTheOthersStart(Vertx vertx) throws Exception {
+    cluster.start(vertx);
+    cluster.startAgentProcess("w6", Map.of("JAVA_TOOL_OPTIONS", "-Dspoke.coldStartParallelism=1"), "--gpus", "0", "--warm-pool", "0");
+    SpokeClient client = cluster.client();
+    List<io.vertx.core.Future<ActorHandle>> spawns = new ArrayList<>();
+    for (String id : List.of("queue-a", "queue-b", "queue-c", "queue-d")) {
+      spawns.add(client.spawn("Echo", id));
+    }
+    // One JVM starts at a time: the fourth waits for three, far longer than this.
+    until("the four spawns to reach the hub", () -> await(client.status()).actors().size() == 4);
+    await(client.stop("queue-d"));
+    assertThat(spawns.get(3).toCompletionStage().toCompletableFuture()).failsWithin(java.time.Duration.ofSeconds(30))
+      .withThrowableThat().withMessageContaining("actor 'queue-d' was stopped while it waited for its JVM to start");
+    assertThat(await(client.resolve("queue-d")).state()).isEqualTo(io.spoke.vertx.client.ActorState.EXITED);
+    for (int i = 0; i < 3; i++) {
+      ActorHandle actor = await(spawns.get(i));
+      processes.track(actor.info().pid());
+      assertThat(call(actor, TestActors.HELLO, "queue")).isEqualTo("Hello, queue!");
+    }
+  }
+
   /** The {@code count} warm hosts among the agent's children that wait for an actor, leaving out {@code others}. */
   private List<Long> warmHostsOf(String nodeId, Process agent, int count, List<Long> others) throws Exception {
     List<Long> pids = new ArrayList<>();

@@ -89,7 +89,12 @@ final class ActorDirectory {
         if (ar.failed()) {
           launch.onFailure.run();
           if (client != null) {
-            forget(record);
+            if (record.stopRequested) {
+              // Stopped before it was ready: known as stopped, as any stopped actor, not as never spawned.
+              markExited(record, -1, "stopped before it was ready", null);
+            } else {
+              forget(record);
+            }
             client.replyFailure(requestId, ar.cause());
           } else {
             markExited(record, -1, "could not be started again on node " + node.id + ": " + ar.cause().getMessage(), null);
@@ -110,6 +115,7 @@ final class ActorDirectory {
 
   /** Asks the actor's agent to stop it; completes when it has exited. */
   Future<Void> stopActor(ActorRecord record) {
+    record.stopRequested = true;
     NodeRecord node = state.nodes.get(record.nodeId);
     if (node == null || node.connection == null) {
       return Future.failedFuture(new NodeUnavailableException("node " + record.nodeId + " of actor '" + record.id()

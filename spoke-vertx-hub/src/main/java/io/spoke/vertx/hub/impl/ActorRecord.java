@@ -15,6 +15,8 @@ final class ActorRecord {
   final Reservation reservation;
   /** The clients told when the actor exits. */
   final Set<Connection> watchers = new HashSet<>();
+  /** Whether a stop was asked for (a spawn that then fails was stopped, not refused). */
+  boolean stopRequested;
   ActorInfo info;
   /**
    * How an ad-hoc actor with a restart policy was started (and what it asked for), so that it can be started again on
