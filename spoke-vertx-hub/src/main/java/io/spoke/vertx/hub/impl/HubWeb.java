@@ -91,7 +91,7 @@ final class HubWeb {
     listeners.clear();
   }
 
-  /** The cluster as the page shows it: {@code spoke status}, plus recently exited actors and the time. */
+  /** The cluster as the page shows it: {@code spoke status}, plus recently exited actors. */
   JsonObject status() {
     ClusterStatus cluster = clients.clusterStatus();
     JsonObject json = cluster.toJson();
