@@ -131,11 +131,7 @@ class WarmPoolIT {
   @Test
   void aPoolWhoseJvmsCannotStartLeavesSpawnsColdWithAWarning(Vertx vertx) throws Exception {
     cluster.start(vertx);
-    Path wrapper = Files.createTempFile(cluster.logDir(), "java-", ".sh");
-    Files.writeString(wrapper, "#!/bin/sh\n"
-      + "if [ \"$SPOKE_WARM\" = 1 ]; then echo 'Unrecognized VM option BrokenOnPurpose' >&2; exit 1; fi\n"
-      + "exec " + Paths.get(System.getProperty("java.home"), "bin", "java") + " \"$@\"\n");
-    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+    Path wrapper = javaWrapper("if [ \"$SPOKE_WARM\" = 1 ]; then echo 'Unrecognized VM option BrokenOnPurpose' >&2; exit 1; fi");
     cluster.startAgentProcess("w3", Map.of(), "--gpus", "0", "--warm-pool", "2", "--java-command", wrapper.toString());
     until("the pool to give up for now", () -> cluster.agentOutput("w3").contains("in a row failed, so spawns start cold"));
     assertThat(cluster.agentOutput("w3")).contains("Unrecognized VM option BrokenOnPurpose");
@@ -176,11 +172,7 @@ class WarmPoolIT {
   void aSpawnWhoseTimeoutRunsOutWhileItWaitsForItsTurnFailsSayingSo(Vertx vertx) throws Exception {
     cluster.start(vertx);
     // The JVM of actor 'slow' takes 5 s to start: it holds the one turn all that time.
-    Path wrapper = Files.createTempFile(cluster.logDir(), "java-", ".sh");
-    Files.writeString(wrapper, "#!/bin/sh\n"
-      + "if [ \"$SPOKE_ACTOR_ID\" = slow ]; then sleep 5; fi\n"
-      + "exec " + Paths.get(System.getProperty("java.home"), "bin", "java") + " \"$@\"\n");
-    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+    Path wrapper = javaWrapper("if [ \"$SPOKE_ACTOR_ID\" = slow ]; then sleep 5; fi");
     cluster.startAgentProcess("w5", Map.of("JAVA_TOOL_OPTIONS", "-Dspoke.coldStartParallelism=1"), "--gpus", "0", "--warm-pool", "0",
       "--java-command", wrapper.toString());
     SpokeClient client = cluster.client();
@@ -217,6 +209,15 @@ class WarmPoolIT {
       processes.track(actor.info().pid());
       assertThat(call(actor, TestActors.HELLO, "queue")).isEqualTo("Hello, queue!");
     }
+  }
+
+  /** A java command for the agent (its {@code --java-command}) that runs {@code shellLine} first: the fault to inflict. */
+  private Path javaWrapper(String shellLine) throws java.io.IOException {
+    Path wrapper = Files.createTempFile(cluster.logDir(), "java-", ".sh");
+    Files.writeString(wrapper, "#!/bin/sh\n" + shellLine + "\nexec " + Paths.get(System.getProperty("java.home"), "bin", "java")
+      + " \"$@\"\n");
+    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+    return wrapper;
   }
 
   /** The {@code count} warm hosts among the agent's children that wait for an actor, leaving out {@code others}. */
