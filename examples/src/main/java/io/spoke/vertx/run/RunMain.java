@@ -181,6 +181,10 @@ public final class RunMain {
 
   /** {@code spoke stop TICKET}: releases a (detached) ticket, stopping its ranks. */
   static int stop(List<String> args) throws Exception {
+    if (args.contains("--help") || args.contains("-h")) {
+      System.out.println(USAGE);
+      return 0;
+    }
     String hub;
     String tokenFile;
     try {
