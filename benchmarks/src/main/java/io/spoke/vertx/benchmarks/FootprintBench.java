@@ -109,7 +109,8 @@ final class FootprintBench extends BenchSection {
     }
   }
 
-  private static long statusKb(long pid, String field) throws IOException {
+  /** A {@code /proc/PID/status} field's value, in kB. */
+  static long statusKb(long pid, String field) throws IOException {
     for (String line : Files.readAllLines(Paths.get("/proc/" + pid + "/status"))) {
       if (line.startsWith(field)) {
         return Long.parseLong(line.replaceAll("[^0-9]", ""));

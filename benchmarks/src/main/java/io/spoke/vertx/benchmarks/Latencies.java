@@ -26,6 +26,14 @@ final class Latencies {
   }
 
   /** The {@code p}-th percentile in microseconds ({@code p} in 0..100). */
+  /** The {@code p}th percentile of {@code values} (nearest rank; the array is left as it was). */
+  static double percentile(double[] values, int p) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
   double percentileMicros(double p) {
     if (count == 0) {
       return Double.NaN;

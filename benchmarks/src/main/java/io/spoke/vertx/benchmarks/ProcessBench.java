@@ -10,7 +10,6 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -48,9 +47,9 @@ final class ProcessBench extends BenchSection {
         fork[i] = forkMs;
       }
     }
-    emit(new Metric("process_launch_true_p50", percentile(spoke, 50), "ms", percentile(fork, 50),
+    emit(new Metric("process_launch_true_p50", Latencies.percentile(spoke, 50), "ms", Latencies.percentile(fork, 50),
       "spawnProcess of /bin/true to ready (at once): placement, tree, log, report; baseline: ProcessBuilder.start() here"));
-    emit(new Metric("process_launch_true_p99", percentile(spoke, 99), "ms", percentile(fork, 99), null));
+    emit(new Metric("process_launch_true_p99", Latencies.percentile(spoke, 99), "ms", Latencies.percentile(fork, 99), null));
 
     if (!new File(PYTHON).canExecute() || new ProcessBuilder(PYTHON, "-c", "import torch").start().waitFor() != 0) {
       System.err.println("spoke bench: no torch for " + PYTHON + " (apt-get install python3-torch): process_launch_torch skipped");
@@ -80,7 +79,7 @@ final class ProcessBench extends BenchSection {
         plain.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
     }
-    emit(new Metric("process_launch_torch_p50", percentile(spokeTorch, 50), "ms", percentile(forkTorch, 50),
+    emit(new Metric("process_launch_torch_p50", Latencies.percentile(spokeTorch, 50), "ms", Latencies.percentile(forkTorch, 50),
       "spawnProcess of python3 -c 'import torch; print(ready)' to ready (log:^ready); baseline: fork+exec here, reading its output"));
   }
 
@@ -121,7 +120,7 @@ final class ProcessBench extends BenchSection {
     await(fresh.call(BenchActor.ECHO, payload));
     double freshMs = (System.nanoTime() - s0) / 1e6;
     await(fresh.stop());
-    emit(new Metric("restart_to_ready_actor_p50", percentile(actorMs, 50), "ms", freshMs,
+    emit(new Metric("restart_to_ready_actor_p50", Latencies.percentile(actorMs, 50), "ms", freshMs,
       "SIGKILL to the first call answered by the restarted instance (CDS, no back-off); baseline: a fresh spawn to its first call"));
 
     ManagedProcess process = await(client.spawnProcess("bench-restart-p", new ProcessSpec(List.of("sleep", "600")),
@@ -145,14 +144,7 @@ final class ProcessBench extends BenchSection {
     ManagedProcess freshProcess = await(client.spawnProcess("bench-fresh-p", new ProcessSpec(List.of("sleep", "600"))));
     double freshProcessMs = (System.nanoTime() - p0) / 1e6;
     await(freshProcess.stop());
-    emit(new Metric("restart_to_ready_process_p50", percentile(processMs, 50), "ms", freshProcessMs,
+    emit(new Metric("restart_to_ready_process_p50", Latencies.percentile(processMs, 50), "ms", freshProcessMs,
       "SIGKILL to the hub reporting the restarted sleep running (no back-off); baseline: a fresh spawnProcess of it"));
-  }
-
-  private static double percentile(double[] values, int p) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }
 }

@@ -7,11 +7,7 @@ import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.SpawnOptions;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -60,18 +56,16 @@ final class WarmPoolBench extends BenchSection {
       }
       await(handle.stop());
     }
-    Arrays.sort(ack);
-    Arrays.sort(first);
     String note = runs + " spawns, each taking a warm host; baseline: the cold spawn with the CDS archive (its median)";
-    emit(new Metric("spawn_warm_ack", percentile(ack, 50), "ms", coldAck, note));
-    emit(new Metric("spawn_warm_ack_p99", percentile(ack, 99), "ms", coldAck, null));
-    emit(new Metric("spawn_warm_first_call", percentile(first, 50), "ms", coldAck, null));
-    emit(new Metric("spawn_warm_first_call_p99", percentile(first, 99), "ms", coldAck, null));
+    emit(new Metric("spawn_warm_ack", Latencies.percentile(ack, 50), "ms", coldAck, note));
+    emit(new Metric("spawn_warm_ack_p99", Latencies.percentile(ack, 99), "ms", coldAck, null));
+    emit(new Metric("spawn_warm_first_call", Latencies.percentile(first, 50), "ms", coldAck, null));
+    emit(new Metric("spawn_warm_first_call_p99", Latencies.percentile(first, 99), "ms", coldAck, null));
 
     awaitFullPool();
     long rss = 0;
     for (long pid : await(agent.warmHostPids())) {
-      rss += rss(pid);
+      rss += FootprintBench.statusKb(pid, "VmRSS:") * 1024;
     }
     emit(new Metric("warm_host_rss", rss / (double) POOL / (1 << 20), "MiB", null, "resident memory of one idle warm host"));
     emit(new Metric("warm_pool_rss", rss / (double) (1 << 20), "MiB", null, "of the agent's pool of " + POOL + " idle hosts"));
@@ -128,16 +122,4 @@ final class WarmPoolBench extends BenchSection {
     }
   }
 
-  private static double percentile(double[] sorted, int p) {
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
-  }
-
-  private static long rss(long pid) throws IOException {
-    for (String line : Files.readAllLines(Paths.get("/proc", Long.toString(pid), "status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
-      }
-    }
-    return 0;
-  }
 }

@@ -17,8 +17,11 @@ final class ColdStarts {
   static final int LIMIT = Math.max(1, Integer.getInteger("spoke.coldStartParallelism",
     Math.max(2, Runtime.getRuntime().availableProcessors())));
 
-  private final ArrayDeque<ActorProcess> waiting = new ArrayDeque<>();
-  private final java.util.Map<ActorProcess, Runnable> launches = new java.util.IdentityHashMap<>();
+  /** A spawn waiting for its turn, and what starts it. */
+  private record Waiting(ActorProcess proc, Runnable launch) {
+  }
+
+  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
   private int running;
 
   /** Runs {@code launch} of {@code proc} now if a slot is free, else once one is. */
@@ -28,8 +31,7 @@ final class ColdStarts {
       proc.coldSlot = true;
       launch.run();
     } else {
-      waiting.add(proc);
-      launches.put(proc, launch);
+      waiting.add(new Waiting(proc, launch));
     }
   }
 
@@ -40,23 +42,22 @@ final class ColdStarts {
     }
     proc.coldSlot = false;
     running--;
-    ActorProcess next = waiting.poll();
+    Waiting next = waiting.poll();
     if (next != null) {
-      enter(next, launches.remove(next));
+      enter(next.proc, next.launch);
     }
   }
 
   /** Takes {@code proc} out of the queue: whether it was waiting there (its JVM never started). */
   boolean cancel(ActorProcess proc) {
-    launches.remove(proc);
-    return waiting.remove(proc);
+    return waiting.removeIf(w -> w.proc == proc);
   }
 
   /** Every spawn still waiting, taken out of the queue (the agent stops). */
   List<ActorProcess> drain() {
-    List<ActorProcess> all = new ArrayList<>(waiting);
+    List<ActorProcess> all = new ArrayList<>();
+    waiting.forEach(w -> all.add(w.proc));
     waiting.clear();
-    launches.clear();
     return all;
   }
 

@@ -143,14 +143,12 @@ final class CallDispatcher {
       }
     } finally {
       frame.release();
-      if (metered) {
-        method.meter.record(System.nanoTime() - start, failed);
-      }
+      meter(method, start, failed);
     }
   }
 
-  /** A stream that started at {@code start} ended (with a failure, or not). */
-  void streamEnded(MethodEntry method, long start, boolean failed) {
+  /** A call of {@code method} that arrived at {@code start} is over (a stream: it ended), failed or not. */
+  void meter(MethodEntry method, long start, boolean failed) {
     if (metered) {
       method.meter.record(System.nanoTime() - start, failed);
     }
@@ -182,7 +180,7 @@ final class CallDispatcher {
     } catch (Throwable failure) {
       frame.release();
       replyFailure(connection, id, failure);
-      streamEnded(method, start, true);
+      meter(method, start, true);
       rethrowIfFatal(failure);
       return;
     }

@@ -75,7 +75,7 @@ final class StreamPump {
     } else {
       calls.replyFailure(connection, requestId, failure);
     }
-    calls.streamEnded(method, start, failure != null);
+    calls.meter(method, start, failure != null);
   }
 
   /** The caller wants no more, or is gone: stop reading the source, and let the source know. */
@@ -89,6 +89,6 @@ final class StreamPump {
     source.handler(null);
     request.release();
     connection.reply(requestId, null);
-    calls.streamEnded(method, start, false);
+    calls.meter(method, start, false);
   }
 }
