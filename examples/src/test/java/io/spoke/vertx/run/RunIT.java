@@ -108,6 +108,19 @@ class RunIT {
   }
 
   @Test
+  void aRankWhoseRestartCannotStartEndsTheRunWithAStatusAndSaysWhy() throws Exception {
+    // The first attempt removes its working directory, so no restart can start: the run ends, it does not hang.
+    Path workdir = Files.createDirectory(dir.resolve("vanishing"));
+    long start = System.nanoTime();
+    Result r = run("--nodes", "1", "--per-node", "1", "--restart", "on-failure", "--max-restarts", "2", "--backoff", "200",
+      "--workdir", workdir.toString(), "--", "sh", "-c", "rm -rf " + workdir + "; exit 3");
+    assertThat(r.status()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.err()).contains("rank 0 restart 2 could not start: ").contains("its working directory " + workdir + " does not exist")
+      .contains("no restart left (2 within");
+    assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(60));
+  }
+
+  @Test
   void aGangRestartStartsEveryRankAgainWhenOneDiesAndTheJobCompletes() throws Exception {
     String script = String.join("\n",
       "import os, signal, torch, torch.distributed as dist",

@@ -8,6 +8,9 @@ public final class ExitStatus {
   private static final String[] SIGNALS = {null, "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS",
     "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM"};
 
+  /** The status of an instance that had no process to exit (it could not start), or whose status was never known. */
+  public static final int UNKNOWN = -1;
+
   private ExitStatus() {
   }
 

@@ -4,14 +4,17 @@ import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.agent.process.ReadinessProbe;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.RestartHistory;
 import io.spoke.vertx.internal.net.Connection;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** One actor process, from spawn to exit: what it was asked to be, and where it stands. */
 final class ActorProcess {
@@ -56,18 +59,18 @@ final class ActorProcess {
   int attempt;
   long restartTimer = -1;
   /** Its liveness check, and what it monitors while it runs; why the agent killed it (a failed check), or null. */
-  io.spoke.vertx.client.Liveness liveness = io.spoke.vertx.client.Liveness.none();
+  Liveness liveness = Liveness.none();
   LivenessMonitor monitor;
   String deathCause;
   /** A managed process's environment, for its checks' ${VAR}s. */
-  java.util.Map<String, String> env = java.util.Map.of();
+  Map<String, String> env = Map.of();
   /** How the last instance ended, while the next waits for its back-off. */
   int lastStatus = -1;
   /** What a Java actor was started with, for its next instance. */
-  java.util.Map<String, String> userEnv = java.util.Map.of();
+  Map<String, String> userEnv = Map.of();
   List<String> jvmOptions = List.of();
   /** What its ActorContext.env() holds ({@link ActorCommand#actorEnvironment}). */
-  java.util.Map<String, String> actorEnv = java.util.Map.of();
+  Map<String, String> actorEnv = Map.of();
   /** Its name to the CDS archive's trainer: its id, or the warm host's it took. */
   String cdsKey;
   /** Whether it holds one of the {@link ColdStarts} slots. */
@@ -86,6 +89,21 @@ final class ActorProcess {
     this.cdsKey = actorId;
   }
 
+  /** The next instance after a restart's back-off: the same actor (id, GPUs, slot, ports, log, budget), one attempt on. */
+  ActorProcess nextInstance(String nextSecret) {
+    ActorProcess next = new ActorProcess(agent, actorId, actorType, gpuIds, slot, args, nextSecret, timeout);
+    next.userEnv = userEnv;
+    next.jvmOptions = jvmOptions;
+    next.spec = spec;
+    next.ports = ports;
+    next.restarts = restarts;
+    next.attempt = attempt + 1;
+    next.logFile = logFile;
+    next.lastStatus = lastStatus;
+    next.liveness = liveness;
+    return next;
+  }
+
   ActorInfo info() {
     ActorInfo info = new ActorInfo(actorId, actorType, agent.nodeId, agent.advertiseHost, port, pid,
       logFile == null ? null : logFile.toString(), state, -1, null, gpuIds, slot == null ? null : slot.ticketId(),
@@ -93,8 +111,8 @@ final class ActorProcess {
     if (spec != null) {
       info = info.withProcess(spec.getCommand(), ports);
     }
-    if (restarts != null && restarts.total > 0) {
-      info = info.withRestarts(restarts.total);
+    if (restarts != null && restarts.total() > 0) {
+      info = info.withRestarts(restarts.total());
     }
     return localSocketOpen ? info.withLocalSocket(localSocket, agent.inventory.hostId) : info;
   }

@@ -1,5 +1,6 @@
 package io.spoke.vertx.agent.impl;
 
+import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorCds;
@@ -11,6 +12,7 @@ import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.internal.RestartHistory;
 import io.spoke.vertx.protocol.ActorHostCodec;
 import io.spoke.vertx.protocol.ErrorCodes;
 import io.vertx.core.Future;
@@ -45,6 +47,8 @@ final class ActorSupervisor {
   private final HubLink hub;
   /** The managed processes among the agent's children: they start, stop and end their own way. */
   final ProcessRuns processes;
+  /** Restarts in place, of actors and processes alike. */
+  final Restarts restarts;
 
   ActorSupervisor(AgentState state, HubLink hub) {
     this.state = state;
@@ -52,6 +56,7 @@ final class ActorSupervisor {
     this.options = state.options;
     this.hub = hub;
     this.processes = new ProcessRuns(state, hub, this);
+    this.restarts = new Restarts(state, hub, this);
   }
 
   /**
@@ -65,14 +70,22 @@ final class ActorSupervisor {
     proc.jvmOptions = List.copyOf(jvmOptions);
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
     if (proc.restarts != null) {
-      proc.restarts.total = RestartHistory.earlierStarts(userEnv);
+      proc.restarts.setTotal(RestartHistory.earlierStarts(userEnv));
     }
     proc.liveness = liveness;
+    // A check of its own (tcp:${VAR}, say) reads the actor's environment, as its ActorContext.env() has it.
+    proc.actorEnv = ActorCommand.actorEnvironment(userEnv, actorId, gpuIds, slot, state.inventory.gpuEnvManaged, state.nodeId,
+      actorType, RestartHistory.earlierStarts(userEnv));
+    try {
+      LivenessMonitor.checkTargets("actor '" + actorId + "'", null, liveness, proc.actorEnv);
+    } catch (InvalidRequestException e) {
+      return Future.failedFuture(e);
+    }
     proc.logFile = processes.earlierLog(actorId, userEnv);
     long startNanos = System.nanoTime();
     // An actor that goes on in an earlier log (moved off a dead node) starts cold: a warm host's log is a file of its own.
     WarmPool.Host warm = proc.logFile == null ? state.pool.take(jvmOptions, userEnv) : null;
-    return (warm != null ? state.pool.start(proc, warm) : start(proc))
+    return (warm != null ? state.pool.start(proc, warm) : startCold(proc))
       .andThen(ar -> state.metrics.spawned(proc.spawnKind, startNanos, ar.succeeded()));
   }
 
@@ -96,8 +109,8 @@ final class ActorSupervisor {
     });
   }
 
-  /** Starts {@code proc}'s process: its first instance, or the next one after a restart's back-off. */
-  private Future<ActorInfo> start(ActorProcess proc) {
+  /** Starts {@code proc}'s process in a JVM of its own: its first instance, or the next one after a restart's back-off. */
+  Future<ActorInfo> startCold(ActorProcess proc) {
     String actorId = proc.actorId;
     proc.localSocket = state.sockets == null ? null : state.sockets.next();
     proc.spawnKind = AgentMetrics.SpawnKind.COLD;
@@ -149,13 +162,13 @@ final class ActorSupervisor {
             vertx.cancelTimer(proc.spawnTimer);
           }
           String why = "cannot start a process for actor '" + actorId + "' on node " + state.nodeId + ": " + ar.cause().getMessage();
-          proc.spawned.tryFail(new SpawnException(why));
-          ActorInfo ended = proc.info().withState(ActorState.EXITED, -1, why);
-          proc.stopped.forEach(p -> p.tryComplete(ended));
           if (proc.attempt > 0) {
-            state.recentlyExited.put(actorId, ended);
-            hub.sendEvent(ended);
+            restarts.couldNotStart(proc, why);
+            return;
           }
+          proc.spawned.tryFail(new SpawnException(why));
+          ActorInfo ended = proc.info().withState(ActorState.EXITED, ExitStatus.UNKNOWN, why);
+          proc.stopped.forEach(p -> p.tryComplete(ended));
           return;
         }
         Process process = ar.result();
@@ -185,7 +198,7 @@ final class ActorSupervisor {
     proc.state = ActorState.RUNNING;
     log.info("Actor {} ready on {}:{}{}", proc.actorId, state.advertiseHost, port, proc.localSocketOpen ? " and " + proc.localSocket : "");
     proc.spawned.tryComplete(proc.info());
-    proc.monitor = LivenessMonitor.start(state, proc, proc.liveness, Map.of(), why -> killForLiveness(proc, why));
+    proc.monitor = LivenessMonitor.start(state, proc, proc.liveness, proc.actorEnv, why -> killForLiveness(proc, why));
     if (proc.stopRequested) {
       requestShutdown(proc);
     }
@@ -194,7 +207,7 @@ final class ActorSupervisor {
   /** Stops the actor: completes with it exited. A running actor is asked to shut down first, one still starting is killed. */
   Future<ActorInfo> stop(ActorProcess proc) {
     if (proc.state == ActorState.RESTARTING) {
-      return stopRestarting(proc);
+      return restarts.stopWhileWaiting(proc);
     }
     Promise<ActorInfo> promise = Promise.promise();
     proc.stopped.add(promise);
@@ -214,67 +227,6 @@ final class ActorSupervisor {
       }
     }
     return promise.future();
-  }
-
-  /** Stopped during a restart's back-off: no next instance; it ends as its last instance did, stopped. */
-  private Future<ActorInfo> stopRestarting(ActorProcess proc) {
-    proc.stopRequested = true;
-    if (proc.restartTimer >= 0) {
-      vertx.cancelTimer(proc.restartTimer);
-      proc.restartTimer = -1;
-    }
-    state.actors.remove(proc.actorId, proc);
-    if (proc.spec != null) {
-      state.ports.releaseFor(proc.actorId);
-    }
-    ActorInfo info = proc.info().withState(ActorState.EXITED, proc.lastStatus, "stopped while it waited to restart");
-    state.recentlyExited.put(proc.actorId, info);
-    return Future.succeededFuture(info);
-  }
-
-  /**
-   * Whether {@code proc}, which just exited with {@code status}, is started again under its restart policy: then its
-   * owner hears that it is restarting, and after the back-off its next instance starts (same id, GPUs, slot, ports).
-   */
-  boolean scheduleRestart(ActorProcess proc, int status) {
-    RestartHistory history = proc.restarts;
-    boolean ran = proc.spawned.future().succeeded() || proc.attempt > 0;
-    if (history == null || proc.stopRequested || state.stopping || !ran || !history.take(status, System.currentTimeMillis())) {
-      return false;
-    }
-    long delay = history.backoffMs();
-    proc.lastStatus = status;
-    proc.state = ActorState.RESTARTING;
-    state.actors.put(proc.actorId, proc);
-    RestartPolicy policy = history.policy();
-    String died = proc.deathCause != null ? proc.deathCause : ExitStatus.describe(status);
-    ActorInfo info = proc.info().withState(ActorState.RESTARTING, status, died + "; restart " + history.total
-      + " of at most " + policy.maxRestarts() + " in " + delay + " ms").withRestarts(history.total - 1);
-    log.warn("{} {} {}; starting it again in {} ms (restart {} of at most {})", proc.spec == null ? "Actor" : "Process", proc.actorId,
-      died, delay, history.total, policy.maxRestarts());
-    hub.sendEvent(info);
-    proc.restartTimer = vertx.setTimer(Math.max(1, delay), t -> {
-      proc.restartTimer = -1;
-      if (state.actors.get(proc.actorId) == proc && !proc.stopRequested && !state.stopping) {
-        respawn(proc);
-      }
-    });
-    return true;
-  }
-
-  private void respawn(ActorProcess last) {
-    ActorProcess next = new ActorProcess(state, last.actorId, last.actorType, last.gpuIds, last.slot, last.args, Secrets.next(), last.timeout);
-    next.userEnv = last.userEnv;
-    next.jvmOptions = last.jvmOptions;
-    next.spec = last.spec;
-    next.ports = last.ports;
-    next.restarts = last.restarts;
-    next.attempt = last.attempt + 1;
-    next.logFile = last.logFile;
-    next.lastStatus = last.lastStatus;
-    next.liveness = last.liveness;
-    Future<ActorInfo> started = next.spec != null ? processes.start(next) : start(next);
-    started.onSuccess(hub::sendEvent);
   }
 
   /** A failed liveness check: the instance is killed, and its exit goes its restart policy's way. */
@@ -345,7 +297,7 @@ final class ActorSupervisor {
     }
     // What the actor started and left behind (its process group outlives it) goes with it.
     state.launcher.killGroup(state.context, proc.pid);
-    if (scheduleRestart(proc, status)) {
+    if (restarts.schedule(proc, status)) {
       return;
     }
     reportExit(proc, status, "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)", () -> failSpawn(proc, status));

@@ -1,8 +1,10 @@
 package io.spoke.vertx.agent.impl;
 
+import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.agent.process.ReadinessProbe;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Liveness;
+import io.spoke.vertx.client.Readiness;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.ActorHostCodec;
 import io.vertx.core.Future;
@@ -54,6 +56,24 @@ final class LivenessMonitor {
     }
     monitor.schedule();
     return monitor;
+  }
+
+  /**
+   * Refuses, with an {@link InvalidRequestException} naming {@code what}, a readiness or liveness check whose target does
+   * not read as its kind needs in {@code env} (a {@code tcp:${VAR}} whose value is no port, a variable the environment
+   * lacks): checked before an instance starts, so that no check fails later in a timer.
+   */
+  static void checkTargets(String what, Readiness ready, Liveness liveness, Map<String, String> env) {
+    try {
+      if (ready != null) {
+        ReadinessProbe.resolve("readiness", ready, env);
+      }
+      if (liveness != null && (liveness.kind() == Liveness.Kind.TCP || liveness.kind() == Liveness.Kind.HTTP)) {
+        ReadinessProbe.resolve("liveness", liveness.asReadiness(), env);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRequestException(what + ": " + e.getMessage());
+    }
   }
 
   private void schedule() {

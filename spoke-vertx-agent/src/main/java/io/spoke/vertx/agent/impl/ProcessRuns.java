@@ -12,6 +12,7 @@ import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
+import io.spoke.vertx.internal.RestartHistory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.File;
@@ -61,7 +62,7 @@ final class ProcessRuns {
     proc.spec = spec;
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
     if (proc.restarts != null) {
-      proc.restarts.total = RestartHistory.earlierStarts(spec.getEnv());
+      proc.restarts.setTotal(RestartHistory.earlierStarts(spec.getEnv()));
     }
     proc.liveness = liveness;
     proc.logFile = earlierLog(id, spec.getEnv());
@@ -92,6 +93,7 @@ final class ProcessRuns {
         Map<String, String> env = ActorCommand.processEnvironment(System.getenv(), spec.getEnv(), id, gpuIds, slot,
           state.inventory.gpuEnvManaged, state.nodeId, state.advertiseHost, proc.ports,
           RestartHistory.earlierStarts(spec.getEnv()) + proc.attempt, proc.tree.tagVariable());
+        LivenessMonitor.checkTargets("process '" + id + "'", spec.getReady(), proc.liveness, env);
         return state.launcher.start(state.context, proc.tree.wrap(spec.getCommand()), env, proc.logFile, null, prepared.workdir())
           .map(process -> {
             proc.probe = ReadinessProbe.start(state.context, spec.getReady(), env, proc.logFile, prepared.logOffset());
@@ -102,10 +104,15 @@ final class ProcessRuns {
       .onComplete(ar -> {
         if (ar.failed()) {
           state.actors.remove(id, proc);
-          cleanUp(proc);
           Throwable cause = ar.cause();
-          proc.spawned.tryFail(cause instanceof SpokeException ? cause
-            : new SpawnException("cannot start process '" + id + "'" + where + ": " + cause.getMessage()));
+          SpokeException failure = cause instanceof SpokeException ? (SpokeException) cause
+            : new SpawnException("cannot start process '" + id + "'" + where + ": " + cause.getMessage());
+          if (proc.attempt > 0) {
+            supervisor.restarts.couldNotStart(proc, failure.getMessage());
+            return;
+          }
+          cleanUp(proc);
+          proc.spawned.tryFail(failure);
           return;
         }
         Process process = ar.result();
@@ -260,7 +267,7 @@ final class ProcessRuns {
     state.actors.remove(proc.actorId, proc);
     // No descendant outlives the process: what it started and left behind goes now, then (unless it restarts) its
     // ports are free again.
-    if (supervisor.scheduleRestart(proc, status)) {
+    if (supervisor.restarts.schedule(proc, status)) {
       killTree(proc);
       return;
     }
@@ -269,7 +276,8 @@ final class ProcessRuns {
       () -> failSpawn(proc, status));
   }
 
-  private void cleanUp(ActorProcess proc) {
+  /** What an instance that ended for good leaves: the rest of its tree killed, then its own ports given back (or parked). */
+  void cleanUp(ActorProcess proc) {
     ProcessTrees.Tree tree = proc.tree;
     Future<Integer> killed = tree == null ? state.context.succeededFuture(0) : state.launcher.submit(state.context, tree::kill);
     killed.onComplete(ar -> {

@@ -5,6 +5,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
@@ -99,9 +100,16 @@ public final class ActorLogs {
     return file;
   }
 
-  /** Appends {@code text} to an existing log (a restarted actor's next instance goes on in the same file); returns it. */
+  /**
+   * Appends {@code text} to a log (a restarted actor's next instance goes on in the same file); returns it. A log that
+   * was removed meanwhile (its file, or its whole directory) is made again, so that a next instance always has one.
+   */
   public static Path append(Path file, String text) throws IOException {
-    Files.writeString(file, text, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+    Path dir = file.getParent();
+    if (dir != null) {
+      Files.createDirectories(dir);
+    }
+    Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     return file;
   }
 

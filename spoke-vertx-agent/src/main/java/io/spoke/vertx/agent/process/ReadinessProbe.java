@@ -13,11 +13,14 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Waits, without blocking the event loop, until a managed process is ready as its {@link Readiness} says: a TCP port
@@ -62,7 +65,7 @@ public final class ReadinessProbe {
   public static ReadinessProbe start(ContextInternal context, Readiness readiness, Map<String, String> env, Path logFile, long logOffset) {
     String target;
     try {
-      target = substitute(readiness.target(), env);
+      target = resolve("readiness", readiness, env);
     } catch (IllegalArgumentException e) {
       ReadinessProbe probe = new ReadinessProbe(context, readiness, readiness.target(), logFile, logOffset);
       probe.ready.fail(e);
@@ -73,14 +76,58 @@ public final class ReadinessProbe {
     return probe;
   }
 
+  /**
+   * {@code check}'s target with {@code env}'s values for its {@code ${VAR}}s, checked as its kind needs it: a TCP port
+   * in 1..65535, an http:// URL with a host, a regular expression that compiles. An {@link IllegalArgumentException}
+   * naming the check ({@code what}: "readiness", "liveness"), the variable and its value otherwise: a spawn checks its
+   * checks with it before it starts anything, so that none fails later in a timer.
+   */
+  public static String resolve(String what, Readiness check, Map<String, String> env) {
+    String target = substitute("the " + what + " check " + check, check.target(), env);
+    switch (check.kind()) {
+      case TCP:
+        int port;
+        try {
+          port = Integer.parseInt(target.trim());
+        } catch (NumberFormatException e) {
+          port = -1;
+        }
+        if (port < 1 || port > 65535) {
+          throw new IllegalArgumentException("the " + what + " check " + check + " needs a TCP port in 1..65535, but "
+            + (target.equals(check.target()) ? "it is '" + target + "'" : check.target() + " is '" + target + "' here"));
+        }
+        return String.valueOf(port);
+      case HTTP:
+        try {
+          URI uri = new URI(target);
+          if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new URISyntaxException(target, "not an http:// URL with a host");
+          }
+        } catch (URISyntaxException e) {
+          throw new IllegalArgumentException("the " + what + " check " + check + " needs an http://HOST:PORT/PATH URL, but it is '"
+            + target + "' here (" + e.getReason() + ")");
+        }
+        return target;
+      case LOG:
+        try {
+          Pattern.compile(target);
+        } catch (PatternSyntaxException e) {
+          throw new IllegalArgumentException("the " + what + " check " + check + " is not a regular expression here: " + e.getDescription());
+        }
+        return target;
+      default:
+        return target;
+    }
+  }
+
   /** {@code text} with each {@code ${VAR}} replaced by {@code env}'s value; a variable it lacks is an error. */
-  static String substitute(String text, Map<String, String> env) {
+  private static String substitute(String check, String text, Map<String, String> env) {
     Matcher m = VARIABLE.matcher(text);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       String value = env.get(m.group(1));
       if (value == null) {
-        throw new IllegalArgumentException("the readiness check " + text + " refers to ${" + m.group(1)
+        throw new IllegalArgumentException(check + " refers to ${" + m.group(1)
           + "}, which the process's environment does not have");
       }
       m.appendReplacement(out, Matcher.quoteReplacement(value));
@@ -94,7 +141,7 @@ public final class ReadinessProbe {
    * {@link #checkOnce(long)} tries once. {@link #cancel()} closes its clients.
    */
   public static ReadinessProbe checker(ContextInternal context, Readiness readiness, Map<String, String> env) {
-    ReadinessProbe probe = new ReadinessProbe(context, readiness, substitute(readiness.target(), env), null, 0);
+    ReadinessProbe probe = new ReadinessProbe(context, readiness, resolve("liveness", readiness, env), null, 0);
     Vertx vertx = context.owner();
     if (readiness.kind() == Readiness.Kind.TCP) {
       probe.tcp = vertx.createNetClient(new NetClientOptions().setConnectTimeout(1000));
@@ -152,11 +199,6 @@ public final class ReadinessProbe {
         ready.complete();
         return;
       case TCP:
-        int port = Integer.parseInt(target);
-        if (port < 1 || port > 65535) {
-          ready.fail(new IllegalArgumentException("the readiness check's port " + target + " is not in 1..65535"));
-          return;
-        }
         tcp = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) Math.max(INTERVAL_MS * 4, 200)));
         break;
       case HTTP:

@@ -6,6 +6,7 @@ import static io.spoke.vertx.test.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.ActorDeadException;
+import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
@@ -23,6 +24,9 @@ import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
@@ -115,6 +119,67 @@ class RestartIT {
     assertThat(gaveUp.exitCode()).isEqualTo(3);
     assertThat(gaveUp.restarts()).isZero();
     assertThat(gaveUp.reason()).isEqualTo("exited with status 3; no restart left (0 within 600000 ms)");
+  }
+
+  @Test
+  void aRestartThatCannotStartIsAnExitCountedAgainstTheBudgetAndTheOwnerHearsTheFinalOne() throws Exception {
+    // The first attempt removes its own working directory: no next attempt can start there.
+    Path workdir = Files.createTempDirectory("spoke-vanishing-workdir");
+    ManagedProcess p = await(client.spawnProcess("no-workdir", new ProcessSpec(List.of("sh", "-c", "rm -rf '" + workdir + "'; exit 3"))
+      .setWorkdir(workdir.toString()), new SpawnOptions().setRestart(RestartPolicy.onFailure(2).withBackoffMs(50))));
+    ActorInfo end = await(p.exit());
+    assertThat(end.state()).isEqualTo(ActorState.EXITED);
+    assertThat(end.restarts()).as("both restarts were tried, and counted").isEqualTo(2);
+    assertThat(end.reason()).startsWith("restart 2 could not start: ").contains("working directory " + workdir + " does not exist")
+      .endsWith("no restart left (2 within 600000 ms)");
+    ActorInfo known = await(client.resolve("no-workdir"));
+    assertThat(known.state()).isEqualTo(ActorState.EXITED);
+    assertThat(known.reason()).isEqualTo(end.reason());
+  }
+
+  @Test
+  void aRestartWhoseLogWasRemovedStartsInANewLog() throws Exception {
+    ManagedProcess p = await(client.spawnProcess("lost-log", new ProcessSpec(List.of("sh", "-c",
+      "echo attempt $SPOKE_ATTEMPT; [ \"$SPOKE_ATTEMPT\" -ge 1 ] && exit 0; exec sleep 60")),
+      new SpawnOptions().setRestart(RestartPolicy.onFailure(1).withBackoffMs(50))));
+    long pid = processes.track(p.info().pid());
+    Path log = Paths.get(p.info().logFile());
+    // The log and its whole directory go while the first attempt runs; then it dies.
+    Files.walk(log.getParent()).sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    ActorInfo end = await(p.exit());
+    assertThat(end.exitCode()).as(end.reason()).isZero();
+    assertThat(end.restarts()).isEqualTo(1);
+    assertThat(Files.readString(log)).contains("# Spoke restarted process 'lost-log' (start 1)").contains("attempt 1");
+  }
+
+  @Test
+  void aJavaActorWhoseNextInstanceCannotStartEndsWithItsBudgetSpentAndSaysWhy() throws Exception {
+    List<ActorInfo> exits = new CopyOnWriteArrayList<>();
+    client.actorExitHandler(exits::add);
+    ActorHandle actor = cluster.spawn(client, "Echo", "no-log-dir", new SpawnOptions()
+      .setRestart(RestartPolicy.onFailure(2).withBackoffMs(50)));
+    // Its log's directory becomes a file: no next instance has anywhere to write.
+    Path dir = Paths.get(actor.info().logFile()).getParent();
+    Files.walk(dir).sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    Files.writeString(dir, "not a directory\n");
+    ProcessHandle.of(pidOf(actor)).orElseThrow().destroyForcibly();
+    until("its owner to hear that it ended", () -> !exits.isEmpty());
+    ActorInfo end = exits.get(0);
+    assertThat(end.restarts()).isEqualTo(2);
+    assertThat(end.reason()).startsWith("restart 2 could not start: cannot start a process for actor 'no-log-dir' on node r1: ")
+      .endsWith("no restart left (2 within 600000 ms)");
+  }
+
+  @Test
+  void aLivenessCheckThatCannotBeReadIsRefusedAtTheSpawn() throws Exception {
+    Throwable refused = awaitFailure(client.spawnProcess("bad-check", new ProcessSpec(List.of("sleep", "60"))
+      .setEnv(java.util.Map.of("HEALTH_PORT", "not-a-port")), new SpawnOptions().setLiveness(Liveness.tcp("${HEALTH_PORT}"))));
+    assertThat(refused).isInstanceOf(InvalidRequestException.class)
+      .hasMessageContaining("the liveness check tcp:${HEALTH_PORT} needs a TCP port in 1..65535, but ${HEALTH_PORT} is 'not-a-port'");
+    assertThat(await(client.status()).actors()).noneMatch(a -> a.id().equals("bad-check"));
+    Throwable unknown = awaitFailure(client.spawn("Echo", "bad-actor-check", new SpawnOptions().setLiveness(Liveness.tcp("${NOWHERE}"))));
+    assertThat(unknown).isInstanceOf(InvalidRequestException.class).hasMessageContaining("refers to ${NOWHERE}");
   }
 
   @Test

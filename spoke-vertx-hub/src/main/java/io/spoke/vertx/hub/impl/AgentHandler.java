@@ -175,6 +175,8 @@ final class AgentHandler {
       return;
     }
     if (info.state() == ActorState.EXITED) {
+      // Its last restarts (one that could not start, say) may have had no event of their own.
+      record.info = record.info.withRestarts(Math.max(record.info.restarts(), info.restarts()));
       directory.markExited(record, info.exitCode(), info.reason(), info.logFile());
     } else {
       if (info.state() == ActorState.RESTARTING && record.info.state() != ActorState.RESTARTING) {
