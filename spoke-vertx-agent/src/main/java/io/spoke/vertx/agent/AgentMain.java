@@ -2,6 +2,7 @@ package io.spoke.vertx.agent;
 
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.CommandLine;
+import io.spoke.vertx.internal.MainExit;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -9,7 +10,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -43,6 +43,8 @@ public final class AgentMain {
       return;
     }
     Vertx vertx = options.getHttpPort() >= 0 ? Vertx.vertx(io.spoke.vertx.web.Metrics.vertxOptions()) : Vertx.vertx();
+    // At a signal the agent stops its actors; if it cannot, they get their parent-death signal when it exits.
+    MainExit exit = new MainExit("spoke agent", vertx, 15_000);
     AgentVerticle agent = new AgentVerticle(options);
     vertx.deployVerticle(agent)
       .onSuccess(id -> agent.registered().onSuccess(v -> {
@@ -51,17 +53,7 @@ public final class AgentMain {
           System.out.println("Spoke agent " + agent.nodeId() + ": /metrics, /health and /ready at " + agent.httpUrl());
         }
       }))
-      .onFailure(err -> {
-        System.err.println("spoke agent: cannot start: " + err.getMessage());
-        System.exit(1);
-      });
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        vertx.close().await(15, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // exiting anyway: the actors get their parent-death signal
-      }
-    }, "spoke-agent-shutdown"));
+      .onFailure(exit::cannotStart);
   }
 
   static AgentOptions parse(List<String> args) {

@@ -2,13 +2,13 @@ package io.spoke.vertx.hub;
 
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.CommandLine;
+import io.spoke.vertx.internal.MainExit;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -39,6 +39,7 @@ public final class HubMain {
     }
     // Vert.x's own metrics (net, HTTP, event loops, JVM) go to Prometheus with the hub's.
     Vertx vertx = Vertx.vertx(io.spoke.vertx.web.Metrics.vertxOptions());
+    MainExit exit = new MainExit("spoke hub", vertx, 10_000);
     HubVerticle hub = new HubVerticle(options);
     vertx.deployVerticle(hub)
       .onSuccess(id -> {
@@ -48,16 +49,6 @@ public final class HubMain {
           System.out.println("Spoke hub status page and /metrics at " + hub.httpUrl());
         }
       })
-      .onFailure(err -> {
-        System.err.println("spoke hub: cannot start: " + err.getMessage());
-        System.exit(1);
-      });
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        vertx.close().await(10, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // exiting anyway
-      }
-    }, "spoke-hub-shutdown"));
+      .onFailure(exit::cannotStart);
   }
 }
