@@ -2,6 +2,7 @@ package io.spoke.vertx.client;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
@@ -28,6 +29,8 @@ public final class ActorInfo {
   private final List<String> command;
   private final List<Integer> ports;
   private final int restarts;
+  private final String spawnId;
+  private final long exitedAtMs;
 
   /** An ad-hoc actor (no ticket). */
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
@@ -37,12 +40,13 @@ public final class ActorInfo {
 
   public ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
                    int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank) {
-    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, null, null, List.of(), List.of(), 0);
+    this(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, null, null, List.of(), List.of(), 0,
+      null, 0);
   }
 
   private ActorInfo(String id, String type, String nodeId, String host, int port, long pid, String logFile, ActorState state,
                     int exitCode, String reason, List<Integer> gpuIds, String ticket, int rank, String localSocket, String hostId,
-                    List<String> command, List<Integer> ports, int restarts) {
+                    List<String> command, List<Integer> ports, int restarts, String spawnId, long exitedAtMs) {
     this.id = Objects.requireNonNull(id, "id");
     this.type = type;
     this.nodeId = nodeId;
@@ -61,6 +65,8 @@ public final class ActorInfo {
     this.command = List.copyOf(command);
     this.ports = List.copyOf(ports);
     this.restarts = restarts;
+    this.spawnId = spawnId;
+    this.exitedAtMs = exitedAtMs;
   }
 
   /** The actor's id. */
@@ -158,13 +164,13 @@ public final class ActorInfo {
   /** A copy in another state. */
   public ActorInfo withState(ActorState state, int exitCode, String reason) {
     return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
-      command, ports, restarts);
+      command, ports, restarts, spawnId, exitedAtMs);
   }
 
   /** A copy with a Unix domain socket on the host {@code hostId}. */
   public ActorInfo withLocalSocket(String localSocket, String hostId) {
     return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
-      command, ports, restarts);
+      command, ports, restarts, spawnId, exitedAtMs);
   }
 
   /** How many times its {@link RestartPolicy} started it again. */
@@ -175,13 +181,39 @@ public final class ActorInfo {
   /** A copy that was restarted {@code restarts} times. */
   public ActorInfo withRestarts(int restarts) {
     return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
-      command, ports, restarts);
+      command, ports, restarts, spawnId, exitedAtMs);
   }
 
   /** A copy that is a managed process running {@code command}, with {@code ports} reserved for it. */
   public ActorInfo withProcess(List<String> command, List<Integer> ports) {
     return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
-      command, ports, restarts);
+      command, ports, restarts, spawnId, exitedAtMs);
+  }
+
+  /**
+   * The hub's id of the spawn (or rank launch) that made this actor, the same across its restarts in place; null when
+   * unknown. An agent and a hub that find each other again (a cut connection, a restarted hub) match instances by it,
+   * so that an exit or a late answer is never taken for another spawn of the same id.
+   */
+  public String spawnId() {
+    return spawnId;
+  }
+
+  /** A copy made by spawn {@code spawnId}. */
+  public ActorInfo withSpawnId(String spawnId) {
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
+      command, ports, restarts, spawnId, exitedAtMs);
+  }
+
+  /** When it exited (epoch milliseconds, as its agent saw it), or 0 when it has not or that is not known. */
+  public long exitedAtMs() {
+    return exitedAtMs;
+  }
+
+  /** A copy that exited at {@code exitedAtMs}. */
+  public ActorInfo withExitedAt(long exitedAtMs) {
+    return new ActorInfo(id, type, nodeId, host, port, pid, logFile, state, exitCode, reason, gpuIds, ticket, rank, localSocket, hostId,
+      command, ports, restarts, spawnId, exitedAtMs);
   }
 
   public JsonObject toJson() {
@@ -212,6 +244,9 @@ public final class ActorInfo {
     }
     if (state == ActorState.EXITED || state == ActorState.RESTARTING) {
       json.put("exitCode", exitCode).put("reason", reason);
+    }
+    if (exitedAtMs > 0) {
+      json.put("exitedAt", Instant.ofEpochMilli(exitedAtMs).toString());
     }
     return json;
   }

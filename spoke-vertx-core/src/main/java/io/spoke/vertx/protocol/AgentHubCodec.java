@@ -43,10 +43,13 @@ public final class AgentHubCodec {
 
   /**
    * An agent's registration: node {@code nodeId} at {@code host}, whose actor hosts connect back to {@code port},
-   * with its capacity, the actors it runs ({@code actors}, running ones) and the rendezvous ports it holds by holder.
+   * with its capacity, every instance it holds ({@code actors}, in every state), the rendezvous ports it holds by
+   * holder, and the exits the hub has not acknowledged ({@code exits}, oldest first; {@code exitsDropped} more were not
+   * kept).
    */
   public static Message registerNode(String nodeId, String host, int port, List<GpuInfo> gpus, int cpus, long memoryMb,
-                                     Map<String, Long> custom, List<ActorInfo> actors, Map<String, Integer> ports) {
+                                     Map<String, Long> custom, List<ActorInfo> actors, Map<String, Integer> ports, List<ActorInfo> exits,
+                                     long exitsDropped) {
     return Message.of(Body.RegisterNode, b -> {
       int id = b.createString(nodeId);
       int hostOffset = b.createString(host);
@@ -61,7 +64,13 @@ public final class AgentHubCodec {
       for (Map.Entry<String, Integer> e : ports.entrySet()) {
         holds[h++] = PortHold.createPortHold(b, b.createString(e.getKey()), e.getValue());
       }
-      return RegisterNode.createRegisterNode(b, id, hostOffset, port, capacity, actorVector, RegisterNode.createPortsVector(b, holds));
+      int portVector = RegisterNode.createPortsVector(b, holds);
+      int[] ended = new int[exits.size()];
+      for (int i = 0; i < ended.length; i++) {
+        ended[i] = Messages.writeActorInfo(b, exits.get(i));
+      }
+      return RegisterNode.createRegisterNode(b, id, hostOffset, port, capacity, actorVector, portVector,
+        RegisterNode.createExitsVector(b, ended), exitsDropped);
     });
   }
 
@@ -74,7 +83,7 @@ public final class AgentHubCodec {
     return HEARTBEAT;
   }
 
-  /** A change of an actor the agent runs (it exited). */
+  /** A change of an actor the agent runs (restarting, running again, exited: the exit is sent as a request, to be acknowledged). */
   public static Message actorEvent(ActorInfo info) {
     return Message.of(Body.ActorEvent, b -> ActorEvent.createActorEvent(b, Messages.writeActorInfo(b, info)));
   }
@@ -141,15 +150,19 @@ public final class AgentHubCodec {
    */
   public static Message spawn(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Map<String, String> env,
                               List<String> jvmOptions, long timeoutMs, Slot slot) {
-    return spawn(actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never(), Liveness.none());
+    return spawn(actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never(), Liveness.none(),
+      null);
   }
 
-  /** The hub's Spawn of a Java actor, or with a {@code process} of that managed process. */
+  /**
+   * The hub's Spawn of a Java actor, or with a {@code process} of that managed process; {@code spawnId} is the hub's id
+   * of it, which the agent reports with the instance.
+   */
   public static Message spawn(String actorType, String actorId, String nodeId, List<Integer> gpuIds, Map<String, String> env,
                               List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process, RestartPolicy restart,
-                              Liveness liveness) {
+                              Liveness liveness, String spawnId) {
     return Message.of(Body.Spawn, b -> SpawnCodec.writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot,
-      process, restart, liveness));
+      process, restart, liveness, spawnId));
   }
 
   /** The hub's Spawn, read in place. */

@@ -61,7 +61,7 @@ public final class HubClientCodec {
       int restart = ProcessCodec.writeRestart(b, options.getRestart());
       int liveness = ProcessCodec.writeLiveness(b, options.getLiveness());
       return Spawn.createSpawn(b, type, id, node, options.getGpus(), options.getCpus(), options.getMemoryMb(), envVector, jvm,
-        timeoutMs, 0, 0, spec, restart, liveness, options.isWaitForResources());
+        timeoutMs, 0, 0, spec, restart, liveness, options.isWaitForResources(), 0);
     });
   }
 

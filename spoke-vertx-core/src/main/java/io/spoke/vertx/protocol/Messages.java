@@ -88,7 +88,14 @@ public final class Messages {
     int hostId = string(b, info.hostId());
     int command = info.command().isEmpty() ? 0 : stringVector(b, info.command());
     int ports = info.ports().isEmpty() ? 0 : createInts(b, toArray(info.ports()));
+    int spawnId = string(b, info.spawnId());
     FbActorInfo.startFbActorInfo(b);
+    if (spawnId != 0) {
+      FbActorInfo.addSpawnId(b, spawnId);
+    }
+    if (info.exitedAtMs() != 0) {
+      FbActorInfo.addExitedAtMs(b, info.exitedAtMs());
+    }
     if (command != 0) {
       FbActorInfo.addCommand(b, command);
     }
@@ -155,6 +162,12 @@ public final class Messages {
       ActorState.values()[state], t.exitCode(), t.reason(), gpus, t.ticket(), t.rank()).withLocalSocket(t.localSocket(), t.hostId());
     if (t.restarts() > 0) {
       info = info.withRestarts(t.restarts());
+    }
+    if (t.spawnId() != null) {
+      info = info.withSpawnId(t.spawnId());
+    }
+    if (t.exitedAtMs() != 0) {
+      info = info.withExitedAt(t.exitedAtMs());
     }
     int commandLength = length(t.commandLength(), "command");
     if (commandLength == 0) {

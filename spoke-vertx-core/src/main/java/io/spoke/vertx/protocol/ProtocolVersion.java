@@ -10,7 +10,7 @@ public final class ProtocolVersion {
   public static final int MAGIC = 0x53504B45;
 
   /** Bumped on any incompatible change of the schema or the framing. */
-  public static final int VERSION = 2;
+  public static final int VERSION = 3;
 
   /** Default largest frame a peer accepts, payload included: 64 MiB. */
   public static final int DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;

@@ -63,7 +63,21 @@ public final class RegisterNodeView {
     return held;
   }
 
-  /** How many running actors the agent reports: read each with {@link #actor(int)}. */
+  /** How many unacknowledged exits the agent reports, oldest first: read each with {@link #exit(int)}. */
+  public int exitCount() {
+    return Messages.length(node.exitsLength(), "exits");
+  }
+
+  public ActorInfo exit(int i) {
+    return Messages.readActorInfo(node.exits(actor, i));
+  }
+
+  /** Unacknowledged exits the agent did not keep (its memory of them is bounded). */
+  public long exitsDropped() {
+    return node.exitsDropped();
+  }
+
+  /** How many instances the agent holds (in every state): read each with {@link #actor(int)}. */
   public int actorCount() {
     return Messages.length(node.actorsLength(), "state.actors");
   }

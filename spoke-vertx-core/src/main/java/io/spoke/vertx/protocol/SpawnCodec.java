@@ -113,16 +113,16 @@ public final class SpawnCodec {
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
                                Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot) {
     return writeSpawn(b, actorType, actorId, nodeId, gpuIds, env, jvmOptions, timeoutMs, slot, null, RestartPolicy.never(),
-      Liveness.none());
+      Liveness.none(), null);
   }
 
   /**
    * As {@link #writeSpawn(FlatBufferBuilder, String, String, String, List, Map, List, long, Slot)}, of a managed process
-   * when {@code process} is given.
+   * when {@code process} is given; {@code spawnId} is the hub's id of the spawn (null: none).
    */
   public static int writeSpawn(FlatBufferBuilder b, String actorType, String actorId, String nodeId, List<Integer> gpuIds,
                                Map<String, String> env, List<String> jvmOptions, long timeoutMs, Slot slot, ProcessSpec process,
-                               RestartPolicy restart, Liveness liveness) {
+                               RestartPolicy restart, Liveness liveness, String spawnId) {
     int type = b.createString(actorType);
     int id = b.createString(actorId);
     int node = b.createString(nodeId);
@@ -138,7 +138,8 @@ public final class SpawnCodec {
     int processOffset = ProcessCodec.write(b, process);
     int restartOffset = ProcessCodec.writeRestart(b, restart);
     int livenessOffset = ProcessCodec.writeLiveness(b, liveness);
+    int spawnOffset = Messages.string(b, spawnId);
     return Spawn.createSpawn(b, type, id, node, gpuIds.size(), 0, 0, envVector, jvmVector, timeoutMs, gpuVector, slotOffset, processOffset,
-      restartOffset, livenessOffset, false);
+      restartOffset, livenessOffset, false, spawnOffset);
   }
 }

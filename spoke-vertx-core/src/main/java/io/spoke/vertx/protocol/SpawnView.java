@@ -29,6 +29,11 @@ public final class SpawnView {
     return spawn.actorType();
   }
 
+  /** Hub to agent: the hub's id of this spawn, or null. */
+  public String spawnId() {
+    return spawn.spawnId();
+  }
+
   /** The node asked for, or null or empty for any. */
   public String nodeId() {
     return spawn.nodeId();

@@ -32,12 +32,17 @@ class AgentHubCodecTest {
   }
 
   @Test
-  void aRegistrationCarriesTheNodeItsActorsAndItsPorts() {
+  void aRegistrationCarriesTheNodeItsInstancesItsPortsAndItsUnacknowledgedExits() {
     Map<String, Long> custom = new LinkedHashMap<>();
     custom.put("tpu", 4L);
     Map<String, Integer> ports = new TreeMap<>(Map.of("t-1", 29500, "~lease-x-1", 29501));
     List<GpuInfo> gpus = List.of(new GpuInfo(0, "GPU-a", "H200", 141_000), new GpuInfo(3, "GPU-b", "H200", 141_000));
-    Frame frame = roundTrip(AgentHubCodec.registerNode("n1", "10.0.0.1", 7100, gpus, 16, 128_000, custom, List.of(RUNNING), ports), null);
+    ActorInfo starting = new ActorInfo("late-1", "Echo", "n1", "10.0.0.1", 0, 0, null, ActorState.STARTING, -1, null, List.of(1))
+      .withSpawnId("hub7-42");
+    ActorInfo exited = new ActorInfo("gone-1", "Echo", "n1", "10.0.0.1", 7200, 99, "/logs/gone-1.log", ActorState.EXITED, 3,
+      "exited with status 3", List.of(2), "t-2", 0).withSpawnId("hub7-41").withExitedAt(1_765_000_000_123L).withRestarts(2);
+    Frame frame = roundTrip(AgentHubCodec.registerNode("n1", "10.0.0.1", 7100, gpus, 16, 128_000, custom, List.of(RUNNING, starting),
+      ports, List.of(exited), 5), null);
 
     RegisterNodeView r = AgentHubCodec.readRegisterNode(frame);
     assertThat(r.nodeId()).isEqualTo("n1");
@@ -48,18 +53,26 @@ class AgentHubCodecTest {
     assertThat(r.memoryMb()).isEqualTo(128_000);
     assertThat(r.custom()).containsExactly(Map.entry("tpu", 4L));
     assertThat(r.ports()).containsExactly(Map.entry("t-1", 29500), Map.entry("~lease-x-1", 29501));
-    assertThat(r.actorCount()).isEqualTo(1);
+    assertThat(r.actorCount()).isEqualTo(2);
     assertThat(r.actor(0)).usingRecursiveComparison().isEqualTo(RUNNING);
+    assertThat(r.actor(1)).usingRecursiveComparison().isEqualTo(starting);
+    assertThat(r.exitCount()).isEqualTo(1);
+    assertThat(r.exit(0)).usingRecursiveComparison().isEqualTo(exited);
+    assertThat(r.exit(0).spawnId()).isEqualTo("hub7-41");
+    assertThat(r.exit(0).exitedAtMs()).isEqualTo(1_765_000_000_123L);
+    assertThat(r.exitsDropped()).isEqualTo(5);
   }
 
   @Test
   void aNodeWithNothingRegistersWithNothing() {
-    Frame frame = roundTrip(AgentHubCodec.registerNode("n2", "h", 1, List.of(), 0, 0, Map.of(), List.of(), Map.of()), null);
+    Frame frame = roundTrip(AgentHubCodec.registerNode("n2", "h", 1, List.of(), 0, 0, Map.of(), List.of(), Map.of(), List.of(), 0), null);
     RegisterNodeView r = AgentHubCodec.readRegisterNode(frame);
     assertThat(r.gpus()).isEmpty();
     assertThat(r.custom()).isEmpty();
     assertThat(r.ports()).isEmpty();
     assertThat(r.actorCount()).isZero();
+    assertThat(r.exitCount()).isZero();
+    assertThat(r.exitsDropped()).isZero();
   }
 
   @Test

@@ -134,7 +134,7 @@ class HubRepliesCodecTest {
       int env = Spawn.createEnvVector(b, new int[] {KeyValue.createKeyValue(b, b.createString("K"), b.createString("v"))});
       int jvm = Messages.stringVector(b, List.of("-Xss1m"));
       return Spawn.createSpawn(b, b.createString("Echo"), b.createString("e-1"), b.createString("n2"), 1, 2, 512, env, jvm, 3_000, 0, 0, 0,
-        0, 0, false);
+        0, 0, false, 0);
     }), Buffer.buffer("ctor"));
     SpawnView s = HubClientCodec.readSpawn(frame);
     assertThat(s.actorType()).isEqualTo("Echo");

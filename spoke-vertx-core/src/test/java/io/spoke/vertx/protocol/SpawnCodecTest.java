@@ -55,7 +55,7 @@ class SpawnCodecTest {
     int first = KeyValue.createKeyValue(b, b.createString("K"), b.createString("first"));
     int second = KeyValue.createKeyValue(b, b.createString("K"), b.createString("second"));
     int envVector = Spawn.createEnvVector(b, new int[] {first, second});
-    b.finish(Spawn.createSpawn(b, b.createString("Echo"), b.createString("e"), 0, 0, 0, 0, envVector, 0, 1_000, 0, 0, 0, 0, 0, false));
+    b.finish(Spawn.createSpawn(b, b.createString("Echo"), b.createString("e"), 0, 0, 0, 0, envVector, 0, 1_000, 0, 0, 0, 0, 0, false, 0));
     Spawn s = Spawn.getRootAsSpawn(b.dataBuffer());
     assertThat(SpawnCodec.env(s)).containsExactly(Map.entry("K", "second"));
     assertThat(SpawnCodec.jvmOptions(s)).isEmpty();
@@ -72,7 +72,7 @@ class SpawnCodecTest {
     FlatBufferBuilder b = new FlatBufferBuilder();
     int keyless = KeyValue.createKeyValue(b, 0, b.createString("value"));
     int envVector = Spawn.createEnvVector(b, new int[] {keyless});
-    b.finish(Spawn.createSpawn(b, b.createString("Echo"), b.createString("e"), 0, 0, 0, 0, envVector, 0, 1_000, 0, 0, 0, 0, 0, false));
+    b.finish(Spawn.createSpawn(b, b.createString("Echo"), b.createString("e"), 0, 0, 0, 0, envVector, 0, 1_000, 0, 0, 0, 0, 0, false, 0));
     assertThatThrownBy(() -> SpawnCodec.env(Spawn.getRootAsSpawn(b.dataBuffer()))).isInstanceOf(ProtocolException.class)
       .hasMessage("malformed message: env key is missing");
   }

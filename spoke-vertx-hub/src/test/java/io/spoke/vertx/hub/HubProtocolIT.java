@@ -125,7 +125,7 @@ class HubProtocolIT {
           int host = b.createString("127.0.0.1");
           int capacity = Messages.writeCapacity(b, gpuList, 8, 4096, java.util.Map.of());
           int actors = RegisterNode.createActorsVector(b, new int[0]);
-          return RegisterNode.createRegisterNode(b, id, host, 1234, capacity, actors, 0);
+          return RegisterNode.createRegisterNode(b, id, host, 1234, capacity, actors, 0, 0, 0);
         });
         return connection.request(register, null, 5_000, "register", f -> null);
       });
@@ -228,7 +228,7 @@ class HubProtocolIT {
       ClientHello.of(Role.Client, "raw", ClusterAuth.NONE).withMaxFrameSize(1 << 20).withTimeout(5_000)));
     assertThatThrownBy(() -> onContext(() -> {
       Message spawn = Message.of(Body.Spawn, b -> Spawn.createSpawn(b, b.createString("Echo"), b.createString("../../etc/cron.d/evil"),
-        0, 0, 0, 0, 0, 0, 1000, 0, 0, 0, 0, 0, false));
+        0, 0, 0, 0, 0, 0, 1000, 0, 0, 0, 0, 0, false, 0));
       return raw.request(spawn, null, 5_000, "spawn", f -> null);
     })).isInstanceOf(InvalidRequestException.class).hasMessageContaining("must not start with '.'");
   }

@@ -45,6 +45,8 @@ final class TestAgent {
   final List<String> released;
   /** Actors it reports running when it registers. */
   final List<ActorInfo> running = new CopyOnWriteArrayList<>();
+  /** Exits it reports with its registration, as not acknowledged yet. */
+  final List<ActorInfo> exits = new CopyOnWriteArrayList<>();
   private int nextPort = 29500;
   Connection connection;
 
@@ -86,8 +88,9 @@ final class TestAgent {
       int capacity = Messages.writeCapacity(b, gpuList, 16, 64_000, Map.of());
       int[] actors = running.stream().mapToInt(a -> Messages.writeActorInfo(b, a)).toArray();
       int[] ports = holds.entrySet().stream().mapToInt(e -> PortHold.createPortHold(b, b.createString(e.getKey()), e.getValue())).toArray();
+      int[] ended = exits.stream().mapToInt(a -> Messages.writeActorInfo(b, a)).toArray();
       return RegisterNode.createRegisterNode(b, b.createString(nodeId), b.createString(host), 7000, capacity,
-        RegisterNode.createActorsVector(b, actors), RegisterNode.createPortsVector(b, ports));
+        RegisterNode.createActorsVector(b, actors), RegisterNode.createPortsVector(b, ports), RegisterNode.createExitsVector(b, ended), 0);
     });
   }
 

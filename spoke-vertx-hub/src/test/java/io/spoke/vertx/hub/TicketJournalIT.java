@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spoke.vertx.SchedulingException;
+import io.spoke.vertx.SpawnException;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
@@ -12,8 +14,11 @@ import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.ProcessSpec;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.internal.net.ClientHello;
@@ -29,12 +34,16 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.junit5.VertxExtension;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -44,6 +53,7 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -217,6 +227,133 @@ class TicketJournalIT {
     assertThat(await(owner.tickets())).extracting(Allocation::ticketId).containsExactly("t-detached");
     await(owner.release("t-spread"));
     assertThat(Files.readAllLines(stateDir.resolve("tickets.journal"))).as("compacted: one released id, one live ticket").hasSize(2);
+  }
+
+  @Test
+  void aHubWhoseJournalEndsInsideAUtf8CharacterStartsAndKeepsItsTickets() throws Exception {
+    startHub(10_000);
+    TestAgent a = agent("a", "10.0.0.1", 2);
+    onContext(() -> a.connect(port));
+    SpokeClient owner = client();
+    await(owner.gangAllocate(new GangRequest().setTicketId("t-kept").setGpus(1).setDetached(true)));
+    stopHub();
+    // What a crash in the middle of a write leaves: the last line ends inside a two-byte character.
+    byte[] torn = "{\"op\":\"failed\",\"ticket\":\"t-kept\",\"node\":\"a\",\"reason\":\"caf\u00e9".getBytes(StandardCharsets.UTF_8);
+    Files.write(stateDir.resolve("tickets.journal"), Arrays.copyOf(torn, torn.length - 1), StandardOpenOption.APPEND);
+    startHub(10_000);
+    List<Allocation> tickets = await(client().status()).tickets();
+    assertThat(tickets).extracting(Allocation::ticketId).containsExactly("t-kept");
+    assertThat(tickets.get(0).state()).as("the torn record is not applied").isEqualTo(TicketState.ALLOCATED);
+  }
+
+  @Test
+  void aReleaseIsOnDiskBeforeItsGpusGoToTheNextTicket() throws Exception {
+    startHub(10_000);
+    TestAgent a = agent("a", "10.0.0.1", 2);
+    onContext(() -> a.connect(port));
+    SpokeClient owner = client();
+    await(owner.gangAllocate(new GangRequest().setTicketId("t-first").setGpus(2)));
+    Future<Allocation> next = owner.gangAllocate(new GangRequest().setTicketId("t-next").setGpus(2).setWaitForResources(true)
+      .setTimeout(20_000));
+    awaitStatus(owner, s -> s.tickets().stream().anyMatch(t -> t.ticketId().equals("t-next")));
+    await(owner.release("t-first"));
+    await(next);
+    // A hub that died between the two would come back with t-first released, never with both holding the same GPUs.
+    List<String> records = Files.readAllLines(stateDir.resolve("tickets.journal")).stream()
+      .map(line -> new JsonObject(line).getString("op") + " " + new JsonObject(line).getString("ticket")).collect(Collectors.toList());
+    assertThat(records).containsSubsequence("released t-first", "allocated t-next");
+  }
+
+  @Test
+  void aLaunchThatFailedLeavesNoRecipeForALaterGangRestart() throws Exception {
+    startHub(10_000);
+    TestAgent a = agent("a", "10.0.0.1", 2);
+    onContext(() -> a.connect(port));
+    SpokeClient owner = client();
+    await(owner.gangAllocate(new GangRequest().setTicketId("t-gang").setGpus(1).setRestart(RestartPolicy.onFailure(2))));
+    // The test's agent starts nothing: the launch fails, so a gang restart has nothing of it to start again.
+    assertThatThrownBy(() -> await(owner.launchProcess("t-gang", 0, "never-ran", new ProcessSpec(List.of("true")), new SpawnOptions())))
+      .isInstanceOf(SpawnException.class);
+    stopHub();
+    JsonObject recipe = new JsonObject().put("set", true);
+    for (String line : Files.readAllLines(stateDir.resolve("tickets.journal"))) {
+      JsonObject record = new JsonObject(line);
+      if ("allocated".equals(record.getString("op")) && record.getJsonArray("recipes") != null && !record.getJsonArray("recipes").isEmpty()) {
+        recipe = record.getJsonArray("recipes").getJsonObject(0);
+      } else if ("launched".equals(record.getString("op")) && record.getInteger("rank") == 0) {
+        recipe = record.getJsonObject("recipe");
+      }
+    }
+    assertThat(recipe).as("rank 0's recipe, as the journal has it last").isNull();
+  }
+
+  @Test
+  void aJournalThatCannotBeWrittenFailsHealthAndAllocationsUntilItCanAgain() throws Exception {
+    // A real full disk: a 512 KiB tmpfs (root can mount one, as CI runs), filled up once the hub is running.
+    Path disk = Files.createDirectory(stateDir.resolve("small-disk"));
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", disk.toString()).redirectErrorStream(true).start();
+    Assumptions.assumeTrue(mount.waitFor() == 0, "needs root to mount a small tmpfs: " + new String(mount.getInputStream().readAllBytes()));
+    try {
+      HubOptions options = new HubOptions().setPort(port).setHttpPort(0).setStateDir(disk.resolve("state").toString());
+      hub = new HubVerticle(new HubOptions(options));
+      vertx.deployVerticle(hub).await(20, TimeUnit.SECONDS);
+      TestAgent a = agent("a", "10.0.0.1", 4);
+      onContext(() -> a.connect(port));
+      SpokeClient owner = client();
+      await(owner.gangAllocate(new GangRequest().setTicketId("t-before").setGpus(1)));
+      Path filler = disk.resolve("filler");
+      try (java.io.OutputStream out = Files.newOutputStream(filler)) {
+        byte[] block = new byte[4096];
+        while (true) {
+          out.write(block);
+        }
+      } catch (java.io.IOException full) {
+        assertThat(full.getMessage()).contains("No space left on device");
+      }
+      // The journal's last page may still have room for a few lines: allocations go on until one cannot be recorded.
+      Throwable refused = null;
+      for (int i = 0; i < 100 && refused == null; i++) {
+        try {
+          await(owner.release(await(owner.gangAllocate(new GangRequest().setTicketId("t-full-" + i).setGpus(1))).ticketId()));
+        } catch (Exception e) {
+          refused = e;
+        }
+      }
+      // Refused as it is recorded, or (when a release was the write that failed) before anything is reserved.
+      assertThat(refused).isNotNull();
+      assertThat(refused.getMessage()).containsAnyOf("could not be recorded in the hub's journal", "cannot write its ticket journal");
+      assertThatThrownBy(() -> await(owner.gangAllocate(new GangRequest().setTicketId("t-refused").setGpus(1))))
+        .isInstanceOf(UnavailableException.class).hasMessageContaining("cannot write its ticket journal")
+        .hasMessageContaining("allocates nothing until it can");
+      for (String check : List.of("/health", "/ready")) {
+        java.net.HttpURLConnection get = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:" + hub.httpPort() + check)
+          .toURL().openConnection();
+        assertThat(get.getResponseCode()).as(check).isEqualTo(503);
+        assertThat(new String(get.getErrorStream().readAllBytes(), StandardCharsets.UTF_8)).contains("cannot be written");
+        get.disconnect();
+      }
+      // The disk has room again: the journal writes the hub's whole state, and allocations go on.
+      Files.delete(filler);
+      io.spoke.vertx.test.Await.until("the hub to be healthy again", () -> {
+        java.net.HttpURLConnection get = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:" + hub.httpPort() + "/health")
+          .toURL().openConnection();
+        try {
+          return get.getResponseCode() == 200;
+        } finally {
+          get.disconnect();
+        }
+      });
+      await(owner.gangAllocate(new GangRequest().setTicketId("t-after").setGpus(1)));
+      stopHub();
+      hub = new HubVerticle(new HubOptions(options));
+      vertx.deployVerticle(hub).await(20, TimeUnit.SECONDS);
+      assertThat(await(owner.tickets())).extracting(Allocation::ticketId).containsExactly("t-before", "t-after");
+    } finally {
+      if (hub != null && vertx.deploymentIDs().contains(hub.deploymentID())) {
+        stopHub();
+      }
+      new ProcessBuilder("umount", "-l", disk.toString()).start().waitFor();
+    }
   }
 
   /** A client that allocates and then vanishes without a word, as a crashed process would. */

@@ -75,6 +75,8 @@ final class ActorProcess {
   String cdsKey;
   /** Whether it holds one of the {@link ColdStarts} slots. */
   boolean coldSlot;
+  /** The hub's id of the spawn this instance answers (the same across restarts in place), or null. */
+  String spawnId;
 
   ActorProcess(AgentState agent, String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, String secret,
                long timeout) {
@@ -101,13 +103,14 @@ final class ActorProcess {
     next.logFile = logFile;
     next.lastStatus = lastStatus;
     next.liveness = liveness;
+    next.spawnId = spawnId;
     return next;
   }
 
   ActorInfo info() {
     ActorInfo info = new ActorInfo(actorId, actorType, agent.nodeId, agent.advertiseHost, port, pid,
       logFile == null ? null : logFile.toString(), state, -1, null, gpuIds, slot == null ? null : slot.ticketId(),
-      slot == null ? -1 : slot.globalRank());
+      slot == null ? -1 : slot.globalRank()).withSpawnId(spawnId);
     if (spec != null) {
       info = info.withProcess(spec.getCommand(), ports);
     }

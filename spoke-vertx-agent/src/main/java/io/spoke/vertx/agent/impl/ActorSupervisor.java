@@ -61,11 +61,14 @@ final class ActorSupervisor {
 
   /**
    * Starts actor {@code actorId} in a process of its own; completes when its actor host is ready, or fails when it
-   * exits (or is killed at its {@code timeout}) before. {@code jvmOptions} are the agent's and the spawn's.
+   * exits (or is killed at its {@code timeout}) before. {@code jvmOptions} are the agent's and the spawn's; {@code
+   * spawnId} is the hub's id of the spawn, which every report of the instance carries.
    */
   Future<ActorInfo> spawn(String actorId, String actorType, List<Integer> gpuIds, Slot slot, Buffer args, long timeout,
-                          Map<String, String> userEnv, List<String> jvmOptions, RestartPolicy restart, Liveness liveness) {
+                          Map<String, String> userEnv, List<String> jvmOptions, RestartPolicy restart, Liveness liveness,
+                          String spawnId) {
     ActorProcess proc = new ActorProcess(state, actorId, actorType, gpuIds, slot, args, Secrets.next(), timeout);
+    proc.spawnId = spawnId;
     proc.userEnv = Map.copyOf(userEnv);
     proc.jvmOptions = List.copyOf(jvmOptions);
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
@@ -381,11 +384,13 @@ final class ActorSupervisor {
     return done.future();
   }
 
-  /** The actors that run (ready, not stopping), as the agent reports them when it registers. */
-  List<ActorInfo> running() {
-    // A restarting actor is reported too (with how its last instance ended): a hub that restarts during its back-off
-    // keeps it, and hears of its next instance.
-    return state.actors.values().stream().filter(p -> p.state == ActorState.RUNNING || p.state == ActorState.RESTARTING)
+  /**
+   * Every instance the agent holds, in every state, as it reports them when it registers: starting ones (waiting for
+   * their JVM's turn too) with the spawn they answer and their GPUs, running, stopping, and restarting ones (with how
+   * their last instance ended), so that the hub decides each.
+   */
+  List<ActorInfo> instances() {
+    return state.actors.values().stream()
       .map(p -> p.state == ActorState.RESTARTING ? p.info().withState(ActorState.RESTARTING, p.lastStatus, "restarting") : p.info())
       .collect(Collectors.toList());
   }

@@ -51,7 +51,7 @@ public final class AgentServer {
     this.supervisor = new ActorSupervisor(state, hub);
     state.pool = new WarmPool(state, supervisor);
     this.listener = new ActorHostListener(state, supervisor);
-    this.requests = new HubRequests(state, supervisor, supervisor.processes);
+    this.requests = new HubRequests(state, supervisor, supervisor.processes, hub);
   }
 
   /** Completes once the machine is inspected and the agent listens; registration with the hub follows. */
@@ -106,7 +106,7 @@ public final class AgentServer {
         log.info("Agent listening on {}:{} with {} GPUs {}, {} CPUs, {} MiB; actor logs in {}{}{}", options.getHost(), s.actualPort(),
           node.gpus.size(), node.gpuList(), node.cpus, node.memoryMb, state.logs.logDir(), auth.hasToken() ? "; cluster token required" : "",
           options.getSecurity().isTls() ? "; TLS" : "");
-        hub.start(netClient, auth, requests::onMessage, supervisor::running);
+        hub.start(netClient, auth, requests::onMessage, supervisor::instances);
         hub.registered().onSuccess(r -> state.pool.start());
         log.info("Process trees kept by {}{}", state.trees.mode(), state.launcher.deathSignal() ? "" : "; no janitor (setpriv is missing)");
         state.launcher.startJanitor(state.context, state.trees.janitor())

@@ -1,7 +1,11 @@
 package io.spoke.vertx.agent.impl;
 
+import io.spoke.vertx.SpokeTimeoutException;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.internal.RestartHistory;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
@@ -13,15 +17,21 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The agent's link to the hub: it connects, registers the node (what it has, the actors it still runs, the ports it
- * holds), sends heartbeats and actor events, and connects again, at growing intervals, whenever the link is lost;
- * actors keep running meanwhile. Runs on the agent's event loop.
+ * The agent's link to the hub: it connects, registers the node (what it has, every instance it holds, the ports it
+ * holds, and the exits the hub has not acknowledged), sends heartbeats and actor events, and connects again, at
+ * growing intervals with jitter, whenever the link is lost; actors keep running meanwhile.
+ * <p>
+ * Exits are never lost with the link: each is kept until the hub acknowledges it (its answer to the exit, or to the
+ * registration that carried it), at most {@link #MAX_UNACKED_EXITS} of them (the oldest go first, counted, and the hub
+ * is told how many). Runs on the agent's event loop.
  */
 final class HubLink {
 
@@ -29,6 +39,10 @@ final class HubLink {
 
   static final long MAX_RECONNECT_INTERVAL = 10_000;
   static final long HUB_TIMEOUT = 30_000;
+  /** Exits kept for the hub while it has not acknowledged them. */
+  static final int MAX_UNACKED_EXITS = 4096;
+  /** How long before an exit the hub did not answer (its connection still open) is sent again. */
+  static final long EXIT_RESEND_MS = 1_000;
 
   private final AgentState state;
   private final Vertx vertx;
@@ -37,7 +51,10 @@ final class HubLink {
   private NetClient netClient;
   private ClusterAuth auth;
   private MessageHandler commands;
-  private Supplier<List<ActorInfo>> running;
+  private Supplier<List<ActorInfo>> instances;
+  /** Exits the hub has not acknowledged, oldest first; and how many older ones were not kept. */
+  private final ArrayDeque<ActorInfo> unacked = new ArrayDeque<>();
+  private long droppedExits;
   private Connection hub;
   private long heartbeatTimer = -1;
   private long reconnectTimer = -1;
@@ -51,14 +68,14 @@ final class HubLink {
   }
 
   /**
-   * Connects to the hub, then keeps connected: the hub's commands go to {@code commands}; {@code running} says which
-   * actors the node reports when it registers.
+   * Connects to the hub, then keeps connected: the hub's commands go to {@code commands}; {@code instances} says what
+   * the node reports when it registers (every instance it holds, in every state).
    */
-  void start(NetClient netClient, ClusterAuth auth, MessageHandler commands, Supplier<List<ActorInfo>> running) {
+  void start(NetClient netClient, ClusterAuth auth, MessageHandler commands, Supplier<List<ActorInfo>> instances) {
     this.netClient = netClient;
     this.auth = auth;
     this.commands = commands;
-    this.running = running;
+    this.instances = instances;
     connectHub();
   }
 
@@ -110,16 +127,24 @@ final class HubLink {
 
   private Future<Void> register(Connection connection) {
     NodeInventory node = state.inventory;
+    List<ActorInfo> exits = new ArrayList<>(unacked);
+    long dropped = droppedExits;
     return connection.request(AgentHubCodec.registerNode(state.nodeId, state.advertiseHost, state.port, node.gpus, node.cpus,
-        node.memoryMb, options.getResources(), running.get(), state.ports.held()), null, HUB_TIMEOUT, "registration of node "
-        + state.nodeId, AgentHubCodec::readRegistered)
+        node.memoryMb, options.getResources(), instances.get(), state.ports.held(), exits, dropped), null, HUB_TIMEOUT,
+        "registration of node " + state.nodeId, AgentHubCodec::readRegistered)
       .map(interval -> {
-        log.info("Registered with the hub at {} as node {} (advertising {})", connection.remoteAddress(), state.nodeId,
-          state.advertiseHost);
+        log.info("Registered with the hub at {} as node {} (advertising {}{})", connection.remoteAddress(), state.nodeId,
+          state.advertiseHost, exits.isEmpty() ? "" : "; " + exits.size() + " exits it had not heard of");
+        // The answer acknowledges the exits the registration carried; those that came since go now.
+        exits.forEach(unacked::remove);
+        droppedExits -= dropped;
         if (heartbeatTimer >= 0) {
           vertx.cancelTimer(heartbeatTimer);
         }
         heartbeatTimer = vertx.setPeriodic(Math.max(10, interval), t -> heartbeat(connection));
+        for (ActorInfo exit : new ArrayList<>(unacked)) {
+          sendExit(connection, exit);
+        }
         return null;
       });
   }
@@ -149,7 +174,8 @@ final class HubLink {
     if (reconnectTimer >= 0 || state.stopping) {
       return;
     }
-    long delay = reconnectDelay;
+    // Spread, so that the agents of a restarted hub do not all come back in the same millisecond.
+    long delay = RestartHistory.jitter(reconnectDelay);
     reconnectDelay = Math.min(MAX_RECONNECT_INTERVAL, reconnectDelay * 2);
     reconnectTimer = vertx.setTimer(delay, t -> {
       reconnectTimer = -1;
@@ -157,13 +183,61 @@ final class HubLink {
     });
   }
 
-  /** Tells the hub of an actor's change (it exited), if connected. */
+  /**
+   * Tells the hub of an instance's change: restarting or running again (sent if connected: the next registration
+   * reports how it is then), or its exit, which is kept until the hub acknowledges it.
+   */
   void sendEvent(ActorInfo info) {
+    if (info.state() == ActorState.EXITED) {
+      exited(info.exitedAtMs() > 0 ? info : info.withExitedAt(System.currentTimeMillis()));
+      return;
+    }
     Connection connection = hub;
     if (connection == null || connection.isClosed()) {
       return;
     }
     connection.send(AgentHubCodec.actorEvent(info), null);
+  }
+
+  private void exited(ActorInfo exit) {
+    if (unacked.size() >= MAX_UNACKED_EXITS) {
+      ActorInfo dropped = unacked.removeFirst();
+      if (droppedExits++ == 0) {
+        log.warn("More than {} exits wait for the hub; the oldest ({}) and those after it are dropped, and counted", MAX_UNACKED_EXITS,
+          dropped.id());
+      }
+    }
+    unacked.addLast(exit);
+    if (isConnected()) {
+      sendExit(hub, exit);
+    }
+  }
+
+  /**
+   * Sends {@code exit} as a request: the hub's answer acknowledges it. Unanswered on a connection that stays open, it
+   * goes again; on one that closes, with the next registration.
+   */
+  private void sendExit(Connection connection, ActorInfo exit) {
+    connection.request(AgentHubCodec.actorEvent(exit), null, HUB_TIMEOUT, "exit of " + exit.id(), frame -> null).onComplete(ar -> {
+      if (ar.succeeded()) {
+        unacked.remove(exit);
+      } else if (ar.cause() instanceof SpokeTimeoutException && !connection.isClosed()) {
+        vertx.setTimer(EXIT_RESEND_MS, t -> {
+          if (unacked.contains(exit) && connection == hub && isConnected()) {
+            sendExit(connection, exit);
+          }
+        });
+      } else if (!connection.isClosed() && !(ar.cause() instanceof UnavailableException)) {
+        // The hub read it and refused it: sending it again would be refused again.
+        log.warn("The hub refused the exit of {}: {}", exit.id(), ar.cause().getMessage());
+        unacked.remove(exit);
+      }
+    });
+  }
+
+  /** Exits the hub has not acknowledged yet (for tests and metrics). */
+  int unackedExits() {
+    return unacked.size();
   }
 
   /** The agent stops: no more heartbeats or reconnections. */

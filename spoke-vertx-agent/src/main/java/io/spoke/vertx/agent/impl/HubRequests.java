@@ -3,13 +3,16 @@ package io.spoke.vertx.agent.impl;
 import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.DuplicateActorException;
 import io.spoke.vertx.InvalidRequestException;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Liveness;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
+import io.spoke.vertx.internal.ExitStatus;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.Frame;
@@ -18,6 +21,7 @@ import io.spoke.vertx.protocol.ReadLogRequest;
 import io.spoke.vertx.protocol.SpawnView;
 import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.nio.file.Paths;
@@ -40,13 +44,15 @@ final class HubRequests {
   private final AgentOptions options;
   private final ActorSupervisor supervisor;
   private final ProcessRuns processes;
+  private final HubLink hub;
 
-  HubRequests(AgentState state, ActorSupervisor supervisor, ProcessRuns processes) {
+  HubRequests(AgentState state, ActorSupervisor supervisor, ProcessRuns processes, HubLink hub) {
     this.state = state;
     this.vertx = state.vertx;
     this.options = state.options;
     this.supervisor = supervisor;
     this.processes = processes;
+    this.hub = hub;
   }
 
   void onMessage(Connection connection, Frame frame) {
@@ -91,7 +97,7 @@ final class HubRequests {
       return;
     }
     if (state.stopping) {
-      hubConnection.replyFailure(requestId, new io.spoke.vertx.UnavailableException("node " + state.nodeId + " is stopping; spawn '"
+      hubConnection.replyFailure(requestId, new UnavailableException("node " + state.nodeId + " is stopping; spawn '"
         + actorId + "' elsewhere"));
       return;
     }
@@ -113,28 +119,45 @@ final class HubRequests {
       hubConnection.replyFailure(requestId, new InvalidRequestException(e.getMessage()));
       return;
     }
+    String spawnId = s.spawnId();
     if (process != null) {
       process.getEnv().replaceAll((name, value) -> value == null ? "" : value);
-      processes.spawn(actorId, actorType, gpuIds, slot, timeout, process, restart, liveness).onComplete(ar -> {
-        if (ar.succeeded()) {
-          hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
-        } else {
-          hubConnection.replyFailure(requestId, ar.cause());
-        }
-      });
+      processes.spawn(actorId, actorType, gpuIds, slot, timeout, process, restart, liveness, spawnId)
+        .onComplete(ar -> answerSpawn(hubConnection, requestId, actorId, actorType, spawnId, ar));
       return;
     }
     Map<String, String> userEnv = s.env();
     userEnv.replaceAll((name, value) -> value == null ? "" : value);
     List<String> jvmOptions = new ArrayList<>(options.getActorJvmOptions());
     jvmOptions.addAll(s.jvmOptions());
-    supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions, restart, liveness).onComplete(ar -> {
-      if (ar.succeeded()) {
-        hubConnection.reply(requestId, AgentHubCodec.actorInfo(ar.result()), null);
+    supervisor.spawn(actorId, actorType, gpuIds, slot, args, timeout, userEnv, jvmOptions, restart, liveness, spawnId)
+      .onComplete(ar -> answerSpawn(hubConnection, requestId, actorId, actorType, spawnId, ar));
+  }
+
+  /**
+   * Answers a spawn on the connection it came on; when that link is gone (the hub restarted, the connection was cut),
+   * the outcome goes on the link as it is now: the instance running as an event (and in the next registration), its
+   * failure as the instance's exit, kept until the hub acknowledges it.
+   */
+  private void answerSpawn(Connection hubConnection, long requestId, String actorId, String actorType, String spawnId,
+                           AsyncResult<ActorInfo> outcome) {
+    if (!hubConnection.isClosed()) {
+      if (outcome.succeeded()) {
+        hubConnection.reply(requestId, AgentHubCodec.actorInfo(outcome.result()), null);
       } else {
-        hubConnection.replyFailure(requestId, ar.cause());
+        hubConnection.replyFailure(requestId, outcome.cause());
       }
-    });
+      return;
+    }
+    if (outcome.succeeded()) {
+      hub.sendEvent(outcome.result());
+      return;
+    }
+    ActorInfo known = state.recentlyExited.get(actorId);
+    ActorInfo exit = known != null && spawnId != null && spawnId.equals(known.spawnId()) ? known
+      : new ActorInfo(actorId, actorType, state.nodeId, state.advertiseHost, 0, 0, null, ActorState.EXITED, ExitStatus.UNKNOWN, null,
+        List.of()).withSpawnId(spawnId);
+    hub.sendEvent(exit.withState(ActorState.EXITED, exit.exitCode(), outcome.cause().getMessage()));
   }
 
   private void stop(Connection hubConnection, long requestId, String actorId) {

@@ -57,8 +57,9 @@ final class ProcessRuns {
    * (its exit status and the end of its log) when it exits, or is killed at {@code timeout}, before.
    */
   Future<ActorInfo> spawn(String id, String type, List<Integer> gpuIds, Slot slot, long timeout, ProcessSpec spec, RestartPolicy restart,
-                          Liveness liveness) {
+                          Liveness liveness, String spawnId) {
     ActorProcess proc = new ActorProcess(state, id, type, gpuIds, slot, null, "", timeout);
+    proc.spawnId = spawnId;
     proc.spec = spec;
     proc.restarts = restart.mode() == RestartPolicy.Mode.NEVER ? null : new RestartHistory(restart);
     if (proc.restarts != null) {

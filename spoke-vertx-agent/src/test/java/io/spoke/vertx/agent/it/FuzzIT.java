@@ -89,7 +89,7 @@ class FuzzIT {
         return Status.endStatus(b);
       }),
       FrameFuzzer.frame(Body.Spawn, null, b -> Spawn.createSpawn(b, b.createString("NoSuchType"), b.createString("fuzz-actor"), 0, 1, 1,
-        64, 0, 0, 1_000, 0, 0, 0, 0, 0, false)),
+        64, 0, 0, 1_000, 0, 0, 0, 0, 0, false, 0)),
       FrameFuzzer.frame(Body.Stop, null, b -> Stop.createStop(b, b.createString("fuzz-actor"))),
       FrameFuzzer.frame(Body.GangAllocate, null, b -> GangAllocate.createGangAllocate(b, 0, 1, 1, 0, 0, 0, 0, (byte) 0, 0, 1_000,
         false, false, 0)),

@@ -68,7 +68,7 @@ class GangRestartIT {
     Allocation failed = ticketEvents.get(1);
     assertThat(failed.ticketId()).isEqualTo(ticket.ticketId());
     assertThat(failed.state()).isEqualTo(TicketState.FAILED);
-    assertThat(failed.reason()).contains("rank 1").contains("exited with status 5").contains("no gang restart left (1)");
+    assertThat(failed.reason()).contains("rank 1").contains("exited with status 5").contains("no gang restart left (1 within");
     // Both ranks ran twice, on the same slots and ports, the second time at attempt 1.
     for (int rank = 0; rank < 2; rank++) {
       String log = await(client.readLog("g-rank-" + rank, 0, 1 << 20)).data().toString(StandardCharsets.UTF_8);

@@ -267,7 +267,7 @@ class HubRestartIT {
     long last = second.actors().stream().filter(a -> a.rank() == 1).findFirst().orElseThrow().pid();
     ProcessHandle.of(last).orElseThrow().destroyForcibly();
     ClusterStatus failed = awaitStatus(client, s -> s.tickets().get(0).state() == TicketState.FAILED);
-    assertThat(failed.tickets().get(0).reason()).contains("rank 1").contains("no gang restart left (2)");
+    assertThat(failed.tickets().get(0).reason()).contains("rank 1").contains("no gang restart left (2 within");
     await(client.release("t-gang"));
     awaitStatus(client, s -> s.actors().isEmpty());
   }

@@ -8,7 +8,9 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 /**
- * One-way: agent to hub, and hub to the clients that know the actor, when an actor's state changes.
+ * Agent to hub, and hub to the clients that know the actor (one-way), when an actor's state changes. An agent sends
+ * an exit as a request: the hub's empty answer acknowledges it, once what follows from it is durable; until then
+ * the agent keeps it and sends it again, with its next registration if need be.
  */
 @SuppressWarnings("unused")
 public final class ActorEvent extends Table {

@@ -88,6 +88,17 @@ public final class FbActorInfo extends Table {
    * How many times its restart policy started it again.
    */
   public int restarts() { int o = __offset(38); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
+  /**
+   * The hub's id of the spawn (or rank launch) that made it, the same across its restarts in place: agent and hub
+   * match instances by it after a cut connection or a hub restart.
+   */
+  public String spawnId() { int o = __offset(40); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer spawnIdAsByteBuffer() { return __vector_as_bytebuffer(40, 1); }
+  public ByteBuffer spawnIdInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 40, 1); }
+  /**
+   * Once Exited: when, in epoch milliseconds, as its agent saw it (0: not known).
+   */
+  public long exitedAtMs() { int o = __offset(42); return o != 0 ? bb.getLong(o + bb_pos) : 0L; }
 
   public static int createFbActorInfo(FlatBufferBuilder builder,
       int actorIdOffset,
@@ -107,9 +118,13 @@ public final class FbActorInfo extends Table {
       int hostIdOffset,
       int commandOffset,
       int portsOffset,
-      int restarts) {
-    builder.startTable(18);
+      int restarts,
+      int spawnIdOffset,
+      long exitedAtMs) {
+    builder.startTable(20);
+    FbActorInfo.addExitedAtMs(builder, exitedAtMs);
     FbActorInfo.addPid(builder, pid);
+    FbActorInfo.addSpawnId(builder, spawnIdOffset);
     FbActorInfo.addRestarts(builder, restarts);
     FbActorInfo.addPorts(builder, portsOffset);
     FbActorInfo.addCommand(builder, commandOffset);
@@ -130,7 +145,7 @@ public final class FbActorInfo extends Table {
     return FbActorInfo.endFbActorInfo(builder);
   }
 
-  public static void startFbActorInfo(FlatBufferBuilder builder) { builder.startTable(18); }
+  public static void startFbActorInfo(FlatBufferBuilder builder) { builder.startTable(20); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(0, actorIdOffset, 0); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(1, actorTypeOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -155,6 +170,8 @@ public final class FbActorInfo extends Table {
   public static int createPortsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addInt(data[i]); return builder.endVector(); }
   public static void startPortsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static void addRestarts(FlatBufferBuilder builder, int restarts) { builder.addInt(17, restarts, 0); }
+  public static void addSpawnId(FlatBufferBuilder builder, int spawnIdOffset) { builder.addOffset(18, spawnIdOffset, 0); }
+  public static void addExitedAtMs(FlatBufferBuilder builder, long exitedAtMs) { builder.addLong(19, exitedAtMs, 0L); }
   public static int endFbActorInfo(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

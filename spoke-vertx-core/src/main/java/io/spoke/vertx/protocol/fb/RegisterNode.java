@@ -8,9 +8,10 @@ import java.util.*;
 import com.google.flatbuffers.*;
 
 /**
- * Agent to hub: join (or rejoin) the cluster. `actors` lists the actors already running there, `ports` the
- * rendezvous ports it holds, so that a hub that restarted (or lost the agent for a while) can keep the ports of
- * the tickets it knows and have the others released.
+ * Agent to hub: join (or rejoin) the cluster. `actors` lists every instance the agent holds, in every state
+ * (starting ones with the spawn they answer, and the GPUs they hold), `ports` the rendezvous ports it holds, and
+ * `exits` the exits the hub has not acknowledged yet, oldest first: the hub reconciles each (keeps or adopts an
+ * instance, or has it stopped; takes each exit once) before it answers, and its answer acknowledges the exits.
  */
 @SuppressWarnings("unused")
 public final class RegisterNode extends Table {
@@ -39,6 +40,15 @@ public final class RegisterNode extends Table {
   public int portsLength() { int o = __offset(14); return o != 0 ? __vector_len(o) : 0; }
   public io.spoke.vertx.protocol.fb.PortHold.Vector portsVector() { return portsVector(new io.spoke.vertx.protocol.fb.PortHold.Vector()); }
   public io.spoke.vertx.protocol.fb.PortHold.Vector portsVector(io.spoke.vertx.protocol.fb.PortHold.Vector obj) { int o = __offset(14); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  public io.spoke.vertx.protocol.fb.FbActorInfo exits(int j) { return exits(new io.spoke.vertx.protocol.fb.FbActorInfo(), j); }
+  public io.spoke.vertx.protocol.fb.FbActorInfo exits(io.spoke.vertx.protocol.fb.FbActorInfo obj, int j) { int o = __offset(16); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public int exitsLength() { int o = __offset(16); return o != 0 ? __vector_len(o) : 0; }
+  public io.spoke.vertx.protocol.fb.FbActorInfo.Vector exitsVector() { return exitsVector(new io.spoke.vertx.protocol.fb.FbActorInfo.Vector()); }
+  public io.spoke.vertx.protocol.fb.FbActorInfo.Vector exitsVector(io.spoke.vertx.protocol.fb.FbActorInfo.Vector obj) { int o = __offset(16); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  /**
+   * Unacknowledged exits the agent no longer keeps (it keeps a bounded number, dropping the oldest).
+   */
+  public long exitsDropped() { int o = __offset(18); return o != 0 ? bb.getLong(o + bb_pos) : 0L; }
 
   public static int createRegisterNode(FlatBufferBuilder builder,
       int nodeIdOffset,
@@ -46,8 +56,12 @@ public final class RegisterNode extends Table {
       int port,
       int capacityOffset,
       int actorsOffset,
-      int portsOffset) {
-    builder.startTable(6);
+      int portsOffset,
+      int exitsOffset,
+      long exitsDropped) {
+    builder.startTable(8);
+    RegisterNode.addExitsDropped(builder, exitsDropped);
+    RegisterNode.addExits(builder, exitsOffset);
     RegisterNode.addPorts(builder, portsOffset);
     RegisterNode.addActors(builder, actorsOffset);
     RegisterNode.addCapacity(builder, capacityOffset);
@@ -57,7 +71,7 @@ public final class RegisterNode extends Table {
     return RegisterNode.endRegisterNode(builder);
   }
 
-  public static void startRegisterNode(FlatBufferBuilder builder) { builder.startTable(6); }
+  public static void startRegisterNode(FlatBufferBuilder builder) { builder.startTable(8); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(0, nodeIdOffset, 0); }
   public static void addHost(FlatBufferBuilder builder, int hostOffset) { builder.addOffset(1, hostOffset, 0); }
   public static void addPort(FlatBufferBuilder builder, int port) { builder.addInt(2, port, 0); }
@@ -68,6 +82,10 @@ public final class RegisterNode extends Table {
   public static void addPorts(FlatBufferBuilder builder, int portsOffset) { builder.addOffset(5, portsOffset, 0); }
   public static int createPortsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startPortsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addExits(FlatBufferBuilder builder, int exitsOffset) { builder.addOffset(6, exitsOffset, 0); }
+  public static int createExitsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startExitsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addExitsDropped(FlatBufferBuilder builder, long exitsDropped) { builder.addLong(7, exitsDropped, 0L); }
   public static int endRegisterNode(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

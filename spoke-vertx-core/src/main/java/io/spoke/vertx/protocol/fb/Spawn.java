@@ -73,6 +73,12 @@ public final class Spawn extends Table {
    * Client to hub: no node yet, or no room now, waits (within timeout_ms) instead of failing at once.
    */
   public boolean waitForResources() { int o = __offset(32); return o != 0 ? 0!=bb.get(o + bb_pos) : false; }
+  /**
+   * Hub to agent: the hub's id of this spawn, which the instance carries in every report of it.
+   */
+  public String spawnId() { int o = __offset(34); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer spawnIdAsByteBuffer() { return __vector_as_bytebuffer(34, 1); }
+  public ByteBuffer spawnIdInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 34, 1); }
 
   public static int createSpawn(FlatBufferBuilder builder,
       int actorTypeOffset,
@@ -89,10 +95,12 @@ public final class Spawn extends Table {
       int processOffset,
       int restartOffset,
       int livenessOffset,
-      boolean waitForResources) {
-    builder.startTable(15);
+      boolean waitForResources,
+      int spawnIdOffset) {
+    builder.startTable(16);
     Spawn.addTimeoutMs(builder, timeoutMs);
     Spawn.addMemoryMb(builder, memoryMb);
+    Spawn.addSpawnId(builder, spawnIdOffset);
     Spawn.addLiveness(builder, livenessOffset);
     Spawn.addRestart(builder, restartOffset);
     Spawn.addProcess(builder, processOffset);
@@ -109,7 +117,7 @@ public final class Spawn extends Table {
     return Spawn.endSpawn(builder);
   }
 
-  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(15); }
+  public static void startSpawn(FlatBufferBuilder builder) { builder.startTable(16); }
   public static void addActorType(FlatBufferBuilder builder, int actorTypeOffset) { builder.addOffset(0, actorTypeOffset, 0); }
   public static void addActorId(FlatBufferBuilder builder, int actorIdOffset) { builder.addOffset(1, actorIdOffset, 0); }
   public static void addNodeId(FlatBufferBuilder builder, int nodeIdOffset) { builder.addOffset(2, nodeIdOffset, 0); }
@@ -131,6 +139,7 @@ public final class Spawn extends Table {
   public static void addRestart(FlatBufferBuilder builder, int restartOffset) { builder.addOffset(12, restartOffset, 0); }
   public static void addLiveness(FlatBufferBuilder builder, int livenessOffset) { builder.addOffset(13, livenessOffset, 0); }
   public static void addWaitForResources(FlatBufferBuilder builder, boolean waitForResources) { builder.addBoolean(14, waitForResources, false); }
+  public static void addSpawnId(FlatBufferBuilder builder, int spawnIdOffset) { builder.addOffset(15, spawnIdOffset, 0); }
   public static int endSpawn(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

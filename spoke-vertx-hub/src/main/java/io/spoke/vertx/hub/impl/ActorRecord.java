@@ -26,6 +26,14 @@ final class ActorRecord {
   Resources resources;
   /** Times it was started again elsewhere after its node died. */
   int relocations;
+  /** The hub's id of the spawn that made it, which every report of the instance from its agent carries. */
+  String spawnId;
+  /**
+   * A start whose answer went with its agent's link: it waits for the node to say how it went (or for its timeout,
+   * {@link #pendingTimer}); null otherwise.
+   */
+  ActorLaunch pending;
+  long pendingTimer = -1;
 
   ActorRecord(ActorInfo info, String nodeId, Reservation reservation) {
     this.info = info;

@@ -12,6 +12,7 @@ import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.RegisterNodeView;
 import io.spoke.vertx.protocol.fb.Body;
+import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
@@ -39,12 +40,14 @@ final class AgentHandler {
   private final ActorDirectory directory;
   private final TicketDesk tickets;
   private final TicketRecovery recovery;
+  private final Reconciliation reconciliation;
 
   AgentHandler(HubState state, ActorDirectory directory, TicketDesk tickets, TicketRecovery recovery) {
     this.state = state;
     this.directory = directory;
     this.tickets = tickets;
     this.recovery = recovery;
+    this.reconciliation = new Reconciliation(state, directory, tickets, recovery);
   }
 
   /** An agent said hello: it registers next. */
@@ -74,6 +77,10 @@ final class AgentHandler {
             if (info != null) {
               onActorEvent(session.node, info);
             }
+          }
+          if (id != 0) {
+            // An exit: acknowledged once what follows from it is on disk; until then the agent keeps it.
+            tickets.durable().onComplete(written -> connection.reply(id, null));
           }
           break;
         default:
@@ -135,55 +142,39 @@ final class AgentHandler {
     state.scheduler.addNode(nodeId, gpuIds, cpus, memory, custom);
     // Gang ranks first: a restored ticket's reservations are exact, and take precedence over what is adopted below.
     recovery.nodeRegistered(node, held);
-
-    // Actors the agent runs: keep or adopt them; actors the hub placed there that the agent no longer has are gone.
-    Set<String> reported = new HashSet<>();
-    int count = r.actorCount();
-    for (int i = 0; i < count; i++) {
-      ActorInfo info = r.actor(i);
-      reported.add(info.id());
-      if (!state.actors.containsKey(info.id()) && (info.state() == ActorState.RUNNING || info.state() == ActorState.RESTARTING)) {
-        Reservation reservation = null;
-        if (info.ticket() == null || !recovery.adopt(info, nodeId)) {
-          if (info.ticket() != null) {
-            log.warn("Node {} runs actor {} of ticket {} rank {}, which this hub does not hold (start the hub with the --state-dir of "
-              + "the one before); the actor is kept as an ad-hoc actor with its GPUs", nodeId, info.id(), info.ticket(), info.rank());
-          }
-          reservation = state.scheduler.adopt(nodeId, info.gpuIds().stream().mapToInt(Integer::intValue).toArray());
-        }
-        state.actors.put(info.id(), new ActorRecord(info, nodeId, reservation));
-        node.actors.add(info.id());
-      }
-    }
-    for (String actorId : new ArrayList<>(node.actors)) {
-      ActorRecord record = state.actors.get(actorId);
-      if (record != null && (record.info.state() == ActorState.RUNNING || record.info.state() == ActorState.RESTARTING)
-        && !reported.contains(actorId)) {
-        directory.markExited(record, -1, "its agent no longer reports it", record.info.logFile());
-      }
-    }
+    List<Runnable> stops = reconciliation.registered(node, r);
     recovery.resumeRestarts();
     log.info("Node {} {} at {}:{} with {} GPUs, {} CPUs, {} MiB{}", nodeId, rejoin ? "re-registered" : "registered", node.host,
       node.port, gpus.size(), cpus, memory, custom.isEmpty() ? "" : ", " + custom);
-    connection.reply(requestId, AgentHubCodec.registered((int) state.options.getHeartbeatInterval()), null);
+    stops.forEach(Runnable::run);
+    directory.gangRestarts.nodeBack(node);
+    // The answer acknowledges the exits the registration carried: once what followed from them is on disk.
+    tickets.durable().onComplete(written -> connection.reply(requestId, AgentHubCodec.registered((int) state.options.getHeartbeatInterval()),
+      null));
     tickets.drain();
   }
 
   private void onActorEvent(NodeRecord node, ActorInfo info) {
-    ActorRecord record = state.actors.get(info.id());
-    if (record == null || !record.nodeId.equals(node.id)) {
+    if (info.state() == ActorState.EXITED) {
+      reconciliation.exited(node, info);
       return;
     }
-    if (info.state() == ActorState.EXITED) {
-      // Its last restarts (one that could not start, say) may have had no event of their own.
-      record.info = record.info.withRestarts(Math.max(record.info.restarts(), info.restarts()));
-      directory.markExited(record, info.exitCode(), info.reason(), info.logFile());
-    } else {
-      if (info.state() == ActorState.RESTARTING && record.info.state() != ActorState.RESTARTING) {
-        state.metrics.restarted(HubMetrics.RestartKind.IN_PLACE);
-      }
-      directory.changed(record, info);
+    ActorRecord record = state.actors.get(info.id());
+    if (record == null || !record.nodeId.equals(node.id) || (record.spawnId != null && info.spawnId() != null
+      && !record.spawnId.equals(info.spawnId()))) {
+      return;
     }
+    if (record.pending != null) {
+      // A start whose answer went with an earlier link: the node says it runs.
+      if (info.state() != ActorState.STARTING) {
+        directory.settle(record, Future.succeededFuture(info));
+      }
+      return;
+    }
+    if (info.state() == ActorState.RESTARTING && record.info.state() != ActorState.RESTARTING) {
+      state.metrics.restarted(HubMetrics.RestartKind.IN_PLACE);
+    }
+    directory.changed(record, info);
   }
 
   /** An agent's connection closed: its node is dead unless it registers again within the node timeout. */
@@ -220,7 +211,7 @@ final class AgentHandler {
     List<ActorRecord> movable = new ArrayList<>();
     for (String actorId : new ArrayList<>(node.actors)) {
       ActorRecord record = state.actors.get(actorId);
-      if (record != null && record.launch != null) {
+      if (record != null && record.launch != null && record.pending == null) {
         movable.add(record);
       } else if (record != null) {
         directory.markExited(record, -1, reason, record.info.logFile());

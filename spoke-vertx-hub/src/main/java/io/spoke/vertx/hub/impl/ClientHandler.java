@@ -103,7 +103,7 @@ final class ClientHandler {
           tickets.release(connection, id, HubClientCodec.readRelease(frame));
           break;
         case Body.Tickets:
-          tickets.list(connection, session, id, HubClientCodec.readTickets(frame));
+          tickets.views.list(connection, session, id, HubClientCodec.readTickets(frame), tickets.tickets);
           break;
         default:
           HubServer.protocolError(connection, id, "clients may not send message type " + frame.bodyType() + " to the hub");
@@ -225,7 +225,7 @@ final class ClientHandler {
     }
     List<ActorInfo> actorInfos = new ArrayList<>();
     new TreeMap<>(state.actors).values().forEach(r -> actorInfos.add(r.info));
-    List<Allocation> ticketList = tickets.all();
+    List<Allocation> ticketList = tickets.views.all(tickets.tickets);
     return new ClusterStatus(nodeInfos, actorInfos, ticketList);
   }
 

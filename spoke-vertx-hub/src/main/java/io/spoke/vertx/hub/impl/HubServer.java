@@ -111,23 +111,23 @@ public final class HubServer {
       return null;
     }).compose(v -> WebFront.start(vertx, "the hub", options.getHost(), options.getHttpPort(),
       options.getHttpPort() == HubOptions.DEFAULT_HTTP_PORT, options.getSecurity(), token, state.metrics.registry,
-      () -> state.metrics.refresh(state, tickets.tickets), this::health,
-      () -> Future.succeededFuture(server == null ? "the hub is not listening" : null), web::routes)).map(started -> {
+      () -> state.metrics.refresh(state, tickets.tickets), this::health, this::health, web::routes)).map(started -> {
         front = started;
         return null;
       });
   }
 
-  /** Healthy: it listens, and its journal (if any) can be written. */
+  /** Healthy (and ready): it listens, and its journal (if any) takes writes. */
   private Future<String> health() {
     if (server == null) {
       return Future.succeededFuture("the hub is not listening");
     }
-    if (options.getStateDir() == null) {
-      return Future.succeededFuture();
+    TicketJournal journal = tickets.journal;
+    if (journal != null && journal.broken() != null) {
+      return Future.succeededFuture("the ticket journal " + journal.file() + " cannot be written (" + journal.broken()
+        + "); the hub allocates nothing until it can");
     }
-    java.nio.file.Path journal = java.nio.file.Paths.get(options.getStateDir()).resolve(TicketJournal.FILE);
-    return vertx.executeBlocking(() -> java.nio.file.Files.isWritable(journal) ? null : "the journal " + journal + " is not writable");
+    return Future.succeededFuture();
   }
 
   /** The status page's address, or null when it has none. */

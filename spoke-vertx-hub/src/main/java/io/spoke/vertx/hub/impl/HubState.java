@@ -26,9 +26,15 @@ final class HubState {
 
   /** Set by the hub's server before it starts. */
   HubMetrics metrics;
+  private long spawns;
 
   HubState(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
     this.options = options;
+  }
+
+  /** A new spawn's id, unique to this hub (and, by its instance tag, among the hubs of one journal). */
+  String nextSpawnId() {
+    return instanceTag + "-" + (++spawns);
   }
 }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A ticket as a record of the {@link TicketJournal} ({@code "op":"allocated"}), and back: what a restarted hub needs
@@ -53,8 +54,26 @@ final class JournalRecords {
       for (int rank = 0; ticket.recipes != null && rank < ticket.recipes.length; rank++) {
         recipes.add(ticket.recipes[rank] == null ? null : ticket.recipes[rank].toJson());
       }
-      record.put("restart", ticket.restart.toJson()).put("restarts", ticket.restarts).put("restarting", ticket.restarting)
-        .put("recipes", recipes);
+      record.put("restart", ticket.restart.toJson()).put("restarts", ticket.history.total()).put("restarting", ticket.restarting)
+        .put("restartTimes", new JsonArray(new ArrayList<>(ticket.history.times()))).put("recipes", recipes);
+    }
+    return record;
+  }
+
+  /** Rank {@code rank} of {@code ticket} was launched as its recipe says (none: its launch failed, it has no recipe). */
+  static JsonObject launched(TicketRecord ticket, int rank) {
+    RankRecipe recipe = ticket.recipes == null ? null : ticket.recipes[rank];
+    return new JsonObject().put("op", "launched").put("ticket", ticket.id).put("rank", rank).put("recipe", recipe == null ? null
+      : recipe.toJson());
+  }
+
+  /** The ticket's gang restarts as they are now: how many and when, whether one is under way, and its state. */
+  static JsonObject restart(TicketRecord ticket) {
+    JsonObject record = new JsonObject().put("op", "restart").put("ticket", ticket.id).put("restarts", ticket.history.total())
+      .put("restarting", ticket.restarting).put("times", new JsonArray(new ArrayList<>(ticket.history.times())))
+      .put("reason", ticket.reason);
+    if (ticket.state == TicketState.FAILED) {
+      record.put("state", "FAILED");
     }
     return record;
   }
@@ -73,11 +92,11 @@ final class JournalRecords {
     List<int[]> gpuIds = new ArrayList<>();
     for (Object o : r.getJsonArray("ranks")) {
       JsonObject rank = (JsonObject) o;
-      nodeIds.add(java.util.Objects.requireNonNull(rank.getString("node"), "node"));
+      nodeIds.add(Objects.requireNonNull(rank.getString("node"), "node"));
       gpuIds.add(rank.getJsonArray("gpus").stream().mapToInt(g -> ((Number) g).intValue()).toArray());
     }
     GangPlacement placement = state.scheduler.restore(spec, nodeIds, gpuIds);
-    String sessionId = java.util.Objects.requireNonNull(r.getString("session"), "session");
+    String sessionId = Objects.requireNonNull(r.getString("session"), "session");
     long timeoutMs = r.getLong("timeoutMs");
     int masterPort = r.getInteger("masterPort");
     ClientSession owner = state.sessions.computeIfAbsent(sessionId, ClientSession::new);
@@ -97,8 +116,11 @@ final class JournalRecords {
     ticket.awaiting.removeAll(ticket.deadNodes);
     JsonObject restart = r.getJsonObject("restart");
     if (restart != null) {
-      ticket.restart = RestartPolicy.fromJson(restart);
-      ticket.restarts = r.getInteger("restarts", 0);
+      ticket.restartPolicy(RestartPolicy.fromJson(restart));
+      ticket.history.setTotal(r.getInteger("restarts", 0));
+      List<Long> times = new ArrayList<>();
+      r.getJsonArray("restartTimes", new JsonArray()).forEach(t -> times.add(((Number) t).longValue()));
+      ticket.history.restoreTimes(times);
       // A gang restart the hub died in: finished once the ticket's nodes are back (TicketRecovery).
       ticket.restarting = r.getBoolean("restarting", false);
       ticket.resumeRestart = ticket.restarting;

@@ -1,8 +1,10 @@
 package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.client.GpuInfo;
+import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.internal.net.Connection;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +12,15 @@ import java.util.Set;
 
 /** What the hub knows of a node beyond its resources (which the scheduler keeps). */
 final class NodeRecord {
+
+  /**
+   * An instance on the node that the hub is stopping without accounting for it elsewhere (see {@link
+   * ActorDirectory#orphan}): what it holds stays reserved until the node confirms it is gone.
+   *
+   * @param ticket its ticket, or null; {@code rank} its rank (-1 for none): the rank is not launched again meanwhile
+   */
+  record Orphan(String actorId, String spawnId, String ticket, int rank, Reservation reservation) {
+  }
 
   final String id;
   final Set<String> actors = new HashSet<>();
@@ -27,6 +38,13 @@ final class NodeRecord {
    */
   final ArrayDeque<PortLease> leases = new ArrayDeque<>();
   int leasesRequested;
+  /** Instances being stopped that the hub does not account for otherwise, by actor id. */
+  final Map<String, Orphan> orphans = new HashMap<>();
+
+  /** Whether an orphan of rank {@code rank} of {@code ticket} is still being stopped here. */
+  boolean holdsOrphanOf(String ticket, int rank) {
+    return orphans.values().stream().anyMatch(o -> ticket.equals(o.ticket()) && o.rank() == rank);
+  }
 
   NodeRecord(String id) {
     this.id = id;

@@ -96,6 +96,11 @@ final class RankLauncher {
         + ticket.id + " is not connected"));
       return;
     }
+    if (node.holdsOrphanOf(ticket.id, l.rank())) {
+      client.replyFailure(requestId, new SlotTakenException("rank " + l.rank() + " of ticket " + ticket.id + ": its last actor is still "
+        + "being stopped on node " + node.id + " (the node was cut off when it was asked to stop); launch it again once it is gone"));
+      return;
+    }
     Slot slot = desk.views.slot(ticket, rank);
     ActorInfo starting = new ActorInfo(l.actorId(), l.actorType(), node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null,
       slot.gpuIds(), ticket.id, l.rank());
@@ -109,22 +114,47 @@ final class RankLauncher {
     String previous = ticket.actors[rankIndex];
     ticket.actors[rankIndex] = actorId;
     ticket.launched = true;
-    if (ticket.restart.mode() != RestartPolicy.Mode.NEVER) {
-      // The gang restarts as a whole: the ticket's policy, not the rank's own, and each rank's launch kept for it.
-      restart = RestartPolicy.never();
+    if (ticket.restart.mode() == RestartPolicy.Mode.NEVER) {
+      directory.startActor(new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, l.timeoutMs(), args, slot,
+        () -> giveBack(ticket, rankIndex, actorId, previous, null), process, restart, liveness));
+      return;
     }
-    ActorLaunch launch = new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, l.timeoutMs(), args, slot, () -> {
-      if (actorId.equals(ticket.actors[rankIndex])) {
-        ticket.actors[rankIndex] = previous;
-      }
-    }, process, restart, liveness);
-    if (ticket.restart.mode() != RestartPolicy.Mode.NEVER) {
-      if (ticket.recipes == null) {
-        ticket.recipes = new RankRecipe[ticket.spec.worldSize()];
-      }
-      ticket.recipes[rankIndex] = new RankRecipe(actorId, l.actorType(), env, jvmOptions, l.timeoutMs(), args, process, liveness);
-      desk.journal(ticket);
+    // The gang restarts as a whole: the ticket's policy, not the rank's own, and each rank's launch kept for it, on disk
+    // before the rank starts (a hub that dies after it started relaunches it with the gang).
+    if (ticket.recipes == null) {
+      ticket.recipes = new RankRecipe[ticket.spec.worldSize()];
     }
-    directory.startActor(launch);
+    RankRecipe recipe = new RankRecipe(actorId, l.actorType(), env, jvmOptions, l.timeoutMs(), args, process, liveness);
+    ticket.recipes[rankIndex] = recipe;
+    ActorLaunch launch = new ActorLaunch(client, session, requestId, record, node, env, jvmOptions, l.timeoutMs(), recipe.args, slot,
+      () -> giveBack(ticket, rankIndex, actorId, previous, recipe), process, RestartPolicy.never(), liveness);
+    // Held while the journal writes: the rank is taken, and a release meanwhile finds it.
+    state.actors.put(actorId, record);
+    node.actors.add(actorId);
+    desk.journalLaunch(ticket, rankIndex).onComplete(written -> {
+      if (state.actors.get(actorId) != record || ticket.releasing != null || node.connection == null) {
+        state.actors.remove(actorId, record);
+        node.actors.remove(actorId);
+        launch.onFailure.run();
+        client.replyFailure(requestId, ticket.releasing != null ? desk.notFound(ticket.id) : new NodeUnavailableException("launch of rank "
+          + rankIndex + " of ticket " + ticket.id + ": it was stopped, or node " + node.id + " went away, while it was recorded"));
+        return;
+      }
+      directory.startActor(launch);
+    });
+  }
+
+  /**
+   * A launch into rank {@code rank} did not start: the rank is its previous actor's again, and a recipe the launch
+   * made is dropped (journaled), so that no later gang restart starts what never ran.
+   */
+  private void giveBack(TicketRecord ticket, int rank, String actorId, String previous, RankRecipe recipe) {
+    if (actorId.equals(ticket.actors[rank])) {
+      ticket.actors[rank] = previous;
+    }
+    if (recipe != null && ticket.recipes != null && ticket.recipes[rank] == recipe) {
+      ticket.recipes[rank] = null;
+      desk.journalLaunch(ticket, rank);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.spoke.vertx.hub.impl;
 
+import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.InfeasibleException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.NodeUnavailableException;
@@ -7,8 +8,10 @@ import io.spoke.vertx.PlacementTimeoutException;
 import io.spoke.vertx.SchedulingException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.TicketNotFoundException;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.PlacementStrategy;
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.GangPlacement;
 import io.spoke.vertx.hub.scheduler.GangSpec;
@@ -20,6 +23,7 @@ import io.spoke.vertx.protocol.HubClientCodec;
 import io.spoke.vertx.protocol.Names;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,52 +68,23 @@ final class TicketDesk {
   // ------------------------------------------------------------------ allocate
 
   void allocate(Connection client, ClientSession session, long requestId, GangAllocateView g) {
-    String ticketId = g.ticket();
-    String error = Names.checkId("ticket id", ticketId);
-    if (error == null && (g.nodes() < 1 || g.actorsPerNode() < 1)) {
-      error = "a gang needs at least 1 node and 1 actor per node, got " + g.nodes() + " x " + g.actorsPerNode();
-    }
-    if (error == null && (long) g.nodes() * g.actorsPerNode() > 100_000) {
-      error = "a gang of " + g.nodes() + " x " + g.actorsPerNode() + " ranks is too large";
-    }
-    if (error == null && (g.gpus() < 0 || g.cpus() < 0 || g.memoryMb() < 0 || g.timeoutMs() <= 0)) {
-      error = "resources must not be negative and the timeout must be positive";
-    }
-    if (error == null && (g.strategy() < 0 || g.strategy() >= PlacementStrategy.values().length)) {
-      error = "unknown placement strategy " + g.strategy();
-    }
-    Map<String, Long> custom = null;
-    if (error == null) {
-      custom = g.custom();
-      for (Map.Entry<String, Long> e : custom.entrySet()) {
-        String bad = Names.checkId("custom resource name", e.getKey());
-        if (bad == null && e.getValue() < 0) {
-          bad = "custom resource " + e.getKey() + " must not be negative";
-        }
-        if (bad != null) {
-          error = bad;
-          break;
-        }
-      }
-    }
-    io.spoke.vertx.client.RestartPolicy restart = io.spoke.vertx.client.RestartPolicy.never();
-    if (error == null) {
-      try {
-        restart = g.restart();
-      } catch (IllegalArgumentException e) {
-        error = e.getMessage();
-      }
-    }
-    if (error != null) {
-      client.replyFailure(requestId, new InvalidRequestException(error));
+    AllocationRequest request;
+    try {
+      request = AllocationRequest.read(g);
+    } catch (InvalidRequestException e) {
+      client.replyFailure(requestId, e);
       return;
     }
-    String preferred = g.preferredNode() == null || g.preferredNode().isEmpty() ? null : g.preferredNode();
-    GangSpec spec = new GangSpec(ticketId, g.nodes(), g.actorsPerNode(), new Resources(g.gpus(), g.cpus(), g.memoryMb(), custom),
-      PlacementStrategy.values()[g.strategy()], preferred);
+    String ticketId = request.spec().ticket();
+    GangSpec spec = request.spec();
+    if (journal != null && journal.broken() != null) {
+      client.replyFailure(requestId, new UnavailableException("the hub cannot write its ticket journal " + journal.file() + " ("
+        + journal.broken() + "), so it allocates nothing until it can: check its --state-dir and its disk"));
+      return;
+    }
     TicketRecord existing = tickets.get(ticketId);
     if (existing != null && existing.owner == session && existing.requester == null && existing.releasing == null
-      && existing.state == TicketState.ALLOCATED && existing.detached == g.detached() && sameRequest(existing.spec, spec)) {
+      && existing.state == TicketState.ALLOCATED && existing.detached == g.detached() && AllocationRequest.sameGang(existing.spec, spec)) {
       // The same client asks again for the same gang (its answer was lost: a timeout, a hub restart): the allocation
       // it already has, not a second one.
       client.reply(requestId, HubClientCodec.allocation(views.allocation(existing)), null);
@@ -129,7 +104,7 @@ final class TicketDesk {
       return;
     }
     TicketRecord ticket = new TicketRecord(ticketId, session, g.detached(), spec, g.timeoutMs());
-    ticket.restart = restart;
+    ticket.restartPolicy(request.restart());
     ticket.requester = client;
     ticket.requestId = requestId;
     tickets.put(ticketId, ticket);
@@ -140,14 +115,6 @@ final class TicketDesk {
       log.info("Ticket {} waits for resources ({}), {} in the queue", ticketId, spec, state.scheduler.waiting().size());
       ticket.deadlineTimer = state.vertx.setTimer(g.timeoutMs(), t -> expired(ticket));
     }
-  }
-
-  private static boolean sameRequest(GangSpec a, GangSpec b) {
-    Resources x = a.perActor();
-    Resources y = b.perActor();
-    return a.nodes() == b.nodes() && a.actorsPerNode() == b.actorsPerNode() && a.strategy() == b.strategy()
-      && java.util.Objects.equals(a.preferredNode(), b.preferredNode()) && x.gpus() == y.gpus() && x.cpus() == y.cpus()
-      && x.memoryMb() == y.memoryMb() && x.custom().equals(y.custom());
   }
 
   /**
@@ -220,16 +187,39 @@ final class TicketDesk {
     });
   }
 
+  /** Records a journaled ticket's new placement (its rendezvous port changed), replacing its earlier record. */
+  Future<Void> journal(TicketRecord ticket) {
+    return record(ticket, JournalRecords.record(ticket));
+  }
+
+  /** Records how rank {@code rank} of a gang-restarting ticket was launched (or that it has no recipe, its launch failed). */
+  Future<Void> journalLaunch(TicketRecord ticket, int rank) {
+    return record(ticket, JournalRecords.launched(ticket, rank));
+  }
+
+  /** Records the ticket's gang restarts: how many and when, whether one is under way, and whether it failed. */
+  Future<Void> journalRestart(TicketRecord ticket) {
+    return record(ticket, JournalRecords.restart(ticket));
+  }
+
   /**
-   * Records a journaled ticket's new state (its rendezvous port, a gang restart, a rank's launch recipe), replacing its
-   * earlier record; not waited for: what changed is already in force, and a write that fails is logged.
+   * Appends {@code record} of a journaled ticket; the future completes once it is on disk, or once the write failed
+   * (logged: what changed is in force, and the journal, broken, rewrites the whole state once it can write).
    */
-  void journal(TicketRecord ticket) {
+  private Future<Void> record(TicketRecord ticket, JsonObject record) {
     if (journal == null || !ticket.journaled || ticket.releasing != null) {
-      return;
+      return Future.succeededFuture();
     }
-    journal.append(JournalRecords.record(ticket)).onFailure(err -> log.error("Ticket {}: the journal could not record its new state ({}); "
-      + "a hub restarted from it would not know it", ticket.id, err.getMessage()));
+    return journal.append(record).recover(err -> {
+      log.error("Ticket {}: the journal could not record its new state ({}); it will once it can write again", ticket.id,
+        err.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Completes once everything journaled so far is on disk: what an acknowledgement to an agent waits for. */
+  Future<Void> durable() {
+    return journal == null ? Future.succeededFuture() : journal.sync();
   }
 
   /** Answers the allocation request, if still unanswered. */
@@ -331,35 +321,61 @@ final class TicketDesk {
       ActorRecord record = actorId == null ? null : state.actors.get(actorId);
       if (record != null) {
         stops.add(directory.stopActor(record).recover(err -> {
-          log.warn("Releasing ticket {}: could not stop actor {}: {}", ticket.id, actorId, err.getMessage());
+          if (err instanceof ActorNotFoundException && state.actors.get(actorId) == record) {
+            // Its agent has no such actor (it never got there, or ended unseen): nothing holds its GPUs.
+            directory.forget(record);
+          } else {
+            log.warn("Releasing ticket {}: could not stop actor {}: {}; it holds its GPUs until its node says it is gone", ticket.id,
+              actorId, err.getMessage());
+          }
           return Future.succeededFuture();
         }));
       }
     }
     Future.join(new ArrayList<>(stops)).onComplete(ar -> {
-      if (ticket.placement != null) {
-        state.scheduler.release(ticket.placement);
-        leases.releasePort(ticket);
-      }
       answer(ticket, Future.failedFuture(new SchedulingException("ticket " + ticket.id + " was released before its allocation completed")));
       ticket.state = TicketState.RELEASED;
-      remove(ticket);
-      released.put(ticket.id, Boolean.TRUE);
-      log.info("Ticket {} {}", ticket.id, why);
-      drain();
-      if (journal != null && ticket.journaled) {
-        journal.append(TicketJournal.released(ticket.id)).onComplete(written -> {
-          if (written.failed()) {
-            log.error("Ticket {} is released, but the journal could not record it ({}): a hub restarted from this journal would "
-              + "hold its resources again until it is released again", ticket.id, written.cause().getMessage());
-          }
-          done.complete();
-        });
-      } else {
+      directory.gangRestarts.ended(ticket, "its ticket was released while the gang waited to restart");
+      // Durable before its GPUs go to anyone: a hub that dies now comes back with the ticket released, never with its
+      // GPUs held twice. Until then it is listed, releasing, with what it holds.
+      Future<Void> recorded = journal != null && ticket.journaled ? journal.append(TicketJournal.released(ticket.id)).recover(err -> {
+        log.error("Ticket {} is released, but the journal could not record it ({}); it will once it can write again", ticket.id,
+          err.getMessage());
+        return Future.succeededFuture();
+      }) : Future.succeededFuture();
+      recorded.onComplete(written -> {
+        if (ticket.placement != null) {
+          state.scheduler.release(ticket.placement);
+          leases.releasePort(ticket);
+          holdUnconfirmed(ticket);
+        }
+        remove(ticket);
+        released.put(ticket.id, Boolean.TRUE);
+        log.info("Ticket {} {}", ticket.id, why);
+        drain();
         done.complete();
-      }
+      });
     });
     return done.future();
+  }
+
+  /**
+   * The ranks of a released ticket whose stop its node could not confirm (the node is cut off): each is an orphan of its
+   * node, holding its GPUs until the node says it is gone.
+   */
+  private void holdUnconfirmed(TicketRecord ticket) {
+    for (String actorId : ticket.actors) {
+      ActorRecord record = actorId == null ? null : state.actors.get(actorId);
+      NodeRecord node = record == null ? null : state.nodes.get(record.nodeId);
+      if (record == null || record.info.ticket() == null || !record.info.ticket().equals(ticket.id)) {
+        continue;
+      }
+      directory.forget(record);
+      if (node != null && node.alive) {
+        directory.orphan(node, record.info, null);
+        directory.stopOrphan(node, actorId);
+      }
+    }
   }
 
   private void remove(TicketRecord ticket) {
@@ -396,42 +412,25 @@ final class TicketDesk {
       }
       ticket.deadNodes.add(nodeId);
       ticket.awaiting.remove(nodeId);
-      if (journal != null && ticket.journaled) {
-        journal.append(TicketJournal.failed(ticket.id, nodeId, why));
-      }
+      Future<Void> recorded = journal != null && ticket.journaled
+        ? journal.append(TicketJournal.failed(ticket.id, nodeId, why)).otherwiseEmpty() : Future.succeededFuture();
       if (ticket.state == TicketState.FAILED) {
         continue;
       }
       ticket.state = TicketState.FAILED;
       ticket.reason = why;
       log.warn("Ticket {} failed: {}", ticket.id, why);
-      answer(ticket, Future.failedFuture(new NodeUnavailableException("ticket " + ticket.id + " failed while allocating: " + why)));
-      Connection owner = ticket.owner.connection;
-      if (owner != null && !owner.isClosed()) {
-        owner.send(HubClientCodec.ticketEvent(views.allocation(ticket)), null);
-      }
+      directory.gangRestarts.ended(ticket, "its ticket failed: " + why);
+      // Its owner hears of it once it is durable.
+      recorded.onComplete(written -> {
+        answer(ticket, Future.failedFuture(new NodeUnavailableException("ticket " + ticket.id + " failed while allocating: " + why)));
+        Connection owner = ticket.owner.connection;
+        if (owner != null && !owner.isClosed()) {
+          owner.send(HubClientCodec.ticketEvent(views.allocation(ticket)), null);
+        }
+      });
     }
     drain();
   }
 
-  // ------------------------------------------------------------------ introspection
-
-  void list(Connection client, ClientSession session, long requestId, boolean everyone) {
-    List<Allocation> list = new ArrayList<>();
-    for (TicketRecord ticket : tickets.values()) {
-      if (everyone || ticket.owner == session) {
-        list.add(views.allocation(ticket));
-      }
-    }
-    client.reply(requestId, HubClientCodec.ticketList(list), null);
-  }
-
-  /** Every live ticket, for the cluster status. */
-  List<Allocation> all() {
-    List<Allocation> list = new ArrayList<>(tickets.size());
-    for (TicketRecord ticket : tickets.values()) {
-      list.add(views.allocation(ticket));
-    }
-    return list;
-  }
 }

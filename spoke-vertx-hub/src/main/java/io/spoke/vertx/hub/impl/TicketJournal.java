@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,16 +11,19 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
@@ -30,16 +32,27 @@ import org.apache.logging.log4j.Logger;
 /**
  * The hub's ticket journal, {@code <state-dir>/tickets.journal}: one JSON object per line, appended and fsynced
  * before the hub answers what it records, so a hub killed at any moment restarts with every ticket it confirmed.
+ * Records are small and per change, so that a change writes a line, not the ticket:
  * <ul>
  *   <li>{@code {"op":"allocated","ticket":ID,...}}: a ticket and its placement (see {@link JournalRecords}); a later one
- *   for the same ticket replaces it (its rendezvous port changed);</li>
+ *   for the same ticket replaces it (its rendezvous port changed, or the journal was compacted);</li>
+ *   <li>{@code {"op":"launched","ticket":ID,"rank":R,"recipe":{...}}}: how rank R of a gang-restarting ticket was
+ *   launched ({@code "recipe":null}: its launch failed, so the rank has none);</li>
+ *   <li>{@code {"op":"restart","ticket":ID,"restarts":N,"restarting":B,"times":[...],"reason":...}}: the ticket's gang
+ *   restarts;</li>
  *   <li>{@code {"op":"failed","ticket":ID,"node":NODE,"reason":...}}: a node of the ticket died;</li>
  *   <li>{@code {"op":"released","ticket":ID}}: the ticket is gone (its id stays taken, as in memory).</li>
  * </ul>
  * Appends that arrive while a write is in progress go out together in the next write and share its fsync (group
  * commit), on a worker thread, never the event loop. The file is compacted when the hub starts, and whenever it
  * holds far more lines than live state: the live tickets are written to a new file that is fsynced and renamed
- * over the old one. A torn last line (the hub died mid-write) is ignored; a write that fails is cut off the file.
+ * over the old one. The files are the hub user's alone (0600): they hold users' environments.
+ * <p>
+ * Faults: lines are read as bytes, so a last line the hub died while writing (torn anywhere, inside a UTF-8 character
+ * too) is skipped with a warning, as is any unreadable line. A write that fails is cut off the file and fails its
+ * appends, and the journal is <em>broken</em> ({@link #broken()}): the hub's health says so, and every later write
+ * (an append, or a retry every {@link #RETRY_MS} ms) first rewrites the whole live state, so that nothing that
+ * happened meanwhile is missing once the disk takes writes again.
  * <p>
  * All methods but {@link #load} run on the hub's event loop.
  */
@@ -51,59 +64,10 @@ final class TicketJournal {
   static final String LOCK = "hub.lock";
   /** Lines appended since the last compaction before the next one, on top of twice the live lines. */
   static final int COMPACT_SLACK = 10_000;
+  /** How often a broken journal tries to write again when nothing else is written. */
+  static final long RETRY_MS = 2_000;
 
-  /** What {@link #load} read back. */
-  static final class State {
-
-    /** Live tickets by id, in journal order, each its last "allocated" record with "failed" records folded in. */
-    final Map<String, JsonObject> live = new LinkedHashMap<>();
-    /** Released ticket ids, oldest first, at most {@link TicketDesk#RELEASED_KEPT}. */
-    final Set<String> released = new LinkedHashSet<>();
-    int lines;
-    int skipped;
-
-    void apply(JsonObject record) {
-      String op = record.getString("op");
-      String ticket = record.getString("ticket");
-      if (ticket == null || op == null) {
-        throw new IllegalArgumentException("a record without op or ticket");
-      }
-      switch (op) {
-        case "allocated":
-          live.remove(ticket);
-          live.put(ticket, record);
-          released.remove(ticket);
-          break;
-        case "failed":
-          JsonObject ticketRecord = live.get(ticket);
-          if (ticketRecord != null) {
-            ticketRecord.put("state", "FAILED").put("reason", record.getString("reason"));
-            ticketRecord.put("deadNodes", ticketRecord.getJsonArray("deadNodes", new JsonArray()).add(record.getString("node")));
-          }
-          break;
-        case "released":
-          live.remove(ticket);
-          released.remove(ticket);
-          released.add(ticket);
-          if (released.size() > TicketDesk.RELEASED_KEPT) {
-            released.remove(released.iterator().next());
-          }
-          break;
-        default:
-          throw new IllegalArgumentException("unknown op '" + op + "'");
-      }
-    }
-
-    /** The compacted journal: released ids, then live tickets. */
-    List<JsonObject> records() {
-      List<JsonObject> records = new ArrayList<>(released.size() + live.size());
-      for (String id : released) {
-        records.add(released(id));
-      }
-      records.addAll(live.values());
-      return records;
-    }
-  }
+  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
   /** How the journal file is opened for appending. */
   interface Opener {
@@ -140,8 +104,11 @@ final class TicketJournal {
   private int liveLines;
   private long appends;
   private long fsyncs;
+  /** Why the last write failed, while the journal is broken; null while it writes. */
+  private String broken;
+  private long retryTimer = -1;
 
-  /** @param snapshot the live state as records, taken on the event loop when the journal compacts */
+  /** @param snapshot the live state as records, taken on the event loop when the journal compacts or repairs itself */
   TicketJournal(Vertx vertx, Path dir, Supplier<List<JsonObject>> snapshot) {
     this.vertx = vertx;
     this.dir = dir;
@@ -157,19 +124,25 @@ final class TicketJournal {
     return new JsonObject().put("op", "failed").put("ticket", ticket).put("node", node).put("reason", reason);
   }
 
+  /** The journal file. */
+  Path file() {
+    return file;
+  }
+
   /**
    * Locks the state directory (one hub per directory), reads the journal back, compacts it and opens it for
    * appending. Blocking: call it on a worker.
    *
    * @throws IllegalStateException when another hub holds the directory
    */
-  State load() throws IOException {
+  JournalState load() throws IOException {
     Files.createDirectories(dir);
-    lockChannel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    lockChannel = FileChannel.open(dir.resolve(LOCK), Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), ownerOnly());
+    Files.setPosixFilePermissions(dir.resolve(LOCK), OWNER_ONLY);
     FileLock lock;
     try {
       lock = lockChannel.tryLock();
-    } catch (java.nio.channels.OverlappingFileLockException e) {
+    } catch (OverlappingFileLockException e) {
       lock = null;
     }
     if (lock == null) {
@@ -177,30 +150,48 @@ final class TicketJournal {
       throw new IllegalStateException("another hub uses the state directory " + dir + " (it holds " + dir.resolve(LOCK)
         + "); give each hub its own --state-dir");
     }
-    State state = new State();
+    JournalState state = new JournalState();
     if (Files.exists(file)) {
-      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-      for (int i = 0; i < lines.size(); i++) {
-        String line = lines.get(i);
-        if (line.isBlank()) {
-          continue;
-        }
-        state.lines++;
-        try {
-          state.apply(new JsonObject(line));
-        } catch (DecodeException | IllegalArgumentException | ClassCastException e) {
-          state.skipped++;
-          if (i == lines.size() - 1) {
-            log.warn("Ticket journal {}: ignoring a torn last line (the hub stopped while writing it)", file);
-          } else {
-            log.error("Ticket journal {}: skipping unreadable line {}: {}", file, i + 1, e.getMessage());
-          }
-        }
-      }
+      read(Files.readAllBytes(file), state);
     }
     rewrite(state.records());
     liveLines = state.live.size() + state.released.size();
     return state;
+  }
+
+  /**
+   * Reads the lines of {@code bytes} into {@code state}, as bytes first: a line that is not UTF-8 (torn inside a
+   * character), not JSON or not a record is skipped and counted; a torn last line with a warning, any other with an
+   * error.
+   */
+  private void read(byte[] bytes, JournalState state) {
+    int start = 0;
+    int number = 0;
+    while (start < bytes.length) {
+      int end = start;
+      while (end < bytes.length && bytes[end] != '\n') {
+        end++;
+      }
+      number++;
+      boolean last = end >= bytes.length - 1;
+      String line = null;
+      try {
+        line = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
+        if (!line.isBlank()) {
+          state.lines++;
+          state.apply(new JsonObject(line));
+        }
+      } catch (CharacterCodingException | DecodeException | IllegalArgumentException | ClassCastException | NullPointerException e) {
+        state.skipped++;
+        if (last) {
+          log.warn("Ticket journal {}: ignoring a torn last line (the hub stopped while writing it): {}", file, e.getMessage());
+        } else {
+          log.error("Ticket journal {}: skipping unreadable line {}: {}", file, number, e.toString());
+        }
+      }
+      start = end + 1;
+    }
   }
 
   /** Records {@code record}; the future completes once it is on disk (fsynced), or fails if it could not be written. */
@@ -221,6 +212,22 @@ final class TicketJournal {
     return done.future();
   }
 
+  /** Completes once everything appended so far is on disk (or has failed, which {@link #broken} then says). */
+  Future<Void> sync() {
+    if (closed || (pending.isEmpty() && !writing && broken == null)) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    pending.add(new Op(new byte[0], null, done));
+    flush();
+    return done.future().otherwiseEmpty();
+  }
+
+  /** Why the journal cannot be written now (its last write failed), or null while it can. */
+  String broken() {
+    return broken;
+  }
+
   /** Appends made, and fsyncs that made them durable (fewer when appends were grouped). */
   long appends() {
     return appends;
@@ -237,11 +244,30 @@ final class TicketJournal {
     writing = true;
     List<Op> batch = pending;
     pending = new ArrayList<>();
+    if (broken != null) {
+      // The last write failed: what it held (and whatever changed since) goes in with the whole live state first.
+      batch.add(0, new Op(null, snapshot.get(), Promise.promise()));
+    }
     vertx.executeBlocking(() -> {
       write(batch);
       return null;
     }, false).onComplete(ar -> {
       writing = false;
+      // The journal's state first: whoever waits on an append reads it as of that append.
+      if (ar.failed()) {
+        if (broken == null) {
+          log.error("Could not write the ticket journal {}: {}; the hub allocates nothing until it can (retrying every {} ms)", file,
+            ar.cause().toString(), RETRY_MS);
+        }
+        broken = ar.cause().getMessage() != null ? ar.cause().getMessage() : ar.cause().toString();
+        scheduleRetry();
+      } else {
+        if (broken != null) {
+          log.warn("The ticket journal {} can be written again; it holds the hub's whole live state", file);
+          broken = null;
+        }
+        fsyncs++;
+      }
       for (Op op : batch) {
         if (ar.succeeded()) {
           op.done.tryComplete();
@@ -249,17 +275,27 @@ final class TicketJournal {
           op.done.tryFail(ar.cause());
         }
       }
-      if (ar.failed()) {
-        log.error("Could not write the ticket journal {}: {}", file, ar.cause().toString());
-      } else {
-        fsyncs++;
-      }
       flush();
+    });
+  }
+
+  private void scheduleRetry() {
+    if (retryTimer >= 0 || closed) {
+      return;
+    }
+    retryTimer = vertx.setTimer(RETRY_MS, t -> {
+      retryTimer = -1;
+      if (broken != null && !closed) {
+        sync();
+      }
     });
   }
 
   /** Writes a batch in order; on failure, cuts the file back to where the batch began. Worker only. */
   private void write(List<Op> batch) throws IOException {
+    if (channel == null || !channel.isOpen()) {
+      channel = opener.open(file);
+    }
     long start = channel.size();
     try {
       ByteArrayOutputStream lines = new ByteArrayOutputStream();
@@ -278,7 +314,7 @@ final class TicketJournal {
     } catch (IOException | UncheckedIOException e) {
       try {
         channel.truncate(start);
-      } catch (IOException ignored) {
+      } catch (IOException | RuntimeException ignored) {
         // the journal stays as it is; a torn line is skipped when it is read back
       }
       throw e;
@@ -295,7 +331,8 @@ final class TicketJournal {
   /** Replaces the journal with {@code records}: a new file, fsynced, renamed over the old one. Worker only. */
   private void rewrite(List<JsonObject> records) throws IOException {
     Path tmp = dir.resolve(FILE + ".tmp");
-    try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+    Files.deleteIfExists(tmp);
+    try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly())) {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       for (JsonObject record : records) {
         bytes.write(record.toBuffer().getBytes());
@@ -313,8 +350,13 @@ final class TicketJournal {
     }
     if (channel != null) {
       channel.close();
+      channel = null;
     }
     channel = opener.open(file);
+  }
+
+  private static FileAttribute<?>[] ownerOnly() {
+    return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)};
   }
 
   /** Writes what is queued, then closes the file and frees the directory. */
@@ -322,10 +364,14 @@ final class TicketJournal {
     if (closed) {
       return Future.succeededFuture();
     }
-    closed = true;
     Promise<Void> drained = Promise.promise();
     pending.add(new Op(new byte[0], null, drained));
     flush();
+    closed = true;
+    if (retryTimer >= 0) {
+      vertx.cancelTimer(retryTimer);
+      retryTimer = -1;
+    }
     return drained.future().transform(ar -> vertx.executeBlocking(() -> {
       if (channel != null) {
         channel.close();

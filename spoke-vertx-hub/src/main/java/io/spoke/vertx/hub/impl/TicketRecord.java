@@ -1,10 +1,14 @@
 package io.spoke.vertx.hub.impl;
 
+import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.GangPlacement;
 import io.spoke.vertx.hub.scheduler.GangSpec;
+import io.spoke.vertx.internal.RestartHistory;
 import io.spoke.vertx.internal.net.Connection;
 import io.vertx.core.Future;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -44,17 +48,26 @@ final class TicketRecord {
   /** Read back from the journal: nodes of its ranks that have not registered with this hub yet. */
   final Set<String> awaiting = new TreeSet<>();
   /**
-   * Gang restart: its policy, the restarts so far, whether one is under way (its ranks stopping, or the back-off),
-   * and how each launched rank starts again. All journaled with the ticket.
+   * Gang restart: its policy, the restarts so far and when (the budget counts those within the policy's window),
+   * whether one is under way (its ranks stopping, or the back-off), and how each launched rank starts again. All
+   * journaled with the ticket.
    */
-  io.spoke.vertx.client.RestartPolicy restart = io.spoke.vertx.client.RestartPolicy.never();
-  int restarts;
+  RestartPolicy restart = RestartPolicy.never();
+  RestartHistory history = new RestartHistory(restart);
   boolean restarting;
   /** Read back from the journal in the middle of a gang restart, which is finished once its nodes are back. */
   boolean resumeRestart;
   RankRecipe[] recipes;
   /** During a gang restart: who watched each rank, for its next instance. */
-  final java.util.Map<Integer, java.util.Set<io.spoke.vertx.internal.net.Connection>> keptWatchers = new java.util.HashMap<>();
+  final Map<Integer, Set<Connection>> keptWatchers = new HashMap<>();
+  /** After a gang restart's back-off: the ranks not started again yet (their node is cut off, or their last instance not gone). */
+  final Set<Integer> relaunching = new TreeSet<>();
+
+  /** Sets the gang restart policy, with a history of its own. */
+  void restartPolicy(RestartPolicy policy) {
+    restart = policy;
+    history = new RestartHistory(policy);
+  }
 
   TicketRecord(String id, ClientSession owner, boolean detached, GangSpec spec, long timeoutMs) {
     this.id = id;

@@ -1,6 +1,7 @@
 package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.TicketState;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -80,8 +81,9 @@ final class TicketRecovery {
       records.add(TicketJournal.released(id));
     }
     for (TicketRecord ticket : desk.tickets.values()) {
-      if (ticket.journaled && ticket.releasing == null) {
-        records.add(JournalRecords.record(ticket));
+      if (ticket.journaled) {
+        // One being released is live until its release is on disk: its stops may not have ended it yet.
+        records.add(ticket.state == TicketState.RELEASED ? TicketJournal.released(ticket.id) : JournalRecords.record(ticket));
       }
     }
     return records;

@@ -4,10 +4,12 @@ import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.Slot;
-import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.GangPlacement;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.protocol.HubClientCodec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Tickets as clients see them: {@link Allocation}s and their {@link Slot}s, with the state of each rank's actor. */
 final class TicketViews {
@@ -28,10 +30,8 @@ final class TicketViews {
         slots.add(slot(ticket, rank));
       }
     }
-    TicketState state = ticket.state == TicketState.ALLOCATED || ticket.state == TicketState.FAILED || ticket.placement == null
-      ? ticket.state : TicketState.PENDING;
-    return new Allocation(ticket.id, state, ticket.spec.strategy(), ticket.detached, slots, ticket.reason)
-      .withRestarts(ticket.restart, ticket.restarts);
+    return new Allocation(ticket.id, ticket.state, ticket.spec.strategy(), ticket.detached, slots, ticket.reason)
+      .withRestarts(ticket.restart, ticket.history.total());
   }
 
   /** A rank of a ticket as its owner sees it: where it is, its GPUs and rendezvous, the actor in it. */
@@ -46,5 +46,25 @@ final class TicketViews {
     return new Slot(ticket.id, rank.rank(), ticket.spec.worldSize(), rank.localRank(), rank.localWorldSize(), rank.nodeId(),
       node == null ? null : node.host, gpus, ticket.masterAddr, ticket.masterPort, actorId,
       actor == null ? (actorId == null ? null : ActorState.EXITED) : actor.state());
+  }
+
+  /** Answers a client's ticket list: its own tickets, or all of them. */
+  void list(Connection client, ClientSession session, long requestId, boolean everyone, Map<String, TicketRecord> tickets) {
+    List<Allocation> list = new ArrayList<>();
+    for (TicketRecord ticket : tickets.values()) {
+      if (everyone || ticket.owner == session) {
+        list.add(allocation(ticket));
+      }
+    }
+    client.reply(requestId, HubClientCodec.ticketList(list), null);
+  }
+
+  /** Every live ticket, for the cluster status. */
+  List<Allocation> all(Map<String, TicketRecord> tickets) {
+    List<Allocation> list = new ArrayList<>(tickets.size());
+    for (TicketRecord ticket : tickets.values()) {
+      list.add(allocation(ticket));
+    }
+    return list;
   }
 }

@@ -40,7 +40,7 @@ class TicketJournalTest {
     return promise.future().await(30, TimeUnit.SECONDS);
   }
 
-  private TicketJournal.State open(Vertx vertx, Context context, TicketJournal journal) throws Exception {
+  private JournalState open(Vertx vertx, Context context, TicketJournal journal) throws Exception {
     return on(context, () -> vertx.executeBlocking(journal::load));
   }
 
@@ -60,7 +60,7 @@ class TicketJournalTest {
     assertThat(Files.readAllLines(dir.resolve(TicketJournal.FILE))).hasSize(6);
 
     TicketJournal reopened = new TicketJournal(vertx, dir, List::of);
-    TicketJournal.State state = open(vertx, context, reopened);
+    JournalState state = open(vertx, context, reopened);
     assertThat(state.live.keySet()).containsExactly("t2", "t3");
     assertThat(state.live.get("t3").getInteger("masterPort")).as("the last record of a ticket wins").isEqualTo(29600);
     assertThat(state.live.get("t2").getString("state")).isEqualTo("FAILED");
@@ -74,12 +74,40 @@ class TicketJournalTest {
   }
 
   @Test
+  void rankLaunchesAndGangRestartsAreSmallRecordsFoldedIntoTheirTicket(Vertx vertx) throws Exception {
+    Context context = vertx.getOrCreateContext();
+    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    open(vertx, context, journal);
+    JsonObject recipe0 = new JsonObject().put("actor", "r0").put("type", "process");
+    JsonObject recipe1 = new JsonObject().put("actor", "r1").put("type", "process");
+    on(context, () -> Future.join(List.of(
+      journal.append(allocated("t1", 1)),
+      journal.append(new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", 1).put("recipe", recipe1)),
+      journal.append(new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", 0).put("recipe", recipe0)),
+      // A failed launch drops its recipe.
+      journal.append(new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", 1).putNull("recipe")),
+      journal.append(new JsonObject().put("op", "restart").put("ticket", "t1").put("restarts", 2).put("restarting", true)
+        .put("times", new io.vertx.core.json.JsonArray().add(10L).add(20L)).put("reason", "rank 0 exited with status 3")))).mapEmpty());
+    on(context, journal::close);
+    TicketJournal reopened = new TicketJournal(vertx, dir, List::of);
+    JsonObject t1 = open(vertx, context, reopened).live.get("t1");
+    assertThat(t1.getJsonArray("recipes").size()).isEqualTo(2);
+    assertThat(t1.getJsonArray("recipes").getJsonObject(0)).isEqualTo(recipe0);
+    assertThat(t1.getJsonArray("recipes").getValue(1)).isNull();
+    assertThat(t1.getInteger("restarts")).isEqualTo(2);
+    assertThat(t1.getBoolean("restarting")).isTrue();
+    assertThat(t1.getJsonArray("restartTimes").encode()).isEqualTo("[10,20]");
+    assertThat(t1.getString("reason")).isEqualTo("rank 0 exited with status 3");
+    on(context, reopened::close);
+  }
+
+  @Test
   void aTornLastLineAndAnUnreadableLineAreSkipped(Vertx vertx) throws Exception {
     Files.writeString(dir.resolve(TicketJournal.FILE), allocated("t1", 1).encode() + "\n" + "{not json\n" + allocated("t2", 2).encode()
       + "\n" + "{\"op\":\"mystery\",\"ticket\":\"t1\"}\n" + allocated("t3", 3).encode().substring(0, 20), StandardCharsets.UTF_8);
     Context context = vertx.getOrCreateContext();
     TicketJournal journal = new TicketJournal(vertx, dir, List::of);
-    TicketJournal.State state = open(vertx, context, journal);
+    JournalState state = open(vertx, context, journal);
     assertThat(state.live.keySet()).containsExactly("t1", "t2");
     assertThat(state.skipped).isEqualTo(3);
     // Appends after the repair land on a line of their own.
@@ -93,7 +121,9 @@ class TicketJournalTest {
   @Test
   void aWriteThatFailsFailsItsAppendsAndLeavesNoTornLine(Vertx vertx) throws Exception {
     Context context = vertx.getOrCreateContext();
-    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    // The hub's live state, as it hands it to the journal: what the test recorded and did not fail.
+    Map<String, JsonObject> live = new LinkedHashMap<>();
+    TicketJournal journal = new TicketJournal(vertx, dir, () -> new ArrayList<>(live.values()));
     List<FailingChannel> channels = new ArrayList<>();
     journal.opener = file -> {
       FailingChannel channel = new FailingChannel(java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
@@ -102,19 +132,103 @@ class TicketJournalTest {
       return channel;
     };
     open(vertx, context, journal);
+    live.put("t1", allocated("t1", 1));
     on(context, () -> journal.append(allocated("t1", 1)));
-    channels.get(0).failing = true;
+    channels.get(channels.size() - 1).failing = true;
     assertThatThrownBy(() -> on(context, () -> journal.append(allocated("t2", 2)))).hasMessageContaining("No space left on device");
     String afterFailure = Files.readString(dir.resolve(TicketJournal.FILE));
     assertThat(afterFailure).as("the half-written line was cut off").isEqualTo(allocated("t1", 1).encode() + "\n");
-    channels.get(0).failing = false;
+    assertThat(journal.broken()).contains("No space left on device");
+    channels.get(channels.size() - 1).failing = false;
+    live.put("t3", allocated("t3", 3));
     on(context, () -> journal.append(allocated("t3", 3)));
+    assertThat(journal.broken()).isNull();
     on(context, journal::close);
     TicketJournal reopened = new TicketJournal(vertx, dir, List::of);
-    TicketJournal.State state = open(vertx, context, reopened);
+    JournalState state = open(vertx, context, reopened);
     assertThat(state.live.keySet()).containsExactly("t1", "t3");
     assertThat(state.skipped).isZero();
     on(context, reopened::close);
+  }
+
+  @Test
+  void aBrokenJournalSaysSoUntilItCanWriteAndThenHoldsTheWholeLiveState(Vertx vertx) throws Exception {
+    Context context = vertx.getOrCreateContext();
+    Map<String, JsonObject> live = new LinkedHashMap<>();
+    List<String> released = new ArrayList<>();
+    TicketJournal journal = new TicketJournal(vertx, dir, () -> {
+      List<JsonObject> records = new ArrayList<>();
+      released.forEach(id -> records.add(TicketJournal.released(id)));
+      records.addAll(live.values());
+      return records;
+    });
+    // A disk that refuses every write while full: appends, and the repair's reopening too.
+    java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean();
+    List<FailingChannel> channels = new ArrayList<>();
+    journal.opener = file -> {
+      if (full.get()) {
+        throw new java.io.IOException("No space left on device");
+      }
+      FailingChannel channel = new FailingChannel(java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.APPEND));
+      channels.add(channel);
+      return channel;
+    };
+    open(vertx, context, journal);
+    live.put("t1", allocated("t1", 1));
+    on(context, () -> journal.append(allocated("t1", 1)));
+    full.set(true);
+    channels.forEach(c -> c.failing = true);
+    live.remove("t1");
+    released.add("t1");
+    assertThatThrownBy(() -> on(context, () -> journal.append(TicketJournal.released("t1")))).hasMessageContaining("No space left on device");
+    assertThat(journal.broken()).as("broken while the disk refuses writes").contains("No space left on device");
+    on(context, journal::sync);
+    assertThat(journal.broken()).as("a retry that fails leaves it broken").isNotNull();
+    // Meanwhile the hub goes on in memory: a ticket released, another allocated.
+    live.put("t2", allocated("t2", 2));
+    channels.forEach(c -> c.failing = false);
+    full.set(false);
+    io.spoke.vertx.test.Await.until("the journal to write again", () -> on(context, () -> Future.succeededFuture(journal.broken())) == null);
+    on(context, journal::close);
+    JournalState state = open(vertx, context, new TicketJournal(vertx, dir, List::of));
+    assertThat(state.live.keySet()).as("what changed while it was broken is on disk").containsExactly("t2");
+    assertThat(state.released).containsExactly("t1");
+  }
+
+  @Test
+  void aLastLineTornInsideAUtf8CharacterIsSkippedAndTheRestKept(Vertx vertx) throws Exception {
+    byte[] whole = (allocated("t1", 1).encode() + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] torn = new JsonObject().put("op", "allocated").put("ticket", "t2").put("reason", "caf\u00e9").encode()
+      .getBytes(StandardCharsets.UTF_8);
+    // Cut inside the two bytes of the last character: what a crash in the middle of the write leaves.
+    int cut = new String(torn, StandardCharsets.UTF_8).indexOf('\u00e9') + 1;
+    byte[] file = new byte[whole.length + cut];
+    System.arraycopy(whole, 0, file, 0, whole.length);
+    System.arraycopy(torn, 0, file, whole.length, cut);
+    assertThat(file[file.length - 1] & 0xff).as("the file ends inside a character").isEqualTo(0xc3);
+    Files.write(dir.resolve(TicketJournal.FILE), file);
+    Context context = vertx.getOrCreateContext();
+    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    JournalState state = open(vertx, context, journal);
+    assertThat(state.live.keySet()).containsExactly("t1");
+    assertThat(state.skipped).isEqualTo(1);
+    on(context, journal::close);
+  }
+
+  @Test
+  void theJournalAndItsLockAreTheHubUsersAlone(Vertx vertx) throws Exception {
+    Files.writeString(dir.resolve(TicketJournal.FILE), allocated("t1", 1).encode() + "\n");
+    Files.setPosixFilePermissions(dir.resolve(TicketJournal.FILE), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Context context = vertx.getOrCreateContext();
+    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    open(vertx, context, journal);
+    on(context, () -> journal.append(allocated("t2", 2)));
+    for (String name : List.of(TicketJournal.FILE, TicketJournal.LOCK)) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(name)))).as(name)
+        .isEqualTo("rw-------");
+    }
+    on(context, journal::close);
   }
 
   @Test
@@ -168,7 +282,7 @@ class TicketJournalTest {
     assertThat(lines).as("compacted while in use").isLessThan(appends);
 
     TicketJournal reopened = new TicketJournal(vertx, dir, List::of);
-    TicketJournal.State state = open(vertx, context, reopened);
+    JournalState state = open(vertx, context, reopened);
     assertThat(state.live.keySet()).containsExactlyElementsOf(live.keySet());
     assertThat(state.released).hasSize(tickets / 2).contains("t1", "t" + (tickets - 1));
     on(context, reopened::close);
