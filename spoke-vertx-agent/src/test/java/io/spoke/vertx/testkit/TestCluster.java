@@ -137,11 +137,19 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback,
   }
 
   public AgentVerticle startAgent(AgentOptions options) throws Exception {
+    return startAgent(options, hub.actualPort());
+  }
+
+  /**
+   * An agent in this JVM that reaches the hub through {@code hubPort} on the hub's host (a {@link
+   * io.spoke.vertx.test.TcpRelay}'s, say), registered before this returns.
+   */
+  public AgentVerticle startAgent(AgentOptions options, int hubPort) throws Exception {
     withToken(options.getSecurity());
     if (!warmPools) {
       options.setWarmPool(0);
     }
-    AgentVerticle agent = new AgentVerticle(options.setHubPort(hub.actualPort()).setLogDir(logDir.toString()).setStopTimeout(2_000));
+    AgentVerticle agent = new AgentVerticle(options.setHubPort(hubPort).setLogDir(logDir.toString()).setStopTimeout(2_000));
     await(vertx.deployVerticle(agent));
     await(agent.registered());
     agents.add(agent);

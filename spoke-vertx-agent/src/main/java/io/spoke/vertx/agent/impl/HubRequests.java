@@ -14,6 +14,7 @@ import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ExitStatus;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.HandlerFailures;
 import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.Names;
@@ -78,8 +79,13 @@ final class HubRequests {
           connection.replyError(id, ErrorCode.Protocol, "agents do not handle message type " + frame.bodyType());
       }
     } catch (RuntimeException e) {
-      log.warn("Malformed request from the hub: {}", e.toString());
-      connection.replyError(id, ErrorCode.Protocol, "malformed request: " + e.getMessage());
+      if (HandlerFailures.malformed(e)) {
+        // The hub's link stays: the agent refuses that request and goes on.
+        log.warn("Malformed request from the hub: {}", e.toString());
+        connection.replyError(id, ErrorCode.Protocol, "malformed request: " + e.getMessage());
+      } else {
+        HandlerFailures.handle(connection, id, "agent " + state.nodeId, "request type " + frame.bodyType() + " from the hub", e, log);
+      }
     } finally {
       frame.release();
     }

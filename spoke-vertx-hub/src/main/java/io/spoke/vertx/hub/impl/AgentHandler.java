@@ -6,6 +6,7 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.GpuInfo;
 import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.HandlerFailures;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.Frame;
@@ -65,6 +66,7 @@ final class AgentHandler {
       if (session.node != null) {
         session.node.lastSeen = System.nanoTime();
       }
+      state.faults.beforeHandling(type);
       switch (type) {
         case Body.RegisterNode:
           register(connection, session, id, AgentHubCodec.readRegisterNode(frame));
@@ -87,7 +89,7 @@ final class AgentHandler {
           HubServer.protocolError(connection, id, "agents may not send message type " + frame.bodyType() + " to the hub");
       }
     } catch (RuntimeException e) {
-      HubServer.protocolError(connection, id, "malformed message from agent " + connection.peerName() + ": " + e.getMessage());
+      HandlerFailures.handle(connection, id, "the hub", "message type " + type + " from agent " + connection.peerName(), e, log);
     } finally {
       state.metrics.request(type, start);
       frame.release();

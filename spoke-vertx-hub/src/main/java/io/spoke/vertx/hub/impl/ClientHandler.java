@@ -14,6 +14,7 @@ import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.hub.scheduler.NodeState;
 import io.spoke.vertx.hub.scheduler.Resources;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.HandlerFailures;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.Frame;
@@ -77,6 +78,7 @@ final class ClientHandler {
     long start = System.nanoTime();
     int type = frame.bodyType();
     try {
+      state.faults.beforeHandling(type);
       switch (type) {
         case Body.Spawn:
           spawn(connection, session, id, HubClientCodec.readSpawn(frame), frame.payload());
@@ -109,7 +111,7 @@ final class ClientHandler {
           HubServer.protocolError(connection, id, "clients may not send message type " + frame.bodyType() + " to the hub");
       }
     } catch (RuntimeException e) {
-      HubServer.protocolError(connection, id, "malformed request from " + connection.peerName() + ": " + e.getMessage());
+      HandlerFailures.handle(connection, id, "the hub", "request type " + type + " from " + connection.peerName(), e, log);
     } finally {
       frame.release();
       state.metrics.request(type, start);

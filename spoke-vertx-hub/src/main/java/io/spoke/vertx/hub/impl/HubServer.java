@@ -158,6 +158,11 @@ public final class HubServer {
     return server.actualPort();
   }
 
+  /** For tests in this package: what the hub knows, faults included. */
+  HubState state() {
+    return state;
+  }
+
   /** Number of nodes alive, for tests and status lines. */
   public int aliveNodes() {
     return (int) state.nodes.values().stream().filter(n -> n.alive).count();

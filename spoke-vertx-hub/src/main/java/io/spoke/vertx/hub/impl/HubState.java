@@ -26,6 +26,8 @@ final class HubState {
 
   /** Set by the hub's server before it starts. */
   HubMetrics metrics;
+  /** Faults a test injects into the handlers (a bug, in effect); none otherwise. */
+  final InjectedFaults faults = new InjectedFaults();
   private long spawns;
 
   HubState(Vertx vertx, HubOptions options) {
