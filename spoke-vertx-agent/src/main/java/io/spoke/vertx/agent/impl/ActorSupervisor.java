@@ -6,6 +6,7 @@ import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.ActorSockets;
+import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Liveness;
@@ -37,6 +38,10 @@ import org.apache.logging.log4j.Logger;
 final class ActorSupervisor {
 
   private static final Logger log = LogManager.getLogger(ActorSupervisor.class);
+
+  /** What a cold start needs from the file system, made on a worker: the host's process tree and its log. */
+  private record Prepared(ProcessTrees.Tree tree, Path logFile) {
+  }
 
   /** Lines of an actor's log that a failed spawn carries. */
   static final int LOG_TAIL_LINES = 20;
@@ -148,11 +153,15 @@ final class ActorSupervisor {
       : AgentMetrics.SpawnKind.COLD;
     List<String> command = ActorCommand.command(ActorCommand.javaCommand(options), jvmOptions, ActorCommand.classpath(options));
     Path earlierLog = proc.logFile;
-    vertx.executeBlocking(() -> earlierLog != null ? ActorLogs.append(earlierLog, header)
-        : state.logs.create(slot == null ? null : slot.ticketId(), actorId, header))
-      .compose(file -> {
-        proc.logFile = file;
-        return state.launcher.start(state.context, command, env, file, ActorCommand.tokenLine(state.token));
+    ProcessTrees trees = state.trees;
+    // A tree of its own, as a managed process has: whatever the actor starts (setsid, a double fork) ends with it.
+    vertx.executeBlocking(() -> new Prepared(trees.tree(actorId), earlierLog != null ? ActorLogs.append(earlierLog, header)
+        : state.logs.create(slot == null ? null : slot.ticketId(), actorId, header)))
+      .compose(prepared -> {
+        proc.tree = prepared.tree();
+        proc.logFile = prepared.logFile();
+        env.put(proc.tree.tagVariable().getKey(), proc.tree.tagVariable().getValue());
+        return state.launcher.start(state.context, proc.tree.wrap(command), env, proc.logFile, ActorCommand.tokenLine(state.token));
       })
       .onComplete(ar -> {
         if (ar.failed()) {
@@ -253,8 +262,9 @@ final class ActorSupervisor {
     }
   }
 
+  /** SIGKILLs the instance and its whole tree (what it started, whatever it did to leave its process group). */
   void kill(ActorProcess proc) {
-    if (proc.spec != null) {
+    if (proc.tree != null) {
       processes.killTree(proc);
     } else if (proc.process != null && proc.process.isAlive()) {
       state.launcher.kill(state.context, proc.process.toHandle());
@@ -298,8 +308,12 @@ final class ActorSupervisor {
         return null;
       }).onFailure(err -> log.warn("Cannot remove the Unix socket {} of actor {}: {}", socket, proc.actorId, err.toString()));
     }
-    // What the actor started and left behind (its process group outlives it) goes with it.
-    state.launcher.killGroup(state.context, proc.pid);
+    // What the actor started and left behind goes with it: its tree (setsid, double forks included), or its group.
+    if (proc.tree != null) {
+      processes.killTree(proc);
+    } else {
+      state.launcher.killGroup(state.context, proc.pid);
+    }
     if (restarts.schedule(proc, status)) {
       return;
     }

@@ -1,6 +1,7 @@
 package io.spoke.vertx.agent.impl;
 
 import io.spoke.vertx.agent.process.ActorLogs;
+import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.internal.net.Connection;
@@ -47,6 +48,8 @@ final class WarmPool {
     Process process;
     long pid;
     Path logFile;
+    /** Its process tree, which becomes its actor's when a spawn takes it. */
+    ProcessTrees.Tree tree;
     Connection connection;
     /** Its bootstrap, which a spawn answers; -1 until it asked (then it is warm). */
     long bootstrap = -1;
@@ -157,6 +160,7 @@ final class WarmPool {
     proc.cdsKey = host.id;
     proc.host = host.connection;
     proc.logFile = host.logFile;
+    proc.tree = host.tree;
     host.proc = proc;
     state.actors.put(proc.actorId, proc);
     String header = ActorCommand.logHeader(proc.actorId, proc.actorType, state.nodeId, proc.slot, proc.gpuIds, Instant.now());
@@ -219,9 +223,7 @@ final class WarmPool {
     List<Future<Void>> exits = new ArrayList<>();
     for (Host host : new ArrayList<>(hosts.values())) {
       exits.add(host.exited.future());
-      if (host.process != null && host.process.isAlive()) {
-        state.launcher.kill(state.context, host.process.toHandle());
-      }
+      kill(host);
     }
     io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
     long timeout = state.vertx.setTimer(10_000, t -> done.tryComplete());
@@ -281,11 +283,14 @@ final class WarmPool {
     String socket = state.sockets == null ? null : state.sockets.next();
     Map<String, String> env = ActorCommand.warmEnvironment(System.getenv(), host.id, host.secret, socket, ActorCommand.agentSide(state));
     ActorLogs logs = state.logs;
+    ProcessTrees trees = state.trees;
     String agentKey = ProcessHandle.current().pid() + "-" + state.port;
-    state.vertx.executeBlocking(() -> logs.warmLog(agentKey, host.id))
-      .compose(file -> {
-        host.logFile = file;
-        return state.launcher.start(state.context, command, env, file, ActorCommand.tokenLine(state.token));
+    state.vertx.executeBlocking(() -> Map.entry(trees.tree(host.id), logs.warmLog(agentKey, host.id)))
+      .compose(prepared -> {
+        host.tree = prepared.getKey();
+        host.logFile = prepared.getValue();
+        env.put(host.tree.tagVariable().getKey(), host.tree.tagVariable().getValue());
+        return state.launcher.start(state.context, host.tree.wrap(command), env, host.logFile, ActorCommand.tokenLine(state.token));
       })
       .onComplete(ar -> {
         if (ar.failed()) {
@@ -298,13 +303,13 @@ final class WarmPool {
         host.pid = host.process.pid();
         host.process.onExit().whenComplete((p, err) -> state.context.runOnContext(v -> exited(host)));
         if (closed) {
-          state.launcher.kill(state.context, host.process.toHandle());
+          kill(host);
         }
         // A host that never gets warm would hold the pool's one start for ever: it is killed, and counts as failed.
         state.vertx.setTimer(state.options.getMaxSpawnTimeout(), t -> {
           if (host.bootstrap < 0 && host.process.isAlive()) {
             log.warn("Warm actor host {} (pid {}) is not warm after {} ms; killing it", host.id, host.pid, state.options.getMaxSpawnTimeout());
-            state.launcher.kill(state.context, host.process.toHandle());
+            kill(host);
           }
         });
       });
@@ -320,7 +325,8 @@ final class WarmPool {
     if (host.connection != null) {
       host.connection.close();
     }
-    state.launcher.killGroup(state.context, host.pid);
+    // What it started (during its rehearsal) goes with it.
+    kill(host);
     if (closed || state.stopping) {
       deleteLog(host);
       return;
@@ -333,6 +339,16 @@ final class WarmPool {
         io.spoke.vertx.internal.ExitStatus.describe(status));
       deleteLog(host);
       schedule(QUIET_MS);
+    }
+  }
+
+  /** SIGKILLs an idle or starting host and its whole tree. */
+  private void kill(Host host) {
+    if (host.tree != null) {
+      ProcessTrees.Tree tree = host.tree;
+      state.launcher.submit(state.context, tree::kill);
+    } else if (host.process != null && host.process.isAlive()) {
+      state.launcher.kill(state.context, host.process.toHandle());
     }
   }
 

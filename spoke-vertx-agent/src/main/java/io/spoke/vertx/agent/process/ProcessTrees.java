@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -66,6 +67,7 @@ public final class ProcessTrees {
   private static final String JOIN_SCRIPT = "echo $$ > \"$0/cgroup.procs\" || exit 126; exec \"$@\"";
 
   private final String tag;
+  private final AtomicLong trees = new AtomicLong();
   /** The agent's cgroup for its trees, or {@code null} when trees are found by their environment. */
   private final Path root;
 
@@ -146,9 +148,12 @@ public final class ProcessTrees {
     return List.of("sh", "-c", JANITOR_SCRIPT, "spoke-janitor", root == null ? "" : root.toString(), tag);
   }
 
-  /** A new tree named {@code name} (an actor id); blocks (it makes the cgroup). */
+  /**
+   * A new tree named after {@code name} (an actor id, or a warm host's), and numbered: each instance has a tree of its
+   * own, so that a next instance's never meets its predecessor's being removed. Blocks (it makes the cgroup).
+   */
   public Tree tree(String name) throws IOException {
-    String dir = name.replaceAll("[^A-Za-z0-9._-]", "_");
+    String dir = name.replaceAll("[^A-Za-z0-9._-]", "_") + "." + trees.incrementAndGet();
     Path cgroup = null;
     if (root != null) {
       cgroup = root.resolve(dir);

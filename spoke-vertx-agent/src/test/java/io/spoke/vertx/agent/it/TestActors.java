@@ -27,6 +27,8 @@ public final class TestActors {
   /** A value of actorContext().env(), and the same variable as a child started with actorContext().processBuilder sees it. */
   public static final int CONTEXT_ENV = 15;
   public static final int CHILD_ENV = 16;
+  /** Runs a shell command with a plain ProcessBuilder (not the actor context's) and returns its output. */
+  public static final int SHELL = 17;
   /**
    * Blocks the actor's event loop for good (a liveness test); an id no fuzzed frame reaches by chance (FuzzIT mutates
    * the method ids of real calls, and a small id would hang the actor it fuzzes).
@@ -98,6 +100,12 @@ public final class TestActors {
         }
       });
       registerBlockingMethod(CHILD, request -> new ProcessBuilder("sleep", "600").start().pid());
+      registerBlockingMethod(SHELL, request -> {
+        Process shell = new ProcessBuilder("sh", "-c", request.readString()).redirectErrorStream(true).start();
+        String out = new String(shell.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        shell.waitFor();
+        return out;
+      });
       // A rendezvous the way torch.distributed's TCPStore does it: rank 0 listens on MASTER_PORT, the others dial
       // MASTER_ADDR:MASTER_PORT.
       registerBlockingMethod(SERVE_MASTER, request -> {

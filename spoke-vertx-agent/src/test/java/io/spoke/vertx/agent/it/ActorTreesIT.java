@@ -1,0 +1,118 @@
+package io.spoke.vertx.agent.it;
+
+import static io.spoke.vertx.test.Await.await;
+import static io.spoke.vertx.test.Await.until;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.client.ActorHandle;
+import io.spoke.vertx.client.ActorInfo;
+import io.spoke.vertx.client.SpawnOptions;
+import io.spoke.vertx.client.SpokeClient;
+import io.spoke.vertx.serialization.Serializers;
+import io.spoke.vertx.test.BlockedThreadDetector;
+import io.spoke.vertx.test.ProcessCleanup;
+import io.spoke.vertx.testkit.TestCluster;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Every actor host is a process tree of its own, as a managed process is: what a Java actor starts with a plain
+ * ProcessBuilder, having left its session with {@code setsid}, ends with the actor at its stop, at its death, and at its
+ * agent's death; a warm host's tree becomes its actor's.
+ */
+@ExtendWith({VertxExtension.class, BlockedThreadDetector.class})
+class ActorTreesIT {
+
+  /** A grandchild that leaves the actor's session and process group, and says its pid. */
+  private static final String ESCAPE = "setsid sleep 600 >/dev/null 2>&1 </dev/null & echo $!";
+
+  @RegisterExtension
+  static ProcessCleanup processes = new ProcessCleanup();
+
+  @RegisterExtension
+  final TestCluster cluster = new TestCluster(processes);
+
+  private SpokeClient client;
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    cluster.start(vertx);
+    client = cluster.client();
+  }
+
+  private long escapee(ActorHandle actor) throws Exception {
+    long pid = Long.parseLong(await(actor.call(TestActors.SHELL, ESCAPE, Serializers.STRING, Serializers.STRING)));
+    processes.track(pid);
+    until("the grandchild " + pid + " to run", () -> ProcessCleanup.alive(pid));
+    return pid;
+  }
+
+  private static void gone(long pid, String when) throws Exception {
+    until("the setsid grandchild " + pid + " to be gone " + when, () -> !ProcessCleanup.alive(pid));
+  }
+
+  @Test
+  void whatAColdActorStartsEndsAtItsStopAndAtItsDeath() throws Exception {
+    cluster.startAgent(new AgentOptions().setNodeId("t1"));
+    ActorHandle stopped = cluster.spawn(client, "Echo", "stopped-with-child");
+    long first = escapee(stopped);
+    await(stopped.stop());
+    ActorInfo end = await(client.resolve("stopped-with-child"));
+    assertThat(end.reason()).isEqualTo("stopped");
+    gone(first, "after its actor's stop");
+
+    ActorHandle killed = cluster.spawn(client, "Echo", "killed-with-child");
+    long second = escapee(killed);
+    ProcessHandle.of(killed.info().pid()).orElseThrow().destroyForcibly();
+    gone(second, "after its actor was SIGKILLed");
+  }
+
+  @Test
+  void whatAWarmActorStartsEndsWithItsActor() throws Exception {
+    cluster.warmPools();
+    cluster.startAgent(new AgentOptions().setNodeId("t2").setWarmPool(1));
+    until("a warm host", () -> await(client.status()).nodes().size() == 1 && warmHostPresent());
+    ActorHandle warm = cluster.spawn(client, "Echo", "warm-with-child");
+    long child = escapee(warm);
+    await(warm.stop());
+    gone(child, "after its warm actor's stop");
+  }
+
+  /** Whether a warm host runs: a JVM with SPOKE_WARM=1 in its environment, a child of this test's JVM's agent. */
+  private static boolean warmHostPresent() {
+    return ProcessHandle.current().descendants().anyMatch(p -> {
+      try {
+        byte[] environ = java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc", String.valueOf(p.pid()), "environ"));
+        return new String(environ, java.nio.charset.StandardCharsets.UTF_8).contains("\0SPOKE_WARM=1\0");
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+  }
+
+  @Test
+  void whatAnActorStartsEndsWhenItsAgentIsKilled() throws Exception {
+    Process agent = cluster.startAgentProcess("t3", Map.of());
+    ActorHandle actor = cluster.spawn(client, "Echo", "orphaned-with-child", new SpawnOptions().setNode("t3"));
+    long child = escapee(actor);
+    agent.destroyForcibly();
+    gone(child, "after its agent was SIGKILLed");
+  }
+
+  @Test
+  void withoutACgroupTheEnvironmentTagFindsWhatTheActorStarted() throws Exception {
+    // Trees kept by their environment tag (no cgroup), as on hosts without a writable cgroup v2.
+    cluster.startAgentProcess("t4", Map.of("JAVA_TOOL_OPTIONS", "-Dspoke.processTrees=environ"));
+    ActorHandle actor = cluster.spawn(client, "Echo", "tagged-with-child", new SpawnOptions().setNode("t4"));
+    long child = escapee(actor);
+    await(actor.stop());
+    gone(child, "after its actor's stop (environment tag)");
+    assertThat(cluster.agentOutput("t4")).contains("Process trees kept by environment");
+  }
+}
