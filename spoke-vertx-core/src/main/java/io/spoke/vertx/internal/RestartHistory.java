@@ -4,7 +4,6 @@ import io.spoke.vertx.client.RestartPolicy;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The restarts of one actor, process or gang across its instances: when each happened, so that a policy's budget
@@ -12,9 +11,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * restarts in place and the hub's gang restarts. Not thread-safe: confined to its owner's event loop.
  */
 public final class RestartHistory {
-
-  /** How far a back-off is spread around its nominal value (+/- this fraction), so that restarts do not come in step. */
-  public static final double JITTER = 0.2;
 
   private final RestartPolicy policy;
   private final ArrayDeque<Long> times = new ArrayDeque<>();
@@ -73,20 +69,11 @@ public final class RestartHistory {
 
   /**
    * The back-off before the restart just taken: doubling with each restart still in the window, spread by
-   * {@link #JITTER} either way, so that instances that died together (a node's, a gang's) do not all start again in
-   * the same millisecond.
+   * {@link Jitter}, so that instances that died together (a node's, a gang's) do not all start again in the same
+   * millisecond.
    */
   public long backoffMs() {
-    return jitter(policy.backoffBefore(Math.max(1, times.size())));
-  }
-
-  /** {@code delayMs} spread uniformly by {@link #JITTER} either way (at least 1 ms). */
-  public static long jitter(long delayMs) {
-    if (delayMs <= 1) {
-      return Math.max(1, delayMs);
-    }
-    double spread = 1 + JITTER * (2 * ThreadLocalRandom.current().nextDouble() - 1);
-    return Math.max(1, Math.round(delayMs * spread));
+    return Jitter.spread(policy.backoffBefore(Math.max(1, times.size())));
   }
 
   /**

@@ -3,6 +3,7 @@ package io.spoke.vertx.web;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spoke.vertx.SecurityOptions;
+import io.spoke.vertx.internal.net.ClusterAuth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Cookie;
@@ -61,6 +62,8 @@ public final class WebFront {
   private final boolean tls;
   private final Router router;
   private final Counter authFailures;
+  /** Wrong tokens given to /login per address, as on the protocol's side: too many turn the address away for a while. */
+  private final ClusterAuth attempts;
   private HttpServer http;
 
   private WebFront(Vertx vertx, String server, String host, byte[] token, boolean tls, PrometheusMeterRegistry registry,
@@ -71,6 +74,7 @@ public final class WebFront {
     this.token = token;
     this.tls = tls;
     this.session = token == null ? null : mac(token);
+    this.attempts = ClusterAuth.of(token);
     this.authFailures = Counter.builder("spoke_http_auth_failures").description("HTTP requests refused for a missing or wrong token")
       .register(registry);
     this.router = Router.router(vertx);
@@ -182,12 +186,39 @@ public final class WebFront {
       + "<button type=submit>Log in</button></form></body></html>");
   }
 
+  /**
+   * Whether {@code address} is turned away from /login now (too many wrong tokens lately): then it is told so, 429 with
+   * when to try again, whatever it sent.
+   */
+  private boolean turnedAway(RoutingContext rc, String address) {
+    long blockedMs = attempts.blockedFor(address, System.currentTimeMillis());
+    if (blockedMs <= 0) {
+      return false;
+    }
+    long seconds = Math.max(1, (blockedMs + 999) / 1000);
+    rc.response().setStatusCode(429).putHeader("Retry-After", String.valueOf(seconds))
+      .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+      .end("too many wrong tokens from " + address + "; try again in " + seconds + " s\n");
+    return true;
+  }
+
   private void login(RoutingContext rc) {
+    String address = ClusterAuth.hostKey(rc.request().remoteAddress());
+    if (token != null && turnedAway(rc, address)) {
+      return;
+    }
     String given = rc.request().getFormAttribute("token");
     if (token != null && (given == null || !MessageDigest.isEqual(token, given.strip().getBytes(StandardCharsets.UTF_8)))) {
       authFailures.increment();
+      long blocked = attempts.failed(address, System.currentTimeMillis());
+      if (blocked > 0) {
+        log.warn("{}: {} gave a wrong token at /login too often; turned away for {} ms", server, address, blocked);
+      }
       rc.response().setStatusCode(401).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8").end("wrong token\n");
       return;
+    }
+    if (token != null) {
+      attempts.succeeded(address);
     }
     if (session != null) {
       rc.response().addCookie(Cookie.cookie(COOKIE, session).setPath("/").setHttpOnly(true).setSecure(tls)
@@ -216,11 +247,12 @@ public final class WebFront {
   private void failed(RoutingContext rc) {
     int status = rc.statusCode() > 0 ? rc.statusCode() : 500;
     if (rc.failure() != null && status == 500) {
-      log.warn("{}: HTTP {} {} failed: {}", server, rc.request().method(), rc.request().path(), rc.failure().toString());
+      log.error("{}: HTTP {} {} failed", server, rc.request().method(), rc.request().path(), rc.failure());
     }
     if (!rc.response().ended() && !rc.response().headWritten()) {
+      // What went wrong is in the server's log: an answer carries none of it (paths, names, secrets).
       rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
-        .end(status == 500 ? "internal error: " + rc.failure() + "\n" : status + "\n");
+        .end(status == 500 ? "internal error; " + server + "'s log has the details\n" : status + "\n");
     } else if (!rc.response().ended()) {
       rc.response().reset();
     }

@@ -75,7 +75,7 @@ final class ActorHostListener {
     }
     ActorProcess proc = hello.name() == null ? null : state.actors.get(hello.name());
     // A managed process has no secret and never connects back: nothing may speak for it.
-    if (proc == null || proc.spec != null || hello.secret() == null || !proc.secret.equals(hello.secret()) || proc.host != null) {
+    if (proc == null || proc.spec != null || !Secrets.matches(proc.secret, hello.secret()) || proc.host != null) {
       return Future.failedFuture(new ProtocolException("no actor process of this agent is waiting for this connection"));
     }
     proc.host = connection;

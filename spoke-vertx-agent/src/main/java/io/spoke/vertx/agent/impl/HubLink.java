@@ -5,7 +5,7 @@ import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
-import io.spoke.vertx.internal.RestartHistory;
+import io.spoke.vertx.internal.Jitter;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
@@ -175,7 +175,7 @@ final class HubLink {
       return;
     }
     // Spread, so that the agents of a restarted hub do not all come back in the same millisecond.
-    long delay = RestartHistory.jitter(reconnectDelay);
+    long delay = Jitter.spread(reconnectDelay);
     reconnectDelay = Math.min(MAX_RECONNECT_INTERVAL, reconnectDelay * 2);
     reconnectTimer = vertx.setTimer(delay, t -> {
       reconnectTimer = -1;

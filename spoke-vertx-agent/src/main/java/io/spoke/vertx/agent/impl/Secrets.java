@@ -1,5 +1,7 @@
 package io.spoke.vertx.agent.impl;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -16,5 +18,11 @@ final class Secrets {
     byte[] bytes = new byte[24];
     RANDOM.nextBytes(bytes);
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /** Whether {@code given} is {@code expected}, compared in constant time (a timing says nothing of how much matched). */
+  static boolean matches(String expected, String given) {
+    return expected != null && given != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
+      given.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -188,7 +188,7 @@ final class WarmPool {
   /** The host that {@code name} and {@code secret} prove to be, connecting; null if none is. */
   Host connecting(String name, String secret, Connection connection) {
     Host host = name == null ? null : hosts.get(name);
-    if (host == null || secret == null || !host.secret.equals(secret) || host.connection != null) {
+    if (host == null || !Secrets.matches(host.secret, secret) || host.connection != null) {
       return null;
     }
     host.connection = connection;

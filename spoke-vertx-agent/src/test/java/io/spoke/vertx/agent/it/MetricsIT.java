@@ -6,6 +6,7 @@ import static io.spoke.vertx.testkit.Http.sum;
 import static io.spoke.vertx.testkit.Http.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorHandle;
@@ -24,6 +25,8 @@ import io.spoke.vertx.test.ProcessCleanup;
 import io.spoke.vertx.testkit.Http;
 import io.spoke.vertx.testkit.Http.Sample;
 import io.spoke.vertx.testkit.TestCluster;
+import io.spoke.vertx.web.Metrics;
+import io.spoke.vertx.web.WebFront;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.net.Socket;
@@ -235,6 +238,38 @@ class MetricsIT {
     ActorHandle actor = cluster.spawn(cluster.client(), "Echo", "after-junk");
     processes.track(actor.info().pid());
     assertThat(await(actor.call(TestActors.HELLO, "web", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, web!");
+  }
+
+  @Test
+  void wrongTokensAtTheLoginTurnTheAddressAwayForAWhile(Vertx vertx) throws Exception {
+    cluster.start(vertx, new HubOptions().setHttpPort(0));
+    String hub = cluster.hub().httpUrl();
+    // Five wrong tokens within a minute, as on the protocol's side: then even the right one is turned away for a while.
+    for (int i = 0; i < 5; i++) {
+      assertThat(Http.send(login(hub, "guess-" + i)).statusCode()).as("guess " + i).isEqualTo(401);
+    }
+    HttpResponse<String> turnedAway = Http.send(login(hub, TestCluster.TOKEN));
+    assertThat(turnedAway.statusCode()).isEqualTo(429);
+    assertThat(turnedAway.headers().firstValue("retry-after")).isPresent();
+    assertThat(turnedAway.body()).contains("too many wrong tokens from 127.0.0.1");
+    assertThat(turnedAway.headers().firstValue("set-cookie")).isEmpty();
+    // The API, with the token, is served meanwhile.
+    assertThat(Http.get(hub + "health", TestCluster.TOKEN).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aHandlerThatFailsAnswers500WithoutWhatWentWrong(Vertx vertx) throws Exception {
+    io.vertx.core.Promise<WebFront> started = io.vertx.core.Promise.promise();
+    vertx.runOnContext(v -> WebFront.start(vertx, "the test", "127.0.0.1", 0, false, new SecurityOptions(), null, Metrics.newRegistry(),
+      () -> { }, null, null, router -> router.get("/boom").handler(rc -> {
+        throw new IllegalStateException("a secret path /etc/spoke/cluster.token");
+      })).onComplete(started));
+    WebFront front = await(started.future());
+    HttpResponse<String> boom = Http.get(front.url() + "boom", null);
+    assertThat(boom.statusCode()).isEqualTo(500);
+    assertThat(boom.body()).isEqualTo("internal error; the test's log has the details\n").doesNotContain("secret");
+    assertThat(Http.get(front.url() + "health", null).statusCode()).isEqualTo(200);
+    await(front.close());
   }
 
   private static HttpRequest login(String hub, String token) {

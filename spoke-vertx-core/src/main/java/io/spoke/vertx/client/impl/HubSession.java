@@ -6,6 +6,7 @@ import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.GangRequest;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.client.TicketState;
+import io.spoke.vertx.internal.Jitter;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.ReplyDecoder;
@@ -165,7 +166,8 @@ final class HubSession {
     if (delay == HUB_RETRY_MIN_MS) {
       log.info("Lost the hub; reconnecting in the background to keep tickets {}", ownedTickets);
     }
-    hubRetryTimer = vertx.setTimer(delay, t -> {
+    // Spread, so that the clients of a restarted hub do not all come back in the same millisecond.
+    hubRetryTimer = vertx.setTimer(Jitter.spread(delay), t -> {
       hubRetryTimer = -1;
       if (closed.getAsBoolean() || hub != null) {
         return;

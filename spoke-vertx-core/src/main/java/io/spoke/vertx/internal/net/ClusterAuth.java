@@ -130,7 +130,7 @@ public final class ClusterAuth {
   }
 
   /** Milliseconds {@code host} is still turned away for; 0 when it may try. */
-  long blockedFor(String host, long nowMs) {
+  public long blockedFor(String host, long nowMs) {
     Failures f = failures.get(host);
     return f == null ? 0 : Math.max(0, f.blockedUntil - nowMs);
   }
@@ -140,7 +140,7 @@ public final class ClusterAuth {
    *
    * @return the milliseconds it is now turned away for, or 0 while it may still try
    */
-  long failed(String host, long nowMs) {
+  public long failed(String host, long nowMs) {
     refused.increment();
     if (failures.size() >= MAX_TRACKED_ADDRESSES) {
       failures.values().removeIf(f -> f.blockedUntil <= nowMs && nowMs - f.windowStart > FAILURE_WINDOW_MS);
@@ -172,14 +172,14 @@ public final class ClusterAuth {
   }
 
   /** A successful proof from {@code host} forgets its failures. */
-  void succeeded(String host) {
+  public void succeeded(String host) {
     if (!failures.isEmpty()) {
       failures.remove(host);
     }
   }
 
   /** The key failures are counted by: the remote IP address. */
-  static String hostKey(io.vertx.core.net.SocketAddress address) {
+  public static String hostKey(io.vertx.core.net.SocketAddress address) {
     if (address == null) {
       return "unknown";
     }
