@@ -297,7 +297,6 @@ final class ActorSupervisor {
     if (proc.monitor != null) {
       proc.monitor.stop();
     }
-    state.actors.remove(proc.actorId, proc);
     if (proc.host != null) {
       proc.host.close();
     }
@@ -308,16 +307,16 @@ final class ActorSupervisor {
         return null;
       }).onFailure(err -> log.warn("Cannot remove the Unix socket {} of actor {}: {}", socket, proc.actorId, err.toString()));
     }
-    // What the actor started and left behind goes with it: its tree (setsid, double forks included), or its group.
-    if (proc.tree != null) {
-      processes.killTree(proc);
-    } else {
-      state.launcher.killGroup(state.context, proc.pid);
-    }
-    if (restarts.schedule(proc, status)) {
-      return;
-    }
-    reportExit(proc, status, "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)", () -> failSpawn(proc, status));
+    // What the actor started and left behind goes with it (its tree: setsid, double forks included; or its group),
+    // and only once it is gone is its end told: what it held, its GPUs, may go to another then.
+    Future<Void> dead = proc.tree != null ? processes.killTree(proc) : state.launcher.killGroup(state.context, proc.pid);
+    dead.onComplete(ar -> {
+      state.actors.remove(proc.actorId, proc);
+      if (restarts.schedule(proc, status)) {
+        return;
+      }
+      reportExit(proc, status, "stopped (killed after the " + options.getStopTimeout() + " ms stop timeout)", () -> failSpawn(proc, status));
+    });
   }
 
   /**

@@ -236,15 +236,17 @@ final class ProcessRuns {
   }
 
   /** SIGKILLs every process of {@code proc}'s tree, the first included. */
-  void killTree(ActorProcess proc) {
+  Future<Void> killTree(ActorProcess proc) {
     ProcessTrees.Tree tree = proc.tree;
-    if (tree != null) {
-      state.launcher.submit(state.context, tree::kill).onSuccess(left -> {
-        if (left > 0) {
-          log.warn("{} processes of {}'s tree outlived the kill", left, proc.actorId);
-        }
-      });
+    if (tree == null) {
+      return state.context.succeededFuture();
     }
+    return state.launcher.submit(state.context, tree::kill).map(left -> {
+      if (left > 0) {
+        log.warn("{} processes of {}'s tree outlived the kill", left, proc.actorId);
+      }
+      return (Void) null;
+    }).otherwiseEmpty();
   }
 
   private void onExit(ActorProcess proc) {
@@ -265,29 +267,31 @@ final class ProcessRuns {
     if (proc.monitor != null) {
       proc.monitor.stop();
     }
-    state.actors.remove(proc.actorId, proc);
-    // No descendant outlives the process: what it started and left behind goes now, then (unless it restarts) its
-    // ports are free again.
-    if (supervisor.restarts.schedule(proc, status)) {
-      killTree(proc);
-      return;
-    }
-    cleanUp(proc);
-    supervisor.reportExit(proc, status, "stopped (killed after its " + proc.spec.getStopGraceMs() + " ms grace period)",
-      () -> failSpawn(proc, status));
+    // No descendant outlives the process: what it started and left behind is killed, and only once the whole tree is
+    // gone is its end told (what it held, its GPUs, may go to another then); then, unless it restarts, its ports are
+    // free again.
+    killTree(proc).onComplete(dead -> {
+      state.actors.remove(proc.actorId, proc);
+      if (supervisor.restarts.schedule(proc, status)) {
+        return;
+      }
+      givePortsBack(proc);
+      supervisor.reportExit(proc, status, "stopped (killed after its " + proc.spec.getStopGraceMs() + " ms grace period)",
+        () -> failSpawn(proc, status));
+    });
   }
 
   /** What an instance that ended for good leaves: the rest of its tree killed, then its own ports given back (or parked). */
   void cleanUp(ActorProcess proc) {
-    ProcessTrees.Tree tree = proc.tree;
-    Future<Integer> killed = tree == null ? state.context.succeededFuture(0) : state.launcher.submit(state.context, tree::kill);
-    killed.onComplete(ar -> {
-      if (proc.slot != null) {
-        state.ports.park(proc.actorId);
-      } else {
-        state.ports.releaseFor(proc.actorId);
-      }
-    });
+    killTree(proc).onComplete(ar -> givePortsBack(proc));
+  }
+
+  private void givePortsBack(ActorProcess proc) {
+    if (proc.slot != null) {
+      state.ports.park(proc.actorId);
+    } else {
+      state.ports.releaseFor(proc.actorId);
+    }
   }
 
   private void failSpawn(ActorProcess proc, int status) {

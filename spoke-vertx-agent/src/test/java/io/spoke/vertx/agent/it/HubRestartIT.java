@@ -272,6 +272,58 @@ class HubRestartIT {
     awaitStatus(client, s -> s.actors().isEmpty());
   }
 
+  @Test
+  void aHubPausedLongerThanTheNodeTimeoutKeepsItsNodesAndTheirActors(Vertx vertx) throws Exception {
+    Cluster cluster = startCluster(vertx, "spoke-hub-paused");
+    SpokeClient client = cluster.client;
+    ActorHandle actor = await(client.spawn("Echo", "outlives-a-pause", new SpawnOptions().setGpus(1)));
+    long pid = processes.track(actor.info().pid());
+    // Paused past the node timeout (5 s): the heartbeats it did not read while stopped are no sign of dead nodes.
+    assertThat(new ProcessBuilder("kill", "-STOP", String.valueOf(cluster.hub.pid())).start().waitFor()).isZero();
+    Thread.sleep(6_500);
+    assertThat(new ProcessBuilder("kill", "-CONT", String.valueOf(cluster.hub.pid())).start().waitFor()).isZero();
+    Path out = cluster.dir.resolve("hub.out");
+    io.spoke.vertx.test.Await.until("the hub to notice it was paused", () -> Files.readString(out).contains("did not check its nodes for"));
+    ClusterStatus status = awaitStatus(client, s -> true);
+    assertThat(Files.readString(out)).doesNotContain("Node n1 is dead");
+    assertThat(status.nodes()).extracting(NodeInfo::alive).containsExactly(true);
+    ActorInfo still = status.actors().stream().filter(a -> a.id().equals("outlives-a-pause")).findFirst().orElseThrow();
+    assertThat(still.state()).isEqualTo(ActorState.RUNNING);
+    assertThat(still.pid()).isEqualTo(pid);
+    assertThat(await(actor.call(TestActors.HELLO, "after a pause", Serializers.STRING, Serializers.STRING)))
+      .isEqualTo("Hello, after a pause!");
+  }
+
+  @Test
+  void aRankThatFailsWhileTheHubIsDownRestartsItsGangOnceTheHubIsBack(Vertx vertx) throws Exception {
+    Path dir = Files.createTempDirectory("spoke-hub-exit-while-down");
+    Cluster cluster = startCluster(vertx, "spoke-hub-exit-while-down", "--state-dir", dir.resolve("state").toString());
+    SpokeClient client = cluster.client;
+    await(client.gangAllocate(new GangRequest().setTicketId("t-away").setActorsPerNode(2).setGpus(1)
+      .setRestart(io.spoke.vertx.client.RestartPolicy.onFailure(2).withBackoffMs(100))));
+    Path gate = dir.resolve("gate");
+    for (int rank = 0; rank < 2; rank++) {
+      ManagedProcess process = await(client.launchProcess("t-away", rank, "away-" + rank, new ProcessSpec(List.of("sh", "-c",
+        "echo attempt $SPOKE_ATTEMPT; if [ $RANK = 0 ] && [ $SPOKE_ATTEMPT = 0 ]; then while [ ! -f " + gate + " ]; do sleep 0.02; done; "
+          + "exit 3; fi; exec sleep 600"))));
+      processes.track(process.info().pid());
+    }
+    long rank0 = await(client.resolve("away-0")).pid();
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    // Rank 0 fails while no hub hears: its agent keeps the exit for the hub that comes.
+    Files.createFile(gate);
+    ProcessCleanup.awaitExit(rank0, 10_000);
+    cluster.restartHub();
+    ClusterStatus back = awaitStatus(client, s -> s.tickets().size() == 1 && s.tickets().get(0).restarts() == 1 && s.actors().size() == 2
+      && s.actors().stream().allMatch(a -> a.state() == ActorState.RUNNING));
+    back.actors().forEach(a -> processes.track(a.pid()));
+    assertThat(back.tickets().get(0).reason()).contains("rank 0 exited with status 3");
+    awaitLog(client, "away-0", "attempt 1");
+    awaitLog(client, "away-1", "attempt 1");
+    await(client.release("t-away"));
+  }
+
   /** The actor's log once it holds {@code text}. */
   private static String awaitLog(SpokeClient client, String actorId, String text) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

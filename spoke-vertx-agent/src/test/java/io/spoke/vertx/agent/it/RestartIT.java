@@ -264,6 +264,29 @@ class RestartIT {
   }
 
   @Test
+  void anAdHocActorWhoseAgentRestartsStartsAgainUnderItsPolicy(Vertx vertx) throws Exception {
+    cluster.close();
+    cluster.start(vertx, new io.spoke.vertx.hub.HubOptions().setHeartbeatInterval(200).setNodeTimeout(30_000));
+    Process agent = cluster.startAgentProcess("comes-back", java.util.Map.of(), "--gpus", "1");
+    SpokeClient owner = cluster.client();
+    ActorHandle actor = cluster.spawn(owner, "Echo", "survivor", new SpawnOptions().setGpus(1).setRestart(RestartPolicy.onFailure(2)));
+    long pid = actor.info().pid();
+    // The agent dies (its actor with it) and is back well within the node timeout: its registration lacks the actor.
+    agent.destroyForcibly();
+    ProcessCleanup.awaitExit(pid, 10_000);
+    cluster.startAgentProcess("comes-back", java.util.Map.of(), "--gpus", "1");
+    until("survivor to run again", () -> {
+      ActorInfo now = await(owner.resolve("survivor"));
+      return now.state() == ActorState.RUNNING && now.pid() != pid;
+    });
+    ActorInfo again = await(owner.resolve("survivor"));
+    processes.track(again.pid());
+    assertThat(again.restarts()).isEqualTo(1);
+    assertThat(again.gpuIds()).hasSize(1);
+    assertThat(await(actor.call(TestActors.HELLO, "again", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, again!");
+  }
+
+  @Test
   void callsInFlightWhenAnInstanceDiesFailWithActorDeadAndTheNextCallReachesTheNextInstance() throws Exception {
     ActorHandle actor = cluster.spawn(client, "Echo", "in-flight", new SpawnOptions().setRestart(RestartPolicy.onFailure(1).withBackoffMs(100)));
     long pid = pidOf(actor);

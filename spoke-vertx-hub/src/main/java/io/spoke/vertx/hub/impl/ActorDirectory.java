@@ -39,10 +39,13 @@ final class ActorDirectory {
   private final Map<String, ActorInfo> graveyard = new BoundedMap<>(GRAVEYARD_SIZE);
   /** Gang restarts, which may take a rank's exit for their own; set once the ticket desk exists. */
   GangRestarts gangRestarts;
+  /** Ad-hoc actors with a restart policy, started again elsewhere (or in place) when their node or agent lost them. */
+  final Relocations relocations;
 
   ActorDirectory(HubState state, Runnable resourcesFreed) {
     this.state = state;
     this.resourcesFreed = resourcesFreed;
+    this.relocations = new Relocations(state, this);
   }
 
   /** Replies DuplicateActor to {@code client} and returns true when {@code actorId} is taken. */
@@ -342,55 +345,6 @@ final class ActorDirectory {
         watcher.send(HubClientCodec.actorEvent(info), null);
       }
     }
-  }
-
-  /**
-   * Starts ad-hoc actor {@code record}, whose node died, again on another node with room for what it asked for, under
-   * its restart policy's budget; returns false (the caller reports it dead) when it has none, or no node has room.
-   * Its watchers hear that it is restarting, then that it runs again.
-   */
-  boolean relocate(ActorRecord record, String why) {
-    ActorLaunch first = record.launch;
-    if (first == null || record.resources == null) {
-      return false;
-    }
-    int used = record.info.restarts();
-    if (!first.restart.restartsAfter(-1) || used >= first.restart.maxRestarts()) {
-      return false;
-    }
-    Reservation reservation;
-    try {
-      reservation = state.scheduler.allocate(record.resources, null);
-    } catch (RuntimeException noRoom) {
-      log.warn("Actor {} cannot be started again: {} and no other node has room ({})", record.id(), why, noRoom.getMessage());
-      return false;
-    }
-    NodeRecord node = state.nodes.get(reservation.nodeId());
-    forget(record);
-    if (record.reservation != null) {
-      resourcesFreed.run();
-    }
-    List<Integer> gpuIds = new ArrayList<>();
-    for (int gpu : reservation.gpuIds()) {
-      gpuIds.add(gpu);
-    }
-    ActorInfo restarting = new ActorInfo(record.id(), record.info.type(), node.id, node.host, 0, 0, null, ActorState.RESTARTING, -1,
-      why + "; starting it again on node " + node.id, gpuIds).withProcess(record.info.command(), List.of()).withRestarts(used + 1);
-    ActorRecord moved = new ActorRecord(restarting, node.id, reservation);
-    moved.watchers.addAll(record.watchers);
-    moved.resources = record.resources;
-    moved.relocations = record.relocations + 1;
-    // The next instance counts on from here: its starts (SPOKE_ATTEMPT) and what is left of the budget.
-    java.util.Map<String, String> env = new java.util.LinkedHashMap<>(first.env);
-    env.put("SPOKE_ATTEMPT", String.valueOf(used + 1));
-    ActorLaunch again = new ActorLaunch(null, first.session, 0, moved, node, env, first.jvmOptions, first.timeoutMs, first.args, null,
-      () -> { }, first.process, first.restart.withMaxRestarts(first.restart.maxRestarts() - used - 1), first.liveness);
-    moved.launch = again;
-    state.metrics.restarted(HubMetrics.RestartKind.MOVED);
-    changed(moved, restarting);
-    log.info("Actor {}: {}; starting it again on node {}", record.id(), why, node.id);
-    startActor(again);
-    return true;
   }
 
   /**

@@ -12,7 +12,7 @@ final class ActorRecord {
 
   final String nodeId;
   /** What the actor holds on its own; {@code null} for gang actors, whose resources belong to their ticket. */
-  final Reservation reservation;
+  Reservation reservation;
   /** The clients told when the actor exits. */
   final Set<Connection> watchers = new HashSet<>();
   /** Whether a stop was asked for (a spawn that then fails was stopped, not refused). */

@@ -42,6 +42,8 @@ final class AgentHandler {
   private final TicketDesk tickets;
   private final TicketRecovery recovery;
   private final Reconciliation reconciliation;
+  /** When the nodes were last checked (System.nanoTime()), 0 before the first check. */
+  private long lastCheckNanos;
 
   AgentHandler(HubState state, ActorDirectory directory, TicketDesk tickets, TicketRecovery recovery) {
     this.state = state;
@@ -194,6 +196,19 @@ final class AgentHandler {
   /** Nodes whose heartbeats stopped for the node timeout are dead. */
   void checkNodes() {
     long now = System.nanoTime();
+    long sinceLast = lastCheckNanos == 0 ? 0 : (now - lastCheckNanos) / 1_000_000L;
+    lastCheckNanos = now;
+    long interval = Math.max(10, state.options.getHeartbeatInterval() / 2);
+    if (sinceLast > Math.max(4 * interval, 1_000)) {
+      // The hub itself did not run for a while (paused, starved of CPU): the heartbeats it did not read are no sign
+      // that the nodes died. Each gets the node timeout from now to be heard.
+      log.warn("The hub did not check its nodes for {} ms (it was paused or starved); they have {} ms from now to be heard", sinceLast,
+        state.options.getNodeTimeout());
+      for (NodeRecord node : state.nodes.values()) {
+        node.lastSeen = Math.max(node.lastSeen, now);
+      }
+      return;
+    }
     for (NodeRecord node : new ArrayList<>(state.nodes.values())) {
       if (node.alive && now - node.lastSeen > state.options.getNodeTimeout() * 1_000_000L) {
         nodeDied(node, "no heartbeat for " + state.options.getNodeTimeout() + " ms");
@@ -222,7 +237,7 @@ final class AgentHandler {
     state.scheduler.removeNode(node.id);
     // Ad-hoc actors with a restart policy start again elsewhere, if their resources fit there.
     for (ActorRecord record : movable) {
-      if (!directory.relocate(record, reason)) {
+      if (!directory.relocations.relocate(record, reason)) {
         directory.markExited(record, -1, reason, record.info.logFile());
       }
     }

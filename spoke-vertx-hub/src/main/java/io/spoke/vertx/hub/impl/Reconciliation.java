@@ -72,7 +72,8 @@ final class Reconciliation {
       if (record.pending != null) {
         directory.settle(record, Future.failedFuture(new NodeUnavailableException("actor '" + actorId + "' did not start: node "
           + node.id + " does not have it (the link dropped before its spawn got there)")));
-      } else {
+      } else if (!directory.relocations.relocate(record, "its agent on node " + node.id + " no longer has it (the agent restarted, say)")) {
+        // An actor with a restart policy starts again where there is room (this node too); the others have ended.
         directory.markExited(record, -1, "its agent no longer reports it", record.info.logFile());
       }
     }
