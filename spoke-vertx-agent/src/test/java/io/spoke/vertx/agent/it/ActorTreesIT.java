@@ -115,4 +115,40 @@ class ActorTreesIT {
     gone(child, "after its actor's stop (environment tag)");
     assertThat(cluster.agentOutput("t4")).contains("Process trees kept by environment");
   }
+
+  @Test
+  void anExitIsToldOnlyOnceWhatTheInstanceLeftIsGone() throws Exception {
+    // Trees found by their environment tag, and 150 processes left behind: killing them takes scans of /proc, long
+    // enough to be seen by anyone who hears of the exit first.
+    cluster.startAgentProcess("t5", Map.of("JAVA_TOOL_OPTIONS", "-Dspoke.processTrees=environ"), "--gpus", "1");
+    java.nio.file.Path orphan = cluster.logDir().resolve("orphan.pid");
+    io.spoke.vertx.client.ManagedProcess p = await(client.spawnProcess("leaves-many", new io.spoke.vertx.client.ProcessSpec(
+      java.util.List.of("sh", "-c", "setsid sh -c 'for i in $(seq 150); do sleep 600 & done; echo $$ > " + orphan + "; wait' & "
+        + "while [ ! -s " + orphan + " ]; do sleep 0.01; done; exit 3")), new SpawnOptions().setNode("t5").setGpus(1)));
+    ActorInfo end = await(p.exit());
+    // Its exit means its GPU is free for the next: nothing of it may still run then.
+    java.util.List<Long> left = liveTagged("SPOKE_PROCESS_ID=leaves-many");
+    left.forEach(processes::track);
+    assertThat(end.exitCode()).isEqualTo(3);
+    assertThat(left).as("what it left, alive when its exit is heard").isEmpty();
+  }
+
+  /** Live processes whose environment has {@code entry}. */
+  private static java.util.List<Long> liveTagged(String entry) throws java.io.IOException {
+    java.util.List<Long> found = new java.util.ArrayList<>();
+    try (java.util.stream.Stream<java.nio.file.Path> proc = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+      for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) proc.filter(x -> x.getFileName().toString().matches("\\d+"))::iterator) {
+        try {
+          String env = "\0" + new String(java.nio.file.Files.readAllBytes(d.resolve("environ")), java.nio.charset.StandardCharsets.ISO_8859_1);
+          long pid = Long.parseLong(d.getFileName().toString());
+          if (env.contains("\0" + entry + "\0") && ProcessCleanup.alive(pid)) {
+            found.add(pid);
+          }
+        } catch (java.io.IOException gone) {
+          // exited while listed
+        }
+      }
+    }
+    return found;
+  }
 }
