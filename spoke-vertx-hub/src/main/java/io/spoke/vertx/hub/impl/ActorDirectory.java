@@ -152,16 +152,29 @@ final class ActorDirectory {
    * ({@code outcome} succeeded) or that it ended or never came (failed).
    */
   void settle(ActorRecord record, AsyncResult<ActorInfo> outcome) {
-    ActorLaunch launch = record.pending;
-    if (launch == null) {
-      return;
+    ActorLaunch launch = unsettled(record);
+    if (launch != null) {
+      finish(launch, outcome);
     }
+  }
+
+  /** Takes {@code record}'s start whose answer went with the link off it (its timer cancelled); null if it has none. */
+  private ActorLaunch unsettled(ActorRecord record) {
+    ActorLaunch launch = record.pending;
     record.pending = null;
     if (record.pendingTimer >= 0) {
       state.vertx.cancelTimer(record.pendingTimer);
       record.pendingTimer = -1;
     }
-    finish(launch, outcome);
+    return launch;
+  }
+
+  /** A start whose answer went with the link fails: its client hears {@code failure}. */
+  private static void failUnsettled(ActorLaunch launch, Throwable failure) {
+    launch.onFailure.run();
+    if (launch.client != null) {
+      launch.client.replyFailure(launch.requestId, failure);
+    }
   }
 
   /**
@@ -172,9 +185,7 @@ final class ActorDirectory {
     NodeRecord node = state.nodes.get(record.nodeId);
     SpokeTimeoutException failure = new SpokeTimeoutException("actor '" + record.id() + "' did not start on node " + record.nodeId
       + " within " + timeout + " ms (the link to the node dropped while it started)");
-    ActorLaunch launch = record.pending;
-    record.pending = null;
-    launch.onFailure.run();
+    ActorLaunch launch = unsettled(record);
     if (node != null) {
       orphan(node, record.info, record.reservation);
       if (node.connection != null) {
@@ -188,9 +199,7 @@ final class ActorDirectory {
     if (node != null) {
       node.actors.remove(record.id());
     }
-    if (launch.client != null) {
-      launch.client.replyFailure(launch.requestId, failure);
-    }
+    failUnsettled(launch, failure);
   }
 
   /**
@@ -299,19 +308,10 @@ final class ActorDirectory {
       .withRestarts(Math.max(record.info.restarts(), exit.restarts())).withSpawnId(record.spawnId)
       .withExitedAt(exit.exitedAtMs() > 0 ? exit.exitedAtMs() : System.currentTimeMillis());
     String reason = exit.reason();
-    if (record.pending != null) {
+    ActorLaunch ended = unsettled(record);
+    if (ended != null) {
       // A start whose answer went with the link, and which ended there: its client hears why.
-      ActorLaunch launch = record.pending;
-      record.pending = null;
-      if (record.pendingTimer >= 0) {
-        state.vertx.cancelTimer(record.pendingTimer);
-        record.pendingTimer = -1;
-      }
-      launch.onFailure.run();
-      if (launch.client != null) {
-        launch.client.replyFailure(launch.requestId, new SpawnException("actor '" + record.id() + "' did not start on node "
-          + record.nodeId + ": " + reason));
-      }
+      failUnsettled(ended, new SpawnException("actor '" + record.id() + "' did not start on node " + record.nodeId + ": " + reason));
     }
     forget(record);
     state.metrics.exited(exited);
@@ -357,18 +357,9 @@ final class ActorDirectory {
 
   /** Removes an actor from the directory and frees what it held on its own; a start still unsettled fails. */
   void forget(ActorRecord record) {
-    ActorLaunch unsettled = record.pending;
+    ActorLaunch unsettled = unsettled(record);
     if (unsettled != null) {
-      record.pending = null;
-      if (record.pendingTimer >= 0) {
-        state.vertx.cancelTimer(record.pendingTimer);
-        record.pendingTimer = -1;
-      }
-      unsettled.onFailure.run();
-      if (unsettled.client != null) {
-        unsettled.client.replyFailure(unsettled.requestId, new ActorNotFoundException("actor '" + record.id() + "' was stopped while it"
-          + " started"));
-      }
+      failUnsettled(unsettled, new ActorNotFoundException("actor '" + record.id() + "' was stopped while it started"));
     }
     state.actors.remove(record.id());
     if (record.reservation != null) {

@@ -40,6 +40,14 @@ class TicketJournalTest {
     return promise.future().await(30, TimeUnit.SECONDS);
   }
 
+  /** {@code file} opened for appending through a channel the test can make fail, kept in {@code channels}. */
+  private static FailingChannel failing(Path file, List<FailingChannel> channels) throws java.io.IOException {
+    FailingChannel channel = new FailingChannel(java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
+      java.nio.file.StandardOpenOption.APPEND));
+    channels.add(channel);
+    return channel;
+  }
+
   private JournalState open(Vertx vertx, Context context, TicketJournal journal) throws Exception {
     return on(context, () -> vertx.executeBlocking(journal::load));
   }
@@ -125,12 +133,7 @@ class TicketJournalTest {
     Map<String, JsonObject> live = new LinkedHashMap<>();
     TicketJournal journal = new TicketJournal(vertx, dir, () -> new ArrayList<>(live.values()));
     List<FailingChannel> channels = new ArrayList<>();
-    journal.opener = file -> {
-      FailingChannel channel = new FailingChannel(java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
-        java.nio.file.StandardOpenOption.APPEND));
-      channels.add(channel);
-      return channel;
-    };
+    journal.opener = file -> failing(file, channels);
     open(vertx, context, journal);
     live.put("t1", allocated("t1", 1));
     on(context, () -> journal.append(allocated("t1", 1)));
@@ -169,10 +172,7 @@ class TicketJournalTest {
       if (full.get()) {
         throw new java.io.IOException("No space left on device");
       }
-      FailingChannel channel = new FailingChannel(java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE,
-        java.nio.file.StandardOpenOption.APPEND));
-      channels.add(channel);
-      return channel;
+      return failing(file, channels);
     };
     open(vertx, context, journal);
     live.put("t1", allocated("t1", 1));
