@@ -391,12 +391,12 @@ public final class Chaos {
           .put("ok", workload.callsOk.get()).put("failedTyped", new JsonObject(new TreeMap<>(workload.callFailures))))
         .put("tickets", new JsonObject().put("acknowledged", workload.ticketsAcknowledged.get())
           .put("refused", workload.ticketsRefused.get()).put("liveAtEnd", ticketsAtEnd).put("launchesFailed", workload.launchesFailed.get()))
-        .put("actorRestarts", restarts).put("hubStarts", hubFootprints.size())
+        .put("restartsOfActorsAtEnd", restarts).put("hubStarts", hubFootprints.size())
         .put("hubRssGrowthMiB", rssGrowthKb / 1024).put("hubFdGrowth", fdGrowth);
       System.out.println("chaos: faults injected " + faults.injected);
       System.out.println("chaos: calls " + workload.callsOk.get() + " ok, failed (typed) " + workload.callFailures);
       System.out.println("chaos: tickets " + workload.ticketsAcknowledged.get() + " acknowledged, " + workload.ticketsRefused.get()
-        + " refused; actor restarts " + restarts + "; hub started " + hubFootprints.size() + " times, RSS growth "
+        + " refused; restarts of the actors live at the end " + restarts + "; hub started " + hubFootprints.size() + " times, RSS growth "
         + rssGrowthKb / 1024 + " MiB, fd growth " + fdGrowth);
       System.out.println("chaos: summary " + summary.encode());
     }
