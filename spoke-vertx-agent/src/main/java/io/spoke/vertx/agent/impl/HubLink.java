@@ -111,7 +111,8 @@ final class HubLink {
         }
         connection.messageHandler(commands);
         connection.closeHandler(this::onHubClosed);
-        return register(connection).map(connection);
+        // A registration the hub refused or failed leaves nothing half-registered: the next try is a new connection.
+        return register(connection).map(connection).onFailure(err -> connection.close());
       })
       .onComplete(ar -> {
         if (ar.succeeded()) {

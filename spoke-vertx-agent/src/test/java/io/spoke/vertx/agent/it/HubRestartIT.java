@@ -324,6 +324,64 @@ class HubRestartIT {
     await(client.release("t-away"));
   }
 
+  /**
+   * Gang {@code ticket} (2 ranks, a GPU each, on-failure) whose rank 1 fails once, and whose hub is SIGKILLed while
+   * both ranks start again (attempt 1 waits for {@code gate}), then restarted; returns the pids of the starts the dead
+   * hub asked for.
+   */
+  private long[] hubDiesWhileRanksStartAgain(Cluster cluster, Path dir, String ticket, Path gate) throws Exception {
+    SpokeClient client = cluster.client;
+    await(client.gangAllocate(new GangRequest().setTicketId(ticket).setActorsPerNode(2).setGpus(1)
+      .setRestart(io.spoke.vertx.client.RestartPolicy.onFailure(2).withBackoffMs(100))));
+    Path fail = dir.resolve("fail");
+    // Attempt 0 is ready at once, and rank 1 fails when told; attempt 1 is not ready until the gate opens.
+    for (int rank = 0; rank < 2; rank++) {
+      ProcessSpec spec = new ProcessSpec(List.of("sh", "-c", "echo attempt $SPOKE_ATTEMPT pid $$; if [ $SPOKE_ATTEMPT = 0 ]; then echo ready; "
+        + "[ $RANK = 1 ] && { while [ ! -f " + fail + " ]; do sleep 0.02; done; exit 4; }; exec sleep 600; fi; "
+        + "while [ ! -f " + gate + " ]; do sleep 0.02; done; echo ready; exec sleep 600"))
+        .setReady(io.spoke.vertx.client.Readiness.log("^ready"));
+      ManagedProcess process = await(client.launchProcess(ticket, rank, ticket + "-" + rank, spec));
+      processes.track(process.info().pid());
+    }
+    Files.createFile(fail);
+    long[] starting = new long[2];
+    for (int rank = 0; rank < 2; rank++) {
+      String log = awaitLog(client, ticket + "-" + rank, "attempt 1 pid ");
+      starting[rank] = Long.parseLong(log.substring(log.indexOf("attempt 1 pid ") + 14).split("\\s")[0]);
+      processes.track(starting[rank]);
+    }
+    awaitStatus(client, s -> s.actors().size() == 2 && s.actors().stream().allMatch(a -> a.state() == ActorState.STARTING));
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    cluster.restartHub();
+    return starting;
+  }
+
+  @Test
+  void ranksStartingAgainForAGangRestartWhenTheHubDiesStartAgainUnderTheRestartedHub(Vertx vertx) throws Exception {
+    Path dir = Files.createTempDirectory("spoke-hub-relaunch");
+    Cluster cluster = startCluster(vertx, "spoke-hub-relaunch", "--state-dir", dir.resolve("state").toString());
+    SpokeClient client = cluster.client;
+    Path gate = dir.resolve("gate");
+    long[] starting = hubDiesWhileRanksStartAgain(cluster, dir, "t-relaunch", gate);
+    // Starts nobody waits for are stopped; as relaunches of the gang's restart, they start again, at the same attempt.
+    ProcessCleanup.awaitExit(starting[0], 30_000);
+    ProcessCleanup.awaitExit(starting[1], 30_000);
+    Files.createFile(gate);
+    ClusterStatus back = awaitStatus(client, s -> s.tickets().size() == 1 && s.actors().size() == 2
+      && s.actors().stream().allMatch(a -> a.state() == ActorState.RUNNING));
+    back.actors().forEach(a -> processes.track(a.pid()));
+    assertThat(back.tickets().get(0).state()).isEqualTo(TicketState.ALLOCATED);
+    assertThat(back.tickets().get(0).restarts()).isEqualTo(1);
+    assertThat(back.actors()).extracting(ActorInfo::pid).doesNotContain(starting[0], starting[1]);
+    for (int rank = 0; rank < 2; rank++) {
+      String log = awaitLog(client, "t-relaunch-" + rank, "ready");
+      assertThat(log.split("attempt 1 pid ", -1)).hasSize(3);
+    }
+    await(client.release("t-relaunch"));
+    awaitStatus(client, s -> s.actors().isEmpty());
+  }
+
   /** The actor's log once it holds {@code text}. */
   private static String awaitLog(SpokeClient client, String actorId, String text) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -21,6 +21,7 @@ import io.spoke.vertx.client.RestartPolicy;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
 import io.spoke.vertx.test.BlockedThreadDetector;
@@ -202,6 +203,47 @@ class ReconcileIT {
     Allocation ticket = await(client.tickets()).get(0);
     assertThat(ticket.restarts()).isEqualTo(1);
     until("both ranks to run", () -> await(client.tickets()).get(0).slots().stream().allMatch(s -> s.actorState() == ActorState.RUNNING));
+  }
+
+  @Test
+  void aGangRelaunchWhoseAnswerIsLostAndNeverComesIsAnExitAndTheGangRestartsAgain(Vertx vertx) throws Exception {
+    // The node outlives a cut far longer than a start may take: the hub gives up waiting for the starts' answers.
+    cluster.start(vertx, new HubOptions().setHeartbeatInterval(100).setNodeTimeout(60_000).setAgentTimeout(1_000));
+    TcpRelay relay = relay(cluster.hubPort());
+    cluster.startAgent(new AgentOptions().setNodeId("n1").setGpus(2).setReconnectInterval(100), relay.port());
+    SpokeClient client = cluster.client();
+    await(client.gangAllocate(new GangRequest().setTicketId("t-lost").setActorsPerNode(2).setGpus(1)
+      .setRestart(RestartPolicy.onFailure(3).withBackoffMs(100))));
+    Path fail = dir.resolve("fail");
+    // Attempt 0 is ready at once and rank 1 fails when told; attempt 1 is never ready; attempt 2 is.
+    for (int rank = 0; rank < 2; rank++) {
+      await(client.launchProcess("t-lost", rank, "lost-" + rank, new ProcessSpec(List.of("sh", "-c",
+        "echo $$ $SPOKE_ATTEMPT >> " + dir.resolve("rank-" + rank) + "; [ $SPOKE_ATTEMPT = 1 ] && exec sleep 600; echo ready; "
+          + "if [ $SPOKE_ATTEMPT = 0 ] && [ $RANK = 1 ]; then while [ ! -f " + fail + " ]; do sleep 0.02; done; exit 4; fi; exec sleep 600"))
+        .setReady(Readiness.log("^ready$")), new SpawnOptions().setTimeout(2_000)));
+    }
+    processes.track(pidIn(dir.resolve("rank-0")));
+    processes.track(pidIn(dir.resolve("rank-1")));
+    Files.createFile(fail);
+    until("both ranks to start again", () -> Files.readAllLines(dir.resolve("rank-0")).size() == 2
+      && Files.readAllLines(dir.resolve("rank-1")).size() == 2);
+    // Cut while they start: what the agent answers (they time out) goes with the link.
+    cutOff(relay, client);
+    for (int rank = 0; rank < 2; rank++) {
+      processes.track(Long.parseLong(Files.readAllLines(dir.resolve("rank-" + rank)).get(1).split(" ")[0]));
+    }
+    // The hub's wait for the answers runs out: the starts are exits, and the gang restarts again (it waits for the node).
+    until("the second gang restart", () -> await(client.tickets()).get(0).restarts() == 2);
+    relay.refuse(false);
+    until("both ranks to run at attempt 2", () -> await(client.tickets()).get(0).slots().stream()
+      .allMatch(s -> s.actorState() == ActorState.RUNNING));
+    for (int rank = 0; rank < 2; rank++) {
+      List<String> starts = Files.readAllLines(dir.resolve("rank-" + rank));
+      assertThat(starts).hasSize(3);
+      assertThat(starts.get(2)).as("rank " + rank + "'s third start").endsWith(" 2");
+      processes.track(Long.parseLong(starts.get(2).split(" ")[0]));
+    }
+    assertThat(await(client.tickets()).get(0).state()).isEqualTo(TicketState.ALLOCATED);
   }
 
   @Test

@@ -179,27 +179,28 @@ final class ActorDirectory {
 
   /**
    * A start whose answer went with its agent's link did not settle within its timeout: it fails; if it runs there after
-   * all, it is stopped (or will be, when its node is back), and holds its GPUs until then.
+   * all, it is stopped (or will be, when its node is back), and holds its GPUs until then. A start nobody asked for
+   * (a gang's relaunch, a relocation) ends as an exit, so that its gang or its watchers hear of it.
    */
   private void pendingTimedOut(ActorRecord record, long timeout) {
     NodeRecord node = state.nodes.get(record.nodeId);
-    SpokeTimeoutException failure = new SpokeTimeoutException("actor '" + record.id() + "' did not start on node " + record.nodeId
-      + " within " + timeout + " ms (the link to the node dropped while it started)");
+    String why = "did not start on node " + record.nodeId + " within " + timeout + " ms (the link to the node dropped while it started)";
     ActorLaunch launch = unsettled(record);
     if (node != null) {
       orphan(node, record.info, record.reservation);
+      // The orphan holds what the record held until its node says it is gone.
+      record.reservation = null;
       if (node.connection != null) {
         stopOrphan(node, record.id());
       }
-    } else if (record.reservation != null) {
-      state.scheduler.release(record.reservation);
-      resourcesFreed.run();
     }
-    state.actors.remove(record.id());
-    if (node != null) {
-      node.actors.remove(record.id());
+    if (launch.client == null) {
+      launch.onFailure.run();
+      markExited(record, -1, why, null);
+      return;
     }
-    failUnsettled(launch, failure);
+    forget(record);
+    failUnsettled(launch, new SpokeTimeoutException("actor '" + record.id() + "' " + why));
   }
 
   /**
@@ -208,12 +209,13 @@ final class ActorDirectory {
    * those of them still free) until its node confirms it is gone.
    */
   void orphan(NodeRecord node, ActorInfo instance, Reservation held) {
+    int[] gpuIds = instance.gpuIds().stream().mapToInt(Integer::intValue).toArray();
     Reservation reservation = held;
     if (reservation == null && state.scheduler.node(node.id) != null) {
-      reservation = state.scheduler.adopt(node.id, instance.gpuIds().stream().mapToInt(Integer::intValue).toArray());
+      reservation = state.scheduler.adopt(node.id, gpuIds);
     }
     NodeRecord.Orphan previous = node.orphans.put(instance.id(), new NodeRecord.Orphan(instance.id(), instance.spawnId(),
-      instance.ticket(), instance.rank(), reservation));
+      instance.ticket(), instance.rank(), gpuIds, reservation));
     if (previous != null && previous.reservation() != null && previous.reservation() != reservation) {
       state.scheduler.release(previous.reservation());
     }
@@ -235,6 +237,28 @@ final class ActorDirectory {
           releaseOrphan(node, actorId);
         }
       });
+  }
+
+  /**
+   * Ticket {@code ticketId} gave its GPUs back: the orphans of its ranks, still being stopped, take those they run on,
+   * so that nobody else gets them before they are gone.
+   */
+  void orphansOfTicketHoldTheirGpus(String ticketId) {
+    for (NodeRecord node : state.nodes.values()) {
+      if (state.scheduler.node(node.id) == null) {
+        continue;
+      }
+      node.orphans.replaceAll((id, orphan) -> {
+        if (!ticketId.equals(orphan.ticket())) {
+          return orphan;
+        }
+        if (orphan.reservation() != null) {
+          state.scheduler.release(orphan.reservation());
+        }
+        return new NodeRecord.Orphan(id, orphan.spawnId(), orphan.ticket(), orphan.rank(), orphan.gpuIds(),
+          state.scheduler.adopt(node.id, orphan.gpuIds()));
+      });
+    }
   }
 
   /** Orphan {@code actorId} of {@code node} is gone: what it held is free. */

@@ -175,12 +175,16 @@ final class GangRestarts {
       ended(ticket, "its ticket ended while the gang waited to restart");
       return;
     }
-    desk.journalRestart(ticket);
     for (int rank = 0; rank < ticket.recipes.length; rank++) {
       if (ticket.recipes[rank] != null) {
         ticket.relaunching.add(rank);
       }
     }
+    if (ticket.relaunching.isEmpty()) {
+      desk.journalRestart(ticket);
+      return;
+    }
+    // The journal has the restart under way until the last rank starts again (some may wait for a node cut off).
     for (int rank : new ArrayList<>(ticket.relaunching)) {
       relaunchRank(ticket, rank);
     }
@@ -199,14 +203,14 @@ final class GangRestarts {
     GangPlacement.Rank placed = ticket.placement.ranks().get(rank);
     NodeRecord node = state.nodes.get(placed.nodeId());
     if (recipe == null) {
-      ticket.relaunching.remove(rank);
+      relaunched(ticket, rank);
       return;
     }
     if (state.actors.containsKey(recipe.actorId) || node == null || node.connection == null || node.holdsOrphanOf(ticket.id, rank)) {
       log.info("Ticket {}: rank {} starts again once node {} is back and its last instance is gone", ticket.id, rank, placed.nodeId());
       return;
     }
-    ticket.relaunching.remove(rank);
+    relaunched(ticket, rank);
     // The slot as it is now: the same node, GPUs and rendezvous (its port too, unless the agent restarted meanwhile).
     Slot slot = desk.views.slot(ticket, placed);
     ActorInfo starting = new ActorInfo(recipe.actorId, recipe.type, node.id, node.host, 0, 0, null, ActorState.STARTING, -1, null,
@@ -222,6 +226,13 @@ final class GangRestarts {
     ticket.actors[rank] = recipe.actorId;
     directory.startActor(new ActorLaunch(null, ticket.owner, 0, record, node, env, recipe.jvmOptions, recipe.timeoutMs,
       recipe.args, slot, () -> { }, recipe.process, RestartPolicy.never(), recipe.liveness));
+  }
+
+  /** Rank {@code rank} no longer waits to start again; once none does, the journal has the restart done. */
+  private void relaunched(TicketRecord ticket, int rank) {
+    if (ticket.relaunching.remove(rank) && ticket.relaunching.isEmpty()) {
+      desk.journalRestart(ticket);
+    }
   }
 
   /** Node {@code node} registered again: the ranks there that wait to start again do. */

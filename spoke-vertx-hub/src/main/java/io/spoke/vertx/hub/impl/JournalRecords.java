@@ -54,7 +54,7 @@ final class JournalRecords {
       for (int rank = 0; ticket.recipes != null && rank < ticket.recipes.length; rank++) {
         recipes.add(ticket.recipes[rank] == null ? null : ticket.recipes[rank].toJson());
       }
-      record.put("restart", ticket.restart.toJson()).put("restarts", ticket.history.total()).put("restarting", ticket.restarting)
+      record.put("restart", ticket.restart.toJson()).put("restarts", ticket.history.total()).put("restarting", underWay(ticket))
         .put("restartTimes", new JsonArray(new ArrayList<>(ticket.history.times()))).put("recipes", recipes);
     }
     return record;
@@ -67,10 +67,19 @@ final class JournalRecords {
       : recipe.toJson());
   }
 
+  /**
+   * Whether a gang restart is under way as a restarted hub must see it: until every rank has been started again (ranks
+   * may wait for a node cut off), a hub that dies finishes it; what was started again by then is stopped and started
+   * again with the rest.
+   */
+  private static boolean underWay(TicketRecord ticket) {
+    return ticket.restarting || !ticket.relaunching.isEmpty();
+  }
+
   /** The ticket's gang restarts as they are now: how many and when, whether one is under way, and its state. */
   static JsonObject restart(TicketRecord ticket) {
     JsonObject record = new JsonObject().put("op", "restart").put("ticket", ticket.id).put("restarts", ticket.history.total())
-      .put("restarting", ticket.restarting).put("times", new JsonArray(new ArrayList<>(ticket.history.times())))
+      .put("restarting", underWay(ticket)).put("times", new JsonArray(new ArrayList<>(ticket.history.times())))
       .put("reason", ticket.reason);
     if (ticket.state == TicketState.FAILED) {
       record.put("state", "FAILED");

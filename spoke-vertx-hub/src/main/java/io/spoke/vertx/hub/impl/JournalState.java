@@ -38,6 +38,10 @@ final class JournalState {
       case "launched":
         if (ticketRecord != null) {
           int rank = record.getInteger("rank");
+          long ranks = (long) ticketRecord.getInteger("nodes", 0) * ticketRecord.getInteger("actorsPerNode", 0);
+          if (rank < 0 || rank >= ranks) {
+            throw new IllegalArgumentException("a launch of rank " + rank + " of a ticket of " + ranks + " ranks");
+          }
           JsonArray recipes = ticketRecord.getJsonArray("recipes");
           if (recipes == null) {
             recipes = new JsonArray();

@@ -18,8 +18,10 @@ final class NodeRecord {
    * ActorDirectory#orphan}): what it holds stays reserved until the node confirms it is gone.
    *
    * @param ticket its ticket, or null; {@code rank} its rank (-1 for none): the rank is not launched again meanwhile
+   * @param gpuIds the GPUs it runs on; {@code reservation} those of them it holds (a rank's are its ticket's until the
+   *     ticket is released)
    */
-  record Orphan(String actorId, String spawnId, String ticket, int rank, Reservation reservation) {
+  record Orphan(String actorId, String spawnId, String ticket, int rank, int[] gpuIds, Reservation reservation) {
   }
 
   final String id;

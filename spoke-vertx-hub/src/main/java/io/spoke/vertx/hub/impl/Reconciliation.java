@@ -3,13 +3,16 @@ package io.spoke.vertx.hub.impl;
 import io.spoke.vertx.NodeUnavailableException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
+import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.hub.scheduler.Reservation;
 import io.spoke.vertx.protocol.RegisterNodeView;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.logging.log4j.LogManager;
@@ -50,6 +53,15 @@ final class Reconciliation {
    * bound); returns what to send the agent now: stops of the instances the hub does not keep.
    */
   List<Runnable> registered(NodeRecord node, RegisterNodeView r) {
+    // What the hub had placed here: a start it asks for while reconciling (a rank an exit freed starts again) is not in
+    // the report, and not missing from it either.
+    Map<String, ActorRecord> placed = new LinkedHashMap<>();
+    for (String actorId : node.actors) {
+      ActorRecord record = state.actors.get(actorId);
+      if (record != null) {
+        placed.put(actorId, record);
+      }
+    }
     if (r.exitsDropped() > 0) {
       log.warn("Node {} dropped {} exits the hub had not acknowledged (it keeps a bounded number); their actors are reported as no "
         + "longer there", node.id, r.exitsDropped());
@@ -64,9 +76,10 @@ final class Reconciliation {
       reported.add(instance.id());
       instance(node, instance, stops);
     }
-    for (String actorId : new ArrayList<>(node.actors)) {
-      ActorRecord record = state.actors.get(actorId);
-      if (record == null || reported.contains(actorId)) {
+    for (Map.Entry<String, ActorRecord> entry : placed.entrySet()) {
+      String actorId = entry.getKey();
+      ActorRecord record = entry.getValue();
+      if (state.actors.get(actorId) != record || reported.contains(actorId)) {
         continue;
       }
       if (record.pending != null) {
@@ -150,7 +163,7 @@ final class Reconciliation {
       log.warn("Node {} holds {} {} ({}), which the hub does not keep: {}; stopping it", node.id, instance.isProcess() ? "process"
         : "actor", instance.id(), instance.state().name().toLowerCase(Locale.ROOT), why);
       if (instance.ticket() != null && instance.state() == ActorState.STARTING) {
-        dropRecipe(instance);
+        unwaitedRankStart(instance);
       }
       directory.orphan(node, instance, null);
       stops.add(() -> directory.stopOrphan(node, instance.id()));
@@ -202,14 +215,29 @@ final class Reconciliation {
     node.actors.add(instance.id());
   }
 
-  /** A rank's start that nobody waits for: its recipe goes too, so that no gang restart starts it again. */
-  private void dropRecipe(ActorInfo instance) {
+  /**
+   * A rank's start that nobody waits for (the hub that asked for it is gone). One of a gang restart's relaunches starts
+   * again once this one is gone ({@link GangRestarts#rankFree}), at the same attempt; a client's launch, which its
+   * client heard fail, leaves no recipe, so that no gang restart starts it again.
+   */
+  private void unwaitedRankStart(ActorInfo instance) {
     TicketRecord ticket = desk.tickets.get(instance.ticket());
-    if (ticket != null && ticket.recipes != null && instance.rank() >= 0 && instance.rank() < ticket.recipes.length
-      && ticket.recipes[instance.rank()] != null && ticket.recipes[instance.rank()].actorId.equals(instance.id())) {
-      ticket.recipes[instance.rank()] = null;
-      desk.journalLaunch(ticket, instance.rank());
+    int rank = instance.rank();
+    if (ticket == null || ticket.recipes == null || rank < 0 || rank >= ticket.recipes.length || ticket.recipes[rank] == null
+      || !ticket.recipes[rank].actorId.equals(instance.id())) {
+      return;
     }
+    if (ticket.history.total() > 0 && ticket.state == TicketState.ALLOCATED && ticket.releasing == null) {
+      log.warn("Ticket {}: rank {} was starting again for gang restart {} when the hub before this one stopped; it starts again once"
+        + " that start is stopped", ticket.id, rank, ticket.history.total());
+      if (!ticket.restarting) {
+        // A restart still to finish (read back from the journal) relaunches every rank anyway.
+        ticket.relaunching.add(rank);
+      }
+      return;
+    }
+    ticket.recipes[rank] = null;
+    desk.journalLaunch(ticket, rank);
   }
 
   /** Whether an instance's spawn id is the one the hub knows (an instance without one, from an older hub, is taken as it). */

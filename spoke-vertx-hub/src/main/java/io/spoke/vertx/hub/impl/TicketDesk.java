@@ -347,6 +347,7 @@ final class TicketDesk {
         if (ticket.placement != null) {
           state.scheduler.release(ticket.placement);
           leases.releasePort(ticket);
+          directory.orphansOfTicketHoldTheirGpus(ticket.id);
           holdUnconfirmed(ticket);
         }
         remove(ticket);

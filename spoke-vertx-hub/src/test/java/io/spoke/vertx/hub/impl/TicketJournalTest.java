@@ -89,7 +89,7 @@ class TicketJournalTest {
     JsonObject recipe0 = new JsonObject().put("actor", "r0").put("type", "process");
     JsonObject recipe1 = new JsonObject().put("actor", "r1").put("type", "process");
     on(context, () -> Future.join(List.of(
-      journal.append(allocated("t1", 1)),
+      journal.append(allocated("t1", 1).put("nodes", 1).put("actorsPerNode", 2)),
       journal.append(new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", 1).put("recipe", recipe1)),
       journal.append(new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", 0).put("recipe", recipe0)),
       // A failed launch drops its recipe.
@@ -107,6 +107,23 @@ class TicketJournalTest {
     assertThat(t1.getJsonArray("restartTimes").encode()).isEqualTo("[10,20]");
     assertThat(t1.getString("reason")).isEqualTo("rank 0 exited with status 3");
     on(context, reopened::close);
+  }
+
+  @Test
+  void launchesOfRanksTheTicketDoesNotHaveAreSkippedAsUnreadable(Vertx vertx) throws Exception {
+    JsonObject recipe = new JsonObject().put("actor", "r0").put("type", "process");
+    Files.writeString(dir.resolve(TicketJournal.FILE), allocated("t1", 1).put("nodes", 1).put("actorsPerNode", 2).encode() + "\n"
+      + new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", -1).put("recipe", recipe).encode() + "\n"
+      + new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", 2_000_000_000).put("recipe", recipe).encode() + "\n"
+      + new JsonObject().put("op", "launched").put("ticket", "t1").put("rank", 1).put("recipe", recipe).encode() + "\n",
+      StandardCharsets.UTF_8);
+    Context context = vertx.getOrCreateContext();
+    TicketJournal journal = new TicketJournal(vertx, dir, List::of);
+    JournalState state = open(vertx, context, journal);
+    assertThat(state.skipped).isEqualTo(2);
+    assertThat(state.live.get("t1").getJsonArray("recipes").size()).isEqualTo(2);
+    assertThat(state.live.get("t1").getJsonArray("recipes").getJsonObject(1)).isEqualTo(recipe);
+    on(context, journal::close);
   }
 
   @Test
