@@ -61,8 +61,8 @@ public final class TcpRelay implements AutoCloseable {
   public void cut() {
     for (Socket socket : sockets) {
       closeQuietly(socket);
+      sockets.remove(socket);
     }
-    sockets.clear();
   }
 
   /** While {@code refuse} holds, connections are closed as soon as they are accepted: the server is unreachable. */
@@ -111,6 +111,8 @@ public final class TcpRelay implements AutoCloseable {
       } finally {
         closeQuietly(from);
         closeQuietly(to);
+        sockets.remove(from);
+        sockets.remove(to);
       }
     }, "tcp-relay-pump");
     thread.setDaemon(true);

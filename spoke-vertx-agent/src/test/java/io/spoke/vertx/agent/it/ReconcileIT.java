@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.SpawnException;
 import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
@@ -205,13 +206,18 @@ class ReconcileIT {
     until("both ranks to run", () -> await(client.tickets()).get(0).slots().stream().allMatch(s -> s.actorState() == ActorState.RUNNING));
   }
 
-  @Test
-  void aGangRelaunchWhoseAnswerIsLostAndNeverComesIsAnExitAndTheGangRestartsAgain(Vertx vertx) throws Exception {
+  /**
+   * Gang t-lost (2 ranks on n1, behind the returned relay) whose rank 1 fails once: both ranks start again and the link
+   * is cut while they start (attempt 1 is never ready, and times out on the agent); held cut until the hub has given
+   * up waiting for their answers and the gang has restarted again, waiting for the node. The ticket is {@code owner[0]}'s.
+   */
+  private TcpRelay relaunchesLostWithTheLink(Vertx vertx, SpokeClient[] owner) throws Exception {
     // The node outlives a cut far longer than a start may take: the hub gives up waiting for the starts' answers.
     cluster.start(vertx, new HubOptions().setHeartbeatInterval(100).setNodeTimeout(60_000).setAgentTimeout(1_000));
     TcpRelay relay = relay(cluster.hubPort());
     cluster.startAgent(new AgentOptions().setNodeId("n1").setGpus(2).setReconnectInterval(100), relay.port());
     SpokeClient client = cluster.client();
+    owner[0] = client;
     await(client.gangAllocate(new GangRequest().setTicketId("t-lost").setActorsPerNode(2).setGpus(1)
       .setRestart(RestartPolicy.onFailure(3).withBackoffMs(100))));
     Path fail = dir.resolve("fail");
@@ -234,6 +240,14 @@ class ReconcileIT {
     }
     // The hub's wait for the answers runs out: the starts are exits, and the gang restarts again (it waits for the node).
     until("the second gang restart", () -> await(client.tickets()).get(0).restarts() == 2);
+    return relay;
+  }
+
+  @Test
+  void aGangRelaunchWhoseAnswerIsLostAndNeverComesIsAnExitAndTheGangRestartsAgain(Vertx vertx) throws Exception {
+    SpokeClient[] owner = new SpokeClient[1];
+    TcpRelay relay = relaunchesLostWithTheLink(vertx, owner);
+    SpokeClient client = owner[0];
     relay.refuse(false);
     until("both ranks to run at attempt 2", () -> await(client.tickets()).get(0).slots().stream()
       .allMatch(s -> s.actorState() == ActorState.RUNNING));
@@ -244,6 +258,38 @@ class ReconcileIT {
       processes.track(Long.parseLong(starts.get(2).split(" ")[0]));
     }
     assertThat(await(client.tickets()).get(0).state()).isEqualTo(TicketState.ALLOCATED);
+  }
+
+  @Test
+  void aTicketReleasedWhileItsLostStartsAreUnconfirmedLeavesTheirGpusHeldUntilTheNodeSaysTheyAreGone(Vertx vertx) throws Exception {
+    SpokeClient[] owner = new SpokeClient[1];
+    TcpRelay relay = relaunchesLostWithTheLink(vertx, owner);
+    SpokeClient client = owner[0];
+    // Released while its node is cut off: the starts the hub gave up on may still run there, on the ticket's GPUs.
+    await(client.release("t-lost"));
+    assertThat(node(client, "n1").freeGpus()).as("GPUs free while what may use them is unconfirmed").isEmpty();
+    relay.refuse(false);
+    until("both GPUs to be free once the node says the starts are gone", () -> node(client, "n1").freeGpus().size() == 2);
+    assertThat(Files.readAllLines(dir.resolve("rank-0"))).as("no rank started again after the release").hasSize(2);
+  }
+
+  @Test
+  void anAgentWhoseRegistrationIsRefusedKeepsNoConnectionOpenAsItTriesAgain(Vertx vertx) throws Exception {
+    cluster.start(vertx, new HubOptions().setHeartbeatInterval(100));
+    cluster.startAgent(new AgentOptions().setNodeId("n1").setGpus(1));
+    TcpRelay relay = relay(cluster.hubPort());
+    // A second agent that says it is n1: the hub refuses its registration, and it tries again on a new connection.
+    AgentVerticle twin = new AgentVerticle(new AgentOptions().setNodeId("n1").setGpus(1).setReconnectInterval(100)
+      .setHubPort(relay.port()).setLogDir(dir.resolve("twin-logs").toString()).setWarmPool(0)
+      .setSecurity(TestCluster.withToken(new SecurityOptions())));
+    await(vertx.deployVerticle(twin));
+    try {
+      until("four refused registrations", () -> relay.accepted() >= 4);
+      assertThat(relay.open()).as("connections the twin keeps open to the hub").isLessThanOrEqualTo(1);
+      assertThat(node(cluster.client(), "n1").alive()).isTrue();
+    } finally {
+      await(vertx.undeploy(twin.deploymentID()));
+    }
   }
 
   @Test
