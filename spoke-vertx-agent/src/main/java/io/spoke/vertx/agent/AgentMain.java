@@ -47,6 +47,8 @@ public final class AgentMain {
     MainExit exit = new MainExit("spoke agent", vertx, 15_000);
     AgentVerticle agent = new AgentVerticle(options);
     vertx.deployVerticle(agent)
+      .onSuccess(id -> agent.dismissed().onSuccess(d -> exit.exit(d.exitStatus(), "spoke agent: the hub dismissed this node"
+        + (d.reason().isEmpty() ? "" : ": " + d.reason()) + "; exiting with status " + d.exitStatus(), 15_000)))
       .onSuccess(id -> agent.registered().onSuccess(v -> {
         System.out.println("Spoke agent " + agent.nodeId() + " registered with the hub at " + options.getHubHost() + ":" + options.getHubPort());
         if (agent.httpUrl() != null) {

@@ -57,6 +57,14 @@ public class AgentVerticle extends VerticleBase {
     return server().registered();
   }
 
+  /**
+   * Completes when the hub dismisses this agent because the cluster ends (as the hub of a {@code spoke run --slurm}
+   * step does once the run is over); the embedding decides what to do, {@code spoke agent} exits with its status.
+   */
+  public Future<Dismissal> dismissed() {
+    return server().dismissed();
+  }
+
   /** The node's id, once registered. */
   public String nodeId() {
     return server().nodeId();
@@ -75,6 +83,11 @@ public class AgentVerticle extends VerticleBase {
   /** Process ids of the warm actor hosts no actor has taken yet, starting or idle; read on the agent's context. */
   public Future<List<Long>> warmHostPids() {
     return onAgentLoop(server()::warmHostPids);
+  }
+
+  /** Whether the agent is registered with its hub now (false while it reconnects); read on the agent's context. */
+  public Future<Boolean> connectedToHub() {
+    return onAgentLoop(server()::connectedToHub);
   }
 
   /** How many warm actor hosts wait for an actor; read on the agent's context. */

@@ -37,13 +37,22 @@ public final class MainExit {
    */
   public void cannotStart(Throwable why) {
     String message = why.getMessage() != null ? why.getMessage() : why.toString();
+    exit(1, command + ": cannot start: " + message, 5_000);
+  }
+
+  /**
+   * The role's work is over ({@code spoke agent} dismissed by its hub, say): prints {@code line} on standard error,
+   * closes Vert.x (at most {@code closeTimeoutMs}, so that its actors stop) and exits with {@code status}, from a
+   * thread of its own. Safe to call on an event loop.
+   */
+  public void exit(int status, String line, long closeTimeoutMs) {
     Thread exit = new Thread(() -> {
-      System.err.println(command + ": cannot start: " + message);
+      System.err.println(line);
       System.err.flush();
       if (exiting.compareAndSet(false, true)) {
-        close(5_000);
+        close(closeTimeoutMs);
       }
-      System.exit(1);
+      System.exit(status);
     }, command.replace(' ', '-') + "-exit");
     exit.start();
   }

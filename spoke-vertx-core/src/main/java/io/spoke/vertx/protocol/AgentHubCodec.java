@@ -19,6 +19,7 @@ import io.spoke.vertx.protocol.fb.RegisterNode;
 import io.spoke.vertx.protocol.fb.Registered;
 import io.spoke.vertx.protocol.fb.ReleasePort;
 import io.spoke.vertx.protocol.fb.ReservePort;
+import io.spoke.vertx.protocol.fb.Shutdown;
 import io.spoke.vertx.protocol.fb.Spawn;
 import io.spoke.vertx.protocol.fb.Stop;
 import java.util.List;
@@ -177,6 +178,25 @@ public final class AgentHubCodec {
   /** The actor a Stop names (null if none). */
   public static String readStop(Frame frame) {
     return ((Stop) frame.header().body(new Stop())).actorId();
+  }
+
+  /**
+   * A dismissal: the cluster ends (a {@code spoke run --slurm} step is over, say), and the agent's embedding exits
+   * with {@code exitStatus}, saying {@code reason}.
+   */
+  public static Message dismiss(int exitStatus, String reason) {
+    return Message.of(Body.Shutdown, b -> Shutdown.createShutdown(b, exitStatus, b.createString(reason == null ? "" : reason)));
+  }
+
+  /** The exit status a dismissal asks for. */
+  public static int readDismissStatus(Frame frame) {
+    return ((Shutdown) frame.header().body(new Shutdown())).exitStatus();
+  }
+
+  /** Why the hub dismissed the agent ("" if it did not say). */
+  public static String readDismissReason(Frame frame) {
+    String reason = ((Shutdown) frame.header().body(new Shutdown())).reason();
+    return reason == null ? "" : reason;
   }
 
   /** Read at most {@code maxBytes} of the log of {@code actorId} from {@code offset}. */

@@ -156,4 +156,16 @@ class AgentHubCodecTest {
     assertThat(Messages.readActorInfo(roundTrip(AgentHubCodec.actorInfo(RUNNING), null), "the agent"))
       .usingRecursiveComparison().isEqualTo(RUNNING);
   }
+
+  @Test
+  void aDismissalCarriesTheClustersExitStatusAndWhy() {
+    Frame frame = roundTrip(AgentHubCodec.dismiss(3, "the run is over: it failed with status 3"), null);
+    assertThat(frame.bodyType()).isEqualTo(Body.Shutdown);
+    assertThat(AgentHubCodec.readDismissStatus(frame)).isEqualTo(3);
+    assertThat(AgentHubCodec.readDismissReason(frame)).isEqualTo("the run is over: it failed with status 3");
+    // The actor host's Shutdown (the same table, no fields) reads as a dismissal with status 0 and no reason.
+    Frame bare = roundTrip(ActorHostCodec.shutdown(), null);
+    assertThat(AgentHubCodec.readDismissStatus(bare)).isZero();
+    assertThat(AgentHubCodec.readDismissReason(bare)).isEmpty();
+  }
 }

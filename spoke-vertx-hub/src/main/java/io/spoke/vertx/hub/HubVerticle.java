@@ -2,6 +2,7 @@ package io.spoke.vertx.hub;
 
 import io.spoke.vertx.hub.impl.HubServer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 
 /**
@@ -56,6 +57,20 @@ public class HubVerticle extends VerticleBase {
   /** The HTTP port, once deployed; -1 when there is none. */
   public int httpPort() {
     return server == null ? -1 : server.httpPort();
+  }
+
+  /**
+   * Tells every connected agent that the cluster ends: each agent's {@code dismissed()} completes with {@code
+   * exitStatus} and {@code reason} (what {@code spoke run --slurm} uses to end every node's task with the run's status).
+   * Completes once every agent has acknowledged it or is gone.
+   */
+  public Future<Void> dismissAgents(int exitStatus, String reason) {
+    if (server == null) {
+      return Future.failedFuture(new IllegalStateException("the hub is not deployed"));
+    }
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> server.dismissAgents(exitStatus, reason).onComplete(done));
+    return done.future();
   }
 
   /** The port the hub listens on, once deployed (useful with port 0). */

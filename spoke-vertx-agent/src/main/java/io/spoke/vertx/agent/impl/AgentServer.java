@@ -2,6 +2,7 @@ package io.spoke.vertx.agent.impl;
 
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.Dismissal;
 import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.ActorSockets;
@@ -142,6 +143,11 @@ public final class AgentServer {
     return hub.registered();
   }
 
+  /** Completes when the hub dismisses this agent (the cluster ends); never fails. */
+  public Future<Dismissal> dismissed() {
+    return state.dismissal.future();
+  }
+
   public int actualPort() {
     return listener.actualPort();
   }
@@ -179,6 +185,11 @@ public final class AgentServer {
   /** Pids of the actor processes this agent runs, for tests. */
   public List<Long> actorPids() {
     return supervisor.pids();
+  }
+
+  /** Whether the current connection to the hub is registered. On the agent's context. */
+  public boolean connectedToHub() {
+    return hub.isConnected();
   }
 
   /** Pids of the warm hosts no actor has taken yet, for tests. */

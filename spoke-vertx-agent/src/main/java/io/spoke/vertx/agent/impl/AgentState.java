@@ -1,6 +1,7 @@
 package io.spoke.vertx.agent.impl;
 
 import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.Dismissal;
 import io.spoke.vertx.agent.process.ActorCds;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.agent.process.ActorSockets;
@@ -8,6 +9,7 @@ import io.spoke.vertx.agent.process.ProcessLauncher;
 import io.spoke.vertx.agent.process.ProcessTrees;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.internal.BoundedMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import java.util.HashMap;
@@ -50,6 +52,8 @@ final class AgentState {
   /** Actor hosts started ahead of their actors. */
   WarmPool pool;
   final ColdStarts coldStarts = new ColdStarts();
+  /** Completed when the hub dismisses this agent: the cluster ends (see {@link Dismissal}). */
+  final Promise<Dismissal> dismissal = Promise.promise();
   final AgentMetrics metrics = new AgentMetrics(io.spoke.vertx.web.Metrics.newRegistry());
 
   AgentState(Vertx vertx, ContextInternal context, AgentOptions options) {

@@ -165,7 +165,10 @@ final class HubLink {
       vertx.cancelTimer(heartbeatTimer);
       heartbeatTimer = -1;
     }
-    if (!state.stopping) {
+    if (state.dismissal.future().isComplete()) {
+      // The hub ended the cluster: its going is expected, and there is nothing to reconnect to.
+      log.debug("The hub that dismissed this node closed its connection");
+    } else if (!state.stopping) {
       log.warn("Lost the connection to the hub; actors keep running; reconnecting in {} ms", reconnectDelay);
       scheduleReconnect();
     }

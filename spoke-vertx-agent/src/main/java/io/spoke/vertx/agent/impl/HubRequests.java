@@ -5,6 +5,7 @@ import io.spoke.vertx.DuplicateActorException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.Dismissal;
 import io.spoke.vertx.agent.process.ActorLogs;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorState;
@@ -75,6 +76,9 @@ final class HubRequests {
         case Body.ReadLog:
           readLog(connection, id, AgentHubCodec.readLogRequest(frame));
           break;
+        case Body.Shutdown:
+          dismissed(connection, id, AgentHubCodec.readDismissStatus(frame), AgentHubCodec.readDismissReason(frame));
+          break;
         default:
           connection.replyError(id, ErrorCode.Protocol, "agents do not handle message type " + frame.bodyType());
       }
@@ -89,6 +93,13 @@ final class HubRequests {
     } finally {
       frame.release();
     }
+  }
+
+  /** The hub says the cluster ends: the embedding hears it through {@link AgentServer#dismissed()} and exits. */
+  private void dismissed(Connection hubConnection, long requestId, int exitStatus, String reason) {
+    log.info("The hub dismissed node {}: {} (exit status {})", state.nodeId, reason.isEmpty() ? "the cluster ends" : reason, exitStatus);
+    state.dismissal.tryComplete(new Dismissal(exitStatus, reason));
+    hubConnection.reply(requestId, null);
   }
 
   private void spawn(Connection hubConnection, long requestId, SpawnView s, Buffer args) {

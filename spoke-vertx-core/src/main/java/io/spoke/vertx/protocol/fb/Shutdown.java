@@ -9,6 +9,7 @@ import com.google.flatbuffers.*;
 
 /**
  * Agent to actor host: stop the actor gracefully and exit.
+ * Hub to agent (a dismissal): the cluster ends; its embedding exits with `exit_status`, saying `reason`.
  */
 @SuppressWarnings("unused")
 public final class Shutdown extends Table {
@@ -18,8 +19,23 @@ public final class Shutdown extends Table {
   public void __init(int _i, ByteBuffer _bb) { __reset(_i, _bb); }
   public Shutdown __assign(int _i, ByteBuffer _bb) { __init(_i, _bb); return this; }
 
+  public int exitStatus() { int o = __offset(4); return o != 0 ? bb.getInt(o + bb_pos) : 0; }
+  public String reason() { int o = __offset(6); return o != 0 ? __string(o + bb_pos) : null; }
+  public ByteBuffer reasonAsByteBuffer() { return __vector_as_bytebuffer(6, 1); }
+  public ByteBuffer reasonInByteBuffer(ByteBuffer _bb) { return __vector_in_bytebuffer(_bb, 6, 1); }
 
-  public static void startShutdown(FlatBufferBuilder builder) { builder.startTable(0); }
+  public static int createShutdown(FlatBufferBuilder builder,
+      int exitStatus,
+      int reasonOffset) {
+    builder.startTable(2);
+    Shutdown.addReason(builder, reasonOffset);
+    Shutdown.addExitStatus(builder, exitStatus);
+    return Shutdown.endShutdown(builder);
+  }
+
+  public static void startShutdown(FlatBufferBuilder builder) { builder.startTable(2); }
+  public static void addExitStatus(FlatBufferBuilder builder, int exitStatus) { builder.addInt(0, exitStatus, 0); }
+  public static void addReason(FlatBufferBuilder builder, int reasonOffset) { builder.addOffset(1, reasonOffset, 0); }
   public static int endShutdown(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

@@ -5,6 +5,7 @@ import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.MessageHandler;
+import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.PeerHello;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Role;
@@ -16,6 +17,7 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -156,6 +158,26 @@ public final class HubServer {
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /**
+   * Tells every connected agent that the cluster ends, with {@code exitStatus} and {@code reason} for their embeddings
+   * (see {@code AgentVerticle.dismissed()}); completes once each has acknowledged or its link is gone. On the hub's loop.
+   */
+  public Future<Void> dismissAgents(int exitStatus, String reason) {
+    List<Future<Object>> acks = new ArrayList<>();
+    for (NodeRecord node : state.nodes.values()) {
+      Connection agent = node.connection;
+      if (agent != null && !agent.isClosed()) {
+        acks.add(agent.request(AgentHubCodec.dismiss(exitStatus, reason), null, options.getAgentTimeout(), "dismissal of node '" + node.id + "'",
+            frame -> null)
+          .otherwise(e -> {
+            log.warn("Node {} did not acknowledge its dismissal: {}", node.id, e.getMessage());
+            return null;
+          }));
+      }
+    }
+    return Future.join(acks).mapEmpty();
   }
 
   /** For tests in this package: what the hub knows, faults included. */
