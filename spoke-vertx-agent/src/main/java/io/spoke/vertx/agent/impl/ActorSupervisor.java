@@ -45,6 +45,8 @@ final class ActorSupervisor {
 
   /** Lines of an actor's log that a failed spawn carries. */
   static final int LOG_TAIL_LINES = 20;
+  /** How long a stopping agent gives its instances to stop before it kills what is left. */
+  static final long STOP_ALL_MS = 10_000;
 
   private final AgentState state;
   private final Vertx vertx;
@@ -372,7 +374,10 @@ final class ActorSupervisor {
       + " waited for its JVM to start")));
   }
 
-  /** Kills every actor; completes when all have exited, or after 10 s. */
+  /**
+   * Stops every instance as the agent stops, each as a stop would; completes when all have exited, or once what was
+   * left after {@link #STOP_ALL_MS} has been killed.
+   */
   Future<Void> stopAll() {
     for (ActorProcess waiting : state.coldStarts.drain()) {
       waiting.stopRequested = true;
@@ -380,16 +385,24 @@ final class ActorSupervisor {
     }
     List<Future<?>> exits = new ArrayList<>();
     for (ActorProcess proc : new ArrayList<>(state.actors.values())) {
-      proc.stopRequested = true;
-      if (proc.process != null) {
-        Promise<ActorInfo> exited = Promise.promise();
-        proc.stopped.add(exited);
-        exits.add(exited.future());
-        kill(proc);
+      if (proc.process != null || proc.state == ActorState.RESTARTING) {
+        // As a stop from the hub: a process gets its stop signal and grace, an actor its shutdown, so that ranks can
+        // save their work when their job ends (a Slurm step's SIGTERM, say); one still starting is killed.
+        exits.add(stop(proc));
+      } else {
+        proc.stopRequested = true;
       }
     }
     Promise<Void> done = Promise.promise();
-    long timer = vertx.setTimer(10_000, t -> done.tryComplete());
+    long timer = vertx.setTimer(STOP_ALL_MS, t -> {
+      // What is still there after its grace is killed, and the agent goes a moment later whatever is left.
+      for (ActorProcess proc : new ArrayList<>(state.actors.values())) {
+        if (proc.process != null && !proc.exited) {
+          kill(proc);
+        }
+      }
+      vertx.setTimer(2_000, last -> done.tryComplete());
+    });
     Future.join(exits).onComplete(ar -> {
       vertx.cancelTimer(timer);
       done.tryComplete();

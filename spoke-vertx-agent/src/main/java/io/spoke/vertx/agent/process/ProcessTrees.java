@@ -40,10 +40,18 @@ public final class ProcessTrees {
   /** The environment variable that marks a tree's processes. */
   public static final String TAG_VARIABLE = "SPOKE_TREE";
 
-  /** What {@link #janitor()} runs: on SIGTERM (the agent died) or SIGINT, it kills every tree of the agent. */
+  /**
+   * What {@link #janitor()} runs: on SIGTERM (the agent died) or SIGINT, it kills every tree of the agent. A signal
+   * that comes while the agent lives is not its death, but one sent to every process of a job or a terminal (Slurm's
+   * SIGTERM at scancel, Ctrl-C's SIGINT): the agent stops its trees itself, each with its stop signal and grace, and
+   * its death wakes the janitor again. The parent is read from {@code /proc}: the kernel gives an orphan its new parent
+   * before it sends the death signal.
+   */
   private static final String JANITOR_SCRIPT = String.join("\n",
-    "root=$1; tag=$2",
+    "root=$1; tag=$2; agent=$PPID; sleeper=",
     "sweep() {",
+    "  parent=$(sed 's/^.*) [A-Za-z] \\([0-9]*\\) .*$/\\1/' /proc/$$/stat 2>/dev/null)",
+    "  [ \"$parent\" = \"$agent\" ] && return 0",
     "  if [ -n \"$root\" ] && [ -d \"$root\" ]; then",
     "    for cg in \"$root\"/*/; do [ -f \"${cg}cgroup.kill\" ] && echo 1 > \"${cg}cgroup.kill\"; done",
     "  fi",
@@ -60,7 +68,8 @@ public final class ProcessTrees {
     "trap sweep TERM INT HUP",
     // Says it is armed: a SIGTERM before the trap above would end it without a sweep.
     "echo ready",
-    "while :; do sleep 3600 & sleeper=$!; wait $sleeper; done",
+    // A signal the trap ignored ends the wait, not the sleep: a new one only once the old one is gone.
+    "while :; do kill -0 \"$sleeper\" 2>/dev/null || { sleep 3600 & sleeper=$!; }; wait $sleeper; done",
     "");
 
   /** The script a cgroup tree's first process runs: join the cgroup ($0), then exec the command ("$@"). */
