@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,6 +45,7 @@ public final class RunMain {
     "                 [--restart never|on-failure|always] [--max-restarts R] [--restart-window MS] [--backoff MS]",
     "                 [--gang-restart]",
     "                 [--detach] [--token-file F] [--gpus-per-node G] -- COMMAND [ARGS...]",
+    "       srun -N N --ntasks-per-node=1 [--gres=gpu:G] spoke run --slurm --per-node K [options] -- COMMAND [ARGS...]",
     "       spoke stop TICKET [--hub HOST:PORT] [--token-file F]",
     "  --nodes N, --per-node K  N x K ranks (defaults 1 and 1); --gpus G GPUs per rank (default 0), --cpus C CPUs per rank",
     "  --strategy S             strict_pack, pack, spread or strict_spread (default: the hub's)",
@@ -57,6 +59,11 @@ public final class RunMain {
     "                           again on their slots (same MASTER_ADDR/PORT, SPOKE_PORT_i; SPOKE_ATTEMPT counting)",
     "  --detach                 print the ticket id and return; the ranks run on until `spoke stop TICKET`",
     "  --gpus-per-node G        without --hub: the embedded agents' simulated GPUs (default 8)",
+    "  --slurm                  run as the tasks of a Slurm step, one per node: each runs an agent offering its node's",
+    "                           share of the step (Slurm's GPUs and CPUs), the first node's also the hub and the gang of",
+    "                           nodes x K ranks; every task exits with the run's status. The cluster's token is derived",
+    "                           from SPOKE_TOKEN (export it before srun) or --token-file, and the job and step ids; see",
+    "                           docs/slurm.md",
     "  Every rank gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, CUDA_VISIBLE_DEVICES,",
     "  SPOKE_TICKET, SPOKE_NODE_IP, SPOKE_PORT_i and SPOKE_ATTEMPT; ${VAR} in ARGS is the shell's business.");
 
@@ -69,7 +76,12 @@ public final class RunMain {
 
   /** What the command line asks for. */
   record Request(String hub, int nodes, int perNode, int gpus, int cpus, PlacementStrategy strategy, ProcessSpec spec, long timeoutMs,
-                 boolean detach, String tokenFile, int gpusPerNode, RestartPolicy restart, boolean gangRestart) {
+                 boolean detach, String tokenFile, int gpusPerNode, RestartPolicy restart, boolean gangRestart, boolean slurm) {
+
+    /** The same request on {@code n} nodes (a Slurm step's). */
+    Request onNodes(int n) {
+      return new Request(hub, n, perNode, gpus, cpus, strategy, spec, timeoutMs, detach, tokenFile, gpusPerNode, restart, gangRestart, slurm);
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -92,6 +104,9 @@ public final class RunMain {
       System.exit(2);
       return;
     }
+    if (request.slurm()) {
+      System.exit(SlurmRun.start(request));
+    }
     System.exit(new Run(request, System.out, System.err).run());
   }
 
@@ -108,6 +123,14 @@ public final class RunMain {
     }
     boolean detach = options.remove("--detach");
     boolean gangRestart = options.remove("--gang-restart");
+    boolean slurm = options.remove("--slurm");
+    if (slurm) {
+      for (String cluster : List.of("--hub", "--nodes", "--detach", "--gpus-per-node")) {
+        if (options.contains(cluster)) {
+          throw new IllegalArgumentException(cluster + " does not go with --slurm: the Slurm step is the cluster (srun -N sets its nodes)");
+        }
+      }
+    }
     String hub = CommandLine.take(options, "hub");
     int nodes = intOption(options, "nodes", 1, 1);
     int perNode = intOption(options, "per-node", 1, 1);
@@ -160,7 +183,7 @@ public final class RunMain {
     if (gangRestart && restart.mode() == RestartPolicy.Mode.NEVER) {
       restart = RestartPolicy.of(RestartPolicy.Mode.ON_FAILURE, maxRestarts, window, backoff);
     }
-    return new Request(hub, nodes, perNode, gpus, cpus, strategy, spec, timeout, detach, tokenFile, gpusPerNode, restart, gangRestart);
+    return new Request(hub, nodes, perNode, gpus, cpus, strategy, spec, timeout, detach, tokenFile, gpusPerNode, restart, gangRestart, slurm);
   }
 
   private static int intOption(List<String> options, String flag, int fallback, int min) {
@@ -232,18 +255,31 @@ public final class RunMain {
     private volatile boolean stopping;
     private final AtomicInteger firstFailure = new AtomicInteger(-1);
     private final CountDownLatch done = new CountDownLatch(1);
+    /** The cluster to run on: null for {@code --hub} or an embedded one. */
+    private final Callable<SpokeClient> cluster;
+    /** Whether this run stops its ranks at SIGTERM itself; else its embedding calls {@link #interrupted()}. */
+    private final boolean ownHook;
 
     Run(Request request, PrintStream out, PrintStream err) {
+      this(request, out, err, null, true);
+    }
+
+    Run(Request request, PrintStream out, PrintStream err, Callable<SpokeClient> cluster, boolean ownHook) {
       this.request = request;
       this.out = out;
       this.err = err;
+      this.cluster = cluster;
+      this.ownHook = ownHook;
     }
 
     int run() throws Exception {
       Thread hook = new Thread(this::interrupted, "spoke-run-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
+      if (ownHook) {
+        Runtime.getRuntime().addShutdownHook(hook);
+      }
       try {
-        client = request.hub() != null ? SpokeClient.create(clientOptions(request.hub(), request.tokenFile())) : startEmbedded();
+        client = cluster != null ? cluster.call()
+          : request.hub() != null ? SpokeClient.create(clientOptions(request.hub(), request.tokenFile())) : startEmbedded();
         return launch();
       } catch (Exception e) {
         err.println("spoke run: " + e.getMessage());
@@ -251,7 +287,9 @@ public final class RunMain {
       } finally {
         done.countDown();
         try {
-          Runtime.getRuntime().removeShutdownHook(hook);
+          if (ownHook) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+          }
         } catch (IllegalStateException shuttingDown) {
           // the hook runs: it releases the ticket
         }
@@ -365,7 +403,7 @@ public final class RunMain {
     }
 
     /** Ctrl-C or SIGTERM: every rank stops and the ticket is released before the JVM goes. */
-    private void interrupted() {
+    void interrupted() {
       stopping = true;
       String t = ticket;
       if (t != null && client != null) {
