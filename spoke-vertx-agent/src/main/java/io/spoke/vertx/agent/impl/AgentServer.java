@@ -33,6 +33,8 @@ import org.apache.logging.log4j.Logger;
 public final class AgentServer {
 
   private static final Logger log = LogManager.getLogger(AgentServer.class);
+  /** SIGUSR1: what tells the janitor that the agent stops (see {@code ProcessTrees}' janitor). */
+  private static final int JANITOR_STOP_SIGNAL = 10;
 
   private final Vertx vertx;
   private final AgentOptions options;
@@ -43,6 +45,8 @@ public final class AgentServer {
   private final HubRequests requests;
   private NetClient netClient;
   private WebFront front;
+  /** The janitor of this agent's process trees, once started; null without one. */
+  private volatile Process janitor;
 
   public AgentServer(Vertx vertx, ContextInternal context, AgentOptions options) {
     this.vertx = vertx;
@@ -111,6 +115,7 @@ public final class AgentServer {
         hub.registered().onSuccess(r -> state.pool.start());
         log.info("Process trees kept by {}{}", state.trees.mode(), state.launcher.deathSignal() ? "" : "; no janitor (setpriv is missing)");
         state.launcher.startJanitor(state.context, state.trees.janitor())
+          .onSuccess(started -> janitor = started)
           .onFailure(err -> log.warn("Cannot start the janitor of process trees: {}", err.toString()));
         return startWeb();
       });
@@ -168,6 +173,10 @@ public final class AgentServer {
     return Future.join(idle, supervisor.stopAll()).compose(v -> {
       hub.close();
       if (state.launcher != null) {
+        if (janitor != null) {
+          // Its trees are gone: the janitor sweeps what may be left and exits (it ignores signals while the agent lives).
+          state.launcher.signal(state.context, janitor.pid(), JANITOR_STOP_SIGNAL);
+        }
         state.launcher.close();
       }
       ActorSockets socketDir = state.sockets;

@@ -45,13 +45,13 @@ public final class ProcessTrees {
    * that comes while the agent lives is not its death, but one sent to every process of a job or a terminal (Slurm's
    * SIGTERM at scancel, Ctrl-C's SIGINT): the agent stops its trees itself, each with its stop signal and grace, and
    * its death wakes the janitor again. The parent is read from {@code /proc}: the kernel gives an orphan its new parent
-   * before it sends the death signal.
+   * before it sends the death signal. SIGUSR1 is the agent's word as it stops: sweep and go.
    */
   private static final String JANITOR_SCRIPT = String.join("\n",
-    "root=$1; tag=$2; agent=$PPID; sleeper=",
+    "root=$1; tag=$2; agent=$PPID; sleeper=; asked=",
     "sweep() {",
     "  parent=$(sed 's/^.*) [A-Za-z] \\([0-9]*\\) .*$/\\1/' /proc/$$/stat 2>/dev/null)",
-    "  [ \"$parent\" = \"$agent\" ] && return 0",
+    "  if [ -z \"$asked\" ] && [ \"$parent\" = \"$agent\" ]; then echo 'ignored: the agent lives'; return 0; fi",
     "  if [ -n \"$root\" ] && [ -d \"$root\" ]; then",
     "    for cg in \"$root\"/*/; do [ -f \"${cg}cgroup.kill\" ] && echo 1 > \"${cg}cgroup.kill\"; done",
     "  fi",
@@ -66,6 +66,8 @@ public final class ProcessTrees {
     "  exit 0",
     "}",
     "trap sweep TERM INT HUP",
+    // The agent's own word as it stops (its trees are gone by then): sweep what is left and go.
+    "trap 'asked=1; sweep' USR1",
     // Says it is armed: a SIGTERM before the trap above would end it without a sweep.
     "echo ready",
     // A signal the trap ignored ends the wait, not the sleep: a new one only once the old one is gone.

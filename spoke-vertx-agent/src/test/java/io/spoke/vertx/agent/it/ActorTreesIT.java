@@ -5,6 +5,7 @@ import static io.spoke.vertx.test.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spoke.vertx.agent.AgentOptions;
+import io.spoke.vertx.agent.AgentVerticle;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.SpawnOptions;
@@ -15,7 +16,10 @@ import io.spoke.vertx.test.ProcessCleanup;
 import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -71,6 +75,30 @@ class ActorTreesIT {
     long second = escapee(killed);
     ProcessHandle.of(killed.info().pid()).orElseThrow().destroyForcibly();
     gone(second, "after its actor was SIGKILLed");
+  }
+
+  /** The janitors this JVM has started (one per agent), by the command line the agent gives them. */
+  private static Set<Long> janitors() {
+    return ProcessHandle.current().children().filter(p -> p.info().commandLine().orElse("").contains("spoke-janitor"))
+      .map(ProcessHandle::pid).collect(Collectors.toSet());
+  }
+
+  @Test
+  void anAgentThatStopsTakesItsJanitorWithIt() throws Exception {
+    Set<Long> before = janitors();
+    AgentVerticle agent = cluster.startAgent(new AgentOptions().setNodeId("t-janitor"));
+    Set<Long> started = new HashSet<>();
+    until("the agent's janitor to start", () -> {
+      started.addAll(janitors());
+      started.removeAll(before);
+      return !started.isEmpty();
+    });
+    started.forEach(processes::track);
+    // The janitor ignores signals while its agent lives, so the agent tells it as it stops: it sweeps and exits.
+    cluster.stopAgent(agent);
+    for (long pid : started) {
+      until("janitor " + pid + " to exit with its agent", () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
   }
 
   @Test

@@ -9,14 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Real process trees that try to get away (a double fork, {@code setsid}) are ended whole: by a kill, and by the
- * janitor when the thread that started it (the agent, in production) is gone. Both ways of keeping trees: a cgroup
+ * janitor when the process that started it (the agent, in production) is SIGKILLed or stops, but not at a signal
+ * that comes while the agent lives. Both ways of keeping trees: a cgroup
  * where this machine has a writable one, and the environment tag.
  */
 class ProcessTreesIT {
@@ -77,45 +77,86 @@ class ProcessTreesIT {
     other.kill();
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"cgroup", "environ"})
-  void theJanitorEndsEveryTreeWhenTheThreadThatStartedItIsGone(String mode) throws Exception {
-    ProcessTrees trees = trees(mode);
-    ProcessTrees.Tree a = trees.tree("a");
-    ProcessTrees.Tree b = trees.tree("b");
+  /** Two trees of escapers, running, their members tracked. */
+  private static List<ProcessHandle> twoTrees(ProcessTrees.Tree a, ProcessTrees.Tree b) throws Exception {
     start(a, ESCAPER);
     start(b, ESCAPER);
     until("both trees running", () -> tagged(a).size() >= 4 && tagged(b).size() >= 4);
     List<ProcessHandle> members = new ArrayList<>(tagged(a));
     members.addAll(tagged(b));
     members.forEach(p -> processes.track(p.pid()));
+    return members;
+  }
 
-    // As the agent's launcher thread does: start the janitor with the parent-death signal, from a thread that then
-    // ends, as every thread of an agent does when it is SIGKILLed.
-    AtomicReference<Process> janitor = new AtomicReference<>();
-    List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "TERM", "--"));
-    command.addAll(trees.janitor());
-    Thread starter = new Thread(() -> {
-      try {
-        Process started = processes.track(new ProcessBuilder(command).redirectErrorStream(true).start());
-        // setpriv arms the signal and execs the shell, which says when its trap is set: from then on the signal sweeps.
-        String first = new java.io.BufferedReader(new java.io.InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))
-          .readLine();
-        assertThat(first).isEqualTo("ready");
-        janitor.set(started);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    starter.start();
-    starter.join();
+  /**
+   * The janitor, started as the agent starts it (with the parent-death signal) by a stand-in for the agent: a shell
+   * that starts it and waits, so that the test can kill "the agent" as a whole process. Reads its "ready" line.
+   */
+  private static final class Janitor {
+    final Process agent;
+    final ProcessHandle janitor;
+    final java.io.BufferedReader output;
 
-    until("the janitor to exit", () -> janitor.get() != null && !janitor.get().isAlive());
+    Janitor(ProcessTrees trees) throws Exception {
+      List<String> command = new ArrayList<>(List.of("sh", "-c", "setpriv --pdeathsig TERM -- \"$@\" & wait", "agent"));
+      command.addAll(trees.janitor());
+      agent = processes.track(new ProcessBuilder(command).redirectErrorStream(true).start());
+      output = new java.io.BufferedReader(new java.io.InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
+      // setpriv arms the signal and execs the shell, which says when its traps are set: from then on a signal counts.
+      assertThat(output.readLine()).isEqualTo("ready");
+      janitor = agent.toHandle().children().findFirst().orElseThrow();
+      processes.track(janitor.pid());
+    }
+
+    void signal(String name) throws Exception {
+      assertThat(new ProcessBuilder("/bin/kill", "-s", name, String.valueOf(janitor.pid())).start().waitFor()).isZero();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cgroup", "environ"})
+  void theJanitorEndsEveryTreeWhenItsAgentIsKilledAndIgnoresSignalsWhileTheAgentLives(String mode) throws Exception {
+    ProcessTrees trees = trees(mode);
+    ProcessTrees.Tree a = trees.tree("a");
+    ProcessTrees.Tree b = trees.tree("b");
+    List<ProcessHandle> members = twoTrees(a, b);
+    Janitor janitor = new Janitor(trees);
+
+    // A SIGTERM or SIGHUP sent to every process of a job or session (Slurm's at scancel, a closed terminal's) while
+    // the agent lives is the agent's to handle, each tree with its stop signal and grace: the janitor says so and
+    // sweeps nothing. (SIGINT too, but this stand-in agent starts it in the background, where sh ignores SIGINT.)
+    janitor.signal("TERM");
+    assertThat(janitor.output.readLine()).isEqualTo("ignored: the agent lives");
+    janitor.signal("HUP");
+    assertThat(janitor.output.readLine()).isEqualTo("ignored: the agent lives");
+    assertThat(members).allMatch(ProcessHandle::isAlive);
+    assertThat(janitor.janitor.isAlive()).isTrue();
+
+    // The agent SIGKILLed: its death signal wakes the janitor, which ends every tree and exits.
+    janitor.agent.destroyForcibly();
+    until("the janitor to exit", () -> !janitor.janitor.isAlive());
     for (ProcessHandle member : members) {
       until("process " + member.pid() + " to end", () -> !member.isAlive());
     }
     assertThat(tagged(a)).isEmpty();
     assertThat(tagged(b)).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cgroup", "environ"})
+  void theJanitorSweepsAndExitsWhenItsAgentStops(String mode) throws Exception {
+    ProcessTrees trees = trees(mode);
+    ProcessTrees.Tree a = trees.tree("a");
+    ProcessTrees.Tree b = trees.tree("b");
+    List<ProcessHandle> members = twoTrees(a, b);
+    Janitor janitor = new Janitor(trees);
+
+    // SIGUSR1 is what a stopping agent sends it (AgentServer.stop): whatever is left of the trees goes, and so does it.
+    janitor.signal("USR1");
+    until("the janitor to exit", () -> !janitor.janitor.isAlive());
+    for (ProcessHandle member : members) {
+      until("process " + member.pid() + " to end", () -> !member.isAlive());
+    }
   }
 
   @org.junit.jupiter.api.Test
