@@ -224,6 +224,39 @@ class HubRestartIT {
   }
 
   @Test
+  void aRestartInPlaceStillStartingWhenTheHubRestartsIsKeptAndBecomesReady(Vertx vertx) throws Exception {
+    Cluster cluster = startCluster(vertx, "spoke-hub-restart-starting");
+    SpokeClient client = cluster.client;
+    Path release = cluster.dir.resolve("release");
+    Path secondPid = cluster.dir.resolve("pid-1");
+    // Its second start says its pid, then is ready only once the test says so: the hub restarts while it is starting.
+    ManagedProcess process = await(client.spawnProcess("starts-slowly", new ProcessSpec(List.of("sh", "-c",
+      "echo $$ > " + cluster.dir + "/pid-$SPOKE_ATTEMPT.tmp; mv " + cluster.dir + "/pid-$SPOKE_ATTEMPT.tmp " + cluster.dir
+        + "/pid-$SPOKE_ATTEMPT; [ \"$SPOKE_ATTEMPT\" = 0 ] || while [ ! -f " + release + " ]; do sleep 0.05; done; echo go; "
+        + "exec sleep 600")).setReady(io.spoke.vertx.client.Readiness.log("^go$")),
+      new SpawnOptions().setRestart(io.spoke.vertx.client.RestartPolicy.onFailure(2).withBackoffMs(0))));
+    long first = processes.track(process.info().pid());
+    ProcessHandle.of(first).orElseThrow().destroyForcibly();
+    io.spoke.vertx.test.Await.until("the restart to start", () -> Files.exists(secondPid));
+    long second = processes.track(Long.parseLong(Files.readString(secondPid).strip()));
+
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    cluster.restartHub();
+    // The agent registers with the new hub while the restart is starting: the hub keeps it (before, it took it for a
+    // start nobody waits for and stopped it).
+    awaitStatus(client, s -> s.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive())
+      && s.actors().stream().anyMatch(a -> a.id().equals("starts-slowly")));
+    Files.writeString(release, "go");
+    ClusterStatus ready = awaitStatus(client, s -> s.actors().stream().anyMatch(a -> a.id().equals("starts-slowly")
+      && a.state() == ActorState.RUNNING));
+    ActorInfo kept = ready.actors().stream().filter(a -> a.id().equals("starts-slowly")).findFirst().orElseThrow();
+    assertThat(kept.pid()).as("the instance that was starting").isEqualTo(second);
+    assertThat(kept.restarts()).isEqualTo(1);
+    assertThat(ProcessHandle.of(second).map(ProcessHandle::isAlive)).contains(true);
+  }
+
+  @Test
   void aGangRestartTheHubDiesInIsFinishedByTheRestartedHubWithItsPolicyAndCount(Vertx vertx) throws Exception {
     Path dir = Files.createTempDirectory("spoke-hub-gang-restart");
     Cluster cluster = startCluster(vertx, "spoke-hub-gang-restart", "--state-dir", dir.resolve("state").toString());

@@ -181,7 +181,9 @@ final class Reconciliation {
     if (directory.exited(instance.id()) != null) {
       return "the hub reported it ended (" + directory.exited(instance.id()).reason() + ")";
     }
-    if (instance.state() == ActorState.STARTING) {
+    // A start that a hub asked for waits for that hub's answer; one that is its agent's own restart in place (it has
+    // restarts) waits for nobody, as one between two instances (RESTARTING) does: it is kept like that one.
+    if (instance.state() == ActorState.STARTING && instance.restarts() == 0) {
       return "nobody waits for it any more (the hub that asked for it is gone)";
     }
     if (instance.state() == ActorState.STOPPING) {
