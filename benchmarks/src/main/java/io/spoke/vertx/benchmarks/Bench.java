@@ -429,14 +429,7 @@ public final class Bench {
     for (int i = 0; i < runs; i++) {
       values[i] = sample.get();
     }
-    return median(values);
-  }
-
-  static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    return Latencies.median(values);
   }
 
   static <T> T onContext(Context ctx, Supplier<T> supplier) throws Exception {

@@ -1,7 +1,7 @@
 package io.spoke.vertx.benchmarks;
 
 import static io.spoke.vertx.benchmarks.Bench.await;
-import static io.spoke.vertx.benchmarks.Bench.median;
+import static io.spoke.vertx.benchmarks.Latencies.median;
 import static io.spoke.vertx.benchmarks.Bench.onContext;
 
 import io.spoke.vertx.agent.AgentOptions;

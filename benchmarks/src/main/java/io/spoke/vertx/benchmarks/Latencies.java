@@ -25,7 +25,14 @@ final class Latencies {
     return count;
   }
 
-  /** The {@code p}-th percentile in microseconds ({@code p} in 0..100). */
+  /** The median of {@code values} (the mean of the middle two for an even count; the array is left as it was). */
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
   /** The {@code p}th percentile of {@code values} (nearest rank; the array is left as it was). */
   static double percentile(double[] values, int p) {
     double[] sorted = values.clone();
@@ -34,6 +41,7 @@ final class Latencies {
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }
 
+  /** The {@code p}-th percentile in microseconds ({@code p} in 0..100). */
   double percentileMicros(double p) {
     if (count == 0) {
       return Double.NaN;

@@ -121,17 +121,17 @@ final class RdmaBench {
         registeredSeconds += inPlace.seconds;
       }
       double oneWay = ours.percentileMicros(50) / 2;
-      bench.emit(new Metric("rdma_latency", oneWay, "us", Bench.median(sleepLatency),
+      bench.emit(new Metric("rdma_latency", oneWay, "us", Latencies.median(sleepLatency),
         "64 B, half a call's round trip, p50; baseline: ucx_perftest ucp_am_lat -e -E sleep (event-driven, as the link), median of "
           + rounds + " rounds alternating with Spoke's"));
-      bench.emit(new Metric("rdma_latency_vs_poll", oneWay, "us", Bench.median(pollLatency),
+      bench.emit(new Metric("rdma_latency_vs_poll", oneWay, "us", Latencies.median(pollLatency),
         "the same against ucx_perftest busy-polling (-E poll), which spends a core per process"));
       double bandwidth = sent / sendSeconds * mib;
-      bench.emit(new Metric("rdma_bw_1mib", bandwidth, "MB/s", Bench.median(sleepBandwidth),
+      bench.emit(new Metric("rdma_bw_1mib", bandwidth, "MB/s", Latencies.median(sleepBandwidth),
         "1 MiB one-way messages, 8 in flight, from a heap buffer; baseline: ucx_perftest ucp_am_bw -s 1MiB -e -E sleep"));
-      bench.emit(new Metric("rdma_bw_1mib_vs_poll", bandwidth, "MB/s", Bench.median(pollBandwidth),
+      bench.emit(new Metric("rdma_bw_1mib_vs_poll", bandwidth, "MB/s", Latencies.median(pollBandwidth),
         "the same against ucx_perftest busy-polling"));
-      bench.emit(new Metric("rdma_bw_1mib_registered", sentRegistered / registeredSeconds * mib, "MB/s", Bench.median(sleepBandwidth),
+      bench.emit(new Metric("rdma_bw_1mib_registered", sentRegistered / registeredSeconds * mib, "MB/s", Latencies.median(sleepBandwidth),
         "1 MiB one-way messages from a buffer in registered memory (Rdma.buffer), sent in place; baseline: ucp_am_bw -e -E sleep"));
       both = bench.compare(ctx, () -> client.call(tcpId, BenchActor.ECHO, big), () -> client.call(rdmaId, BenchActor.ECHO, big), 1);
       bench.emit(new Metric("rdma_call_1mib", both[1].perSecond() * mib, "MB/s", both[0].perSecond() * mib,

@@ -3,6 +3,7 @@ package io.spoke.vertx.benchmarks;
 import static io.spoke.vertx.benchmarks.Bench.ACTOR_JVM;
 import static io.spoke.vertx.benchmarks.Bench.await;
 import static io.spoke.vertx.benchmarks.Bench.median;
+import static io.spoke.vertx.benchmarks.Latencies.median;
 import static io.spoke.vertx.benchmarks.Bench.onContext;
 
 import io.spoke.vertx.SecurityOptions;
