@@ -3,14 +3,19 @@
 # (slurmd -N NAME; Debian's slurm-wlm is built with MULTIPLE_SLURMD), each node with GPUS GPUs as GRES on character
 # devices made with mknod (Slurm refuses regular files; nothing opens them). Run as root.
 #
-#   scripts/slurm-test-cluster.sh start DIR [NODES] [GPUS] [ADDRESSES]
+#   scripts/slurm-test-cluster.sh start DIR [NODES] [GPUS] [ADDRESSES] [NAMESPACES]
 #       prints SLURM_CONF=DIR/slurm.conf once every node is idle; nodes are n1..nNODES
 #   scripts/slurm-test-cluster.sh stop DIR     stops the daemons it started (by the pids it recorded)
 #
-# ADDRESSES (comma-separated, one per node; default 127.0.0.1 for all) are the nodes' NodeAddr, each on loopback.
-# Nodes that share an address (each has its own slurmd port) put two agents, and two jobs' Spoke clusters, on one
-# address: what proves that their ports do not collide. Nodes with addresses of their own (127.0.0.3, say) prove that
-# each agent advertises its own node's address.
+# ADDRESSES (comma-separated, one per node; default 127.0.0.1 for all) are the nodes' NodeAddr. Nodes that share an
+# address (each has its own slurmd port) put two agents, and two jobs' Spoke clusters, on one address: what proves
+# that their ports do not collide. Nodes with loopback addresses of their own (127.0.0.3, say) prove that each agent
+# advertises its own node's address.
+# NAMESPACES (comma-separated, one per node, empty for none) runs a node's slurmd, and so every task of a step on
+# it, in that network namespace (made by scripts/netns-cluster.sh up, its address as the node's NodeAddr): a node
+# whose loopback is its own, as on a real host. slurmctld then listens where the namespaces reach this machine (their
+# default route's gateway, the bridge), and srun's callbacks go there too.
+# SLURM_PROCTRACK (default linuxproc) picks Slurm's process tracking plugin: linuxproc, pgid or cgroup.
 set -euo pipefail
 
 cmd=${1:?usage: slurm-test-cluster.sh start|stop DIR [NODES] [GPUS]}
@@ -18,6 +23,8 @@ dir=${2:?usage: slurm-test-cluster.sh start|stop DIR [NODES] [GPUS]}
 nodes=${3:-2}
 gpus=${4:-4}
 IFS=, read -r -a addresses <<<"${5:-}"
+IFS=, read -r -a namespaces <<<"${6:-}"
+proctrack=${SLURM_PROCTRACK:-linuxproc}
 
 stop() {
   local pidfile pid
@@ -84,9 +91,17 @@ record munged "$dir/munge/munged.pid"
 
 host=$(hostname -s)
 ctld_port=$(free_port)
+ctld_addr=127.0.0.1
+for ns in "${namespaces[@]}"; do
+  [ -n "$ns" ] || continue
+  ip netns list | grep -qw "$ns" || { echo "slurm-test-cluster: no network namespace $ns (scripts/netns-cluster.sh up)" >&2; exit 1; }
+  ctld_addr=$(ip netns exec "$ns" ip route show default | awk '/^default via/ {print $3; exit}')
+  [ -n "$ctld_addr" ] || { echo "slurm-test-cluster: namespace $ns has no default route to this machine" >&2; exit 1; }
+  break
+done
 {
   echo "ClusterName=spoketest"
-  echo "SlurmctldHost=$host(127.0.0.1)"
+  echo "SlurmctldHost=$host($ctld_addr)"
   echo "SlurmctldPort=$ctld_port"
   echo "AuthType=auth/munge"
   echo "CredType=cred/munge"
@@ -99,7 +114,7 @@ ctld_port=$(free_port)
   echo "SlurmdPidFile=$dir/slurmd-%n.pid"
   echo "SlurmctldLogFile=$dir/log/slurmctld.log"
   echo "SlurmdLogFile=$dir/log/slurmd-%n.log"
-  echo "ProctrackType=proctrack/linuxproc"
+  echo "ProctrackType=proctrack/$proctrack"
   echo "TaskPlugin=task/none"
   echo "SelectType=select/cons_tres"
   echo "SelectTypeParameters=CR_CPU"
@@ -133,7 +148,16 @@ export SLURM_CONF=$dir/slurm.conf
 slurmctld -f "$SLURM_CONF"
 record slurmctld "$dir/slurmctld.pid"
 for i in $(seq 1 "$nodes"); do
-  slurmd -f "$SLURM_CONF" -N "n$i"
+  ns=${namespaces[$((i - 1))]:-}
+  # nsenter enters only the network namespace: ip netns exec would also mount a sysfs of its own over /sys,
+  # hiding /sys/fs/cgroup, without which slurmd does not start.
+  enter=()
+  [ -z "$ns" ] || enter=(nsenter --net="/var/run/netns/$ns")
+  "${enter[@]}" slurmd -f "$SLURM_CONF" -N "n$i" || {
+    echo "slurm-test-cluster: slurmd n$i did not start; its log:" >&2
+    cat "$dir/log/slurmd-n$i.log" >&2 2>/dev/null || true
+    exit 1
+  }
   record "slurmd-n$i" "$dir/slurmd-n$i.pid"
 done
 for _ in $(seq 1 150); do

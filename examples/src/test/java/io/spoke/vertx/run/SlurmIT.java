@@ -1,5 +1,9 @@
 package io.spoke.vertx.run;
 
+import static io.spoke.vertx.run.SlurmKit.jobProcesses;
+import static io.spoke.vertx.run.SlurmKit.quote;
+import static io.spoke.vertx.run.SlurmKit.spokeRun;
+import static io.spoke.vertx.run.SlurmKit.srun;
 import static io.spoke.vertx.test.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -12,6 +16,7 @@ import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.SpawnOptions;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.run.SlurmKit.Result;
 import io.spoke.vertx.test.ProcessCleanup;
 import io.spoke.vertx.testkit.TestCluster;
 import java.io.File;
@@ -39,11 +44,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code spoke run --slurm} on a real Slurm (Debian's slurm-wlm and munge): slurmctld and four slurmd on this machine
- * with 4 GPUs each as GRES ({@code scripts/slurm-test-cluster.sh}), n1 and n2 sharing 127.0.0.1 (two agents and two
- * jobs' clusters on one address: ports must not collide), n3 and n4 on loopback addresses of their own, 127.0.0.3 and
- * 127.0.0.4 (an agent must advertise its own node's address). Jobs are started with srun and sbatch, cancelled with
- * scancel. No part of Slurm is mocked.
+ * {@code spoke run --slurm} on a real Slurm (Debian's slurm-wlm and munge): slurmctld and six slurmd on this machine
+ * with 4 GPUs each as GRES ({@code scripts/slurm-test-cluster.sh}, proctrack/linuxproc; {@link SlurmPgidIT} has
+ * proctrack/pgid): n1 and n2 sharing 127.0.0.1 (two agents and two jobs' clusters on one address: ports must not
+ * collide), n3 and n4 on loopback addresses of their own, 127.0.0.3 and 127.0.0.4 (an agent must advertise its own
+ * node's address), n5 and n6 in network namespaces of their own, 10.213.0.11 and 10.213.0.12, where a node's loopback
+ * is its own as on separate hosts. Jobs are started with srun and sbatch, cancelled with scancel. No part of Slurm is
+ * mocked.
  */
 class SlurmIT {
 
@@ -56,76 +63,45 @@ class SlurmIT {
   @TempDir
   Path dir;
 
-  private static Path script;
-  private static String slurmConf;
-
-  record Result(int status, String out, String err) {
-  }
+  private static SlurmKit kit;
 
   @BeforeAll
   static void startSlurm() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "slurmd runs as root: SlurmIT needs root (CI runs as root)");
-    script = Paths.get("..", "scripts", "slurm-test-cluster.sh").toAbsolutePath().normalize();
-    Process start = new ProcessBuilder(script.toString(), "start", slurmDir.toString(), "4", "4", "127.0.0.1,127.0.0.1,127.0.0.3,127.0.0.4")
-      .redirectErrorStream(true).start();
-    String output = new String(start.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(start.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(start.exitValue()).as(output).isZero();
-    slurmConf = slurmDir.resolve("slurm.conf").toString();
+    netns("up", "2", NAMESPACE);
+    kit = new SlurmKit(slurmDir, processes).start(6, 4, "127.0.0.1,127.0.0.1,127.0.0.3,127.0.0.4,10.213.0.11,10.213.0.12",
+      ",,,," + NAMESPACE + "-1," + NAMESPACE + "-2", "linuxproc");
   }
 
   @AfterAll
   static void stopSlurm() throws Exception {
-    if (script != null) {
-      new ProcessBuilder(script.toString(), "stop", slurmDir.toString()).inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+    if (kit != null) {
+      kit.stop();
+      netns("down", NAMESPACE);
     }
+  }
+
+  /** The network namespaces of nodes n5 and n6 ({@code scripts/netns-cluster.sh}). */
+  private static final String NAMESPACE = "spokeslurm";
+
+  private static void netns(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Paths.get("..", "scripts", "netns-cluster.sh").toAbsolutePath().normalize().toString()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("netns-cluster.sh " + String.join(" ", args) + ": " + output).isZero();
   }
 
   @AfterEach
   void cancelJobs() throws Exception {
-    if (slurmConf != null) {
-      slurm("scancel", "--user=root").waitFor(30, TimeUnit.SECONDS);
+    if (kit != null) {
+      kit.cancelAll(dir);
     }
   }
 
-  /** A Slurm command with this cluster's configuration. */
-  private ProcessBuilder slurmCommand(List<String> command) {
-    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
-      .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    builder.environment().put("SLURM_CONF", slurmConf);
-    builder.environment().put("SPOKE_TOKEN", TestCluster.TOKEN);
-    return builder;
-  }
-
-  private Process slurm(String... command) throws IOException {
-    return processes.track(slurmCommand(List.of(command)).redirectErrorStream(true).start());
-  }
-
-  /** {@code spoke run}'s JVM, as srun or an sbatch script starts it on each node. */
-  private static List<String> spokeRun(String... args) {
-    return TestCluster.java(List.of("-Dspoke.log.level=warn"), RunMain.class.getName(), args).command();
-  }
-
-  private List<String> srun(List<String> srunOptions, String... runArgs) {
-    List<String> command = new ArrayList<>(List.of("srun"));
-    command.addAll(srunOptions);
-    command.addAll(spokeRun(runArgs));
-    return command;
-  }
-
-  private Process start(List<String> command, String name) throws IOException {
-    return processes.track(slurmCommand(command).redirectOutput(dir.resolve(name + ".out").toFile())
-      .redirectError(dir.resolve(name + ".err").toFile()).start());
-  }
-
-  private Result finish(Process process, String name) throws Exception {
-    assertThat(process.waitFor(180, TimeUnit.SECONDS)).as(name + " finished").isTrue();
-    return new Result(process.exitValue(), Files.readString(dir.resolve(name + ".out")), Files.readString(dir.resolve(name + ".err")));
-  }
-
   private Result run(List<String> command) throws Exception {
-    String name = "run-" + System.nanoTime();
-    return finish(start(command, name), name);
+    return kit.run(dir, command);
   }
 
   private static final String ALL_REDUCE = String.join("\n",
@@ -146,6 +122,8 @@ class SlurmIT {
   private static final Map<String, String> SHARED = Map.of("n1", "127.0.0.1", "n2", "127.0.0.1");
   /** The nodes with addresses of their own. */
   private static final Map<String, String> OWN = Map.of("n3", "127.0.0.3", "n4", "127.0.0.4");
+  /** The nodes in network namespaces of their own. */
+  private static final Map<String, String> NETNS = Map.of("n5", "10.213.0.11", "n6", "10.213.0.12");
 
   /**
    * Checks one all-reduce run of 2 nodes x 2 ranks on {@code nodes} (name to address): every rank's sum, identity,
@@ -200,6 +178,45 @@ class SlurmIT {
   }
 
   @Test
+  void onNodesInNetworkNamespacesTheRanksMeetAtTheirNodesOwnAddresses() throws Exception {
+    // Here 127.0.0.1 is each node's own: a hub, agent or rank that listens on loopback, or advertises it, is not
+    // reached from the other node (gloo, left to itself, listens on the host name's 127.0.0.1: the agent names the
+    // interface of its node's address).
+    Result r = run(srun(List.of("-N2", "--nodelist=n5,n6", "--ntasks-per-node=1", "--gres=gpu:2"), "--slurm", "--per-node", "2",
+      "--gpus", "1", "--", "/usr/bin/python3", "-c", ALL_REDUCE));
+    assertAllReduced(r, NETNS);
+    assertThat(r.err()).containsPattern("node n6 \\(10\\.213\\.0\\.12, 2 of 2\\): hub at 10\\.213\\.0\\.11:\\d+");
+    assertThat(r.out()).contains("master 10.213.0.11:");
+  }
+
+  @Test
+  void whenTheFirstNodesTaskIsKilledTheOtherNodeStopsItsRanksAndEndsWithinTenSeconds() throws Exception {
+    String rank = "echo $SLURM_JOB_ID > " + dir + "/job-$RANK.tmp; mv " + dir + "/job-$RANK.tmp " + dir + "/job-$RANK; "
+      + "while true; do sleep 0.1; done";
+    Process job = kit.start(dir, srun(List.of("-N2", "--nodelist=n5,n6", "--ntasks-per-node=1"), "--slurm", "--per-node", "2", "--",
+      "sh", "-c", rank), "killed");
+    for (int r = 0; r < 4; r++) {
+      Path marker = dir.resolve("job-" + r);
+      until("rank " + r + " to run", 120, TimeUnit.SECONDS, () -> Files.exists(marker));
+    }
+    String jobId = Files.readString(dir.resolve("job-0")).strip();
+    // The first node's task (its hub, its agent and the run), SIGKILLed: it says nothing to anyone. It is the one
+    // process of the node's share of the job whose parent (slurmstepd) is not of the job.
+    List<Long> onFirst = SlurmKit.processesWith("SLURM_JOB_ID=" + jobId, "SLURM_NODEID=0");
+    List<Long> first = onFirst.stream().filter(pid -> ProcessHandle.of(pid).flatMap(ProcessHandle::parent)
+      .map(parent -> !onFirst.contains(parent.pid())).orElse(false)).toList();
+    assertThat(first).as("the first node's spoke run").hasSize(1);
+    ProcessHandle.of(first.get(0)).ifPresent(ProcessHandle::destroyForcibly);
+    long killed = System.nanoTime();
+    Result r = SlurmKit.finish(dir, job, "killed");
+    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+    assertThat(r.status()).as(r.err()).isNotZero();
+    assertThat(r.err()).contains("node n6: the hub at 10.213.0.11:").contains("has been gone for 10 s without ending the run");
+    assertThat(tookMs).as("srun's end after the kill").isBetween(SlurmRun.HUB_LOST_MS, SlurmRun.HUB_LOST_MS + 20_000);
+    until("no process of job " + jobId + " left", 15, TimeUnit.SECONDS, () -> jobProcesses(jobId).isEmpty());
+  }
+
+  @Test
   void twoJobsOnTheSameTwoNodesRunAtOnceWithoutAPortCollision() throws Exception {
     // Each rank waits until all 8 ranks of both jobs have started: the two clusters surely run at the same time.
     String script = String.join("\n",
@@ -211,10 +228,10 @@ class SlurmIT {
       ALL_REDUCE);
     List<String> job = srun(List.of("-N2", "--nodelist=n1,n2", "--ntasks-per-node=1", "--gres=gpu:2"), "--slurm", "--per-node", "2",
       "--gpus", "1", "--", "/usr/bin/python3", "-c", script);
-    Process first = start(job, "first");
-    Process second = start(job, "second");
-    Result a = finish(first, "first");
-    Result b = finish(second, "second");
+    Process first = kit.start(dir, job, "first");
+    Process second = kit.start(dir, job, "second");
+    Result a = SlurmKit.finish(dir, first, "first");
+    Result b = SlurmKit.finish(dir, second, "second");
     assertAllReduced(a, SHARED);
     assertAllReduced(b, SHARED);
     try (var files = Files.list(dir)) {
@@ -231,53 +248,16 @@ class SlurmIT {
 
   @Test
   void scancelStopsEveryRankWithItsStopSignalAndLeavesNoProcessOfTheJob() throws Exception {
-    String rank = "trap 'echo stopped > " + dir + "/stopped-$RANK; exit 0' TERM; echo $SLURM_JOB_ID > " + dir
-      + "/job-$RANK.tmp; mv " + dir + "/job-$RANK.tmp " + dir + "/job-$RANK; while true; do sleep 0.1; done";
-    Process job = start(srun(List.of("-N2", "--nodelist=n1,n3", "--ntasks-per-node=1", "--gres=gpu:2"), "--slurm", "--per-node", "2",
-      "--", "sh", "-c", rank), "cancelled");
-    for (int r = 0; r < 4; r++) {
-      Path marker = dir.resolve("job-" + r);
-      until("rank " + r + " to run", 120, TimeUnit.SECONDS, () -> Files.exists(marker));
-    }
-    String jobId = Files.readString(dir.resolve("job-0")).strip();
-    assertThat(jobProcesses(jobId)).as("the job's processes while it runs").isNotEmpty();
-    long cancelled = System.nanoTime();
-    assertThat(slurm("scancel", jobId).waitFor(30, TimeUnit.SECONDS)).isTrue();
-    // Within KillWait (10 s in this cluster) + 1 s, nothing of the job is left on either node.
-    until("no process of job " + jobId + " left", 11, TimeUnit.SECONDS, () -> jobProcesses(jobId).isEmpty());
-    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancelled);
-    assertThat(tookMs).isLessThan(11_000);
-    for (int r = 0; r < 4; r++) {
-      assertThat(dir.resolve("stopped-" + r)).as("rank " + r + " got its stop signal").exists();
-    }
-    assertThat(job.waitFor(30, TimeUnit.SECONDS)).as("srun ends").isTrue();
-  }
-
-  /** Every live process whose environment says it belongs to Slurm job {@code jobId}: what Slurm started, and theirs. */
-  private static List<Long> jobProcesses(String jobId) {
-    byte[] wanted = ("SLURM_JOB_ID=" + jobId).getBytes(StandardCharsets.UTF_8);
-    return ProcessHandle.allProcesses().filter(p -> {
-      try {
-        byte[] environ = Files.readAllBytes(Paths.get("/proc", String.valueOf(p.pid()), "environ"));
-        for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
-          if (entry.equals(new String(wanted, StandardCharsets.UTF_8))) {
-            return true;
-          }
-        }
-      } catch (IOException | SecurityException gone) {
-        // exited meanwhile, or not ours to read
-      }
-      return false;
-    }).map(ProcessHandle::pid).collect(Collectors.toList());
+    kit.scancelLeavesNothing(dir, "n1,n3");
   }
 
   @Test
   void anSbatchJobWhoseRankOneExitsThreeEndsWithExitCodeThree() throws Exception {
     Path batch = dir.resolve("job.sh");
     String run = spokeRun("--slurm", "--per-node", "1", "--", "sh", "-c", "if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 30").stream()
-      .map(SlurmIT::quote).collect(Collectors.joining(" "));
+      .map(SlurmKit::quote).collect(Collectors.joining(" "));
     Files.writeString(batch, "#!/bin/sh\nsrun -N2 --ntasks-per-node=1 " + run + "\n");
-    Process submit = slurm("sbatch", "--parsable", "-N2", "--nodelist=n2,n4", "-o", dir.resolve("batch.out").toString(), batch.toString());
+    Process submit = kit.slurm(dir, "sbatch", "--parsable", "-N2", "--nodelist=n2,n4", "-o", dir.resolve("batch.out").toString(), batch.toString());
     String submitted = new String(submit.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(submit.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(submit.exitValue()).as(submitted).isZero();
@@ -291,20 +271,16 @@ class SlurmIT {
     String batchOut = Files.readString(dir.resolve("batch.out"));
     assertThat(batchOut).contains("rank 1 exited with status 3");
     // Slurm's own job record (jobcomp/filetxt; this cluster has no slurmdbd for sacct) says 3 as well.
-    String record = Files.readAllLines(slurmDir.resolve("jobcomp.txt")).stream().filter(l -> l.contains("JobId=" + jobId + " "))
+    String record = Files.readAllLines(kit.dir().resolve("jobcomp.txt")).stream().filter(l -> l.contains("JobId=" + jobId + " "))
       .findFirst().orElse("");
     assertThat(record).contains("ExitCode=3:0");
   }
 
   private String show(String jobId) throws Exception {
-    Process show = slurm("scontrol", "show", "job", jobId);
+    Process show = kit.slurm(dir, "scontrol", "show", "job", jobId);
     String out = new String(show.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     show.waitFor(30, TimeUnit.SECONDS);
     return out;
-  }
-
-  private static String quote(String arg) {
-    return "'" + arg.replace("'", "'\\''") + "'";
   }
 
   @Test
@@ -323,7 +299,7 @@ class SlurmIT {
       port = free.getLocalPort();
     }
     Path sbatch = Paths.get("slurm", "spoke-cluster.sbatch").toAbsolutePath();
-    Process submit = slurm("sbatch", "--parsable", "-N2", "--nodelist=n3,n4", "--gres=gpu:2", "-o", dir.resolve("cluster.out").toString(),
+    Process submit = kit.slurm(dir, "sbatch", "--parsable", "-N2", "--nodelist=n3,n4", "--gres=gpu:2", "-o", dir.resolve("cluster.out").toString(),
       "--export=ALL,SPOKE=" + launcher + ",SPOKE_HUB_PORT=" + port + ",SPOKE_AGENT_OPTS=--gpus 4 --warm-pool 0", sbatch.toString());
     String submitted = new String(submit.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(submit.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -357,7 +333,7 @@ class SlurmIT {
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
       assertThat(jobProcesses(jobId)).contains(pid);
 
-      assertThat(slurm("scancel", jobId).waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(kit.slurm(dir, "scancel", jobId).waitFor(30, TimeUnit.SECONDS)).isTrue();
       until("no process of job " + jobId + " left", 11, TimeUnit.SECONDS, () -> jobProcesses(jobId).isEmpty());
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("the client's process ended with the job").isFalse();
     } finally {

@@ -201,8 +201,9 @@ public interface SpokeClient {
    * Starts managed process {@code processId} in slot {@code globalRank} of a ticket: on the slot's node, with its GPUs
    * and the rank's environment as {@link #launch} gives a Java actor ({@code RANK}, {@code WORLD_SIZE},
    * {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}, {@code SPOKE_TICKET}, the
-   * GPU variables), and {@code SPOKE_NODE_IP}, {@code SPOKE_PORT_0}.. and {@code SPOKE_ATTEMPT}. Releasing the ticket
-   * stops it, and its whole process tree. {@code options} may give environment and a timeout only. Completes and
+   * GPU variables), and {@code SPOKE_NODE_IP}, {@code SPOKE_PORT_0}.., {@code SPOKE_ATTEMPT} and, unless its
+   * environment names one, {@code GLOO_SOCKET_IFNAME} (the interface of its node's advertised address). Releasing the
+   * ticket stops it, and its whole process tree. {@code options} may give environment and a timeout only. Completes and
    * fails as {@link #spawnProcess(String, ProcessSpec, SpawnOptions)} and {@link #launch} do.
    */
   Future<ManagedProcess> launchProcess(String ticketId, int globalRank, String processId, ProcessSpec spec, SpawnOptions options);

@@ -4,6 +4,10 @@ import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.agent.AgentOptions;
 import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ActorHostLaunch;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
 import java.nio.file.Paths;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -187,6 +191,40 @@ final class ActorCommand {
     env.put("SPOKE_ATTEMPT", String.valueOf(attempt));
     env.put(treeTag.getKey(), treeTag.getValue());
     return env;
+  }
+
+  /** What torch.distributed's gloo backend reads for the interface it listens on and tells its peers. */
+  static final String GLOO_SOCKET_IFNAME = "GLOO_SOCKET_IFNAME";
+
+  /**
+   * Names, for a gang rank, the network interface that holds its node's advertised address in
+   * {@value #GLOO_SOCKET_IFNAME}, unless its environment already names one. Left to itself gloo takes the address its
+   * host name resolves to, which on many hosts (Debian's 127.0.1.1, a network namespace, a container) is a loopback
+   * address that the ranks of other nodes cannot reach, and the job fails connecting to it. NCCL chooses its interface
+   * by other rules (not loopback, InfiniBand first) and is left as it is.
+   *
+   * @param nodeInterface the interface of the node's advertised address ({@link #interfaceOf}), or null
+   */
+  static void gangSocketInterface(Map<String, String> env, Slot slot, String nodeInterface) {
+    if (slot != null && nodeInterface != null && !env.containsKey(GLOO_SOCKET_IFNAME)) {
+      env.put(GLOO_SOCKET_IFNAME, nodeInterface);
+    }
+  }
+
+  /**
+   * The name of the local network interface that holds {@code address}, or null where none does (an address behind a
+   * NAT, a name that does not resolve). Blocking: a name is resolved, and the interfaces are read.
+   */
+  static String interfaceOf(String address) {
+    if (address == null || address.isEmpty()) {
+      return null;
+    }
+    try {
+      NetworkInterface nic = NetworkInterface.getByInetAddress(InetAddress.getByName(address));
+      return nic == null ? null : nic.getName();
+    } catch (UnknownHostException | SocketException e) {
+      return null;
+    }
   }
 
   /** The first line of an actor host's standard input: the cluster token, or nothing. */

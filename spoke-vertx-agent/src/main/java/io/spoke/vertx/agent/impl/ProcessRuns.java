@@ -49,7 +49,8 @@ final class ProcessRuns {
   }
 
   /** What a start needs from the file system, prepared on a worker. */
-  private record Prepared(Path workdir, List<Integer> ports, ProcessTrees.Tree tree, Path logFile, long logOffset) {
+  private record Prepared(Path workdir, List<Integer> ports, ProcessTrees.Tree tree, Path logFile, long logOffset,
+                          String nodeInterface) {
   }
 
   /**
@@ -94,6 +95,7 @@ final class ProcessRuns {
         Map<String, String> env = ActorCommand.processEnvironment(System.getenv(), spec.getEnv(), id, gpuIds, slot,
           state.inventory.gpuEnvManaged, state.nodeId, state.advertiseHost, proc.ports,
           RestartHistory.earlierStarts(spec.getEnv()) + proc.attempt, proc.tree.tagVariable());
+        ActorCommand.gangSocketInterface(env, slot, prepared.nodeInterface());
         LivenessMonitor.checkTargets("process '" + id + "'", spec.getReady(), proc.liveness, env);
         return state.launcher.start(state.context, proc.tree.wrap(spec.getCommand()), env, proc.logFile, null, prepared.workdir())
           .map(process -> {
@@ -171,7 +173,8 @@ final class ProcessRuns {
       Path logFile = proc.logFile != null ? ActorLogs.append(proc.logFile, "# Spoke restarted process '" + proc.actorId + "' (start "
         + (RestartHistory.earlierStarts(spec.getEnv()) + proc.attempt) + ") at " + Instant.now() + "\n")
         : state.logs.create(proc.slot == null ? null : proc.slot.ticketId(), proc.actorId, header);
-      return new Prepared(workdir, ports, tree, logFile, Files.size(logFile));
+      return new Prepared(workdir, ports, tree, logFile, Files.size(logFile),
+        proc.slot == null ? null : ActorCommand.interfaceOf(state.advertiseHost));
     } catch (Exception e) {
       if (!restart) {
         state.ports.releaseFor(proc.actorId);

@@ -8,6 +8,7 @@ import io.spoke.vertx.client.Slot;
 import io.spoke.vertx.internal.ActorHostLaunch;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -105,5 +106,27 @@ class ActorCommandTest {
       + "# GPUs: [5, 7]\n");
     assertThat(ActorCommand.logHeader("e", "Echo", "n1", null, List.of(), Instant.parse("2026-01-02T03:04:05Z")))
       .endsWith("started 2026-01-02T03:04:05Z\n# GPUs: none\n");
+  }
+
+  @Test
+  void aGangRankIsToldTheInterfaceOfItsNodesAddressForGlooUnlessItNamesOne() {
+    assertThat(ActorCommand.interfaceOf("127.0.0.1")).isEqualTo("lo");
+    assertThat(ActorCommand.interfaceOf("192.0.2.1")).as("an address no interface here holds (TEST-NET-1)").isNull();
+    assertThat(ActorCommand.interfaceOf(null)).isNull();
+
+    Map<String, String> env = new HashMap<>();
+    ActorCommand.gangSocketInterface(env, SLOT, "eth0");
+    assertThat(env).containsEntry("GLOO_SOCKET_IFNAME", "eth0");
+
+    Map<String, String> own = new HashMap<>(Map.of("GLOO_SOCKET_IFNAME", "ib0"));
+    ActorCommand.gangSocketInterface(own, SLOT, "eth0");
+    assertThat(own).as("the rank's own choice stands").containsEntry("GLOO_SOCKET_IFNAME", "ib0");
+
+    Map<String, String> adHoc = new HashMap<>();
+    ActorCommand.gangSocketInterface(adHoc, null, "eth0");
+    assertThat(adHoc).as("not a gang rank").isEmpty();
+    Map<String, String> behindNat = new HashMap<>();
+    ActorCommand.gangSocketInterface(behindNat, SLOT, null);
+    assertThat(behindNat).as("no interface holds the address").isEmpty();
   }
 }
