@@ -16,6 +16,8 @@
 # whose loopback is its own, as on a real host. slurmctld then listens where the namespaces reach this machine (their
 # default route's gateway, the bridge), and srun's callbacks go there too.
 # SLURM_PROCTRACK (default linuxproc) picks Slurm's process tracking plugin: linuxproc, pgid or cgroup.
+# SLURM_ACCOUNTING=1 also starts a MariaDB server of its own (on DIR/mysql, loopback only) and slurmdbd on it, so
+# that sacct answers (apt-get install slurmdbd mariadb-server).
 set -euo pipefail
 
 cmd=${1:?usage: slurm-test-cluster.sh start|stop DIR [NODES] [GPUS]}
@@ -25,6 +27,7 @@ gpus=${4:-4}
 IFS=, read -r -a addresses <<<"${5:-}"
 IFS=, read -r -a namespaces <<<"${6:-}"
 proctrack=${SLURM_PROCTRACK:-linuxproc}
+accounting=${SLURM_ACCOUNTING:-}
 
 stop() {
   local pidfile pid
@@ -73,8 +76,11 @@ case "$cmd" in
   *) echo "usage: slurm-test-cluster.sh start|stop DIR [NODES] [GPUS]" >&2; exit 2 ;;
 esac
 
-for tool in munged slurmctld slurmd sinfo mknod; do
-  command -v "$tool" >/dev/null || { echo "slurm-test-cluster: $tool is missing (apt-get install slurm-wlm munge)" >&2; exit 1; }
+tools=(munged slurmctld slurmd sinfo mknod)
+[ -z "$accounting" ] || tools+=(slurmdbd mariadbd mariadb-install-db mariadb)
+for tool in "${tools[@]}"; do
+  command -v "$tool" >/dev/null || {
+    echo "slurm-test-cluster: $tool is missing (apt-get install slurm-wlm munge${accounting:+ slurmdbd mariadb-server})" >&2; exit 1; }
 done
 mkdir -p "$dir"/{pids,log,munge,state,spool,dev}
 dir=$(cd "$dir" && pwd)
@@ -88,6 +94,41 @@ chmod 0400 "$dir/munge/munge.key"
 munged --force --socket="$dir/munge/socket" --key-file="$dir/munge/munge.key" --pid-file="$dir/munge/munged.pid" \
   --log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed"
 record munged "$dir/munge/munged.pid"
+
+# Accounting: a MariaDB of its own on loopback, and slurmdbd on it (slurmctld adds the cluster when it registers).
+if [ -n "$accounting" ]; then
+  mkdir -p "$dir/mysql"
+  mariadb-install-db --user=root --datadir="$dir/mysql" --auth-root-authentication-method=socket --skip-test-db \
+    > "$dir/log/mariadb-install.log" 2>&1 || { cat "$dir/log/mariadb-install.log" >&2; exit 1; }
+  db_port=$(free_port)
+  mariadbd --no-defaults --user=root --datadir="$dir/mysql" --socket="$dir/mysql.sock" --pid-file="$dir/mysql.pid" \
+    --port="$db_port" --bind-address=127.0.0.1 --skip-name-resolve --innodb-buffer-pool-size=32M \
+    --log-error="$dir/log/mariadbd.log" </dev/null >/dev/null 2>&1 &
+  record mariadbd "$dir/mysql.pid"
+  for _ in $(seq 1 100); do [ -S "$dir/mysql.sock" ] && break; sleep 0.1; done
+  mariadb --no-defaults --socket="$dir/mysql.sock" -u root -e \
+    "CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'spoketest'; GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';"
+  dbd_port=$(free_port)
+  {
+    echo "AuthType=auth/munge"
+    echo "AuthInfo=socket=$dir/munge/socket"
+    echo "DbdHost=localhost"
+    echo "DbdAddr=127.0.0.1"
+    echo "DbdPort=$dbd_port"
+    echo "SlurmUser=root"
+    echo "PidFile=$dir/slurmdbd.pid"
+    echo "LogFile=$dir/log/slurmdbd.log"
+    echo "StorageType=accounting_storage/mysql"
+    echo "StorageHost=127.0.0.1"
+    echo "StoragePort=$db_port"
+    echo "StorageUser=slurm"
+    echo "StoragePass=spoketest"
+    echo "StorageLoc=slurm_acct_db"
+  } > "$dir/slurmdbd.conf"
+  chmod 0600 "$dir/slurmdbd.conf"
+  SLURM_CONF=$dir/slurm.conf slurmdbd
+  record slurmdbd "$dir/slurmdbd.pid"
+fi
 
 host=$(hostname -s)
 ctld_port=$(free_port)
@@ -124,6 +165,14 @@ done
   echo "KillWait=10"
   echo "MinJobAge=600"
   echo "ReturnToService=2"
+  if [ -n "$accounting" ]; then
+    echo "AccountingStorageType=accounting_storage/slurmdbd"
+    echo "AccountingStorageHost=127.0.0.1"
+    echo "AccountingStoragePort=$dbd_port"
+    # The munge socket of slurmctld's (and sacct's) connections to slurmdbd (AuthInfo is not used for them).
+    echo "AccountingStoragePass=$dir/munge/socket"
+    echo "JobAcctGatherType=jobacct_gather/none"
+  fi
   echo "JobCompType=jobcomp/filetxt"
   echo "JobCompLoc=$dir/jobcomp.txt"
   echo "SlurmdTimeout=30"

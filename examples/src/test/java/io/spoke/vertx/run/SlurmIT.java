@@ -70,7 +70,7 @@ class SlurmIT {
     assumeTrue("root".equals(System.getProperty("user.name")), "slurmd runs as root: SlurmIT needs root (CI runs as root)");
     netns("up", "2", NAMESPACE);
     kit = new SlurmKit(slurmDir, processes).start(6, 4, "127.0.0.1,127.0.0.1,127.0.0.3,127.0.0.4,10.213.0.11,10.213.0.12",
-      ",,,," + NAMESPACE + "-1," + NAMESPACE + "-2", "linuxproc");
+      ",,,," + NAMESPACE + "-1," + NAMESPACE + "-2", "linuxproc", true);
   }
 
   @AfterAll
@@ -270,10 +270,20 @@ class SlurmIT {
     assertThat(job).as(Files.readString(dir.resolve("batch.out"))).contains("JobState=FAILED").contains("ExitCode=3:0");
     String batchOut = Files.readString(dir.resolve("batch.out"));
     assertThat(batchOut).contains("rank 1 exited with status 3");
-    // Slurm's own job record (jobcomp/filetxt; this cluster has no slurmdbd for sacct) says 3 as well.
+    // Slurm's own job record (jobcomp/filetxt) says 3 as well, and so does sacct (slurmdbd on MariaDB), once the
+    // controller has sent it the job's end.
     String record = Files.readAllLines(kit.dir().resolve("jobcomp.txt")).stream().filter(l -> l.contains("JobId=" + jobId + " "))
       .findFirst().orElse("");
     assertThat(record).contains("ExitCode=3:0");
+    until("sacct to show job " + jobId + " ended", 60, TimeUnit.SECONDS, () -> sacct(jobId).startsWith(jobId + "|FAILED|3:0"));
+  }
+
+  /** {@code sacct}'s record of job {@code jobId}'s allocation: {@code id|state|exit code}. */
+  private String sacct(String jobId) throws Exception {
+    Process sacct = kit.slurm(dir, "sacct", "-X", "-n", "-P", "-j", jobId, "-o", "JobID,State,ExitCode");
+    String out = new String(sacct.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    sacct.waitFor(30, TimeUnit.SECONDS);
+    return out;
   }
 
   private String show(String jobId) throws Exception {

@@ -39,12 +39,16 @@ final class SlurmKit {
 
   /**
    * Starts slurmctld and {@code nodes} slurmd with {@code gpus} GPUs each: nodes' addresses and network namespaces as
-   * the script takes them (comma-separated, one per node), Slurm's process tracking plugin {@code proctrack}.
+   * the script takes them (comma-separated, one per node), Slurm's process tracking plugin {@code proctrack}, and
+   * with {@code accounting} a MariaDB and slurmdbd, for sacct.
    */
-  SlurmKit start(int nodes, int gpus, String addresses, String namespaces, String proctrack) throws Exception {
+  SlurmKit start(int nodes, int gpus, String addresses, String namespaces, String proctrack, boolean accounting) throws Exception {
     ProcessBuilder builder = new ProcessBuilder(SCRIPT.toString(), "start", slurmDir.toString(), String.valueOf(nodes), String.valueOf(gpus),
       addresses, namespaces).redirectErrorStream(true);
     builder.environment().put("SLURM_PROCTRACK", proctrack);
+    if (accounting) {
+      builder.environment().put("SLURM_ACCOUNTING", "1");
+    }
     started = true;
     Process start = builder.start();
     String output = new String(start.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -33,7 +33,7 @@ class SlurmPgidIT {
   @BeforeAll
   static void startSlurm() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "slurmd runs as root: SlurmPgidIT needs root (CI runs as root)");
-    kit = new SlurmKit(slurmDir, processes).start(2, 4, "127.0.0.1,127.0.0.3", "", "pgid");
+    kit = new SlurmKit(slurmDir, processes).start(2, 4, "127.0.0.1,127.0.0.3", "", "pgid", false);
   }
 
   @AfterAll
