@@ -174,6 +174,7 @@ public final class Bench {
         ProcessBench processes = new ProcessBench(this);
         processes.processLaunch();
         processes.restartToReady();
+        processes.spawnDuringStopBurst();
       }
       if (only.contains("gang")) {
         GangBench gang = new GangBench(this);

@@ -6,10 +6,12 @@ import io.spoke.vertx.client.ManagedProcess;
 import io.spoke.vertx.client.ProcessSpec;
 import io.spoke.vertx.client.Readiness;
 import io.spoke.vertx.client.RestartPolicy;
+import io.vertx.core.Future;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -146,5 +148,49 @@ final class ProcessBench extends BenchSection {
     await(freshProcess.stop());
     emit(new Metric("restart_to_ready_process_p50", Latencies.percentile(processMs, 50), "ms", freshProcessMs,
       "SIGKILL to the hub reporting the restarted sleep running (no back-off); baseline: a fresh spawnProcess of it"));
+  }
+
+  /**
+   * What a burst of stops costs the spawns made meanwhile on the same agent: the p99 of spawnProcess of a sleep to
+   * ready, made one after another while 50 processes stop (half of them ignore SIGTERM and are killed, tree and all,
+   * after a 200 ms grace), against the same spawns on an idle agent in the same run.
+   */
+  void spawnDuringStopBurst() throws Exception {
+    int spawns = quick ? 10 : 30;
+    int stops = 50;
+    ProcessSpec sleeper = new ProcessSpec(List.of("sleep", "600"));
+    double[] idle = spawnSleepers("bench-idle-", spawns, sleeper);
+    List<ManagedProcess> stopping = new ArrayList<>();
+    for (int i = 0; i < stops; i++) {
+      ProcessSpec spec = i % 2 == 0 ? new ProcessSpec(List.of("sh", "-c", "trap '' TERM; sleep 600 & wait; wait")).setStopGraceMs(200)
+        : sleeper;
+      stopping.add(await(client.spawnProcess("bench-burst-" + i, spec)));
+    }
+    List<Future<?>> stopped = new ArrayList<>();
+    for (ManagedProcess p : stopping) {
+      stopped.add(p.stop());
+    }
+    double[] busy = spawnSleepers("bench-busy-", spawns, sleeper);
+    await(Future.all(stopped));
+    emit(new Metric("spawn_during_stop_burst_p99", Latencies.percentile(busy, 99), "ms", Latencies.percentile(idle, 99),
+      "spawnProcess of sleep to ready while 50 processes stop (25 after a 200 ms grace and a tree kill); baseline: on an idle agent"));
+    emit(new Metric("spawn_during_stop_burst_p50", Latencies.percentile(busy, 50), "ms", Latencies.percentile(idle, 50), null));
+  }
+
+  /** {@code n} spawns of {@code spec}, one after another: each one's time to ready, in ms; then stops them all. */
+  private double[] spawnSleepers(String prefix, int n, ProcessSpec spec) throws Exception {
+    double[] ms = new double[n];
+    List<Future<?>> stops = new ArrayList<>();
+    List<ManagedProcess> started = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      started.add(await(client.spawnProcess(prefix + i, spec)));
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    for (ManagedProcess p : started) {
+      stops.add(p.stop());
+    }
+    await(Future.all(stops));
+    return ms;
   }
 }
