@@ -158,7 +158,7 @@ final class ActorSupervisor {
     ProcessTrees trees = state.trees;
     // A tree of its own, as a managed process has: whatever the actor starts (setsid, a double fork) ends with it.
     vertx.executeBlocking(() -> new Prepared(trees.tree(actorId), earlierLog != null ? ActorLogs.append(earlierLog, header)
-        : state.logs.create(slot == null ? null : slot.ticketId(), actorId, header)))
+        : state.logs.create(slot == null ? null : slot.ticketId(), actorId, header)), false)
       .compose(prepared -> {
         proc.tree = prepared.tree();
         proc.logFile = prepared.logFile();
@@ -284,7 +284,7 @@ final class ActorSupervisor {
     Path trained = state.cds == null ? null : state.cds.trainerExited(proc.cdsKey);
     if (trained != null) {
       ActorCds archive = state.cds;
-      vertx.executeBlocking(() -> ActorCds.publish(trained, archive.archive())).onSuccess(ok -> {
+      vertx.executeBlocking(() -> ActorCds.publish(trained, archive.archive()), false).onSuccess(ok -> {
         if (ok) {
           archive.published();
         }
@@ -307,7 +307,7 @@ final class ActorSupervisor {
       vertx.executeBlocking(() -> {
         ActorSockets.delete(socket);
         return null;
-      }).onFailure(err -> log.warn("Cannot remove the Unix socket {} of actor {}: {}", socket, proc.actorId, err.toString()));
+      }, false).onFailure(err -> log.warn("Cannot remove the Unix socket {} of actor {}: {}", socket, proc.actorId, err.toString()));
     }
     // What the actor started and left behind goes with it (its tree: setsid, double forks included; or its group),
     // and only once it is gone is its end told: what it held, its GPUs, may go to another then.
@@ -350,7 +350,7 @@ final class ActorSupervisor {
 
   private void failSpawn(ActorProcess proc, int status) {
     Path file = proc.logFile;
-    vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, LOG_TAIL_LINES)).onComplete(ar -> {
+    vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, LOG_TAIL_LINES), false).onComplete(ar -> {
       String tail = ar.succeeded() ? ar.result() : "";
       String where = file == null ? "" : "; last lines of its log " + file + " on node " + state.nodeId + ":\n" + tail;
       String what = "actor '" + proc.actorId + "' (" + proc.actorType + ")";

@@ -81,7 +81,7 @@ final class AgentMetrics {
       for (ActorProcess proc : state.actors.values()) {
         targets.put(proc.actorId, new Object[] {proc.pid, proc.logFile});
       }
-      state.vertx.executeBlocking(() -> sample(targets)).onSuccess(map -> sampled = map);
+      state.vertx.executeBlocking(() -> sample(targets), false).onSuccess(map -> sampled = map);
     });
   }
 

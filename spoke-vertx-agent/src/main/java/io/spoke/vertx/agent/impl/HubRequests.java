@@ -192,7 +192,7 @@ final class HubRequests {
   }
 
   private void reservePort(Connection hubConnection, long requestId, String ticket) {
-    vertx.executeBlocking(() -> state.ports.reserve(ticket)).onComplete(ar -> {
+    vertx.executeBlocking(() -> state.ports.reserve(ticket), false).onComplete(ar -> {
       if (ar.failed()) {
         hubConnection.replyFailure(requestId, ar.cause());
         return;
@@ -213,7 +213,7 @@ final class HubRequests {
     boolean running = proc != null;
     long offset = Math.max(0, r.offset());
     int max = Math.max(0, Math.min(r.maxBytes(), options.getMaxFrameSize() / 2));
-    vertx.executeBlocking(() -> ActorLogs.read(Paths.get(path), offset, max)).onComplete(ar -> {
+    vertx.executeBlocking(() -> ActorLogs.read(Paths.get(path), offset, max), false).onComplete(ar -> {
       if (ar.failed()) {
         hubConnection.replyFailure(requestId, new ActorNotFoundException("cannot read the log of actor '" + actorId + "' (" + path
           + "): " + ar.cause().getMessage()));

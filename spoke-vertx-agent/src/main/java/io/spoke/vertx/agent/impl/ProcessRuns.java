@@ -87,7 +87,7 @@ final class ProcessRuns {
     long timeout = proc.timeout;
     state.actors.put(id, proc);
     String where = " on node " + state.nodeId;
-    vertx.executeBlocking(() -> prepare(proc))
+    vertx.executeBlocking(() -> prepare(proc), false)
       .compose(prepared -> {
         proc.tree = prepared.tree();
         proc.ports = prepared.ports();
@@ -244,7 +244,7 @@ final class ProcessRuns {
     if (tree == null) {
       return state.context.succeededFuture();
     }
-    return state.launcher.submit(state.context, tree::kill).map(left -> {
+    return state.launcher.killTree(state.context, tree).map(left -> {
       if (left > 0) {
         log.warn("{} processes of {}'s tree outlived the kill", left, proc.actorId);
       }
@@ -299,7 +299,7 @@ final class ProcessRuns {
 
   private void failSpawn(ActorProcess proc, int status) {
     Path file = proc.logFile;
-    vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, ActorSupervisor.LOG_TAIL_LINES)).onComplete(ar -> {
+    vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, ActorSupervisor.LOG_TAIL_LINES), false).onComplete(ar -> {
       String tail = ar.succeeded() ? ar.result() : "";
       String where = file == null ? "" : "; last lines of its log " + file + " on node " + state.nodeId + ":\n" + tail;
       String what = "process '" + proc.actorId + "' (" + String.join(" ", proc.spec.getCommand()) + ")";

@@ -166,7 +166,7 @@ final class WarmPool {
     String header = ActorCommand.logHeader(proc.actorId, proc.actorType, state.nodeId, proc.slot, proc.gpuIds, Instant.now());
     String group = proc.slot == null ? null : proc.slot.ticketId();
     supervisor.armSpawnTimer(proc);
-    state.vertx.executeBlocking(() -> state.logs.adopt(host.logFile, group, proc.actorId, header)).onComplete(ar -> {
+    state.vertx.executeBlocking(() -> state.logs.adopt(host.logFile, group, proc.actorId, header), false).onComplete(ar -> {
       if (ar.succeeded()) {
         proc.logFile = ar.result();
       } else {
@@ -203,7 +203,7 @@ final class WarmPool {
       failures = 0;
       log.info("Warm actor host {} (pid {}) waits for an actor; {} of {} warm", host.id, host.pid, idle(), size());
       long pid = host.pid;
-      state.vertx.executeBlocking(() -> AgentMetrics.rss(pid)).onSuccess(rss -> host.rss = rss);
+      state.vertx.executeBlocking(() -> AgentMetrics.rss(pid), false).onSuccess(rss -> host.rss = rss);
       schedule(QUIET_MS);
     } else if (frame.bodyType() == Body.StartFailed) {
       log.warn("Warm actor host {} could not get warm: {}", host.id, ActorHostCodec.readStartFailed(frame, host.id).getMessage());
@@ -285,7 +285,7 @@ final class WarmPool {
     ActorLogs logs = state.logs;
     ProcessTrees trees = state.trees;
     String agentKey = ProcessHandle.current().pid() + "-" + state.port;
-    state.vertx.executeBlocking(() -> Map.entry(trees.tree(host.id), logs.warmLog(agentKey, host.id)))
+    state.vertx.executeBlocking(() -> Map.entry(trees.tree(host.id), logs.warmLog(agentKey, host.id)), false)
       .compose(prepared -> {
         host.tree = prepared.getKey();
         host.logFile = prepared.getValue();
@@ -346,7 +346,7 @@ final class WarmPool {
   private void kill(Host host) {
     if (host.tree != null) {
       ProcessTrees.Tree tree = host.tree;
-      state.launcher.submit(state.context, tree::kill);
+      state.launcher.killTree(state.context, tree);
     } else if (host.process != null && host.process.isAlive()) {
       state.launcher.kill(state.context, host.process.toHandle());
     }
@@ -355,7 +355,7 @@ final class WarmPool {
   private void failed(Host host, String why) {
     failures++;
     Path file = host.logFile;
-    state.vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, ActorSupervisor.LOG_TAIL_LINES)).onComplete(ar -> {
+    state.vertx.executeBlocking(() -> file == null ? "" : ActorLogs.tail(file, ActorSupervisor.LOG_TAIL_LINES), false).onComplete(ar -> {
       String tail = ar.succeeded() && !ar.result().isBlank() ? "; last lines of its log " + file + ":\n" + ar.result() : "";
       deleteLog(host); // its last lines are in the warning
       if (failures >= FAILURES_TO_PAUSE) {
@@ -372,7 +372,7 @@ final class WarmPool {
   private void deleteLog(Host host) {
     Path file = host.logFile;
     if (file != null) {
-      state.vertx.executeBlocking(() -> Files.deleteIfExists(file));
+      state.vertx.executeBlocking(() -> Files.deleteIfExists(file), false);
     }
   }
 }

@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
@@ -28,13 +31,25 @@ import org.apache.logging.log4j.Logger;
  * it in a process group of its own, so that stopping it also stops what it started, and {@code setpriv}
  * arms the parent-death signal before exec'ing the command. Both exec in place, so the child's pid is the
  * command's pid. Where these tools are missing, children start without them and a warning says so.
+ * <p>
+ * That thread only forks. Signals are {@code kill(2)} calls ({@link Signals}) made where they are asked for, and
+ * what waits (a tree's kill, which may take up to two seconds; a fork of {@code /bin/kill} where JNA is missing)
+ * runs on a kill lane of its own: a burst of stops never queues a spawn behind it.
  */
 public final class ProcessLauncher implements AutoCloseable {
 
   private static final Logger log = LogManager.getLogger(ProcessLauncher.class);
 
+  /** Threads of the kill lane: two, so that one tree's kill that waits does not hold back the next. */
+  private static final int KILL_THREADS = 2;
+
   private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
   private final Thread thread;
+  private final ExecutorService kills = Executors.newFixedThreadPool(KILL_THREADS, r -> {
+    Thread t = new Thread(r, "spoke-kills");
+    t.setDaemon(true);
+    return t;
+  });
   private volatile boolean closed;
   private final boolean deathSignal;
   private final boolean ownGroup;
@@ -46,7 +61,7 @@ public final class ProcessLauncher implements AutoCloseable {
     thread.start();
     deathSignal = works("setpriv", "--pdeathsig", "KILL", "--", "true");
     ownGroup = works("setsid", "true");
-    groupKill = ownGroup && new File("/bin/kill").canExecute();
+    groupKill = ownGroup && (Signals.available() || new File("/bin/kill").canExecute());
     if (!deathSignal) {
       log.warn("util-linux setpriv is missing: actor processes will not be killed if this agent dies (apt-get install util-linux)");
     }
@@ -79,13 +94,22 @@ public final class ProcessLauncher implements AutoCloseable {
   }
 
   /** Runs {@code task} on the launcher thread; the result comes back on {@code context}. */
-  public <T> Future<T> submit(ContextInternal context, Callable<T> task) {
+  private <T> Future<T> submit(ContextInternal context, Callable<T> task) {
+    return runOn(tasks::add, context, task);
+  }
+
+  /** Runs {@code task} on the kill lane; the result comes back on {@code context}. */
+  private <T> Future<T> submitKill(ContextInternal context, Callable<T> task) {
+    return runOn(kills::execute, context, task);
+  }
+
+  private <T> Future<T> runOn(Executor lane, ContextInternal context, Callable<T> task) {
     Promise<T> promise = context.promise();
     if (closed) {
       promise.fail(new IllegalStateException("the launcher is closed"));
       return promise.future();
     }
-    tasks.add(() -> {
+    lane.execute(() -> {
       T result;
       try {
         result = task.call();
@@ -160,26 +184,17 @@ public final class ProcessLauncher implements AutoCloseable {
 
   /** Sends signal {@code signal} (a number) to process {@code pid} alone; false when it has gone already. */
   public Future<Boolean> signal(ContextInternal context, long pid, int signal) {
-    return submit(context, () -> {
-      try {
-        Process kill = new ProcessBuilder("/bin/kill", "-s", String.valueOf(signal), String.valueOf(pid)).redirectErrorStream(true).start();
-        kill.getInputStream().readAllBytes();
-        return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
-      } catch (IOException e) {
-        log.warn("kill -{} {} failed: {}", signal, pid, e.toString());
-        return false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    });
+    if (Signals.available()) {
+      return context.succeededFuture(Signals.send(pid, signal) == 0);
+    }
+    return submitKill(context, () -> forkKill(String.valueOf(signal), String.valueOf(pid)));
   }
 
   /**
    * SIGKILLs a child and everything in its process group (or, without process groups, its descendants).
    */
   public Future<Void> kill(ContextInternal context, ProcessHandle process) {
-    return killGroup(context, process.pid()).compose(v -> submit(context, () -> {
+    return killGroup(context, process.pid()).compose(v -> submitKill(context, () -> {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
       return null;
@@ -194,18 +209,37 @@ public final class ProcessLauncher implements AutoCloseable {
     if (!groupKill) {
       return context.succeededFuture();
     }
-    return submit(context, () -> {
-      try {
-        Process kill = new ProcessBuilder("/bin/kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true).start();
-        kill.getInputStream().readAllBytes();
-        kill.waitFor(5, TimeUnit.SECONDS);
-      } catch (IOException e) {
-        log.warn("kill of process group {} failed: {}", pgid, e.toString());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if (Signals.available()) {
+      Signals.send(-pgid, 9);
+      return context.succeededFuture();
+    }
+    return submitKill(context, () -> {
+      forkKill("KILL", "-" + pgid);
       return null;
     });
+  }
+
+  /**
+   * Kills {@code tree} ({@link ProcessTrees.Tree#kill}) on the kill lane: how many of its processes were left after
+   * the wait.
+   */
+  public Future<Integer> killTree(ContextInternal context, ProcessTrees.Tree tree) {
+    return submitKill(context, tree::kill);
+  }
+
+  /** {@code /bin/kill -s SIGNAL -- TARGET}, where kill(2) cannot be called: whether it succeeded. Blocks. */
+  private static boolean forkKill(String signal, String target) {
+    try {
+      Process kill = new ProcessBuilder("/bin/kill", "-s", signal, "--", target).redirectErrorStream(true).start();
+      kill.getInputStream().readAllBytes();
+      return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
+    } catch (IOException e) {
+      log.warn("kill -s {} {} failed: {}", signal, target, e.toString());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private static boolean works(String... command) {
@@ -225,5 +259,6 @@ public final class ProcessLauncher implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    kills.shutdown();
   }
 }

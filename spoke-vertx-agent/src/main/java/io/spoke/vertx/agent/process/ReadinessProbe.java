@@ -232,7 +232,7 @@ public final class ReadinessProbe {
           .otherwise(false);
         break;
       case LOG:
-        attempt = context.executeBlocking(this::readLog);
+        attempt = context.executeBlocking(this::readLog, false);
         break;
       default:
         attempt = context.succeededFuture(true);

@@ -190,6 +190,18 @@ class ProcessIT {
   }
 
   @Test
+  void aStopSendsTheProcesssOwnStopSignal() throws Exception {
+    Path got = dir.resolve("got");
+    // SIGINT (2) ends it cleanly; SIGTERM, the default, would not: within the 30 s grace only SIGINT can end it.
+    ManagedProcess p = await(client.spawnProcess("interruptible", sh("trap '' TERM; trap 'echo INT > " + got + "; exit 0' INT; "
+      + "echo up; while :; do sleep 0.1; done").setReady(Readiness.log("^up")).setStopSignal(2).setStopGraceMs(30_000)));
+    processes.track(p.info().pid());
+    ActorInfo end = await(p.stop());
+    assertThat(end.exitCode()).as(end.reason()).isZero();
+    assertThat(Files.readString(got).strip()).isEqualTo("INT");
+  }
+
+  @Test
   void whatAProcessLeftBehindWhenItExitedIsKilledToo() throws Exception {
     Path orphan = dir.resolve("orphan.pid");
     ManagedProcess parent = await(client.spawnProcess("leaves-orphan", sh("setsid sh -c 'echo $$ > " + orphan
