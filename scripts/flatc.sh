@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Regenerates the committed FlatBuffers Java code from spoke-vertx-core/src/main/fbs.
 #   scripts/flatc.sh           regenerate in place
 #   scripts/flatc.sh --check   regenerate into a temporary folder and fail if the committed code differs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A real Slurm cluster on this one machine, for tests: munged on a private socket, slurmctld, and one slurmd per node
 # (slurmd -N NAME; Debian's slurm-wlm is built with MULTIPLE_SLURMD), each node with GPUS GPUs as GRES on character
 # devices made with mknod (Slurm refuses regular files; nothing opens them). Run as root.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.benchmarks;
 
 import static io.spoke.vertx.benchmarks.Bench.await;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.codegen;
 
 /** Builds Java source with two-space indentation, so that generated code reads like written code. */

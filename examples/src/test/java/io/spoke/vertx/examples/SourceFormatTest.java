@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,9 +44,59 @@ class SourceFormatTest {
     assertThat(violations).as("files off the house format (.editorconfig)").isEmpty();
   }
 
-  private static boolean isKept(Path file) {
+  /** The line that names the licence (LICENSE, Apache-2.0) in the first lines of every source file. */
+  static final String SPDX = "SPDX-License-Identifier: Apache-2.0";
+
+  private static final Set<String> SOURCE = Set.of("java", "js", "fbs", "sh", "sbatch");
+  private static final Set<String> SOURCE_NAMES = Set.of("spoke", "run");
+
+  @Test
+  void everySourceFileNamesItsLicence() throws IOException {
+    Path root = Paths.get("").toAbsolutePath().getParent();
+    assertThat(root.resolve("LICENSE")).content().contains("Apache License").contains("Version 2.0, January 2004");
+    List<String> unnamed = new ArrayList<>();
+    int checked = 0;
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile).filter(SourceFormatTest::isSource)::iterator) {
+        if (!namesLicence(Files.readString(file))) {
+          unnamed.add(root.relativize(file).toString());
+        }
+        checked++;
+      }
+    }
+    assertThat(checked).as("source files under " + root).isGreaterThan(300);
+    assertThat(unnamed).as("source files without the line '" + SPDX + "' in their first three lines").isEmpty();
+  }
+
+  static boolean namesLicence(String text) {
+    return text.lines().limit(3).anyMatch(line -> line.equals("// " + SPDX) || line.equals("# " + SPDX));
+  }
+
+  private static boolean isSource(Path file) {
+    if (isGeneratedOrOutside(file)) {
+      return false;
+    }
+    String name = file.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    return SOURCE_NAMES.contains(name) || (dot > 0 && SOURCE.contains(name.substring(dot + 1)));
+  }
+
+  @Test
+  void theLicenceCheckFindsWhatItLooksFor() {
+    assertThat(namesLicence("// " + SPDX + "\npackage a;\n")).isTrue();
+    assertThat(namesLicence("#!/bin/sh\n# " + SPDX + "\n")).isTrue();
+    assertThat(namesLicence("package a;\n")).isFalse();
+    assertThat(namesLicence("a\nb\nc\n// " + SPDX + "\n")).as("too far down").isFalse();
+  }
+
+  /** Build output, git's own files, flatc's output and npm's packages: not the project's sources. */
+  private static boolean isGeneratedOrOutside(Path file) {
     String path = file.toString().replace('\\', '/');
-    if (path.contains("/target/") || path.contains("/.git/") || path.contains("/protocol/fb/") || path.contains("/node_modules/")) {
+    return path.contains("/target/") || path.contains("/.git/") || path.contains("/protocol/fb/") || path.contains("/node_modules/");
+  }
+
+  private static boolean isKept(Path file) {
+    if (isGeneratedOrOutside(file)) {
       return false;
     }
     String name = file.getFileName().toString();

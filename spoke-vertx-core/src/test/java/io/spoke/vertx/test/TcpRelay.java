@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.test;
 
 import java.io.IOException;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The hub's status page: renders the cluster from /api/events (server-sent events: the status again whenever it
 // changes) and follows an actor's log through /api/logs. No framework and no build step; text goes in through
 // textContent only, never as HTML.
