@@ -41,13 +41,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class RunMain {
 
   static final String USAGE = String.join("\n",
-    "usage: spoke run [--hub HOST:PORT] --nodes N --per-node K [--gpus G] [--cpus C] [--strategy S] [--ports P]",
+    "usage: spoke run [--hub HOST:PORT[,HOST:PORT...]] --nodes N --per-node K [--gpus G] [--cpus C] [--strategy S] [--ports P]",
     "                 [--env KEY=VALUE]... [--workdir DIR] [--ready tcp:PORT|http:URL|log:REGEX] [--timeout MS]",
     "                 [--restart never|on-failure|always] [--max-restarts R] [--restart-window MS] [--backoff MS]",
     "                 [--gang-restart]",
     "                 [--detach] [--token-file F] [--gpus-per-node G] -- COMMAND [ARGS...]",
     "       srun -N N --ntasks-per-node=1 [--gres=gpu:G] spoke run --slurm --per-node K [options] -- COMMAND [ARGS...]",
-    "       spoke stop TICKET [--hub HOST:PORT] [--token-file F]",
+    "       spoke stop TICKET [--hub HOST:PORT[,HOST:PORT...]] [--token-file F]",
     "  --nodes N, --per-node K  N x K ranks (defaults 1 and 1); --gpus G GPUs per rank (default 0), --cpus C CPUs per rank",
     "  --strategy S             strict_pack, pack, spread or strict_spread (default: the hub's)",
     "  --ports P                P ports reserved per rank, as SPOKE_PORT_0.. in its environment",
@@ -237,7 +237,7 @@ public final class RunMain {
   static SpokeClientOptions clientOptions(String hub, String tokenFile) {
     SpokeClientOptions options = new SpokeClientOptions().setConnectTimeout(5_000).setRequestTimeout(15_000);
     if (hub != null) {
-      options = new SpokeClientOptions(options.toJson().mergeIn(CommandLine.hostPort("hub", hub, "hubHost", "hubPort")));
+      options = new SpokeClientOptions(options.toJson().mergeIn(CommandLine.hubs("hub", hub)));
     }
     options.getSecurity().setTokenFile(tokenFile);
     return options;

@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * {@code ./spoke agent --hub HOST:PORT [--port P] [--gpus N] [--cpus N] [--memory MiB] ...}: runs an agent
+ * {@code ./spoke agent --hub HOST:PORT[,HOST:PORT...] [--port P] [--gpus N] [--cpus N] [--memory MiB] ...}: runs an agent
  * until the process is told to stop; its actors stop with it.
  */
 public final class AgentMain {
@@ -30,7 +30,7 @@ public final class AgentMain {
   public static void main(String[] args) {
     List<String> list = new ArrayList<>(Arrays.asList(args));
     if (list.contains("--help") || list.contains("-h")) {
-      System.out.println("usage: spoke agent --hub HOST:PORT [options]\n  options: --hub "
+      System.out.println("usage: spoke agent --hub HOST:PORT[,HOST:PORT...] [options]\n  options: --hub "
         + CommandLine.flags(new AgentOptions().toJson(), STRING_KEYS, ALIASES)
         + "\n  (the options of AgentOptions, in kebab case; defaults: " + new AgentOptions().toJson().encode() + ")");
       return;
@@ -63,7 +63,7 @@ public final class AgentMain {
     String hub = CommandLine.take(args, "hub");
     JsonObject json = CommandLine.parse(args, new AgentOptions().toJson(), STRING_KEYS, ALIASES);
     if (hub != null) {
-      json.mergeIn(CommandLine.hostPort("hub", hub, "hubHost", "hubPort"));
+      json.mergeIn(CommandLine.hubs("hub", hub));
     }
     return new AgentOptions(json);
   }

@@ -7,6 +7,7 @@ import static io.spoke.vertx.internal.OptionsJson.notBlank;
 import io.spoke.vertx.agent.impl.RendezvousPorts;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.SecurityOptions;
+import io.spoke.vertx.internal.net.HubEndpoints;
 import io.spoke.vertx.protocol.Names;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.vertx.core.json.JsonObject;
@@ -51,6 +52,7 @@ public class AgentOptions {
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
+  private List<String> hubAddresses = List.of();
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
   private String advertiseHost;
@@ -81,6 +83,7 @@ public class AgentOptions {
   public AgentOptions(AgentOptions other) {
     this.hubHost = other.hubHost;
     this.hubPort = other.hubPort;
+    this.hubAddresses = other.hubAddresses;
     this.host = other.host;
     this.port = other.port;
     this.advertiseHost = other.advertiseHost;
@@ -134,6 +137,17 @@ public class AgentOptions {
   public AgentOptions setHubPort(int hubPort) {
     check(!(hubPort < 1 || hubPort > 65535), "hubPort must be in 1..65535, got " + hubPort);
     this.hubPort = hubPort;
+    return this;
+  }
+
+  public List<String> getHubAddresses() {
+    return hubAddresses;
+  }
+
+  /** The hubs of a highly available control plane ({@code host:port} each), in place of hubHost and hubPort: see the client's. */
+  public AgentOptions setHubAddresses(List<String> hubAddresses) {
+    hubAddresses.forEach(HubEndpoints::parse);
+    this.hubAddresses = List.copyOf(hubAddresses);
     return this;
   }
 

@@ -12,15 +12,15 @@ import java.util.stream.Collectors;
 /**
  * The client commands of {@code ./spoke}:
  * <pre>
- *   spoke status [--hub HOST:PORT] [--json]       nodes with free and used GPUs, tickets, actors
- *   spoke logs ACTOR_ID [-f] [--hub HOST:PORT]    an actor's log, read through the hub from its node
+ *   spoke status [--hub HOST:PORT[,HOST:PORT...]] [--json]       nodes with free and used GPUs, tickets, actors
+ *   spoke logs ACTOR_ID [-f] [--hub HOST:PORT[,HOST:PORT...]]    an actor's log, read through the hub from its node
  * </pre>
  * Both take {@code --token-file F} (else {@code SPOKE_TOKEN}) and {@code --tls-ca F} for a secured cluster.
  */
 public final class ClientMain {
 
-  static final String USAGE = "usage: spoke status [--hub HOST:PORT] [--json] [--watch] [--token-file F] [--tls-ca F]\n"
-    + "       spoke logs ACTOR_ID [-f] [--hub HOST:PORT] [--token-file F] [--tls-ca F]\n"
+  static final String USAGE = "usage: spoke status [--hub HOST:PORT[,HOST:PORT...]] [--json] [--watch] [--token-file F] [--tls-ca F]\n"
+    + "       spoke logs ACTOR_ID [-f] [--hub HOST:PORT[,HOST:PORT...]] [--token-file F] [--tls-ca F]\n"
     + "  (the cluster token comes from --token-file, else SPOKE_TOKEN)";
   static final int CHUNK = 256 * 1024;
   static final long FOLLOW_INTERVAL_MS = 500;
@@ -48,7 +48,7 @@ public final class ClientMain {
     try {
       String hub = CommandLine.take(list, "hub");
       if (hub != null) {
-        options = new SpokeClientOptions(options.toJson().mergeIn(CommandLine.hostPort("hub", hub, "hubHost", "hubPort")));
+        options = new SpokeClientOptions(options.toJson().mergeIn(CommandLine.hubs("hub", hub)));
       }
       options.getSecurity().setTokenFile(CommandLine.take(list, "token-file")).setTlsCa(CommandLine.take(list, "tls-ca"));
       if (command.equals("logs")) {

@@ -3,7 +3,9 @@ package io.spoke.vertx.client;
 
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.OptionsJson;
+import io.spoke.vertx.internal.net.HubEndpoints;
 import io.spoke.vertx.protocol.ProtocolVersion;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -25,11 +27,12 @@ public class SpokeClientOptions {
   public static final int DEFAULT_STREAM_WINDOW = 64;
   public static final boolean DEFAULT_LOCAL_SOCKETS = true;
 
-  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "name", "connectTimeout", "requestTimeout",
+  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "hubAddresses", "name", "connectTimeout", "requestTimeout",
     "callTimeout", "spawnTimeout", "maxFrameSize", "streamWindow", "localSockets"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String hubHost = DEFAULT_HUB_HOST;
   private int hubPort = DEFAULT_HUB_PORT;
+  private List<String> hubAddresses = List.of();
   private String name;
   private long connectTimeout = DEFAULT_CONNECT_TIMEOUT;
   private long requestTimeout = DEFAULT_REQUEST_TIMEOUT;
@@ -46,6 +49,7 @@ public class SpokeClientOptions {
   public SpokeClientOptions(SpokeClientOptions other) {
     this.hubHost = other.hubHost;
     this.hubPort = other.hubPort;
+    this.hubAddresses = other.hubAddresses;
     this.name = other.name;
     this.connectTimeout = other.connectTimeout;
     this.requestTimeout = other.requestTimeout;
@@ -64,6 +68,7 @@ public class SpokeClientOptions {
     OptionsJson o = new OptionsJson(json, "client", KEYS);
     setHubHost(o.string("hubHost", DEFAULT_HUB_HOST));
     setHubPort(o.integer("hubPort", DEFAULT_HUB_PORT));
+    setHubAddresses(o.strings("hubAddresses", List.of()));
     setName(o.string("name", null));
     setConnectTimeout(o.longValue("connectTimeout", DEFAULT_CONNECT_TIMEOUT));
     setRequestTimeout(o.longValue("requestTimeout", DEFAULT_REQUEST_TIMEOUT));
@@ -90,6 +95,9 @@ public class SpokeClientOptions {
     if (name != null) {
       json.put("name", name);
     }
+    if (!hubAddresses.isEmpty()) {
+      json.put("hubAddresses", new JsonArray(hubAddresses));
+    }
     return json;
   }
 
@@ -115,6 +123,23 @@ public class SpokeClientOptions {
       throw new IllegalArgumentException("hubPort must be in 1..65535, got " + hubPort);
     }
     this.hubPort = hubPort;
+    return this;
+  }
+
+  public List<String> getHubAddresses() {
+    return hubAddresses;
+  }
+
+  /**
+   * The hubs of a highly available control plane ({@code host:port} each), in place of {@link #setHubHost} and
+   * {@link #setHubPort}: the client talks to whichever leads, follows a standby's answer to the leader, and goes
+   * on to the next hub when one cannot be reached. Empty (the default): the one hub at hubHost:hubPort.
+   */
+  public SpokeClientOptions setHubAddresses(List<String> hubAddresses) {
+    for (String hub : hubAddresses) {
+      HubEndpoints.parse(hub);
+    }
+    this.hubAddresses = List.copyOf(hubAddresses);
     return this;
   }
 

@@ -147,6 +147,24 @@ public final class CommandLine {
     }
   }
 
+  /**
+   * {@code HOST:PORT}, or the hubs of a highly available control plane as {@code HOST:PORT,HOST:PORT,...}: the first
+   * under {@code hostKey} and {@code portKey}, and all of them under {@code hubAddresses} when there are several.
+   */
+  public static JsonObject hubs(String flag, String value) {
+    String[] hubs = value.split(",", -1);
+    JsonObject json = hostPort(flag, hubs[0].trim(), "hubHost", "hubPort");
+    if (hubs.length > 1) {
+      JsonArray all = new JsonArray();
+      for (String hub : hubs) {
+        hostPort(flag, hub.trim(), "host", "port");
+        all.add(hub.trim());
+      }
+      json.put("hubAddresses", all);
+    }
+    return json;
+  }
+
   /** Removes {@code --flag value} (or {@code --flag=value}) from {@code args}; returns the value or {@code null}. */
   public static String take(List<String> args, String flag) {
     for (int i = 0; i < args.size(); i++) {

@@ -19,13 +19,17 @@ import io.spoke.vertx.SchedulingException;
 import io.spoke.vertx.SerializationException;
 import io.spoke.vertx.SlotTakenException;
 import io.spoke.vertx.SpawnException;
+import io.spoke.vertx.NotLeaderException;
 import io.spoke.vertx.SpokeException;
 import io.spoke.vertx.SpokeTimeoutException;
 import io.spoke.vertx.TicketNotFoundException;
 import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.UnknownMethodException;
 import io.spoke.vertx.VersionMismatchException;
+import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
+import io.spoke.vertx.protocol.fb.Header;
+import io.spoke.vertx.protocol.fb.LeaderHint;
 
 /**
  * The one place where wire error codes ({@link ErrorCode}) and {@link SpokeException} subclasses meet, in
@@ -52,6 +56,8 @@ public final class ErrorCodes {
       return ErrorCode.Timeout;
     } else if (failure instanceof UnavailableException) {
       return ErrorCode.Unavailable;
+    } else if (failure instanceof NotLeaderException) {
+      return ErrorCode.NotLeader;
     } else if (failure instanceof ActorNotFoundException) {
       return ErrorCode.UnknownActor;
     } else if (failure instanceof UnknownMethodException) {
@@ -111,6 +117,8 @@ public final class ErrorCodes {
         return new SpokeTimeoutException(text);
       case ErrorCode.Unavailable:
         return new UnavailableException(text);
+      case ErrorCode.NotLeader:
+        return new NotLeaderException(text, null);
       case ErrorCode.UnknownActor:
         return new ActorNotFoundException(text);
       case ErrorCode.UnknownMethod:
@@ -147,6 +155,26 @@ public final class ErrorCodes {
       default:
         return new SpokeException(text);
     }
+  }
+
+  /** The exception of a failed reply in {@code frame}, with what its detail body says ({@link LeaderHint}). */
+  public static SpokeException toException(Frame frame) {
+    Header header = frame.header();
+    if (header.code() == ErrorCode.NotLeader) {
+      String text = header.message() == null || header.message().isEmpty() ? "NotLeader" : header.message();
+      LeaderHint hint = header.bodyType() == Body.LeaderHint ? (LeaderHint) header.body(new LeaderHint()) : null;
+      return new NotLeaderException(text, hint == null ? null : hint.leader());
+    }
+    return toException(header.code(), header.message(), header.remoteClass(), null);
+  }
+
+  /** The detail body an error reply of {@code failure} carries ({@link LeaderHint} for a standby's refusal), or null. */
+  public static Message detailOf(Throwable failure) {
+    if (failure instanceof NotLeaderException) {
+      String leader = ((NotLeaderException) failure).leader();
+      return Message.of(Body.LeaderHint, b -> LeaderHint.createLeaderHint(b, leader == null ? 0 : b.createString(leader)));
+    }
+    return null;
   }
 
   /** A message for a failure that is not a {@link SpokeException}: its class and message. */

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 public final class HubMain {
 
   /** Flags of string options whose default is null, so absent from the options' JSON template. */
-  static final Set<String> STRING_KEYS = Stream.concat(Stream.of("stateDir"), SecurityOptions.STRING_KEYS.stream())
+  static final Set<String> STRING_KEYS = Stream.concat(Stream.of("stateDir", "etcd", "advertise"), SecurityOptions.STRING_KEYS.stream())
     .collect(Collectors.toSet());
 
   private HubMain() {
@@ -45,7 +45,8 @@ public final class HubMain {
     vertx.deployVerticle(hub)
       .onSuccess(id -> {
         // A line of its own each: scripts read the port from the first.
-        System.out.println("Spoke hub listening on " + options.getHost() + ":" + hub.actualPort());
+        System.out.println("Spoke hub listening on " + options.getHost() + ":" + hub.actualPort() + (options.getEtcd().isEmpty() ? ""
+          : " (one of the hubs on etcd " + String.join(",", options.getEtcd()) + ": it serves while etcd elects it the leader)"));
         if (hub.httpUrl() != null) {
           System.out.println("Spoke hub status page and /metrics at " + hub.httpUrl());
         }

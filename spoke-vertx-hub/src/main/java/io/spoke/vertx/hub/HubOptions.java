@@ -4,8 +4,13 @@ package io.spoke.vertx.hub;
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.internal.OptionsJson;
+import io.spoke.vertx.internal.net.HubEndpoints;
 import io.spoke.vertx.protocol.ProtocolVersion;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -25,9 +30,12 @@ public class HubOptions {
   public static final long DEFAULT_CLIENT_GRACE_PERIOD = 10_000;
   /** The status page, {@code /metrics}, {@code /health} and {@code /ready}; the next free port up to 20 above when taken. */
   public static final int DEFAULT_HTTP_PORT = 8271;
+  /** Where in etcd a cluster keeps its state and election, unless {@link #setEtcdPrefix} says otherwise. */
+  public static final String DEFAULT_ETCD_PREFIX = "/spoke/default";
+  public static final long DEFAULT_LEASE_TTL = 10_000;
 
   private static final List<String> KEYS = Stream.concat(Stream.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout",
-    "maxFrameSize", "clientGracePeriod", "stateDir", "httpPort"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
+    "maxFrameSize", "clientGracePeriod", "stateDir", "httpPort", "etcd", "etcdPrefix", "leaseTtl", "advertise"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
@@ -39,6 +47,10 @@ public class HubOptions {
   private SecurityOptions security = new SecurityOptions();
   private String stateDir;
   private int httpPort = DEFAULT_HTTP_PORT;
+  private List<String> etcd = List.of();
+  private String etcdPrefix = DEFAULT_ETCD_PREFIX;
+  private long leaseTtl = DEFAULT_LEASE_TTL;
+  private String advertise;
 
   public HubOptions() {
   }
@@ -54,6 +66,10 @@ public class HubOptions {
     this.security = new SecurityOptions(other.security);
     this.stateDir = other.stateDir;
     this.httpPort = other.httpPort;
+    this.etcd = other.etcd;
+    this.etcdPrefix = other.etcdPrefix;
+    this.leaseTtl = other.leaseTtl;
+    this.advertise = other.advertise;
   }
 
   /**
@@ -71,6 +87,11 @@ public class HubOptions {
     setSecurity(o.security());
     setStateDir(o.string("stateDir", null));
     setHttpPort(o.integer("httpPort", DEFAULT_HTTP_PORT));
+    String endpoints = o.string("etcd", null);
+    setEtcd(endpoints == null || endpoints.isBlank() ? List.of() : Arrays.asList(endpoints.split(",", -1)));
+    setEtcdPrefix(o.string("etcdPrefix", DEFAULT_ETCD_PREFIX));
+    setLeaseTtl(o.longValue("leaseTtl", DEFAULT_LEASE_TTL));
+    setAdvertise(o.string("advertise", null));
   }
 
   public JsonObject toJson() {
@@ -87,7 +108,13 @@ public class HubOptions {
     if (stateDir != null) {
       json.put("stateDir", stateDir);
     }
-    return json;
+    if (!etcd.isEmpty()) {
+      json.put("etcd", String.join(",", etcd));
+    }
+    if (advertise != null) {
+      json.put("advertise", advertise);
+    }
+    return json.put("etcdPrefix", etcdPrefix).put("leaseTtl", leaseTtl);
   }
 
   public int getHttpPort() {
@@ -231,6 +258,82 @@ public class HubOptions {
       throw new IllegalArgumentException("stateDir must not be blank; leave it out to keep tickets in memory only");
     }
     this.stateDir = stateDir;
+    return this;
+  }
+
+  public List<String> getEtcd() {
+    return etcd;
+  }
+
+  /**
+   * The etcd cluster that holds the hub's state ({@code http://host:2379} each, or {@code https://}), for a highly
+   * available control plane: several hubs given the same endpoints and {@link #setEtcdPrefix prefix} elect one leader,
+   * the others stand by and take over when it is gone. Empty (the default): this hub alone, its state in memory or in
+   * its {@link #setStateDir state directory}.
+   */
+  public HubOptions setEtcd(List<String> etcd) {
+    List<String> endpoints = new ArrayList<>();
+    for (String endpoint : etcd) {
+      String url = endpoint.trim();
+      URI uri;
+      try {
+        uri = new URI(url);
+      } catch (URISyntaxException e) {
+        uri = null;
+      }
+      if (uri == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null || uri.getPort() < 1
+        || uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
+        throw new IllegalArgumentException("etcd takes endpoints as http://HOST:PORT (or https://), comma-separated, not '" + endpoint + "'");
+      }
+      endpoints.add(url);
+    }
+    this.etcd = List.copyOf(endpoints);
+    return this;
+  }
+
+  public String getEtcdPrefix() {
+    return etcdPrefix;
+  }
+
+  /** The keys of this cluster in etcd: clusters that share an etcd stay apart by prefix. */
+  public HubOptions setEtcdPrefix(String etcdPrefix) {
+    if (etcdPrefix == null || !etcdPrefix.startsWith("/") || etcdPrefix.endsWith("/") || etcdPrefix.isBlank()) {
+      throw new IllegalArgumentException("etcdPrefix must start with '/' and not end with one (e.g. /spoke/prod), not '" + etcdPrefix + "'");
+    }
+    this.etcdPrefix = etcdPrefix;
+    return this;
+  }
+
+  public long getLeaseTtl() {
+    return leaseTtl;
+  }
+
+  /**
+   * The leader's etcd lease, in ms (whole seconds, as etcd grants them): a leader that cannot renew it within this
+   * time stops leading, and a standby takes over about this long after the leader died. Longer rides out longer etcd
+   * interruptions; shorter fails over sooner.
+   */
+  public HubOptions setLeaseTtl(long leaseTtl) {
+    if (leaseTtl < 2_000 || leaseTtl > 3_600_000 || leaseTtl % 1_000 != 0) {
+      throw new IllegalArgumentException("leaseTtl must be whole seconds from 2000 to 3600000 ms, not " + leaseTtl);
+    }
+    this.leaseTtl = leaseTtl;
+    return this;
+  }
+
+  public String getAdvertise() {
+    return advertise;
+  }
+
+  /**
+   * Where agents and clients reach this hub ({@code host:port}), which standbys tell them when this hub leads; null:
+   * its host and port (or this machine's address, where it listens on every interface).
+   */
+  public HubOptions setAdvertise(String advertise) {
+    if (advertise != null) {
+      HubEndpoints.parse(advertise);
+    }
+    this.advertise = advertise;
     return this;
   }
 }

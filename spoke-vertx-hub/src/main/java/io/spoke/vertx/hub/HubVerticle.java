@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.hub;
 
+import io.spoke.vertx.hub.impl.HaHub;
 import io.spoke.vertx.hub.impl.HubServer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,6 +24,7 @@ public class HubVerticle extends VerticleBase {
 
   private final HubOptions options;
   private HubServer server;
+  private HaHub ha;
 
   /** A hub configured by the deployment's config ({@link HubOptions#HubOptions(io.vertx.core.json.JsonObject)}). */
   public HubVerticle() {
@@ -41,23 +43,42 @@ public class HubVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    if (!effective.getEtcd().isEmpty()) {
+      ha = new HaHub(vertx, effective);
+      return ha.start();
+    }
     server = new HubServer(vertx, effective);
     return server.start();
   }
 
   @Override
   public Future<?> stop() {
+    if (ha != null) {
+      return ha.stop();
+    }
     return server == null ? Future.succeededFuture() : server.stop();
+  }
+
+  /** The hub that serves: this one, or with etcd, this one while it leads (null while it stands by). */
+  private HubServer serving() {
+    return ha != null ? ha.server() : server;
+  }
+
+  /** Whether this hub serves: always without etcd; with etcd, while etcd elects it the leader. */
+  public boolean isLeader() {
+    return ha != null ? ha.leading() : server != null;
   }
 
   /** The address of the status page (and /metrics, /health, /ready), once deployed; null when the HTTP port is -1. */
   public String httpUrl() {
-    return server == null ? null : server.httpUrl();
+    HubServer serving = serving();
+    return serving == null ? null : serving.httpUrl();
   }
 
   /** The HTTP port, once deployed; -1 when there is none. */
   public int httpPort() {
-    return server == null ? -1 : server.httpPort();
+    HubServer serving = serving();
+    return serving == null ? -1 : serving.httpPort();
   }
 
   /**
@@ -66,16 +87,23 @@ public class HubVerticle extends VerticleBase {
    * Completes once every agent has acknowledged it or is gone.
    */
   public Future<Void> dismissAgents(int exitStatus, String reason) {
-    if (server == null) {
-      return Future.failedFuture(new IllegalStateException("the hub is not deployed"));
-    }
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> server.dismissAgents(exitStatus, reason).onComplete(done));
+    context.runOnContext(v -> {
+      HubServer serving = serving();
+      if (serving == null) {
+        done.fail(new IllegalStateException(ha != null ? "this hub does not lead" : "the hub is not deployed"));
+      } else {
+        serving.dismissAgents(exitStatus, reason).onComplete(done);
+      }
+    });
     return done.future();
   }
 
   /** The port the hub listens on, once deployed (useful with port 0). */
   public int actualPort() {
+    if (ha != null) {
+      return ha.actualPort();
+    }
     if (server == null) {
       throw new IllegalStateException("the hub is not deployed");
     }

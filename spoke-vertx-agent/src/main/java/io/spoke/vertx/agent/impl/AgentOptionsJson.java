@@ -33,7 +33,7 @@ import java.util.stream.Stream;
 /** {@link AgentOptions} to and from JSON (a config file, or {@code spoke agent}'s flags through {@code CommandLine}). */
 public final class AgentOptionsJson {
 
-  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "host", "port", "advertiseHost", "nodeId", "gpus",
+  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "hubAddresses", "host", "port", "advertiseHost", "nodeId", "gpus",
     "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
     "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets",
     "httpPort", "warmPool", "warmPoolMemoryMb"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
@@ -46,6 +46,7 @@ public final class AgentOptionsJson {
     OptionsJson j = new OptionsJson(json, "agent", KEYS);
     o.setHubHost(j.string("hubHost", DEFAULT_HUB_HOST));
     o.setHubPort(j.integer("hubPort", DEFAULT_HUB_PORT));
+    o.setHubAddresses(j.strings("hubAddresses", List.of()));
     o.setHost(j.string("host", DEFAULT_HOST));
     o.setPort(j.integer("port", DEFAULT_PORT));
     o.setAdvertiseHost(j.string("advertiseHost", null));
@@ -94,6 +95,9 @@ public final class AgentOptionsJson {
       .put("warmPool", o.getWarmPool())
       .put("warmPoolMemoryMb", o.getWarmPoolMemoryMb())
       .mergeIn(o.getSecurity().addTo(new JsonObject()));
+    if (!o.getHubAddresses().isEmpty()) {
+      json.put("hubAddresses", new JsonArray(o.getHubAddresses()));
+    }
     putIfSet(json, "advertiseHost", o.getAdvertiseHost());
     putIfSet(json, "nodeId", o.getNodeId());
     putIfSet(json, "javaCommand", o.getJavaCommand());

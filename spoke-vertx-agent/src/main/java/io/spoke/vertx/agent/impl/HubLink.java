@@ -10,6 +10,7 @@ import io.spoke.vertx.internal.Jitter;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.HubEndpoints;
 import io.spoke.vertx.internal.net.MessageHandler;
 import io.spoke.vertx.protocol.AgentHubCodec;
 import io.spoke.vertx.protocol.fb.Role;
@@ -17,7 +18,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
-import io.vertx.core.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +40,8 @@ final class HubLink {
 
   static final long MAX_RECONNECT_INTERVAL = 10_000;
   static final long HUB_TIMEOUT = 30_000;
+  /** With several hubs: the least time a hub may leave a heartbeat unanswered before the agent goes to the others. */
+  static final long HUB_SILENCE_MIN_MS = 3_000;
   /** Exits kept for the hub while it has not acknowledged them. */
   static final int MAX_UNACKED_EXITS = 4096;
   /** How long before an exit the hub did not answer (its connection still open) is sent again. */
@@ -60,12 +62,14 @@ final class HubLink {
   private long heartbeatTimer = -1;
   private long reconnectTimer = -1;
   private long reconnectDelay;
+  private final HubEndpoints hubs;
 
   HubLink(AgentState state) {
     this.state = state;
     this.vertx = state.vertx;
     this.options = state.options;
     this.reconnectDelay = options.getReconnectInterval();
+    this.hubs = HubEndpoints.of(options.getHubAddresses(), options.getHubHost(), options.getHubPort());
   }
 
   /**
@@ -94,10 +98,9 @@ final class HubLink {
     if (state.stopping) {
       return;
     }
-    SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
     ClientHello hello = ClientHello.of(Role.Agent, options.getNodeId(), auth).withMaxFrameSize(options.getMaxFrameSize())
       .withTimeout(HUB_TIMEOUT);
-    Connection.connect(netClient, address, hello)
+    hubs.connect(netClient, hello)
       .compose(connection -> {
         if (state.stopping) {
           connection.close();
@@ -121,7 +124,7 @@ final class HubLink {
           reconnectDelay = options.getReconnectInterval();
           registered.tryComplete();
         } else if (!state.stopping) {
-          log.warn("Cannot register with the hub at {}: {}; retrying in {} ms", address, ar.cause().getMessage(), reconnectDelay);
+          log.warn("Cannot register with the hub at {}: {}; retrying in {} ms", hubs.describe(), ar.cause().getMessage(), reconnectDelay);
           scheduleReconnect();
         }
       });
@@ -143,7 +146,7 @@ final class HubLink {
         if (heartbeatTimer >= 0) {
           vertx.cancelTimer(heartbeatTimer);
         }
-        heartbeatTimer = vertx.setPeriodic(Math.max(10, interval), t -> heartbeat(connection));
+        heartbeatTimer = vertx.setPeriodic(Math.max(10, interval), t -> heartbeat(connection, interval));
         for (ActorInfo exit : new ArrayList<>(unacked)) {
           sendExit(connection, exit);
         }
@@ -151,11 +154,23 @@ final class HubLink {
       });
   }
 
-  private void heartbeat(Connection connection) {
+  private void heartbeat(Connection connection, long interval) {
     if (connection.isClosed()) {
       return;
     }
-    connection.send(AgentHubCodec.heartbeat(), null);
+    if (hubs.hubs().size() == 1) {
+      connection.send(AgentHubCodec.heartbeat(), null);
+      return;
+    }
+    // One of several hubs: a hub that stops answering (paused, or cut off) is left for the one that leads now.
+    long silence = Math.max(HUB_SILENCE_MIN_MS, 3 * interval);
+    connection.request(AgentHubCodec.heartbeat(), null, silence, "heartbeat", f -> null).onFailure(err -> {
+      if (err instanceof SpokeTimeoutException && !connection.isClosed()) {
+        log.warn("The hub at {} did not answer a heartbeat within {} ms; trying the hubs of {}", connection.remoteAddress(), silence,
+          hubs.describe());
+        connection.close();
+      }
+    });
   }
 
   private void onHubClosed(Connection connection) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.client.impl;
 
+import io.spoke.vertx.SpokeTimeoutException;
 import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.Allocation;
@@ -10,6 +11,7 @@ import io.spoke.vertx.client.TicketState;
 import io.spoke.vertx.internal.Jitter;
 import io.spoke.vertx.internal.net.ClientHello;
 import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.HubEndpoints;
 import io.spoke.vertx.internal.net.ReplyDecoder;
 import io.spoke.vertx.protocol.Frame;
 import io.spoke.vertx.protocol.HubClientCodec;
@@ -21,7 +23,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
-import io.vertx.core.net.SocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -47,6 +48,7 @@ final class HubSession {
   private final Vertx vertx;
   private final SpokeClientOptions options;
   private final NetClient netClient;
+  private final HubEndpoints hubs;
   private final ClientHello hello;
   private final BooleanSupplier closed;
   /** Identifies this client to the hub across reconnections: its tickets belong to it. */
@@ -63,6 +65,7 @@ final class HubSession {
 
   /** @param closed whether the client is closed (read on its context) */
   HubSession(Vertx vertx, SpokeClientOptions options, NetClient netClient, ClientHello hello, BooleanSupplier closed) {
+    this.hubs = HubEndpoints.of(options.getHubAddresses(), options.getHubHost(), options.getHubPort());
     this.vertx = vertx;
     this.options = options;
     this.netClient = netClient;
@@ -85,7 +88,13 @@ final class HubSession {
 
   /** Sends {@code message} to the hub, connecting first if need be, and completes with its decoded reply. */
   <T> Future<T> request(Message message, Buffer payload, long timeoutMs, String what, ReplyDecoder<T> decoder) {
-    return connection().compose(hub -> hub.request(message, payload, timeoutMs, what, decoder));
+    return connection().compose(hub -> hub.request(message, payload, timeoutMs, what, decoder).onFailure(err -> {
+      if (err instanceof SpokeTimeoutException && hubs.hubs().size() > 1 && !hub.isClosed()) {
+        // One of several hubs that does not answer (paused, cut off): the next request goes to the one that leads.
+        log.warn("The hub at {} did not answer {}; the next request tries the hubs of {}", hub.remoteAddress(), what, hubs.describe());
+        hub.close();
+      }
+    }));
   }
 
   /** Allocates a gang; this client owns its ticket (releases it on close) unless the request is detached. */
@@ -128,10 +137,9 @@ final class HubSession {
       return Future.succeededFuture(hub);
     }
     if (hubConnecting == null) {
-      SocketAddress address = SocketAddress.inetSocketAddress(options.getHubPort(), options.getHubHost());
-      hubConnecting = Connection.connect(netClient, address, hello.withSession(session))
+      hubConnecting = hubs.connect(netClient, hello.withSession(session))
         .recover(err -> Future.failedFuture(err instanceof UnavailableException
-          ? new UnavailableException("cannot reach the Spoke hub at " + address + " (" + SpokeClientImpl.rootMessage(err)
+          ? new UnavailableException("cannot reach the Spoke hub at " + hubs.describe() + " (" + SpokeClientImpl.rootMessage(err)
           + "); is it running? Start one with ./spoke hub, or set the hub's address in SpokeClientOptions")
           : err))
         .onComplete(ar -> {

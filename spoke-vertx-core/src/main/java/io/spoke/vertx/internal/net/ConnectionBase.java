@@ -119,7 +119,7 @@ abstract sealed class ConnectionBase permits Connection {
     if (closed) {
       return;
     }
-    ByteBuf buf = encoder.encodeError(id, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, null);
+    ByteBuf buf = encoder.encodeError(id, ErrorCodes.codeOf(failure), ErrorCodes.describe(failure), null, ErrorCodes.detailOf(failure));
     link.write(buf).onComplete(ar -> close());
   }
 

@@ -154,7 +154,7 @@ final class PendingRequests {
       try {
         short code = frame.header().code();
         if (code != ErrorCode.None) {
-          fail(ErrorCodes.toException(code, frame.header().message(), frame.header().remoteClass(), null));
+          fail(ErrorCodes.toException(frame));
           return;
         }
         if (decoder instanceof Serializer) {

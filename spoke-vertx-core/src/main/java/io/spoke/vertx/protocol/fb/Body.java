@@ -46,8 +46,9 @@ public final class Body {
   public static final byte Ping = 38;
   public static final byte CallStatsRequest = 39;
   public static final byte CallStats = 40;
+  public static final byte LeaderHint = 41;
 
-  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "FbActorInfo", "ActorEvent", "Status", "FbClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "FbAllocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", "Challenge", "Ping", "CallStatsRequest", "CallStats", };
+  public static final String[] names = { "NONE", "Hello", "Welcome", "Call", "Push", "Subscribe", "Unsubscribe", "RegisterNode", "Registered", "Heartbeat", "Spawn", "Stop", "Resolve", "FbActorInfo", "ActorEvent", "Status", "FbClusterStatus", "Bootstrap", "ActorSpec", "Ready", "StartFailed", "Shutdown", "GangAllocate", "FbAllocation", "Launch", "Release", "Tickets", "TicketList", "TicketEvent", "ReservePort", "PortReserved", "ReleasePort", "ReadLog", "LogChunk", "StreamCredit", "RdmaConnect", "RdmaAccept", "Challenge", "Ping", "CallStatsRequest", "CallStats", "LeaderHint", };
 
   public static String name(int e) { return names[e]; }
 }

@@ -17,6 +17,10 @@ public final class ErrorCode {
   public static final short Timeout = 6;
   public static final short Internal = 7;
   public static final short Unavailable = 8;
+  /**
+   * A standby hub: it does not serve; the reply's LeaderHint says which hub leads, when one is known.
+   */
+  public static final short NotLeader = 9;
   public static final short UnknownActor = 20;
   public static final short UnknownMethod = 21;
   public static final short UnknownActorType = 22;
@@ -41,7 +45,7 @@ public final class ErrorCode {
    */
   public static final short Rdma = 61;
 
-  public static final String[] names = { "None", "Protocol", "VersionMismatch", "FrameTooLarge", "Authentication", "InvalidArgument", "Timeout", "Internal", "Unavailable", "", "", "", "", "", "", "", "", "", "", "", "UnknownActor", "UnknownMethod", "UnknownActorType", "DuplicateActor", "ActorDead", "RemoteFailure", "Serialization", "SpawnFailed", "", "", "", "", "", "", "", "", "", "", "", "", "UnknownNode", "NodeDead", "InsufficientResources", "Infeasible", "PlacementTimeout", "UnknownTicket", "SlotTaken", "", "", "", "", "", "", "", "", "", "", "", "", "", "RdmaUnavailable", "Rdma", };
+  public static final String[] names = { "None", "Protocol", "VersionMismatch", "FrameTooLarge", "Authentication", "InvalidArgument", "Timeout", "Internal", "Unavailable", "NotLeader", "", "", "", "", "", "", "", "", "", "", "UnknownActor", "UnknownMethod", "UnknownActorType", "DuplicateActor", "ActorDead", "RemoteFailure", "Serialization", "SpawnFailed", "", "", "", "", "", "", "", "", "", "", "", "", "UnknownNode", "NodeDead", "InsufficientResources", "Infeasible", "PlacementTimeout", "UnknownTicket", "SlotTaken", "", "", "", "", "", "", "", "", "", "", "", "", "", "RdmaUnavailable", "Rdma", };
 
   public static String name(int e) { return names[e]; }
 }

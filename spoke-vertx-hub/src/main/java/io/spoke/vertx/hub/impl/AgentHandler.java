@@ -75,6 +75,10 @@ final class AgentHandler {
           register(connection, session, id, AgentHubCodec.readRegisterNode(frame));
           break;
         case Body.Heartbeat:
+          if (id != 0) {
+            // An agent of several hubs asks: an answer tells it this hub still runs (a paused leader answers nothing).
+            connection.reply(id, null);
+          }
           break;
         case Body.ActorEvent:
           if (session.node != null) {

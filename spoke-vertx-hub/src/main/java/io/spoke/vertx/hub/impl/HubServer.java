@@ -14,12 +14,17 @@ import io.spoke.vertx.web.Metrics;
 import io.spoke.vertx.web.WebFront;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -50,8 +55,13 @@ public final class HubServer {
   private final ClientHandler clients;
   private final HubWeb web;
   private NetServer server;
+  private ClusterAuth auth;
+  /** Started and serving: what HaHub hands connections to (before, a standby's refusal answers them). */
+  volatile boolean started;
   private WebFront front;
   private long checkTimer = -1;
+  /** The state in etcd, for the leader of a highly available control plane ({@link HaHub}); null: the state directory, or none. */
+  private Function<Supplier<List<JsonObject>>, EtcdStateLog> etcdState;
 
   public HubServer(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
@@ -65,6 +75,11 @@ public final class HubServer {
     this.agents = new AgentHandler(state, directory, tickets, recovery);
     this.clients = new ClientHandler(state, directory, tickets, new RankLauncher(state, tickets, directory));
     this.web = new HubWeb(state, clients, directory);
+  }
+
+  /** Keeps this hub's state in the log {@code etcdState} makes (given the live state, for its repairs) instead of a journal. */
+  void etcdState(Function<Supplier<List<JsonObject>>, EtcdStateLog> etcdState) {
+    this.etcdState = etcdState;
   }
 
   public Future<Void> start() {
@@ -85,23 +100,37 @@ public final class HubServer {
     }
     state.metrics.auth(auth);
     Future<Void> restored = Future.succeededFuture();
-    if (options.getStateDir() != null) {
-      long window = options.getNodeTimeout() + Long.getLong("spoke.hub.reconnectAllowanceMs", RECONNECT_ALLOWANCE_MS);
-      restored = recovery.openJournal(java.nio.file.Paths.get(options.getStateDir()), window).map(owners -> {
-        for (ClientSession owner : owners) {
+    long window = options.getNodeTimeout() + Long.getLong("spoke.hub.reconnectAllowanceMs", RECONNECT_ALLOWANCE_MS);
+    Future<List<ClientSession>> owners = etcdState != null ? recovery.openEtcd(etcdState, window)
+      : options.getStateDir() != null ? recovery.openJournal(Paths.get(options.getStateDir()), window) : null;
+    if (owners != null) {
+      restored = owners.map(restoredOwners -> {
+        for (ClientSession owner : restoredOwners) {
           clients.startGracePeriod(owner, Math.max(options.getClientGracePeriod(), window));
         }
         return null;
       });
     }
+    this.auth = auth;
+    if (etcdState != null) {
+      // The leader of several hubs: HaHub's server, bound for the hub's whole life, hands it its connections.
+      return restored.compose(v -> serve(options.getPort(), token));
+    }
     server = vertx.createNetServer(serverOptions.setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
-    server.connectHandler(socket -> Connection.accept(socket, options.getMaxFrameSize(), "hub", auth, this::accept));
-    return restored.compose(v -> server.listen()).compose(s -> {
-      checkTimer = vertx.setPeriodic(Math.max(10, options.getHeartbeatInterval() / 2), id -> agents.checkNodes());
-      log.info("Hub listening on {}:{}{}{}", options.getHost(), s.actualPort(), auth.hasToken() ? ", cluster token required" : "",
-        options.getSecurity().isTls() ? ", TLS" : "");
-      return startWeb(token);
-    });
+    server.connectHandler(this::accept);
+    return restored.compose(v -> server.listen()).compose(s -> serve(s.actualPort(), token));
+  }
+
+  private Future<Void> serve(int port, byte[] token) {
+    checkTimer = vertx.setPeriodic(Math.max(10, options.getHeartbeatInterval() / 2), id -> agents.checkNodes());
+    log.info("Hub listening on {}:{}{}{}", options.getHost(), port, auth.hasToken() ? ", cluster token required" : "",
+      options.getSecurity().isTls() ? ", TLS" : "");
+    return startWeb(token);
+  }
+
+  /** Serves a connection a peer opened: its handshake, then the handler of its role. */
+  void accept(NetSocket socket) {
+    Connection.accept(socket, options.getMaxFrameSize(), "hub", auth, this::accept);
   }
 
   /** The status page, /metrics, /health and /ready, unless the HTTP port is -1. */
@@ -122,13 +151,12 @@ public final class HubServer {
 
   /** Healthy (and ready): it listens, and its journal (if any) takes writes. */
   private Future<String> health() {
-    if (server == null) {
+    if (server == null && etcdState == null) {
       return Future.succeededFuture("the hub is not listening");
     }
-    TicketJournal journal = tickets.journal;
+    StateLog journal = tickets.journal;
     if (journal != null && journal.broken() != null) {
-      return Future.succeededFuture("the ticket journal " + journal.file() + " cannot be written (" + journal.broken()
-        + "); the hub allocates nothing until it can");
+      return Future.succeededFuture(journal.where() + " cannot be written (" + journal.broken() + "); the hub allocates nothing until it can");
     }
     return Future.succeededFuture();
   }
@@ -158,7 +186,7 @@ public final class HubServer {
   }
 
   public int actualPort() {
-    return server.actualPort();
+    return server == null ? options.getPort() : server.actualPort();
   }
 
   /**

@@ -5,6 +5,7 @@ import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.InfeasibleException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.NodeUnavailableException;
+import io.spoke.vertx.NotLeaderException;
 import io.spoke.vertx.PlacementTimeoutException;
 import io.spoke.vertx.SchedulingException;
 import io.spoke.vertx.SpokeException;
@@ -55,7 +56,7 @@ final class TicketDesk {
   final PortLeases leases;
   final TicketViews views;
   /** The journal in the hub's state directory, or null when tickets are kept in memory only ({@link TicketRecovery} opens it). */
-  TicketJournal journal;
+  StateLog journal;
   /** Ad-hoc spawns that wait for resources: tried after the gangs whenever these are. */
   SpawnQueue spawns;
 
@@ -79,8 +80,8 @@ final class TicketDesk {
     String ticketId = request.spec().ticket();
     GangSpec spec = request.spec();
     if (journal != null && journal.broken() != null) {
-      client.replyFailure(requestId, new UnavailableException("the hub cannot write its ticket journal " + journal.file() + " ("
-        + journal.broken() + "), so it allocates nothing until it can: check its --state-dir and its disk"));
+      client.replyFailure(requestId, new UnavailableException("the hub cannot write " + journal.where() + " ("
+        + journal.broken() + "), so it allocates nothing until it can: " + journal.advice()));
       return;
     }
     TicketRecord existing = tickets.get(ticketId);
@@ -182,8 +183,8 @@ final class TicketDesk {
         answer(ticket, Future.succeededFuture(views.allocation(ticket)));
         return;
       }
-      answer(ticket, Future.failedFuture(new SchedulingException("ticket " + ticket.id + " could not be recorded in the hub's journal ("
-        + ar.cause().getMessage() + "), so it was not allocated; check the hub's --state-dir and its disk")));
+      answer(ticket, Future.failedFuture(new SchedulingException("ticket " + ticket.id + " could not be recorded in " + journal.where() + " ("
+        + ar.cause().getMessage() + "), so it was not allocated; " + journal.advice())));
       release(ticket, "released: it could not be recorded in the journal");
     });
   }
@@ -212,8 +213,12 @@ final class TicketDesk {
       return Future.succeededFuture();
     }
     return journal.append(record).recover(err -> {
-      log.error("Ticket {}: the journal could not record its new state ({}); it will once it can write again", ticket.id,
-        err.getMessage());
+      if (err instanceof NotLeaderException) {
+        log.debug("Ticket {} changed here, on a hub that no longer leads: {}", ticket.id, err.getMessage());
+      } else {
+        log.error("Ticket {}: the journal could not record its new state ({}); it will once it can write again", ticket.id,
+          err.getMessage());
+      }
       return Future.succeededFuture();
     });
   }
@@ -340,8 +345,12 @@ final class TicketDesk {
       // Durable before its GPUs go to anyone: a hub that dies now comes back with the ticket released, never with its
       // GPUs held twice. Until then it is listed, releasing, with what it holds.
       Future<Void> recorded = journal != null && ticket.journaled ? journal.append(TicketJournal.released(ticket.id)).recover(err -> {
-        log.error("Ticket {} is released, but the journal could not record it ({}); it will once it can write again", ticket.id,
-          err.getMessage());
+        if (err instanceof NotLeaderException) {
+          log.debug("Ticket {} is released here, on a hub that no longer leads: {}", ticket.id, err.getMessage());
+        } else {
+          log.error("Ticket {} is released, but the journal could not record it ({}); it will once it can write again", ticket.id,
+            err.getMessage());
+        }
         return Future.succeededFuture();
       }) : Future.succeededFuture();
       recorded.onComplete(written -> {

@@ -57,7 +57,7 @@ import org.apache.logging.log4j.Logger;
  * <p>
  * All methods but {@link #load} run on the hub's event loop.
  */
-final class TicketJournal {
+final class TicketJournal implements StateLog {
 
   private static final Logger log = LogManager.getLogger(TicketJournal.class);
 
@@ -130,6 +130,16 @@ final class TicketJournal {
     return file;
   }
 
+  @Override
+  public String where() {
+    return "the ticket journal " + file;
+  }
+
+  @Override
+  public String advice() {
+    return "check the hub's --state-dir and its disk";
+  }
+
   /**
    * Locks the state directory (one hub per directory), reads the journal back, compacts it and opens it for
    * appending. Blocking: call it on a worker.
@@ -196,7 +206,8 @@ final class TicketJournal {
   }
 
   /** Records {@code record}; the future completes once it is on disk (fsynced), or fails if it could not be written. */
-  Future<Void> append(JsonObject record) {
+  @Override
+  public Future<Void> append(JsonObject record) {
     if (closed) {
       return Future.failedFuture(new IllegalStateException("the ticket journal is closed"));
     }
@@ -214,7 +225,8 @@ final class TicketJournal {
   }
 
   /** Completes once everything appended so far is on disk (or has failed, which {@link #broken} then says). */
-  Future<Void> sync() {
+  @Override
+  public Future<Void> sync() {
     if (closed || (pending.isEmpty() && !writing && broken == null)) {
       return Future.succeededFuture();
     }
@@ -225,7 +237,8 @@ final class TicketJournal {
   }
 
   /** Why the journal cannot be written now (its last write failed), or null while it can. */
-  String broken() {
+  @Override
+  public String broken() {
     return broken;
   }
 
@@ -361,7 +374,8 @@ final class TicketJournal {
   }
 
   /** Writes what is queued, then closes the file and frees the directory. */
-  Future<Void> close() {
+  @Override
+  public Future<Void> close() {
     if (closed) {
       return Future.succeededFuture();
     }

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -40,28 +42,37 @@ final class TicketRecovery {
    */
   Future<List<ClientSession>> openJournal(java.nio.file.Path dir, long window) {
     TicketJournal opening = new TicketJournal(state.vertx, dir, this::snapshot);
-    return state.vertx.executeBlocking(opening::load).map(loaded -> {
-      desk.journal = opening;
-      java.util.Set<ClientSession> owners = new java.util.LinkedHashSet<>();
-      for (String id : loaded.released) {
-        desk.released.put(id, Boolean.TRUE);
+    return state.vertx.executeBlocking(opening::load).map(loaded -> restoreAll(opening, loaded, window));
+  }
+
+  /** Reads the state in etcd back, as {@link #openJournal} the journal: what the newly elected leader of a cluster does. */
+  Future<List<ClientSession>> openEtcd(Function<Supplier<List<JsonObject>>, EtcdStateLog> opener,
+                                       long window) {
+    EtcdStateLog opening = opener.apply(this::snapshot);
+    return opening.load().map(loaded -> restoreAll(opening, loaded, window));
+  }
+
+  private List<ClientSession> restoreAll(StateLog opening, JournalState loaded, long window) {
+    desk.journal = opening;
+    java.util.Set<ClientSession> owners = new java.util.LinkedHashSet<>();
+    for (String id : loaded.released) {
+      desk.released.put(id, Boolean.TRUE);
+    }
+    int restored = 0;
+    for (JsonObject record : loaded.live.values()) {
+      try {
+        owners.add(restore(record).owner);
+        restored++;
+      } catch (RuntimeException e) {
+        log.error("Ticket journal: cannot restore ticket {}: {}", record.getString("ticket"), e.toString());
       }
-      int restored = 0;
-      for (JsonObject record : loaded.live.values()) {
-        try {
-          owners.add(restore(record).owner);
-          restored++;
-        } catch (RuntimeException e) {
-          log.error("Ticket journal: cannot restore ticket {}: {}", record.getString("ticket"), e.toString());
-        }
-      }
-      log.info("Ticket journal {}: {} tickets restored, {} released ids remembered ({} lines read{})", dir.resolve(TicketJournal.FILE),
-        restored, loaded.released.size(), loaded.lines, loaded.skipped == 0 ? "" : ", " + loaded.skipped + " unreadable");
-      if (restored > 0) {
-        state.vertx.setTimer(window, t -> restoreDeadline(window));
-      }
-      return new ArrayList<>(owners);
-    });
+    }
+    log.info("{}: {} tickets restored, {} released ids remembered ({} records read{})", opening.where(), restored,
+      loaded.released.size(), loaded.lines, loaded.skipped == 0 ? "" : ", " + loaded.skipped + " unreadable");
+    if (restored > 0) {
+      state.vertx.setTimer(window, t -> restoreDeadline(window));
+    }
+    return new ArrayList<>(owners);
   }
 
   Future<Void> closeJournal() {

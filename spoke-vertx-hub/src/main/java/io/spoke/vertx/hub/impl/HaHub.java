@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+package io.spoke.vertx.hub.impl;
+
+import static io.spoke.vertx.hub.impl.EtcdCalls.bytes;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.spoke.vertx.NotLeaderException;
+import io.spoke.vertx.hub.HubOptions;
+import io.spoke.vertx.internal.net.ClusterAuth;
+import io.spoke.vertx.internal.net.Connection;
+import io.spoke.vertx.internal.net.HubEndpoints;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One hub of a highly available control plane ({@link HubOptions#setEtcd}): a standby until etcd elects it
+ * ({@link HubLeadership}), then a {@link HubServer} whose state lives in etcd ({@link EtcdStateLog}), and a standby again
+ * the moment it no longer leads. A standby listens on the hub's port and answers every peer's hello (once the peer
+ * proved the cluster token) with a {@link NotLeaderException} that names the leader, which agents and clients follow;
+ * it holds no state. A new leader checks that the cluster's state was made under its cluster token (a fingerprint in
+ * {@code PREFIX/cluster}) and refuses to lead another cluster's state. On the hub verticle's context.
+ */
+public final class HaHub {
+
+  private static final Logger log = LogManager.getLogger(HaHub.class);
+
+  /** How long a hub that refused to lead (another cluster's state) waits before it stands for election again. */
+  static final long REFUSAL_PAUSE_MS = 5_000;
+
+  private final Vertx vertx;
+  private final HubOptions options;
+  private final String endpoints;
+  private Context context;
+  private Client client;
+  private EtcdCalls etcd;
+  private HubLeadership leadership;
+  private String address;
+  /** Bound for the hub's whole life: a standby's refusals, or the leader's {@link HubServer}. */
+  private NetServer listener;
+  private HubServer server;
+  private int generation;
+  private boolean stopped;
+
+  public HaHub(Vertx vertx, HubOptions options) {
+    this.vertx = vertx;
+    this.options = new HubOptions(options);
+    this.endpoints = String.join(",", options.getEtcd());
+  }
+
+  /** Completes once the hub listens (as a standby); it leads once etcd elects it. */
+  public Future<Void> start() {
+    if (options.getStateDir() != null) {
+      return Future.failedFuture(new IllegalArgumentException("a hub keeps its state in etcd (--etcd) or in a state directory "
+        + "(--state-dir), not both"));
+    }
+    context = vertx.getOrCreateContext();
+    try {
+      client = Client.builder().endpoints(options.getEtcd().toArray(new String[0])).vertx(vertx)
+        .maxInboundMessageSize(64 << 20).connectTimeout(Duration.ofMillis(Math.min(5_000, options.getLeaseTtl()))).build();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new IllegalArgumentException("cannot use etcd at " + endpoints + ": " + e.getMessage(), e));
+    }
+    etcd = new EtcdCalls(context, endpoints, Math.max(1_000, options.getLeaseTtl() / 2));
+    return listen().map(port -> {
+      options.setPort(port);
+      address = options.getAdvertise() != null ? options.getAdvertise() : HubEndpoints.format(advertisedHost(options.getHost()), port);
+      leadership = new HubLeadership(vertx, client, etcd, options.getEtcdPrefix(), address, options.getLeaseTtl(), new HubLeadership.Listener() {
+        @Override
+        public void elected(ByteSequence key, long revision) {
+          lead(key, revision);
+        }
+
+        @Override
+        public void deposed(String why) {
+          standDown();
+        }
+      });
+      log.info("Hub at {} stands by for election on etcd {} (prefix {}, lease {} ms)", address, endpoints, options.getEtcdPrefix(),
+        options.getLeaseTtl());
+      leadership.start();
+      return null;
+    });
+  }
+
+  private static String advertisedHost(String host) {
+    if (!host.equals("0.0.0.0") && !host.equals("::")) {
+      return host;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostAddress();
+    } catch (UnknownHostException e) {
+      return host;
+    }
+  }
+
+  private Future<Integer> listen() {
+    ClusterAuth auth;
+    NetServerOptions serverOptions;
+    try {
+      auth = ClusterAuth.forServer("the hub", options.getHost(), options.getSecurity().resolveToken(), options.getSecurity().isInsecure(), log);
+      serverOptions = options.getSecurity().applyTo(new NetServerOptions());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    NetServer front = vertx.createNetServer(serverOptions.setHost(options.getHost()).setPort(options.getPort()).setTcpNoDelay(true));
+    front.connectHandler(socket -> {
+      HubServer serving = server;
+      if (serving != null && serving.started) {
+        serving.accept(socket);
+        return;
+      }
+      Connection.accept(socket, options.getMaxFrameSize(), "the hub", auth, (connection, hello) -> {
+        String leader = leadership == null ? null : leadership.leader();
+        return Future.failedFuture(new NotLeaderException("the hub at " + address + " is a standby; " + (leader != null && !leader.equals(address)
+          ? "the hub at " + leader + " leads" : "no hub leads now (an election is under way, or etcd is unreachable)"), leader));
+      });
+    });
+    return front.listen().map(s -> {
+      listener = front;
+      return s.actualPort();
+    });
+  }
+
+  /** Elected: checks the cluster's fingerprint, then serves as the hub, its state read from etcd. */
+  private void lead(ByteSequence key, long revision) {
+    int mine = ++generation;
+    ByteSequence fingerprintKey = bytes(options.getEtcdPrefix() + "/cluster");
+    String fingerprint = fingerprint();
+    Cmp fence = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(revision));
+    etcd.call(client.getKVClient().txn().If(fence, new Cmp(fingerprintKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
+      .Then(Op.put(fingerprintKey, bytes(fingerprint), PutOption.DEFAULT)).Else(Op.get(fingerprintKey, GetOption.DEFAULT)).commit(),
+      "the check of the cluster's token").compose(response -> {
+        if (!response.isSucceeded()) {
+          List<KeyValue> found = response.getGetResponses().get(0).getKvs();
+          if (!found.isEmpty() && !found.get(0).getValue().toString(StandardCharsets.UTF_8).equals(fingerprint)) {
+            return Future.failedFuture(new IllegalStateException("the state under " + options.getEtcdPrefix() + " belongs to a cluster "
+              + "with another cluster token: give this hub that cluster's token, or another --etcd-prefix"));
+          }
+        }
+        return Future.succeededFuture();
+      }).compose(v -> {
+        if (mine != generation || stopped) {
+          return Future.succeededFuture();
+        }
+        HubServer serving = new HubServer(vertx, options);
+        serving.etcdState(snapshot -> new EtcdStateLog(client.getKVClient(), etcd, options.getEtcdPrefix(), endpoints, key, revision,
+          snapshot, () -> context.runOnContext(x -> leadership.deposedByWrite("a write found that another hub leads"))));
+        server = serving;
+        return serving.start().onSuccess(x -> serving.started = true).onFailure(err -> {
+          if (server == serving) {
+            server = null;
+          }
+        });
+      }).onComplete(ar -> {
+        if (mine != generation || stopped) {
+          return;
+        }
+        if (ar.succeeded()) {
+          log.info("Hub at {} leads and serves on port {}", address, options.getPort());
+        } else {
+          log.error("Hub at {} was elected but cannot lead: {}; it resigns and stands by", address, ar.cause().getMessage());
+          leadership.deposedByWrite("it could not take over");
+        }
+      });
+  }
+
+  /** No longer the leader: closes every connection (agents and clients go to the next leader) and stands by. */
+  private void standDown() {
+    generation++;
+    HubServer serving = server;
+    server = null;
+    if (serving != null) {
+      serving.stop();
+    }
+  }
+
+  /** SHA-256 of the cluster token (or of nothing, without one): tells clusters apart without storing the token. */
+  private String fingerprint() {
+    byte[] token = options.getSecurity().resolveToken();
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update("spoke-cluster:".getBytes(StandardCharsets.UTF_8));
+      if (token != null) {
+        digest.update(token);
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The serving hub while this one leads, else null. */
+  public HubServer server() {
+    HubServer serving = server;
+    return serving != null && serving.started ? serving : null;
+  }
+
+  /** Whether this hub leads now. */
+  public boolean leading() {
+    return leadership != null && leadership.leading() && server() != null;
+  }
+
+  public int actualPort() {
+    return options.getPort();
+  }
+
+  /** Resigns (a standby takes over at once), closes every connection and lets go of etcd. */
+  public Future<Void> stop() {
+    stopped = true;
+    generation++;
+    HubServer serving = server;
+    server = null;
+    // Serving ends first (what it queued is written while it still leads), then the lead is given up.
+    Future<Void> served = serving == null ? Future.succeededFuture() : serving.stop();
+    return served.transform(ar -> leadership == null ? Future.succeededFuture() : leadership.stop())
+      .transform(ar -> listener == null ? Future.succeededFuture() : listener.close())
+      .transform(ar -> client == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+        client.close();
+        return null;
+      })).mapEmpty();
+  }
+}
