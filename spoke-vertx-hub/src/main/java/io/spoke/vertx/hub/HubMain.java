@@ -33,6 +33,9 @@ public final class HubMain {
     HubOptions options;
     try {
       options = new HubOptions(CommandLine.parse(list, new HubOptions().toJson(), STRING_KEYS, Map.of()));
+      if (!options.getEtcd().isEmpty() && options.getStateDir() != null) {
+        throw new IllegalArgumentException("a hub keeps its state in etcd (--etcd) or in a state directory (--state-dir), not both");
+      }
     } catch (IllegalArgumentException e) {
       System.err.println("spoke hub: " + e.getMessage());
       System.exit(2);

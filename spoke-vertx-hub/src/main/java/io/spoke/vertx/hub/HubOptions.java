@@ -35,7 +35,8 @@ public class HubOptions {
   public static final long DEFAULT_LEASE_TTL = 10_000;
 
   private static final List<String> KEYS = Stream.concat(Stream.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout",
-    "maxFrameSize", "clientGracePeriod", "stateDir", "httpPort", "etcd", "etcdPrefix", "leaseTtl", "advertise"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
+    "maxFrameSize", "clientGracePeriod", "stateDir", "httpPort", "etcd", "etcdPrefix", "leaseTtl", "advertise"),
+    SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;

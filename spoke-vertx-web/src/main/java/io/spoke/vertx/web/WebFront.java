@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.CookieSameSite;
@@ -48,6 +49,8 @@ public final class WebFront {
   static final int MAX_BODY = 4 * 1024;
   /** How many ports above the default one are tried when it is taken. */
   public static final int PORT_TRIES = 20;
+  /** How many times {@link #retry} starts a front again whose port is still held (every 100 ms: 5 s in all). */
+  public static final int REBIND_TRIES = 50;
   static final String COOKIE = "spoke_session";
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -115,6 +118,21 @@ public final class WebFront {
     routes.accept(front.router);
     // Registered last: the owner's routes come first, unknown paths fall through to Vert.x Web's 404 and 405.
     return front.listen(options, port, tryNext ? PORT_TRIES : 0).map(front);
+  }
+
+  /**
+   * Starts a front with {@code start}, again every 100 ms up to {@code tries} more times while its port is still taken:
+   * a hub of several, as it leads and stands by in turn, serves the same port from one front and then another.
+   */
+  public static Future<WebFront> retry(Vertx vertx, int tries, Supplier<Future<WebFront>> start) {
+    return start.get().recover(err -> {
+      if (tries <= 0 || !String.valueOf(err.getMessage()).contains("in use")) {
+        return Future.failedFuture(err);
+      }
+      Promise<Void> later = Promise.promise();
+      vertx.setTimer(100, t -> later.complete());
+      return later.future().compose(v -> retry(vertx, tries - 1, start));
+    });
   }
 
   private Future<Void> listen(HttpServerOptions options, int port, int triesLeft) {

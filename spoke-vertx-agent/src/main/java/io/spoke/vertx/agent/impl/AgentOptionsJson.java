@@ -33,8 +33,8 @@ import java.util.stream.Stream;
 /** {@link AgentOptions} to and from JSON (a config file, or {@code spoke agent}'s flags through {@code CommandLine}). */
 public final class AgentOptionsJson {
 
-  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "hubAddresses", "host", "port", "advertiseHost", "nodeId", "gpus",
-    "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
+  private static final List<String> KEYS = Stream.concat(Stream.of("hubHost", "hubPort", "hubAddresses", "host", "port", "advertiseHost", "nodeId",
+    "gpus", "cpus", "memoryMb", "resources", "logDir", "javaCommand", "actorClasspath", "actorJvmOptions", "stopTimeout", "maxSpawnTimeout",
     "reconnectInterval", "maxFrameSize", "masterPortRange", "actorCds", "localSockets",
     "httpPort", "warmPool", "warmPoolMemoryMb"), SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 

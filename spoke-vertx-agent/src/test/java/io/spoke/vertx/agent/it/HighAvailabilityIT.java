@@ -24,6 +24,10 @@ import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.io.File;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -37,6 +41,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,7 +99,7 @@ class HighAvailabilityIT {
 
   private Process startHub(int i) throws Exception {
     hubs[i] = java(dir.resolve("hub" + i + ".out"), "io.spoke.vertx.hub.HubMain", "--port", String.valueOf(ports[i]), "--token-file",
-      token.toString(), "--heartbeat-interval", "200", "--node-timeout", "5000", "--http-port", "-1", "--etcd", etcd.endpoints(),
+      token.toString(), "--heartbeat-interval", "200", "--node-timeout", "5000", "--http-port", "0", "--etcd", etcd.endpoints(),
       "--etcd-prefix", "/spoke/ha-it", "--lease-ttl", "2000");
     return hubs[i];
   }
@@ -177,6 +183,20 @@ class HighAvailabilityIT {
     return client;
   }
 
+  /** The status page's address of hub {@code i}, from the line its standby's front logs as it binds (the leader's takes it over). */
+  private String httpUrl(int i) throws Exception {
+    Matcher url = Pattern.compile("the hub \\(standby\\) serves HTTP on (http://\\S+)").matcher(output(i));
+    assertThat(url.find()).as("hub " + i + " serves HTTP").isTrue();
+    return url.group(1);
+  }
+
+  /** GET {@code path} of hub {@code i}'s front with the cluster token: status and body. */
+  private String get(int i, String path) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(httpUrl(i) + path))
+      .header("Authorization", "Bearer " + TestCluster.TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+    return response.statusCode() + " " + response.body();
+  }
+
   private static Set<Integer> gpus(Allocation ticket) {
     Set<Integer> gpus = new HashSet<>();
     ticket.slots().forEach(slot -> gpus.addAll(slot.gpuIds()));
@@ -209,11 +229,19 @@ class HighAvailabilityIT {
     };
     vertx.runOnContext(v -> loop[0].run());
 
+    // A load balancer's view: the leader is ready, the standby is not, and says who leads.
+    assertThat(get(0, "/ready")).startsWith("200");
+    assertThat(get(1, "/ready")).startsWith("503").contains("standby").contains("127.0.0.1:" + ports[0] + " leads");
+    assertThat(get(1, "/metrics")).contains("spoke_hub_leader 0.0");
+
     hubs[0].destroyForcibly();
     assertThat(hubs[0].waitFor(10, TimeUnit.SECONDS)).isTrue();
     long killed = System.nanoTime();
     assertThat(awaitLeader(Set.of(1), 0)).isEqualTo(1);
     long tookOver = System.nanoTime();
+    assertThat(get(1, "/ready")).startsWith("200");
+    assertThat(get(1, "/metrics")).contains("spoke_hub_leader 1.0").contains("spoke_hub_leader_changes_total 1.0")
+      .contains("spoke_hub_etcd_requests_seconds_count{outcome=\"ok\"}");
 
     // The agent found the new leader, which holds both tickets as acknowledged, on their GPUs.
     ClusterStatus after = awaitStatus(client, st -> st.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive())

@@ -11,11 +11,17 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spoke.vertx.NotLeaderException;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
 import io.spoke.vertx.internal.net.HubEndpoints;
+import io.spoke.vertx.web.Metrics;
+import io.spoke.vertx.web.WebFront;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -59,6 +65,11 @@ public final class HaHub {
   private NetServer listener;
   private HubServer server;
   private int generation;
+  /** Leadership, etcd's latency: on every registry this hub serves ({@code /metrics} of the leader's front or the standby's). */
+  private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
+  private final PrometheusMeterRegistry standbyRegistry = Metrics.newRegistry();
+  private WebFront standbyWeb;
+  private long leaderChanges;
   private boolean stopped;
 
   public HaHub(Vertx vertx, HubOptions options) {
@@ -80,8 +91,12 @@ public final class HaHub {
     } catch (RuntimeException e) {
       return Future.failedFuture(new IllegalArgumentException("cannot use etcd at " + endpoints + ": " + e.getMessage(), e));
     }
-    etcd = new EtcdCalls(context, endpoints, Math.max(1_000, options.getLeaseTtl() / 2));
-    return listen().map(port -> {
+    etcd = new EtcdCalls(context, endpoints, Math.max(1_000, options.getLeaseTtl() / 2), meters);
+    Gauge.builder("spoke_hub_leader", this, hub -> hub.leading() ? 1 : 0).description("1 while this hub leads the cluster, 0 while it "
+      + "stands by").register(meters);
+    FunctionCounter.builder("spoke_hub_leader_changes", this, hub -> hub.leaderChanges).description("Times this hub came to lead or "
+      + "stopped leading").register(meters);
+    return listen().compose(port -> startStandbyWeb(true).map(port)).map(port -> {
       options.setPort(port);
       address = options.getAdvertise() != null ? options.getAdvertise() : HubEndpoints.format(advertisedHost(options.getHost()), port);
       leadership = new HubLeadership(vertx, client, etcd, options.getEtcdPrefix(), address, options.getLeaseTtl(), new HubLeadership.Listener() {
@@ -163,10 +178,12 @@ public final class HaHub {
           return Future.succeededFuture();
         }
         HubServer serving = new HubServer(vertx, options);
+        meters.add(serving.registry());
         serving.etcdState(snapshot -> new EtcdStateLog(client.getKVClient(), etcd, options.getEtcdPrefix(), endpoints, key, revision,
           snapshot, () -> context.runOnContext(x -> leadership.deposedByWrite("a write found that another hub leads"))));
         server = serving;
-        return serving.start().onSuccess(x -> serving.started = true).onFailure(err -> {
+        leaderChanges++;
+        return closeStandbyWeb().compose(x -> serving.start()).onSuccess(x -> serving.started = true).onFailure(err -> {
           if (server == serving) {
             server = null;
           }
@@ -190,8 +207,40 @@ public final class HaHub {
     HubServer serving = server;
     server = null;
     if (serving != null) {
-      serving.stop();
+      leaderChanges++;
+      serving.stop().onComplete(ar -> meters.remove(serving.registry())).transform(ar -> stopped ? Future.succeededFuture() : startStandbyWeb(false))
+        .onFailure(err -> log.error("Hub at {} cannot serve its standby's HTTP port {}: {}", address, options.getHttpPort(), err.getMessage()));
     }
+  }
+
+  /** /health (200), /ready (503: a standby) and /metrics while this hub stands by, on the port its leader's front uses. */
+  private Future<Void> startStandbyWeb(boolean first) {
+    if (options.getHttpPort() < 0 || standbyWeb != null) {
+      return Future.succeededFuture();
+    }
+    meters.add(standbyRegistry);
+    return WebFront.retry(vertx, first ? 0 : WebFront.REBIND_TRIES, () -> WebFront.start(vertx, "the hub (standby)", options.getHost(),
+      options.getHttpPort(), first && options.getHttpPort() == HubOptions.DEFAULT_HTTP_PORT, options.getSecurity(),
+      options.getSecurity().resolveToken(), standbyRegistry, () -> { }, () -> Future.succeededFuture(), () -> Future.succeededFuture(
+        "a standby: " + (leadership != null && leadership.leader() != null ? "the hub at " + leadership.leader() + " leads" : "no hub leads now")),
+      router -> { })).map(front -> {
+        standbyWeb = front;
+        // The leader's front takes the same port, so that a load balancer's /ready finds whichever leads.
+        options.setHttpPort(front.actualPort());
+        return null;
+      });
+  }
+
+  private Future<Void> closeStandbyWeb() {
+    WebFront front = standbyWeb;
+    standbyWeb = null;
+    return front == null ? Future.succeededFuture() : front.close();
+  }
+
+  /** The standby's front, while this hub stands by; null otherwise. */
+  public String standbyHttpUrl() {
+    WebFront front = standbyWeb;
+    return front == null ? null : front.url();
   }
 
   /** SHA-256 of the cluster token (or of nothing, without one): tells clusters apart without storing the token. */
@@ -233,6 +282,7 @@ public final class HaHub {
     // Serving ends first (what it queued is written while it still leads), then the lead is given up.
     Future<Void> served = serving == null ? Future.succeededFuture() : serving.stop();
     return served.transform(ar -> leadership == null ? Future.succeededFuture() : leadership.stop())
+      .transform(ar -> closeStandbyWeb())
       .transform(ar -> listener == null ? Future.succeededFuture() : listener.close())
       .transform(ar -> client == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
         client.close();

@@ -12,6 +12,7 @@ import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.spoke.vertx.protocol.fb.Role;
 import io.spoke.vertx.web.Metrics;
 import io.spoke.vertx.web.WebFront;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -141,9 +142,10 @@ public final class HubServer {
     return vertx.executeBlocking(() -> {
       web.load();
       return null;
-    }).compose(v -> WebFront.start(vertx, "the hub", options.getHost(), options.getHttpPort(),
-      options.getHttpPort() == HubOptions.DEFAULT_HTTP_PORT, options.getSecurity(), token, state.metrics.registry,
-      () -> state.metrics.refresh(state, tickets.tickets), this::health, this::health, web::routes)).map(started -> {
+    }).compose(v -> WebFront.retry(vertx, etcdState == null ? 0 : WebFront.REBIND_TRIES, () -> WebFront.start(vertx, "the hub",
+      options.getHost(), options.getHttpPort(), options.getHttpPort() == HubOptions.DEFAULT_HTTP_PORT && etcdState == null,
+      options.getSecurity(), token, state.metrics.registry, () -> state.metrics.refresh(state, tickets.tickets), this::health,
+      this::health, web::routes))).map(started -> {
         front = started;
         return null;
       });
@@ -175,14 +177,12 @@ public final class HubServer {
       vertx.cancelTimer(checkTimer);
     }
     web.close();
-    if (front != null) {
-      front.close();
-    }
+    Future<Void> unbound = front == null ? Future.succeededFuture() : front.close();
     for (Connection connection : new ArrayList<>(connections)) {
       connection.close();
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
-    return closed.transform(ar -> recovery.closeJournal());
+    return Future.join(unbound, closed).transform(ar -> recovery.closeJournal());
   }
 
   public int actualPort() {
@@ -207,6 +207,11 @@ public final class HubServer {
       }
     }
     return Future.join(acks).mapEmpty();
+  }
+
+  /** The hub's meters ({@code /metrics}), for HaHub's leadership meters beside them. */
+  PrometheusMeterRegistry registry() {
+    return state.metrics.registry;
   }
 
   /** For tests in this package: what the hub knows, faults included. */
