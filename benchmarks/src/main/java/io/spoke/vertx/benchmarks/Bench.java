@@ -43,7 +43,7 @@ import java.util.stream.Stream;
  * output directory.
  *
  * <pre>
- * Bench [--quick] [--out DIR] [--only call,native,rdma,nn,spawn,process,gang,hub,slurm,footprint,jmh]
+ * Bench [--quick] [--out DIR] [--only call,native,rdma,nn,spawn,process,gang,hub,ha,slurm,footprint,jmh]
  * Bench --replot [--out DIR]
  * </pre>
  * System properties for experiments: {@code bench.warmupMs} and {@code bench.durationMs} (per comparison),
@@ -54,7 +54,7 @@ public final class Bench {
 
   static final List<String> ACTOR_JVM = AgentOptions.DEFAULT_ACTOR_JVM_OPTIONS;
   static final Set<String> SECTIONS = new LinkedHashSet<>(List.of("footprint", "call", "native", "rdma", "nn", "spawn", "process", "gang", "hub",
-    "slurm", "jmh"));
+    "ha", "slurm", "jmh"));
 
   final boolean quick;
   final Path out;
@@ -184,6 +184,9 @@ public final class Bench {
       }
       if (only.contains("hub")) {
         HubScale.run(quick, this::emit);
+      }
+      if (only.contains("ha")) {
+        new HaBench(this).run();
       }
       if (only.contains("slurm")) {
         new SlurmBench(this).stepToRanks();

@@ -15,6 +15,7 @@ import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.HubVerticle;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,17 +62,23 @@ final class GangBench extends BenchSection {
   }
 
   private Load.Outcome gangPairs(HubVerticle target, SpokeClient via) throws Exception {
+    return gangPairs(bench, target, via);
+  }
+
+  /** allocate + release pairs, 64 in flight, through {@code via} to {@code target} with 16 simulated nodes of 8 GPUs here. */
+  static Load.Outcome gangPairs(Bench bench, HubVerticle target, SpokeClient via) throws Exception {
+    Vertx vertx = bench.vertx;
     List<AgentVerticle> nodes = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      AgentVerticle node = new AgentVerticle(new AgentOptions().setHubPort(target.actualPort()).setNodeId("sim-" + i).setGpus(8)
-        .setLogDir(out.resolve("logs").toString()));
+      AgentVerticle node = new AgentVerticle(new AgentOptions().setHubPort(target.actualPort()).setNodeId("sim-" + i).setGpus(8).setWarmPool(0)
+        .setLogDir(bench.out.resolve("logs").toString()));
       await(vertx.deployVerticle(node));
       await(node.registered());
       nodes.add(node);
     }
     try {
       // A request is a ticket (its id is chosen when it is created): one per allocation.
-      return bench.measure(context, () -> via.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(1).setGpus(1))
+      return bench.measure(bench.context, () -> via.gangAllocate(new GangRequest().setNodes(1).setActorsPerNode(1).setGpus(1))
         .compose(a -> via.release(a.ticketId())), 64);
     } finally {
       for (AgentVerticle node : nodes) {

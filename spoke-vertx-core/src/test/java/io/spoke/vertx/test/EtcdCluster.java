@@ -9,21 +9,22 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
- * A real etcd cluster of {@code n} members on loopback ports (Debian's {@code etcd-server}), each a process the given
- * {@link ProcessCleanup} tracks, its data in a directory of its own. {@link #start} returns once every member
+ * A real etcd cluster of {@code n} members on loopback ports (Debian's {@code etcd-server}), each a process whose pid
+ * the caller is told (to clean it up), its data in a directory of its own. {@link #start} returns once every member
  * answers {@code etcdctl endpoint health}. Members can be killed and started again, as a fault.
  */
 public final class EtcdCluster implements AutoCloseable {
 
-  private final ProcessCleanup processes;
+  private final LongConsumer processes;
   private final Path dir;
   private final int[] clientPorts;
   private final int[] peerPorts;
   private final Process[] members;
 
-  private EtcdCluster(ProcessCleanup processes, Path dir, int n) {
+  private EtcdCluster(LongConsumer processes, Path dir, int n) {
     this.processes = processes;
     this.dir = dir;
     this.clientPorts = new int[n];
@@ -36,7 +37,8 @@ public final class EtcdCluster implements AutoCloseable {
     return new File("/usr/bin/etcd").canExecute() && new File("/usr/bin/etcdctl").canExecute();
   }
 
-  public static EtcdCluster start(ProcessCleanup processes, Path dir, int n) throws Exception {
+  /** @param processes told each member's pid as it starts ({@code ProcessCleanup::track} in a test) */
+  public static EtcdCluster start(LongConsumer processes, Path dir, int n) throws Exception {
     EtcdCluster cluster = new EtcdCluster(processes, dir, n);
     for (int i = 0; i < n; i++) {
       cluster.clientPorts[i] = freePort();
@@ -77,7 +79,7 @@ public final class EtcdCluster implements AutoCloseable {
     Process process = new ProcessBuilder(command).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".log").toFile()))
       .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-    processes.track(process.pid());
+    processes.accept(process.pid());
     members[i] = process;
   }
 

@@ -39,6 +39,11 @@ final class HubLink {
   private static final Logger log = LogManager.getLogger(HubLink.class);
 
   static final long MAX_RECONNECT_INTERVAL = 10_000;
+  /**
+   * With several hubs, the longest wait between tries: a failover ends within about the leader's lease, and a standby's
+   * refusal costs it little.
+   */
+  static final long MAX_RECONNECT_INTERVAL_HA = 1_000;
   static final long HUB_TIMEOUT = 30_000;
   /** With several hubs: the least time a hub may leave a heartbeat unanswered before the agent goes to the others. */
   static final long HUB_SILENCE_MIN_MS = 3_000;
@@ -196,7 +201,7 @@ final class HubLink {
     }
     // Spread, so that the agents of a restarted hub do not all come back in the same millisecond.
     long delay = Jitter.spread(reconnectDelay);
-    reconnectDelay = Math.min(MAX_RECONNECT_INTERVAL, reconnectDelay * 2);
+    reconnectDelay = Math.min(hubs.hubs().size() > 1 ? MAX_RECONNECT_INTERVAL_HA : MAX_RECONNECT_INTERVAL, reconnectDelay * 2);
     reconnectTimer = vertx.setTimer(delay, t -> {
       reconnectTimer = -1;
       connectHub();

@@ -74,7 +74,7 @@ class HighAvailabilityIT {
     dir = Files.createTempDirectory("spoke-ha");
     token = dir.resolve("cluster.token");
     Files.writeString(token, TestCluster.TOKEN + "\n");
-    etcd = EtcdCluster.start(processes, dir, 3);
+    etcd = EtcdCluster.start(processes::track, dir, 3);
   }
 
   @AfterEach

@@ -25,6 +25,7 @@ import io.spoke.vertx.web.WebFront;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import java.net.InetAddress;
@@ -58,6 +59,7 @@ public final class HaHub {
   private final String endpoints;
   private Context context;
   private Client client;
+  private Vertx etcdVertx;
   private EtcdCalls etcd;
   private HubLeadership leadership;
   private String address;
@@ -86,9 +88,14 @@ public final class HaHub {
     }
     context = vertx.getOrCreateContext();
     try {
-      client = Client.builder().endpoints(options.getEtcd().toArray(new String[0])).vertx(vertx)
+      // jetcd 0.8.6's Client.close() closes the Vert.x it was given: it gets one of its own, small, never the application's.
+      etcdVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+      client = Client.builder().endpoints(options.getEtcd().toArray(new String[0])).vertx(etcdVertx)
         .maxInboundMessageSize(64 << 20).connectTimeout(Duration.ofMillis(Math.min(5_000, options.getLeaseTtl()))).build();
     } catch (RuntimeException e) {
+      if (etcdVertx != null) {
+        etcdVertx.close();
+      }
       return Future.failedFuture(new IllegalArgumentException("cannot use etcd at " + endpoints + ": " + e.getMessage(), e));
     }
     etcd = new EtcdCalls(context, endpoints, Math.max(1_000, options.getLeaseTtl() / 2), meters);
@@ -285,6 +292,7 @@ public final class HaHub {
       .transform(ar -> closeStandbyWeb())
       .transform(ar -> listener == null ? Future.succeededFuture() : listener.close())
       .transform(ar -> client == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+        // Closes etcdVertx too.
         client.close();
         return null;
       })).mapEmpty();

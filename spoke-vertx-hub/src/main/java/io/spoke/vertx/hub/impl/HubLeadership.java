@@ -76,7 +76,7 @@ final class HubLeadership {
 
   /** How often a standby tries to take the lead. */
   long pollMs() {
-    return Math.max(100, Math.min(1_000, ttlMs / 4));
+    return Math.max(100, Math.min(1_000, ttlMs / 10));
   }
 
   void start() {

@@ -56,7 +56,7 @@ class EtcdStateLogIT {
   @BeforeEach
   void start() throws Exception {
     assumeTrue(EtcdCluster.available(), "etcd is not installed (apt-get install etcd-server etcd-client)");
-    etcd = EtcdCluster.start(processes, Files.createTempDirectory("spoke-etcd-log"), 1);
+    etcd = EtcdCluster.start(processes::track, Files.createTempDirectory("spoke-etcd-log"), 1);
   }
 
   @AfterEach
