@@ -252,6 +252,9 @@ class HighAvailabilityIT {
     for (Allocation ticket : after.tickets()) {
       assertThat(gpus(ticket)).isEqualTo(ticket.ticketId().equals("t-first") ? gpus(first) : gpus(second));
     }
+    // Asked again after the failover (its answer lost, say), the same gang gets the first answer, not a second.
+    Allocation again = await(client.gangAllocate(new GangRequest().setTicketId("t-first").setActorsPerNode(1).setGpus(1)));
+    assertThat(gpus(again)).isEqualTo(gpus(first));
     // Nothing is handed out twice: the rest of the node's GPUs, and no more.
     Allocation third = await(client.gangAllocate(new GangRequest().setTicketId("t-third").setActorsPerNode(1).setGpus(2)));
     assertThat(gpus(third)).hasSize(2).doesNotContainAnyElementsOf(held);
