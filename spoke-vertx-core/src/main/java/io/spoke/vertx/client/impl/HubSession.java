@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.client.impl;
 
+import io.spoke.vertx.NotLeaderException;
 import io.spoke.vertx.SpokeTimeoutException;
 import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.client.ActorInfo;
@@ -20,6 +21,7 @@ import io.spoke.vertx.protocol.fb.Body;
 import io.spoke.vertx.protocol.fb.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
@@ -28,7 +30,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -97,6 +101,30 @@ final class HubSession {
     }));
   }
 
+  /**
+   * {@code attempt}, and with several hubs again while it fails because the hub was lost before it answered or none
+   * leads yet (a failover), every 100-300 ms within {@code budgetMs}. Only for requests a hub applies once however
+   * often they come: a gang allocation (by its ticket id: the first answer), a release, the status.
+   */
+  <T> Future<T> acrossFailover(long budgetMs, Supplier<Future<T>> attempt) {
+    if (hubs.hubs().size() == 1) {
+      return attempt.get();
+    }
+    return retry(attempt, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMs));
+  }
+
+  private <T> Future<T> retry(Supplier<Future<T>> attempt, long deadline) {
+    return attempt.get().recover(err -> {
+      if (closed.getAsBoolean() || !(err instanceof UnavailableException || err instanceof NotLeaderException)
+        || System.nanoTime() - deadline > 0) {
+        return Future.failedFuture(err);
+      }
+      Promise<Void> pause = Promise.promise();
+      vertx.setTimer(Jitter.spread(200), t -> pause.complete());
+      return pause.future().compose(v -> retry(attempt, deadline));
+    });
+  }
+
   /** Allocates a gang; this client owns its ticket (releases it on close) unless the request is detached. */
   Future<Allocation> gangAllocate(GangRequest request, long timeoutMs) {
     return connection().compose(hub -> {
@@ -112,8 +140,8 @@ final class HubSession {
 
   Future<Void> release(String ticketId) {
     // Stopping the ticket's actors may take the agents' stop timeout.
-    return request(HubClientCodec.release(ticketId), null, options.getRequestTimeout() + 60_000, "release of ticket " + ticketId,
-      f -> (Void) null).onSuccess(v -> ownedTickets.remove(ticketId));
+    return acrossFailover(options.getRequestTimeout(), () -> request(HubClientCodec.release(ticketId), null,
+      options.getRequestTimeout() + 60_000, "release of ticket " + ticketId, f -> (Void) null)).onSuccess(v -> ownedTickets.remove(ticketId));
   }
 
   /** Releases every ticket this client owns; a failure to release one is logged, not reported. */

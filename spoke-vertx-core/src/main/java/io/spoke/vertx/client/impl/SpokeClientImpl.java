@@ -114,7 +114,8 @@ public final class SpokeClientImpl implements SpokeClient {
   public Future<Allocation> gangAllocate(GangRequest request) {
     GangRequest r = new GangRequest(Objects.requireNonNull(request, "request"));
     long timeout = r.getTimeout() > 0 ? r.getTimeout() : options.getRequestTimeout();
-    return onContext(() -> hub.gangAllocate(r, timeout));
+    // Across a failover, asked again: the same ticket id gets the first answer, never a second allocation.
+    return onContext(() -> hub.acrossFailover(timeout + options.getRequestTimeout(), () -> hub.gangAllocate(r, timeout)));
   }
 
   @Override
@@ -283,8 +284,8 @@ public final class SpokeClientImpl implements SpokeClient {
 
   @Override
   public Future<ClusterStatus> status() {
-    return onContext(() -> hub.request(HubClientCodec.status(), null, options.getRequestTimeout(), "status",
-      HubClientCodec::readClusterStatus));
+    return onContext(() -> hub.acrossFailover(options.getRequestTimeout(), () -> hub.request(HubClientCodec.status(), null,
+      options.getRequestTimeout(), "status", HubClientCodec::readClusterStatus)));
   }
 
   // ------------------------------------------------------------------ calls

@@ -149,8 +149,12 @@ public final class HubEndpoints {
         } catch (IllegalArgumentException e) {
           leader = null;
         }
-        if (leader != null && !leader.equals(hub)) {
-          order.remove(leader);
+        int at = leader == null ? -1 : order.indexOf(leader);
+        // One already tried in this round (a hint older than the failover) is not tried again.
+        if (leader != null && (at < 0 || at > index)) {
+          if (at > index) {
+            order.remove(at);
+          }
           order.add(index + 1, leader);
           preferred = leader;
           followed++;

@@ -183,8 +183,9 @@ final class TicketDesk {
         answer(ticket, Future.succeededFuture(views.allocation(ticket)));
         return;
       }
-      answer(ticket, Future.failedFuture(new SchedulingException("ticket " + ticket.id + " could not be recorded in " + journal.where() + " ("
-        + ar.cause().getMessage() + "), so it was not allocated; " + journal.advice())));
+      answer(ticket, Future.failedFuture(ar.cause() instanceof NotLeaderException ? ar.cause() : new SchedulingException("ticket "
+        + ticket.id + " could not be recorded in " + journal.where() + " (" + ar.cause().getMessage() + "), so it was not allocated; "
+        + journal.advice())));
       release(ticket, "released: it could not be recorded in the journal");
     });
   }
