@@ -23,6 +23,38 @@ public final class EtcdCluster implements AutoCloseable {
   private final int[] clientPorts;
   private final int[] peerPorts;
   private final Process[] members;
+  /** With TLS: the certificates, its clients' {@code https://} and etcdctl's flags; null: plain HTTP. */
+  private Tls tls;
+  private final List<String> ctlFlags = new ArrayList<>();
+
+  /** A CA, etcd's server certificate (for 127.0.0.1) and a client certificate, PEM files made with openssl. */
+  public record Tls(Path ca, Path serverCert, Path serverKey, Path clientCert, Path clientKey) {
+
+    /** Makes them in {@code dir}. */
+    public static Tls make(Path dir) throws Exception {
+      Files.writeString(dir.resolve("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+      openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj",
+        "/CN=spoke-test-ca");
+      for (String who : new String[] {"server", "client"}) {
+        openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", who + ".key", "-out", who + ".csr", "-subj",
+          "/CN=" + (who.equals("server") ? "etcd" : "spoke-test-client"));
+        openssl(dir, "x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", who + ".pem",
+          "-days", "2", "-extfile", "san.ext");
+      }
+      return new Tls(dir.resolve("ca.pem"), dir.resolve("server.pem"), dir.resolve("server.key"), dir.resolve("client.pem"),
+        dir.resolve("client.key"));
+    }
+
+    private static void openssl(Path dir, String... args) throws Exception {
+      List<String> command = new ArrayList<>(List.of("openssl"));
+      command.addAll(List.of(args));
+      Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+      String out = new String(process.getInputStream().readAllBytes());
+      if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+        throw new IllegalStateException("openssl " + String.join(" ", args) + " failed: " + out);
+      }
+    }
+  }
 
   private EtcdCluster(LongConsumer processes, Path dir, int n) {
     this.processes = processes;
@@ -39,7 +71,20 @@ public final class EtcdCluster implements AutoCloseable {
 
   /** @param processes told each member's pid as it starts ({@code ProcessCleanup::track} in a test) */
   public static EtcdCluster start(LongConsumer processes, Path dir, int n) throws Exception {
+    return start(processes, dir, n, null);
+  }
+
+  /**
+   * As {@link #start(LongConsumer, Path, int)}, with {@code tls}: clients on {@code https://} only, with a certificate
+   * of the CA ({@code --client-cert-auth}).
+   */
+  public static EtcdCluster start(LongConsumer processes, Path dir, int n, Tls tls) throws Exception {
     EtcdCluster cluster = new EtcdCluster(processes, dir, n);
+    cluster.tls = tls;
+    if (tls != null) {
+      cluster.ctlFlags.addAll(List.of("--cacert", tls.ca().toString(), "--cert", tls.clientCert().toString(), "--key",
+        tls.clientKey().toString()));
+    }
     for (int i = 0; i < n; i++) {
       cluster.clientPorts[i] = freePort();
       cluster.peerPorts[i] = freePort();
@@ -72,10 +117,14 @@ public final class EtcdCluster implements AutoCloseable {
   private void startMember(int i, String state) throws IOException {
     Path data = dir.resolve(name(i) + ".etcd");
     List<String> command = new ArrayList<>(List.of("/usr/bin/etcd", "--name", name(i), "--data-dir", data.toString(),
-      "--listen-client-urls", "http://127.0.0.1:" + clientPorts[i], "--advertise-client-urls", "http://127.0.0.1:" + clientPorts[i],
+      "--listen-client-urls", endpoint(i), "--advertise-client-urls", endpoint(i),
       "--listen-peer-urls", "http://127.0.0.1:" + peerPorts[i], "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPorts[i],
       "--initial-cluster", initialCluster(), "--initial-cluster-state", state, "--initial-cluster-token", "spoke-test-" + dir.getFileName(),
       "--heartbeat-interval", "100", "--election-timeout", "1000"));
+    if (tls != null) {
+      command.addAll(List.of("--cert-file", tls.serverCert().toString(), "--key-file", tls.serverKey().toString(), "--trusted-ca-file",
+        tls.ca().toString(), "--client-cert-auth"));
+    }
     Process process = new ProcessBuilder(command).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".log").toFile()))
       .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
@@ -93,7 +142,12 @@ public final class EtcdCluster implements AutoCloseable {
   }
 
   public String endpoint(int i) {
-    return "http://127.0.0.1:" + clientPorts[i];
+    return (tls != null ? "https" : "http") + "://127.0.0.1:" + clientPorts[i];
+  }
+
+  /** Flags every later etcdctl call gets (a user, say, once authentication is on). */
+  public void etcdctlFlags(String... flags) {
+    ctlFlags.addAll(List.of(flags));
   }
 
   public Process member(int i) {
@@ -115,6 +169,7 @@ public final class EtcdCluster implements AutoCloseable {
   /** etcdctl's output for {@code args} against the whole cluster; fails on a non-zero exit. */
   public String etcdctl(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of("/usr/bin/etcdctl", "--endpoints", endpoints(), "--command-timeout=5s"));
+    command.addAll(ctlFlags);
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("ETCDCTL_API", "3");
@@ -130,8 +185,11 @@ public final class EtcdCluster implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     String last = "";
     while (System.nanoTime() < deadline) {
-      ProcessBuilder builder = new ProcessBuilder("/usr/bin/etcdctl", "--endpoints", String.join(",", endpoints), "--command-timeout=2s",
-        "endpoint", "health").redirectErrorStream(true);
+      List<String> command = new ArrayList<>(List.of("/usr/bin/etcdctl", "--endpoints", String.join(",", endpoints),
+        "--command-timeout=2s"));
+      command.addAll(ctlFlags);
+      command.addAll(List.of("endpoint", "health"));
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
       builder.environment().put("ETCDCTL_API", "3");
       Process process = builder.start();
       last = new String(process.getInputStream().readAllBytes());

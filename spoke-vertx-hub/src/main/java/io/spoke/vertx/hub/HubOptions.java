@@ -35,7 +35,8 @@ public class HubOptions {
   public static final long DEFAULT_LEASE_TTL = 10_000;
 
   private static final List<String> KEYS = Stream.concat(Stream.of("host", "port", "heartbeatInterval", "nodeTimeout", "agentTimeout",
-    "maxFrameSize", "clientGracePeriod", "stateDir", "httpPort", "etcd", "etcdPrefix", "leaseTtl", "advertise"),
+    "maxFrameSize", "clientGracePeriod", "stateDir", "httpPort", "etcd", "etcdPrefix", "leaseTtl", "advertise",
+    "etcdUser", "etcdPasswordFile", "etcdCa", "etcdCert", "etcdKey"),
     SecurityOptions.KEYS.stream()).collect(Collectors.toList());
 
   private String host = DEFAULT_HOST;
@@ -52,6 +53,11 @@ public class HubOptions {
   private String etcdPrefix = DEFAULT_ETCD_PREFIX;
   private long leaseTtl = DEFAULT_LEASE_TTL;
   private String advertise;
+  private String etcdUser;
+  private String etcdPasswordFile;
+  private String etcdCa;
+  private String etcdCert;
+  private String etcdKey;
 
   public HubOptions() {
   }
@@ -71,6 +77,11 @@ public class HubOptions {
     this.etcdPrefix = other.etcdPrefix;
     this.leaseTtl = other.leaseTtl;
     this.advertise = other.advertise;
+    this.etcdUser = other.etcdUser;
+    this.etcdPasswordFile = other.etcdPasswordFile;
+    this.etcdCa = other.etcdCa;
+    this.etcdCert = other.etcdCert;
+    this.etcdKey = other.etcdKey;
   }
 
   /**
@@ -93,6 +104,11 @@ public class HubOptions {
     setEtcdPrefix(o.string("etcdPrefix", DEFAULT_ETCD_PREFIX));
     setLeaseTtl(o.longValue("leaseTtl", DEFAULT_LEASE_TTL));
     setAdvertise(o.string("advertise", null));
+    setEtcdUser(o.string("etcdUser", null));
+    setEtcdPasswordFile(o.string("etcdPasswordFile", null));
+    setEtcdCa(o.string("etcdCa", null));
+    setEtcdCert(o.string("etcdCert", null));
+    setEtcdKey(o.string("etcdKey", null));
   }
 
   public JsonObject toJson() {
@@ -115,6 +131,11 @@ public class HubOptions {
     if (advertise != null) {
       json.put("advertise", advertise);
     }
+    putIfSet(json, "etcdUser", etcdUser);
+    putIfSet(json, "etcdPasswordFile", etcdPasswordFile);
+    putIfSet(json, "etcdCa", etcdCa);
+    putIfSet(json, "etcdCert", etcdCert);
+    putIfSet(json, "etcdKey", etcdKey);
     return json.put("etcdPrefix", etcdPrefix).put("leaseTtl", leaseTtl);
   }
 
@@ -335,6 +356,69 @@ public class HubOptions {
       HubEndpoints.parse(advertise);
     }
     this.advertise = advertise;
+    return this;
+  }
+
+  private static void putIfSet(JsonObject json, String key, String value) {
+    if (value != null) {
+      json.put(key, value);
+    }
+  }
+
+  private static String notBlankOrNull(String key, String value) {
+    if (value != null && value.isBlank()) {
+      throw new IllegalArgumentException(key + " must not be blank; leave it out for none");
+    }
+    return value;
+  }
+
+  public String getEtcdUser() {
+    return etcdUser;
+  }
+
+  /** The etcd user the hub authenticates as (with {@link #setEtcdPasswordFile}), where etcd has authentication on. */
+  public HubOptions setEtcdUser(String etcdUser) {
+    this.etcdUser = notBlankOrNull("etcdUser", etcdUser);
+    return this;
+  }
+
+  public String getEtcdPasswordFile() {
+    return etcdPasswordFile;
+  }
+
+  /** A file holding the etcd user's password (its first line), so that it is on no command line. */
+  public HubOptions setEtcdPasswordFile(String etcdPasswordFile) {
+    this.etcdPasswordFile = notBlankOrNull("etcdPasswordFile", etcdPasswordFile);
+    return this;
+  }
+
+  public String getEtcdCa() {
+    return etcdCa;
+  }
+
+  /** The CA (PEM) that etcd's certificates are checked against, for {@code https://} endpoints; null: the JVM's. */
+  public HubOptions setEtcdCa(String etcdCa) {
+    this.etcdCa = notBlankOrNull("etcdCa", etcdCa);
+    return this;
+  }
+
+  public String getEtcdCert() {
+    return etcdCert;
+  }
+
+  /** The hub's client certificate (PEM) for an etcd that asks for one ({@code --client-cert-auth}), with {@link #setEtcdKey}. */
+  public HubOptions setEtcdCert(String etcdCert) {
+    this.etcdCert = notBlankOrNull("etcdCert", etcdCert);
+    return this;
+  }
+
+  public String getEtcdKey() {
+    return etcdKey;
+  }
+
+  /** The private key (PKCS#8 PEM) of {@link #setEtcdCert}. */
+  public HubOptions setEtcdKey(String etcdKey) {
+    this.etcdKey = notBlankOrNull("etcdKey", etcdKey);
     return this;
   }
 }

@@ -5,6 +5,7 @@ import static io.spoke.vertx.hub.impl.EtcdCalls.bytes;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
@@ -28,9 +29,13 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import java.io.File;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.time.Duration;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -90,9 +95,9 @@ public final class HaHub {
     try {
       // jetcd 0.8.6's Client.close() closes the Vert.x it was given: it gets one of its own, small, never the application's.
       etcdVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
-      client = Client.builder().endpoints(options.getEtcd().toArray(new String[0])).vertx(etcdVertx)
-        .maxInboundMessageSize(64 << 20).connectTimeout(Duration.ofMillis(Math.min(5_000, options.getLeaseTtl()))).build();
-    } catch (RuntimeException e) {
+      client = secured(Client.builder().endpoints(options.getEtcd().toArray(new String[0])).vertx(etcdVertx)
+        .maxInboundMessageSize(64 << 20).connectTimeout(Duration.ofMillis(Math.min(5_000, options.getLeaseTtl())))).build();
+    } catch (RuntimeException | IOException e) {
       if (etcdVertx != null) {
         etcdVertx.close();
       }
@@ -122,6 +127,46 @@ public final class HaHub {
       leadership.start();
       return null;
     });
+  }
+
+  /** etcd's user and password, and TLS: its CA and the hub's client certificate, as the options say. */
+  private ClientBuilder secured(ClientBuilder builder) throws IOException {
+    if (options.getEtcdUser() != null || options.getEtcdPasswordFile() != null) {
+      if (options.getEtcdUser() == null || options.getEtcdPasswordFile() == null) {
+        throw new IllegalArgumentException("etcdUser and etcdPasswordFile go together");
+      }
+      List<String> lines = Files.readAllLines(Paths.get(options.getEtcdPasswordFile()), StandardCharsets.UTF_8);
+      if (lines.isEmpty() || lines.get(0).isEmpty()) {
+        throw new IllegalArgumentException("the etcd password file " + options.getEtcdPasswordFile() + " is empty");
+      }
+      builder.user(bytes(options.getEtcdUser())).password(bytes(lines.get(0)));
+    }
+    if ((options.getEtcdCert() == null) != (options.getEtcdKey() == null)) {
+      throw new IllegalArgumentException("etcdCert and etcdKey go together");
+    }
+    boolean https = options.getEtcd().stream().anyMatch(e -> e.startsWith("https://"));
+    if (!https && (options.getEtcdCa() != null || options.getEtcdCert() != null)) {
+      throw new IllegalArgumentException("etcdCa, etcdCert and etcdKey are for https:// etcd endpoints; these are http://");
+    }
+    if (https) {
+      if (options.getEtcd().stream().anyMatch(e -> e.startsWith("http://"))) {
+        throw new IllegalArgumentException("the etcd endpoints are all https:// or all http://, not both");
+      }
+      for (String file : new String[] {options.getEtcdCa(), options.getEtcdCert(), options.getEtcdKey()}) {
+        if (file != null && !Files.isReadable(Paths.get(file))) {
+          throw new IllegalArgumentException("cannot read " + file + " (for etcd's TLS)");
+        }
+      }
+      builder.sslContext(tls -> {
+        if (options.getEtcdCa() != null) {
+          tls.trustManager(new File(options.getEtcdCa()));
+        }
+        if (options.getEtcdCert() != null) {
+          tls.keyManager(new File(options.getEtcdCert()), new File(options.getEtcdKey()));
+        }
+      });
+    }
+    return builder;
   }
 
   private static String advertisedHost(String host) {
