@@ -174,6 +174,21 @@ class GangProtocolIT {
   }
 
   @Test
+  void aWaitingRequestWithNoNodeRegisteredYetIsPlacedWhenTheFirstRegisters() throws Exception {
+    // A hub just restarted, or just elected, before its agents are back; and without waiting it fails at once.
+    assertThatThrownBy(() -> client.gangAllocate(gang(1, 1, 1)).await(10, TimeUnit.SECONDS)).isInstanceOf(InfeasibleException.class)
+      .hasMessageContaining("no node is registered");
+    GangRequest request = gang(1, 2, 1).setWaitForResources(true).setTimeout(30_000);
+    Future<Allocation> waiting = client.gangAllocate(request);
+    Await.until("the request queued", () -> client.status().await(10, TimeUnit.SECONDS).tickets().stream()
+      .anyMatch(t -> t.ticketId().equals(request.getTicketId()) && t.state() == TicketState.PENDING));
+    agent("a", 2);
+    Allocation placed = waiting.await(10, TimeUnit.SECONDS);
+    assertThat(placed.slots()).hasSize(2);
+    assertThat(placed.slots()).allMatch(slot -> slot.nodeId().equals("a"));
+  }
+
+  @Test
   void aWaitingRequestTimesOutWithNothingReserved() throws Exception {
     agent("a", 4);
     client.gangAllocate(gang(1, 4, 1)).await(10, TimeUnit.SECONDS);

@@ -322,9 +322,9 @@ class TicketJournalIT {
       }
       // Refused as it is recorded, or (when a release was the write that failed) before anything is reserved.
       assertThat(refused).isNotNull();
-      assertThat(refused.getMessage()).containsAnyOf("could not be recorded in the hub's journal", "cannot write its ticket journal");
+      assertThat(refused.getMessage()).containsAnyOf("could not be recorded in the ticket journal", "cannot write the ticket journal");
       assertThatThrownBy(() -> await(owner.gangAllocate(new GangRequest().setTicketId("t-refused").setGpus(1))))
-        .isInstanceOf(UnavailableException.class).hasMessageContaining("cannot write its ticket journal")
+        .isInstanceOf(UnavailableException.class).hasMessageContaining("cannot write the ticket journal")
         .hasMessageContaining("allocates nothing until it can");
       for (String check : List.of("/health", "/ready")) {
         java.net.HttpURLConnection get = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:" + hub.httpPort() + check)

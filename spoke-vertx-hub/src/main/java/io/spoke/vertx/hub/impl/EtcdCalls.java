@@ -8,6 +8,7 @@ import io.spoke.vertx.UnavailableException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -61,6 +62,11 @@ final class EtcdCalls {
       }
     }));
     return done.future();
+  }
+
+  /** The hub's Vert.x, for timers. */
+  Vertx vertx() {
+    return context.owner();
   }
 
   long timeoutMs() {

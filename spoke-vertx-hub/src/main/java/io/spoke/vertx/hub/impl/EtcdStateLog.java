@@ -51,6 +51,10 @@ final class EtcdStateLog implements StateLog {
   private static final Logger log = LogManager.getLogger(EtcdStateLog.class);
 
   static final int MAX_OPS = 100;
+  /** The most bytes of keys and values one transaction carries: etcd refuses requests over 1.5 MiB by default. */
+  static final int MAX_BYTES = 1 << 20;
+  /** How often a broken log tries to write again when nothing else is written (allocations wait for it). */
+  static final long RETRY_MS = 2_000;
 
   /** A key's next value, or its deletion ({@code value == null}); {@code prefix}: every key under it. */
   private record KeyOp(String key, byte[] value, boolean prefix) {
@@ -71,6 +75,7 @@ final class EtcdStateLog implements StateLog {
   private boolean closed;
   private String broken;
   private long transactions;
+  private long retryTimer = -1;
   private long appends;
 
   /**
@@ -199,6 +204,7 @@ final class EtcdStateLog implements StateLog {
           log.error("Could not write {}: {}; the hub allocates nothing until it can", where(), ar.cause().getMessage());
         }
         broken = ar.cause().getMessage();
+        scheduleRetry();
       } else if (broken != null) {
         log.warn("{} can be written again; it holds the hub's whole live state", where());
         broken = null;
@@ -208,6 +214,19 @@ final class EtcdStateLog implements StateLog {
       }
       if (!closed) {
         flush();
+      }
+    });
+  }
+
+  /** While broken and nothing else is written (allocations are refused meanwhile): a repair every {@link #RETRY_MS}. */
+  private void scheduleRetry() {
+    if (retryTimer >= 0 || closed) {
+      return;
+    }
+    retryTimer = etcd.vertx().setTimer(RETRY_MS, t -> {
+      retryTimer = -1;
+      if (broken != null && !closed) {
+        sync();
       }
     });
   }
@@ -287,14 +306,25 @@ final class EtcdStateLog implements StateLog {
     });
   }
 
-  /** Writes {@code ops} in guarded transactions of at most {@link #MAX_OPS}, one after another. */
+  /** Writes {@code ops} in guarded transactions of at most {@link #MAX_OPS} and {@link #MAX_BYTES}, one after another. */
   private Future<Void> write(List<KeyOp> ops) {
     Future<Void> written = Future.succeededFuture();
-    for (int from = 0; from < ops.size(); from += MAX_OPS) {
-      List<KeyOp> chunk = ops.subList(from, Math.min(ops.size(), from + MAX_OPS));
+    int from = 0;
+    while (from < ops.size()) {
+      int to = from;
+      long bytes = 0;
+      while (to < ops.size() && to - from < MAX_OPS && (to == from || bytes + size(ops.get(to)) <= MAX_BYTES)) {
+        bytes += size(ops.get(to++));
+      }
+      List<KeyOp> chunk = ops.subList(from, to);
       written = written.compose(v -> transaction(chunk));
+      from = to;
     }
     return written;
+  }
+
+  private static long size(KeyOp op) {
+    return op.key.length() + (op.value == null ? 0 : op.value.length);
   }
 
   private Future<Void> transaction(List<KeyOp> chunk) {
@@ -329,6 +359,10 @@ final class EtcdStateLog implements StateLog {
     }
     Future<Void> drained = sync();
     closed = true;
+    if (retryTimer >= 0) {
+      etcd.vertx().cancelTimer(retryTimer);
+      retryTimer = -1;
+    }
     return drained;
   }
 }

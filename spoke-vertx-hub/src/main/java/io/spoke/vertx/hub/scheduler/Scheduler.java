@@ -161,7 +161,7 @@ public final class Scheduler {
    * @param wait queue the request when it cannot be placed now
    * @return the placement, committed; {@code null} when the request was queued
    * @throws InfeasibleException when the gang can never fit the registered nodes, even empty (also when
-   *   asked to wait)
+   *   asked to wait, unless no node is registered at all: then it waits for nodes)
    * @throws SchedulingException when it does not fit now and may not wait, saying what is missing
    * @throws NodeUnavailableException when the preferred node is unknown
    */
@@ -173,7 +173,9 @@ public final class Scheduler {
       throw new IllegalArgumentException("ticket " + spec.ticket() + " is already waiting");
     }
     String infeasible = infeasibility(spec);
-    if (infeasible != null) {
+    // With no node at all, a request that may wait waits for the first: agents still starting, or coming back to a
+    // restarted hub or a new leader.
+    if (infeasible != null && !(wait && nodes.isEmpty())) {
       throw new InfeasibleException(infeasible);
     }
     if (queue.isEmpty()) {
@@ -224,7 +226,7 @@ public final class Scheduler {
     Iterator<GangSpec> it = queue.iterator();
     while (it.hasNext()) {
       GangSpec head = it.next();
-      String reason = infeasibility(head);
+      String reason = nodes.isEmpty() ? null : infeasibility(head);
       if (reason != null) {
         it.remove();
         infeasible.put(head.ticket(), reason);
