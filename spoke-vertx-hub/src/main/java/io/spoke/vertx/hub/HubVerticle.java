@@ -69,10 +69,13 @@ public class HubVerticle extends VerticleBase {
     return ha != null ? ha.leading() : server != null;
   }
 
-  /** The address of the status page (and /metrics, /health, /ready), once deployed; null when the HTTP port is -1. */
+  /**
+   * The address of the status page (and /metrics, /health, /ready), once deployed; null when the HTTP port is -1. A
+   * standby of several hubs serves /health, /ready and /metrics there.
+   */
   public String httpUrl() {
     HubServer serving = serving();
-    return serving == null ? null : serving.httpUrl();
+    return serving != null ? serving.httpUrl() : ha != null ? ha.standbyHttpUrl() : null;
   }
 
   /** The HTTP port, once deployed; -1 when there is none. */

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.EtcdCluster;
 import io.spoke.vertx.test.ProcessCleanup;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,6 +41,41 @@ class EtcdSecurityIT {
     if (etcd != null) {
       etcd.close();
     }
+  }
+
+  @Test
+  void aHubWithAnotherClusterTokenRefusesToLeadTheStateItFindsAndSaysWhy(Vertx vertx) throws Exception {
+    assumeTrue(EtcdCluster.available(), "etcd is not installed (apt-get install etcd-server etcd-client)");
+    Path dir = Files.createTempDirectory("spoke-etcd-token");
+    etcd = EtcdCluster.start(processes::track, dir, 1);
+    Path ours = dir.resolve("ours.token");
+    Path theirs = dir.resolve("theirs.token");
+    Files.writeString(ours, "a-cluster-token-of-32-characters-or-more-0001\n");
+    Files.writeString(theirs, "another-cluster-token-of-32-characters-0002\n");
+    HubOptions options = new HubOptions().setPort(0).setHttpPort(0).setEtcd(List.of(etcd.endpoint(0))).setEtcdPrefix("/spoke/tokens")
+      .setLeaseTtl(2_000);
+    HubVerticle first = new HubVerticle(new HubOptions(options).setSecurity(new SecurityOptions().setTokenFile(ours.toString())));
+    vertx.deployVerticle(first).await(30, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!first.isLeader() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(first.isLeader()).isTrue();
+    vertx.undeploy(first.deploymentID()).await(30, TimeUnit.SECONDS);
+
+    HubVerticle other = new HubVerticle(new HubOptions(options).setSecurity(new SecurityOptions().setTokenFile(theirs.toString())));
+    vertx.deployVerticle(other).await(30, TimeUnit.SECONDS);
+    String ready = "";
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!ready.contains("another cluster token") && System.nanoTime() < deadline) {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(other.httpUrl() + "/ready"))
+        .header("Authorization", "Bearer another-cluster-token-of-32-characters-0002").build(), HttpResponse.BodyHandlers.ofString());
+      ready = response.statusCode() + " " + response.body();
+      Thread.sleep(50);
+    }
+    assertThat(ready).startsWith("503").contains("refused to lead").contains("another cluster token");
+    assertThat(other.isLeader()).isFalse();
+    vertx.undeploy(other.deploymentID()).await(30, TimeUnit.SECONDS);
   }
 
   @Test

@@ -78,6 +78,8 @@ public final class HaHub {
   private WebFront standbyWeb;
   private long leaderChanges;
   private boolean stopped;
+  /** Why this hub last refused to lead, or null: what its standby's /ready says. */
+  private String refusal;
 
   public HaHub(Vertx vertx, HubOptions options) {
     this.vertx = vertx;
@@ -245,9 +247,13 @@ public final class HaHub {
           return;
         }
         if (ar.succeeded()) {
+          refusal = null;
           log.info("Hub at {} leads and serves on port {}", address, options.getPort());
         } else {
-          log.error("Hub at {} was elected but cannot lead: {}; it resigns and stands by", address, ar.cause().getMessage());
+          refusal = ar.cause().getMessage();
+          log.error("Hub at {} was elected but cannot lead: {}; it resigns and stands by ({} ms before it stands for election again)",
+            address, refusal, REFUSAL_PAUSE_MS);
+          leadership.pause(REFUSAL_PAUSE_MS);
           leadership.deposedByWrite("it could not take over");
         }
       });
@@ -274,7 +280,8 @@ public final class HaHub {
     return WebFront.retry(vertx, first ? 0 : WebFront.REBIND_TRIES, () -> WebFront.start(vertx, "the hub (standby)", options.getHost(),
       options.getHttpPort(), first && options.getHttpPort() == HubOptions.DEFAULT_HTTP_PORT, options.getSecurity(),
       options.getSecurity().resolveToken(), standbyRegistry, () -> { }, () -> Future.succeededFuture(), () -> Future.succeededFuture(
-        "a standby: " + (leadership != null && leadership.leader() != null ? "the hub at " + leadership.leader() + " leads" : "no hub leads now")),
+        "a standby: " + (leadership != null && leadership.leader() != null ? "the hub at " + leadership.leader() + " leads" : "no hub leads now")
+          + (refusal == null ? "" : "; this hub refused to lead: " + refusal)),
       router -> { })).map(front -> {
         standbyWeb = front;
         // The leader's front takes the same port, so that a load balancer's /ready finds whichever leads.

@@ -62,6 +62,9 @@ final class HubLeadership {
   private boolean stopped;
   private long timer = -1;
   private long lastComplaintNanos;
+  /** Until when this hub does not stand for election (it refused to lead), in System.nanoTime(). */
+  private long pausedUntilNanos;
+  private boolean paused;
   private String lastComplaint;
 
   HubLeadership(Vertx vertx, Client client, EtcdCalls etcd, String prefix, String address, long ttlMs, Listener listener) {
@@ -110,7 +113,10 @@ final class HubLeadership {
       renew();
     } else if (!renewing) {
       renew();
-      campaign();
+      if (!paused || now - pausedUntilNanos > 0) {
+        paused = false;
+        campaign();
+      }
     }
   }
 
@@ -205,6 +211,12 @@ final class HubLeadership {
       log.warn("This hub ({}) no longer leads: {}; it serves nothing and stands by", address, why);
       listener.deposed(why);
     }
+  }
+
+  /** Stands for election again only {@code ms} from now: a hub that refused to lead leaves the lead to the others. */
+  void pause(long ms) {
+    paused = true;
+    pausedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
   }
 
   /** Deposed by a write that found another hub's key (or none): stand by under a new lease. */

@@ -135,8 +135,17 @@ class GangSchedulerTest {
     assertThatThrownBy(() -> s.submit(gang("u", 3, 1, 1, PlacementStrategy.STRICT_PACK), true))
       .isInstanceOf(InfeasibleException.class);
     assertThat(s.waiting()).isEmpty();
-    assertThatThrownBy(() -> new Scheduler().submit(gang("v", 1, 1, 0, PlacementStrategy.PACK), true))
+    assertThatThrownBy(() -> new Scheduler().submit(gang("v", 1, 1, 0, PlacementStrategy.PACK), false))
       .isInstanceOf(InfeasibleException.class).hasMessageContaining("no node is registered");
+  }
+
+  @Test
+  void withNoNodeRegisteredAtAllARequestThatMayWaitWaitsForTheFirst() {
+    Scheduler s = new Scheduler();
+    assertThat(s.submit(gang("v", 1, 2, 1, PlacementStrategy.PACK), true)).as("queued").isNull();
+    assertThat(s.waiting()).hasSize(1);
+    assertThat(s.drain(new java.util.LinkedHashMap<>())).as("still no node: it keeps waiting").isEmpty();
+    assertThat(s.waiting()).hasSize(1);
   }
 
   @Test
