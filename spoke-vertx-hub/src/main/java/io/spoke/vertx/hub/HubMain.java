@@ -17,7 +17,8 @@ import java.util.stream.Stream;
 public final class HubMain {
 
   /** Flags of string options whose default is null, so absent from the options' JSON template. */
-  static final Set<String> STRING_KEYS = Stream.concat(Stream.of("stateDir", "etcd", "advertise", "etcdUser", "etcdPasswordFile", "etcdCa", "etcdCert", "etcdKey"), SecurityOptions.STRING_KEYS.stream())
+  static final Set<String> STRING_KEYS = Stream.concat(Stream.of("stateDir", "etcd", "advertise", "etcdUser", "etcdPasswordFile", "etcdCa",
+    "etcdCert", "etcdKey"), SecurityOptions.STRING_KEYS.stream())
     .collect(Collectors.toSet());
 
   private HubMain() {
