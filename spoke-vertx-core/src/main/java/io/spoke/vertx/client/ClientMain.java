@@ -135,8 +135,14 @@ public final class ClientMain {
     }
   }
 
-  /** The cluster as two tables: nodes with their free and used GPUs, and actors. */
+  /** The cluster as tables: its hubs (where several run), nodes with their free and used GPUs, tickets, actors, processes. */
   public static void print(ClusterStatus cluster, PrintStream out) {
+    if (!cluster.hubs().isEmpty()) {
+      out.println("Hubs: " + cluster.hubs().size());
+      for (HubInfo hub : cluster.hubs()) {
+        out.printf("  %-24s %s%n", hub.address(), hub.leader() ? "leader" : "standby");
+      }
+    }
     out.println("Nodes: " + cluster.nodes().size());
     out.printf("  %-24s %-22s %-6s %-10s %-18s %-9s %-15s %s%n", "NODE", "ADDRESS", "STATE", "GPUS FREE", "FREE GPU IDS", "CPUS FREE",
       "MEMORY FREE", "ACTORS");

@@ -8,6 +8,7 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GpuInfo;
+import io.spoke.vertx.client.HubInfo;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.PlacementStrategy;
 import io.spoke.vertx.client.Slot;
@@ -17,6 +18,7 @@ import io.spoke.vertx.protocol.fb.Capacity;
 import io.spoke.vertx.protocol.fb.FbActorInfo;
 import io.spoke.vertx.protocol.fb.FbAllocation;
 import io.spoke.vertx.protocol.fb.FbClusterStatus;
+import io.spoke.vertx.protocol.fb.FbHubInfo;
 import io.spoke.vertx.protocol.fb.FbSlot;
 import io.spoke.vertx.protocol.fb.Gpu;
 import io.spoke.vertx.protocol.fb.NodeStatus;
@@ -327,7 +329,16 @@ public final class Messages {
     int nodeVector = FbClusterStatus.createNodesVector(b, nodes);
     int actorVector = FbClusterStatus.createActorsVector(b, actors);
     int ticketVector = FbClusterStatus.createTicketsVector(b, tickets);
-    return FbClusterStatus.createFbClusterStatus(b, nodeVector, actorVector, ticketVector);
+    int hubVector = 0;
+    if (!status.hubs().isEmpty()) {
+      int[] hubs = new int[status.hubs().size()];
+      for (int i = 0; i < hubs.length; i++) {
+        HubInfo hub = status.hubs().get(i);
+        hubs[i] = FbHubInfo.createFbHubInfo(b, string(b, hub.address()), hub.leader());
+      }
+      hubVector = FbClusterStatus.createHubsVector(b, hubs);
+    }
+    return FbClusterStatus.createFbClusterStatus(b, nodeVector, actorVector, ticketVector, hubVector);
   }
 
   public static ClusterStatus readClusterStatus(FbClusterStatus s) {
@@ -349,7 +360,14 @@ public final class Messages {
     for (int i = 0; i < t; i++) {
       tickets.add(readAllocation(s.tickets(ticket, i)));
     }
-    return new ClusterStatus(nodes, actors, tickets);
+    int h = length(s.hubsLength(), "hubs");
+    List<HubInfo> hubs = new ArrayList<>(h);
+    FbHubInfo hub = new FbHubInfo();
+    for (int i = 0; i < h; i++) {
+      s.hubs(hub, i);
+      hubs.add(new HubInfo(nonNull(hub.address(), "a hub's address"), hub.leader()));
+    }
+    return new ClusterStatus(nodes, actors, tickets, hubs);
   }
 
   // ------------------------------------------------------------------ gangs

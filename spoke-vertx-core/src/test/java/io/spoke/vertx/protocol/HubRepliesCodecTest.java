@@ -10,6 +10,7 @@ import io.spoke.vertx.client.ActorState;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GpuInfo;
+import io.spoke.vertx.client.HubInfo;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.PlacementStrategy;
 import io.spoke.vertx.client.RestartPolicy;
@@ -81,6 +82,19 @@ class HubRepliesCodecTest {
     Frame frame = roundTrip(HubClientCodec.clusterStatus(status), null);
     ClusterStatus read = Messages.readClusterStatus((FbClusterStatus) frame.header().body(new FbClusterStatus()));
     assertThat(read).usingRecursiveComparison().isEqualTo(status);
+    assertThat(read.hubs()).isEmpty();
+    assertThat(read.toJson().containsKey("hubs")).isFalse();
+  }
+
+  @Test
+  void aClusterStatusOfSeveralHubsNamesTheLeaderAndTheStandbys() {
+    ClusterStatus status = new ClusterStatus(List.of(), List.of(), List.of(), List.of(new HubInfo("10.0.0.1:8888", true),
+      new HubInfo("10.0.0.2:8888", false)));
+    ClusterStatus read = Messages.readClusterStatus((FbClusterStatus) roundTrip(HubClientCodec.clusterStatus(status), null).header()
+      .body(new FbClusterStatus()));
+    assertThat(read.hubs()).containsExactly(new HubInfo("10.0.0.1:8888", true), new HubInfo("10.0.0.2:8888", false));
+    assertThat(read.toJson().getJsonArray("hubs").encode()).isEqualTo("[{\"address\":\"10.0.0.1:8888\",\"role\":\"leader\"},"
+      + "{\"address\":\"10.0.0.2:8888\",\"role\":\"standby\"}]");
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.Allocation;
 import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.GangRequest;
+import io.spoke.vertx.client.HubInfo;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
 import io.spoke.vertx.serialization.Serializers;
@@ -233,6 +234,12 @@ class HighAvailabilityIT {
     assertThat(get(0, "/ready")).startsWith("200");
     assertThat(get(1, "/ready")).startsWith("503").contains("standby").contains("127.0.0.1:" + ports[0] + " leads");
     assertThat(get(1, "/metrics")).contains("spoke_hub_leader 0.0");
+    // The status names the leader and its standby (each hub's key under its lease).
+    String leaderAddress = "127.0.0.1:" + ports[0];
+    String standbyAddress = "127.0.0.1:" + ports[1];
+    ClusterStatus both = awaitStatus(client, st -> st.hubs().size() == 2);
+    assertThat(both.hubs()).containsExactly(new HubInfo(leaderAddress, true), new HubInfo(standbyAddress, false));
+    assertThat(get(0, "/api/status")).contains("\"hubs\":[{\"address\":\"" + leaderAddress + "\",\"role\":\"leader\"}");
 
     hubs[0].destroyForcibly();
     assertThat(hubs[0].waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -251,6 +258,8 @@ class HighAvailabilityIT {
       && st.tickets().stream().filter(t -> t.ticketId().equals("t-first") || t.ticketId().equals("t-second")).count() == 2
       && st.actors().stream().anyMatch(a -> a.id().equals("ha-echo")));
     assertThat(after.tickets()).extracting(Allocation::ticketId).contains("t-first", "t-second").doesNotContain("t-fourth");
+    // The killed hub drops out of the list once its lease expires.
+    assertThat(awaitStatus(client, st -> st.hubs().size() == 1).hubs()).containsExactly(new HubInfo(standbyAddress, true));
     Set<Integer> held = new HashSet<>(gpus(first));
     held.addAll(gpus(second));
     for (Allocation ticket : after.tickets()) {

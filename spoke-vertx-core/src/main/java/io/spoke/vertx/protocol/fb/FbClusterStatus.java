@@ -30,19 +30,29 @@ public final class FbClusterStatus extends Table {
   public int ticketsLength() { int o = __offset(8); return o != 0 ? __vector_len(o) : 0; }
   public io.spoke.vertx.protocol.fb.FbAllocation.Vector ticketsVector() { return ticketsVector(new io.spoke.vertx.protocol.fb.FbAllocation.Vector()); }
   public io.spoke.vertx.protocol.fb.FbAllocation.Vector ticketsVector(io.spoke.vertx.protocol.fb.FbAllocation.Vector obj) { int o = __offset(8); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
+  /**
+   * The hubs of a highly available control plane (etcd): the leader and its standbys; empty for a hub alone.
+   */
+  public io.spoke.vertx.protocol.fb.FbHubInfo hubs(int j) { return hubs(new io.spoke.vertx.protocol.fb.FbHubInfo(), j); }
+  public io.spoke.vertx.protocol.fb.FbHubInfo hubs(io.spoke.vertx.protocol.fb.FbHubInfo obj, int j) { int o = __offset(10); return o != 0 ? obj.__assign(__indirect(__vector(o) + j * 4), bb) : null; }
+  public int hubsLength() { int o = __offset(10); return o != 0 ? __vector_len(o) : 0; }
+  public io.spoke.vertx.protocol.fb.FbHubInfo.Vector hubsVector() { return hubsVector(new io.spoke.vertx.protocol.fb.FbHubInfo.Vector()); }
+  public io.spoke.vertx.protocol.fb.FbHubInfo.Vector hubsVector(io.spoke.vertx.protocol.fb.FbHubInfo.Vector obj) { int o = __offset(10); return o != 0 ? obj.__assign(__vector(o), 4, bb) : null; }
 
   public static int createFbClusterStatus(FlatBufferBuilder builder,
       int nodesOffset,
       int actorsOffset,
-      int ticketsOffset) {
-    builder.startTable(3);
+      int ticketsOffset,
+      int hubsOffset) {
+    builder.startTable(4);
+    FbClusterStatus.addHubs(builder, hubsOffset);
     FbClusterStatus.addTickets(builder, ticketsOffset);
     FbClusterStatus.addActors(builder, actorsOffset);
     FbClusterStatus.addNodes(builder, nodesOffset);
     return FbClusterStatus.endFbClusterStatus(builder);
   }
 
-  public static void startFbClusterStatus(FlatBufferBuilder builder) { builder.startTable(3); }
+  public static void startFbClusterStatus(FlatBufferBuilder builder) { builder.startTable(4); }
   public static void addNodes(FlatBufferBuilder builder, int nodesOffset) { builder.addOffset(0, nodesOffset, 0); }
   public static int createNodesVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startNodesVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
@@ -52,6 +62,9 @@ public final class FbClusterStatus extends Table {
   public static void addTickets(FlatBufferBuilder builder, int ticketsOffset) { builder.addOffset(2, ticketsOffset, 0); }
   public static int createTicketsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
   public static void startTicketsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
+  public static void addHubs(FlatBufferBuilder builder, int hubsOffset) { builder.addOffset(3, hubsOffset, 0); }
+  public static int createHubsVector(FlatBufferBuilder builder, int[] data) { builder.startVector(4, data.length, 4); for (int i = data.length - 1; i >= 0; i--) builder.addOffset(data[i]); return builder.endVector(); }
+  public static void startHubsVector(FlatBufferBuilder builder, int numElems) { builder.startVector(4, numElems, 4); }
   public static int endFbClusterStatus(FlatBufferBuilder builder) {
     int o = builder.endTable();
     return o;

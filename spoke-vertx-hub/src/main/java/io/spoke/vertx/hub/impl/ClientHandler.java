@@ -229,7 +229,7 @@ final class ClientHandler {
     List<ActorInfo> actorInfos = new ArrayList<>();
     new TreeMap<>(state.actors).values().forEach(r -> actorInfos.add(r.info));
     List<Allocation> ticketList = tickets.views.all(tickets.tickets);
-    return new ClusterStatus(nodeInfos, actorInfos, ticketList);
+    return new ClusterStatus(nodeInfos, actorInfos, ticketList, state.hubs.get());
   }
 
   private void readLog(Connection client, long requestId, ReadLogRequest r) {

@@ -233,6 +233,7 @@ public final class HaHub {
         }
         HubServer serving = new HubServer(vertx, options);
         meters.add(serving.registry());
+        serving.hubs(leadership::hubs);
         serving.etcdState(snapshot -> new EtcdStateLog(client.getKVClient(), etcd, options.getEtcdPrefix(), endpoints, key, revision,
           snapshot, () -> context.runOnContext(x -> leadership.deposedByWrite("a write found that another hub leads"))));
         server = serving;

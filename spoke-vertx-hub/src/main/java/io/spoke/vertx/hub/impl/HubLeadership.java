@@ -12,10 +12,13 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.spoke.vertx.client.HubInfo;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
@@ -32,6 +35,8 @@ import org.apache.logging.log4j.Logger;
  *   since the last renewal that etcd answered was sent: by then etcd may have let the lease expire, and another hub
  *   may lead.</li>
  * </ul>
+ * Every hub, standby or leader, also keeps {@code PREFIX/hubs/ADDRESS} under its lease, so that the leader's status
+ * lists the hubs that stand by ({@link #hubs()}): a hub that dies drops out when its lease expires.
  * A hub that resigns (it stops) deletes its key and revokes its lease, so that a standby takes over at its next try.
  * Everything runs on the hub's context; jetcd's answers come back to it through {@link EtcdCalls}.
  */
@@ -50,6 +55,7 @@ final class HubLeadership {
   private final Client client;
   private final EtcdCalls etcd;
   private final ByteSequence key;
+  private final String membersPrefix;
   private final String address;
   private final long ttlMs;
   private final Listener listener;
@@ -66,12 +72,20 @@ final class HubLeadership {
   private long pausedUntilNanos;
   private boolean paused;
   private String lastComplaint;
+  /** The lease under which this hub's member key was written, or -1 (not yet, or a write failed: written again). */
+  private long memberLease = -1;
+  private boolean registering;
+  private boolean readingMembers;
+  private long membersReadNanos;
+  /** The other hubs' addresses, as the leader last read them (sorted). */
+  private List<String> others = List.of();
 
   HubLeadership(Vertx vertx, Client client, EtcdCalls etcd, String prefix, String address, long ttlMs, Listener listener) {
     this.vertx = vertx;
     this.client = client;
     this.etcd = etcd;
     this.key = bytes(prefix + "/leader");
+    this.membersPrefix = prefix + "/hubs/";
     this.address = address;
     this.ttlMs = ttlMs;
     this.listener = listener;
@@ -99,6 +113,17 @@ final class HubLeadership {
     return key;
   }
 
+  /** While this hub leads: itself, then the standbys that hold their leases (as last read, at most a second ago); else empty. */
+  List<HubInfo> hubs() {
+    if (!leading) {
+      return List.of();
+    }
+    List<HubInfo> hubs = new ArrayList<>(others.size() + 1);
+    hubs.add(new HubInfo(address, true));
+    others.forEach(other -> hubs.add(new HubInfo(other, false)));
+    return hubs;
+  }
+
   private void tick() {
     if (stopped) {
       return;
@@ -107,10 +132,14 @@ final class HubLeadership {
     if (lease >= 0 && now - validUntilNanos > 0) {
       lost("it could not renew its etcd lease within its TTL of " + ttlMs + " ms");
     }
+    if (lease >= 0 && memberLease != lease) {
+      register();
+    }
     if (lease < 0) {
       grant();
     } else if (leading) {
       renew();
+      readMembers(now);
     } else if (!renewing) {
       renew();
       if (!paused || now - pausedUntilNanos > 0) {
@@ -167,6 +196,47 @@ final class HubLeadership {
     });
   }
 
+  /** Writes this hub's member key under its lease (again under each new lease). */
+  private void register() {
+    if (registering) {
+      return;
+    }
+    registering = true;
+    long held = lease;
+    etcd.call(client.getKVClient().put(bytes(membersPrefix + address), bytes(new JsonObject().put("address", address).encode()),
+      PutOption.builder().withLeaseId(held).build()), "the hub's member key").onComplete(ar -> {
+        registering = false;
+        if (ar.succeeded() && held == lease) {
+          memberLease = held;
+        }
+      });
+  }
+
+  /** The leader reads which hubs stand by, once a second. */
+  private void readMembers(long now) {
+    if (readingMembers || now - membersReadNanos < TimeUnit.SECONDS.toNanos(1)) {
+      return;
+    }
+    readingMembers = true;
+    etcd.call(client.getKVClient().get(bytes(membersPrefix), GetOption.builder().isPrefix(true).withKeysOnly(true).build()),
+      "the read of the hubs").onComplete(ar -> {
+        readingMembers = false;
+        if (ar.failed()) {
+          return;
+        }
+        membersReadNanos = System.nanoTime();
+        List<String> found = new ArrayList<>();
+        for (KeyValue kv : ar.result().getKvs()) {
+          String other = kv.getKey().toString(StandardCharsets.UTF_8).substring(membersPrefix.length());
+          if (!other.equals(address)) {
+            found.add(other);
+          }
+        }
+        Collections.sort(found);
+        others = List.copyOf(found);
+      });
+  }
+
   /** Takes the lead if no hub holds it, or learns which hub does. */
   private void campaign() {
     if (lease < 0 || leading || stopped) {
@@ -206,6 +276,8 @@ final class HubLeadership {
   private void lost(String why) {
     lease = -1;
     leader = null;
+    others = List.of();
+    membersReadNanos = 0;
     if (leading) {
       leading = false;
       log.warn("This hub ({}) no longer leads: {}; it serves nothing and stands by", address, why);

@@ -2,6 +2,7 @@
 package io.spoke.vertx.hub.impl;
 
 import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.client.HubInfo;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.internal.net.ClusterAuth;
 import io.spoke.vertx.internal.net.Connection;
@@ -81,6 +82,11 @@ public final class HubServer {
   /** Keeps this hub's state in the log {@code etcdState} makes (given the live state, for its repairs) instead of a journal. */
   void etcdState(Function<Supplier<List<JsonObject>>, EtcdStateLog> etcdState) {
     this.etcdState = etcdState;
+  }
+
+  /** Where the status finds the hubs of a highly available control plane (the leader first). */
+  void hubs(Supplier<List<HubInfo>> hubs) {
+    state.hubs = hubs;
   }
 
   public Future<Void> start() {

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.hub.impl;
 
+import io.spoke.vertx.client.HubInfo;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.hub.scheduler.Scheduler;
 import io.vertx.core.Vertx;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * What the hub knows, shared by its handlers ({@link AgentHandler} for nodes, {@link ClientHandler} for client
@@ -29,6 +32,8 @@ final class HubState {
   HubMetrics metrics;
   /** Faults a test injects into the handlers (a bug, in effect); none otherwise. */
   final InjectedFaults faults = new InjectedFaults();
+  /** The hubs of a highly available control plane as the status shows them, the leader first; none for a hub alone. */
+  Supplier<List<HubInfo>> hubs = List::of;
   private long spawns;
 
   HubState(Vertx vertx, HubOptions options) {

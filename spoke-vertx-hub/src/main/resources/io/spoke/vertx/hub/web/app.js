@@ -45,6 +45,12 @@ function render(status) {
   $('summary').textContent = alive + ' of ' + status.nodes.length + ' nodes alive, ' + free + ' of ' + gpus + ' GPUs free, '
     + actors.length + ' actors and processes, ' + tickets.length + ' tickets';
 
+  // Several hubs on etcd: the leader (this page's hub) and its standbys.
+  const hubs = status.hubs || [];
+  $('hubsection').hidden = !hubs.length;
+  $('hubs').tBodies[0].replaceChildren(...hubs.map((h) => el('tr', { 'data-hub': h.address },
+    el('td', { class: 'mono' }, h.address), el('td', {}, state(h.role)))));
+
   const nodes = $('nodes').tBodies[0];
   nodes.replaceChildren(...status.nodes.map((n) => {
     const chips = n.gpus.map((g) => {
