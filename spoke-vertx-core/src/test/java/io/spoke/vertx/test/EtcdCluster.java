@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
@@ -14,7 +15,8 @@ import java.util.function.LongConsumer;
 /**
  * A real etcd cluster of {@code n} members on loopback ports (Debian's {@code etcd-server}), each a process whose pid
  * the caller is told (to clean it up), its data in a directory of its own. {@link #start} returns once every member
- * answers {@code etcdctl endpoint health}. Members can be killed and started again, as a fault.
+ * answers {@code etcdctl endpoint health}. Members can be killed and started again, as a fault. A member may also
+ * listen on another address and run through a launcher ({@link Member}: {@code ip netns exec HOST}, a "host" of its own).
  */
 public final class EtcdCluster implements AutoCloseable {
 
@@ -23,9 +25,18 @@ public final class EtcdCluster implements AutoCloseable {
   private final int[] clientPorts;
   private final int[] peerPorts;
   private final Process[] members;
+  private final List<Member> placement;
   /** With TLS: the certificates, its clients' {@code https://} and etcdctl's flags; null: plain HTTP. */
   private Tls tls;
   private final List<String> ctlFlags = new ArrayList<>();
+
+  /** Where a member listens ({@code host}: its client and peer address) and what it runs under ({@code launcher}, or none). */
+  public record Member(String host, List<String> launcher) {
+
+    public static Member local() {
+      return new Member("127.0.0.1", List.of());
+    }
+  }
 
   /** A CA, etcd's server certificate (for 127.0.0.1) and a client certificate, PEM files made with openssl. */
   public record Tls(Path ca, Path serverCert, Path serverKey, Path clientCert, Path clientKey) {
@@ -56,9 +67,11 @@ public final class EtcdCluster implements AutoCloseable {
     }
   }
 
-  private EtcdCluster(LongConsumer processes, Path dir, int n) {
+  private EtcdCluster(LongConsumer processes, Path dir, List<Member> placement) {
     this.processes = processes;
     this.dir = dir;
+    this.placement = List.copyOf(placement);
+    int n = placement.size();
     this.clientPorts = new int[n];
     this.peerPorts = new int[n];
     this.members = new Process[n];
@@ -79,7 +92,13 @@ public final class EtcdCluster implements AutoCloseable {
    * of the CA ({@code --client-cert-auth}).
    */
   public static EtcdCluster start(LongConsumer processes, Path dir, int n, Tls tls) throws Exception {
-    EtcdCluster cluster = new EtcdCluster(processes, dir, n);
+    return start(processes, dir, Collections.nCopies(n, Member.local()), tls);
+  }
+
+  /** A member per {@code placement} entry, each on its address, through its launcher. TLS only on loopback (the certificate's name). */
+  public static EtcdCluster start(LongConsumer processes, Path dir, List<Member> placement, Tls tls) throws Exception {
+    int n = placement.size();
+    EtcdCluster cluster = new EtcdCluster(processes, dir, placement);
     cluster.tls = tls;
     if (tls != null) {
       cluster.ctlFlags.addAll(List.of("--cacert", tls.ca().toString(), "--cert", tls.clientCert().toString(), "--key",
@@ -109,16 +128,21 @@ public final class EtcdCluster implements AutoCloseable {
   private String initialCluster() {
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < peerPorts.length; i++) {
-      text.append(i == 0 ? "" : ",").append(name(i)).append("=http://127.0.0.1:").append(peerPorts[i]);
+      text.append(i == 0 ? "" : ",").append(name(i)).append("=").append(peer(i));
     }
     return text.toString();
   }
 
+  private String peer(int i) {
+    return "http://" + placement.get(i).host() + ":" + peerPorts[i];
+  }
+
   private void startMember(int i, String state) throws IOException {
     Path data = dir.resolve(name(i) + ".etcd");
-    List<String> command = new ArrayList<>(List.of("/usr/bin/etcd", "--name", name(i), "--data-dir", data.toString(),
+    List<String> command = new ArrayList<>(placement.get(i).launcher());
+    command.addAll(List.of("/usr/bin/etcd", "--name", name(i), "--data-dir", data.toString(),
       "--listen-client-urls", endpoint(i), "--advertise-client-urls", endpoint(i),
-      "--listen-peer-urls", "http://127.0.0.1:" + peerPorts[i], "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPorts[i],
+      "--listen-peer-urls", peer(i), "--initial-advertise-peer-urls", peer(i),
       "--initial-cluster", initialCluster(), "--initial-cluster-state", state, "--initial-cluster-token", "spoke-test-" + dir.getFileName(),
       "--heartbeat-interval", "100", "--election-timeout", "1000"));
     if (tls != null) {
@@ -132,7 +156,7 @@ public final class EtcdCluster implements AutoCloseable {
     members[i] = process;
   }
 
-  /** {@code http://127.0.0.1:P1,http://127.0.0.1:P2,...}: what {@code --etcd} takes. */
+  /** {@code http://HOST1:P1,http://HOST2:P2,...}: what {@code --etcd} takes. */
   public String endpoints() {
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < clientPorts.length; i++) {
@@ -142,7 +166,7 @@ public final class EtcdCluster implements AutoCloseable {
   }
 
   public String endpoint(int i) {
-    return (tls != null ? "https" : "http") + "://127.0.0.1:" + clientPorts[i];
+    return (tls != null ? "https" : "http") + "://" + placement.get(i).host() + ":" + clientPorts[i];
   }
 
   /** Flags every later etcdctl call gets (a user, say, once authentication is on). */

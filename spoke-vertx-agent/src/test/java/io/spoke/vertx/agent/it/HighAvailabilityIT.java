@@ -3,6 +3,9 @@ package io.spoke.vertx.agent.it;
 
 import static io.spoke.vertx.test.Await.await;
 import static io.spoke.vertx.test.Await.awaitFailure;
+import static io.spoke.vertx.testkit.HubProcesses.awaitStatus;
+import static io.spoke.vertx.testkit.HubProcesses.count;
+import static io.spoke.vertx.testkit.HubProcesses.java;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -23,7 +26,6 @@ import io.spoke.vertx.test.ProcessCleanup;
 import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,7 +33,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -41,7 +42,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -88,20 +88,11 @@ class HighAvailabilityIT {
     }
   }
 
-  private static Process java(Path out, String main, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-      "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
-      .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-    processes.track(process.pid());
-    return process;
-  }
 
   private Process startHub(int i) throws Exception {
-    hubs[i] = java(dir.resolve("hub" + i + ".out"), "io.spoke.vertx.hub.HubMain", "--port", String.valueOf(ports[i]), "--token-file",
-      token.toString(), "--heartbeat-interval", "200", "--node-timeout", "5000", "--http-port", "0", "--etcd", etcd.endpoints(),
-      "--etcd-prefix", "/spoke/ha-it", "--lease-ttl", "2000");
+    hubs[i] = java(processes, dir.resolve("hub" + i + ".out"), List.of(), "io.spoke.vertx.hub.HubMain", "--port", String.valueOf(ports[i]),
+      "--token-file", token.toString(), "--heartbeat-interval", "200", "--node-timeout", "5000", "--http-port", "0", "--etcd",
+      etcd.endpoints(), "--etcd-prefix", "/spoke/ha-it", "--lease-ttl", "2000");
     return hubs[i];
   }
 
@@ -127,13 +118,6 @@ class HighAvailabilityIT {
     throw new AssertionError("no hub of " + candidates + " came to lead:\n" + output(0) + "\n" + output(1));
   }
 
-  private static int count(String text, String what) {
-    int n = 0;
-    for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
-      n++;
-    }
-    return n;
-  }
 
   private SpokeClient client(Vertx vertx, List<String> hubAddresses) {
     SpokeClient client = SpokeClient.create(vertx, new SpokeClientOptions().setHubAddresses(hubAddresses).setRequestTimeout(5_000)
@@ -142,25 +126,6 @@ class HighAvailabilityIT {
     return client;
   }
 
-  /** The status once {@code ready} holds, asked again while hubs fail over. */
-  private static ClusterStatus awaitStatus(SpokeClient client, Predicate<ClusterStatus> ready) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    Throwable last = null;
-    ClusterStatus seen = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        seen = client.status().await(5, TimeUnit.SECONDS);
-        if (ready.test(seen)) {
-          return seen;
-        }
-      } catch (Exception e) {
-        last = e;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("the cluster did not reach the expected state; last status " + (seen == null ? null : seen.toJson())
-      + ", last failure: " + last);
-  }
 
   private SpokeClient startCluster(Vertx vertx) throws Exception {
     for (int i = 0; i < 2; i++) {
@@ -176,8 +141,9 @@ class HighAvailabilityIT {
     while (!output(1).contains("Spoke hub listening on") && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    java(dir.resolve("agent.out"), "io.spoke.vertx.agent.AgentMain", "--hub", hubList(), "--node-id", "n1", "--gpus", "4",
-      "--token-file", token.toString(), "--log-dir", dir.resolve("logs").toString(), "--reconnect-interval", "100", "--stop-timeout", "2000");
+    java(processes, dir.resolve("agent.out"), List.of(), "io.spoke.vertx.agent.AgentMain", "--hub", hubList(), "--node-id", "n1",
+      "--gpus", "4", "--token-file", token.toString(), "--log-dir", dir.resolve("logs").toString(), "--reconnect-interval", "100",
+      "--stop-timeout", "2000");
     // Listed standby first: the client follows the standby's answer to the leader.
     SpokeClient client = client(vertx, List.of("127.0.0.1:" + ports[1], "127.0.0.1:" + ports[0]));
     awaitStatus(client, st -> st.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive()));

@@ -31,7 +31,7 @@ import org.apache.logging.log4j.Logger;
  *   {@code PREFIX/leader} under it (a transaction that succeeds only where the key does not exist); the key's value
  *   says where the leader listens, which is what a standby tells the peers that reach it.</li>
  *   <li><b>Leader</b>: it created the key, at a revision that fences every write it makes ({@link EtcdStateLog}). It
- *   renews its lease every third of the TTL and steps down as soon as the lease is gone, or once a whole TTL has passed
+ *   renews its lease every {@link #pollMs()} and steps down as soon as the lease is gone, or once a whole TTL has passed
  *   since the last renewal that etcd answered was sent: by then etcd may have let the lease expire, and another hub
  *   may lead.</li>
  * </ul>
@@ -67,6 +67,8 @@ final class HubLeadership {
   private String leader;
   private boolean stopped;
   private long timer = -1;
+  /** While leading: a timer at the end of the lease's validity, so that the lead ends then, not at the next tick. */
+  private long deadlineTimer = -1;
   private long lastComplaintNanos;
   /** Until when this hub does not stand for election (it refused to lead), in System.nanoTime(). */
   private long pausedUntilNanos;
@@ -188,6 +190,7 @@ final class HubLeadership {
       }
       if (ar.succeeded() && ar.result().getTTL() > 0) {
         validUntilNanos = sent + TimeUnit.MILLISECONDS.toNanos(ttlMs);
+        armDeadline();
       } else if (ar.succeeded() || String.valueOf(ar.cause().getMessage()).contains("lease not found")) {
         lost("its etcd lease expired");
       } else {
@@ -258,6 +261,7 @@ final class HubLeadership {
           leading = true;
           revision = ar.result().getHeader().getRevision();
           leader = address;
+          armDeadline();
           log.info("This hub ({}) leads the cluster (election key {} at revision {})", address, key.toString(StandardCharsets.UTF_8),
             revision);
           listener.elected(key, revision);
@@ -271,6 +275,25 @@ final class HubLeadership {
         leader = now;
         lastComplaint = null;
       });
+  }
+
+  /**
+   * While leading, the lead ends exactly when the last renewal etcd answered runs out (sent + TTL), which is before
+   * etcd can let the lease expire (it counts from when it received that renewal): a standby is elected only after.
+   */
+  private void armDeadline() {
+    if (deadlineTimer >= 0) {
+      vertx.cancelTimer(deadlineTimer);
+      deadlineTimer = -1;
+    }
+    if (leading && !stopped) {
+      // Rounded up, and one more: the tick it runs must find the validity over.
+      long ms = Math.max(1, (validUntilNanos - System.nanoTime() + 999_999) / 1_000_000 + 1);
+      deadlineTimer = vertx.setTimer(ms, t -> {
+        deadlineTimer = -1;
+        tick();
+      });
+    }
   }
 
   private void lost(String why) {
@@ -314,6 +337,9 @@ final class HubLeadership {
     stopped = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+    }
+    if (deadlineTimer >= 0) {
+      vertx.cancelTimer(deadlineTimer);
     }
     if (lease < 0) {
       return Future.succeededFuture();
