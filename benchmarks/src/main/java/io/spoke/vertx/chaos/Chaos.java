@@ -8,6 +8,7 @@ import io.spoke.vertx.client.ClusterStatus;
 import io.spoke.vertx.client.NodeInfo;
 import io.spoke.vertx.client.SpokeClient;
 import io.spoke.vertx.client.SpokeClientOptions;
+import io.spoke.vertx.test.EtcdCluster;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -31,8 +32,9 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * {@code ./spoke chaos [--minutes N | --seconds N] [--seed S] [--faults kill,stop,cut,rmdir,rmlog] [--dir DIR]}: a
- * hub with a state directory and three agents as real processes, a client calling actors with restart policies and
+ * {@code ./spoke chaos [--minutes N | --seconds N] [--seed S] [--faults kill,stop,cut,rmdir,rmlog] [--hubs N] [--dir DIR]}: a
+ * hub with a state directory (or, with {@code --hubs 3}, three hubs on a three-member etcd, which fail over as faults
+ * kill, pause and cut them off) and three agents as real processes, a client calling actors with restart policies and
  * churning gangs of process ranks, and seeded random faults on all of it; then a quiet end in which the hub and the
  * processes must agree. It checks, all the time and at the end, from the processes themselves: no GPU id of a node
  * seen by two live process trees; every call answered with its own bytes or failed with a typed exception within its
@@ -54,6 +56,7 @@ public final class Chaos {
     long seed = new SecureRandom().nextLong();
     Set<Faults.Kind> kinds = EnumSet.allOf(Faults.Kind.class);
     Path dir = null;
+    int hubs = 1;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       String value = i + 1 < args.length ? args[i + 1] : null;
@@ -72,6 +75,16 @@ public final class Chaos {
           }
         }
         case "--dir" -> dir = Paths.get(need(arg, value));
+        case "--hubs" -> {
+          try {
+            hubs = Integer.parseInt(need(arg, value));
+          } catch (NumberFormatException e) {
+            usage("--hubs takes a number, not '" + value + "'");
+          }
+          if (hubs < 1 || hubs > 5) {
+            usage("--hubs takes 1 to 5");
+          }
+        }
         case "--help", "-h" -> {
           System.out.println(usageText());
           return;
@@ -86,7 +99,10 @@ public final class Chaos {
       usage("the soak needs a positive duration and at least one kind of fault");
     }
     Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("spoke-chaos");
-    System.exit(new Chaos.Run(work, durationMs, seed, kinds).run());
+    if (hubs > 1 && !EtcdCluster.available()) {
+      usage("--hubs " + hubs + " runs the hubs on etcd, which this machine lacks (apt-get install etcd-server etcd-client)");
+    }
+    System.exit(new Chaos.Run(work, durationMs, seed, kinds, hubs).run());
   }
 
   private static String need(String flag, String value) {
@@ -97,8 +113,9 @@ public final class Chaos {
   }
 
   private static String usageText() {
-    return "usage: spoke chaos [--minutes N | --seconds N] [--seed S] [--faults kill,stop,cut,rmdir,rmlog] [--dir DIR]\n"
-      + "  a hub and 3 agents as processes under seeded faults; exits 1 on any violation of its invariants";
+    return "usage: spoke chaos [--minutes N | --seconds N] [--seed S] [--faults kill,stop,cut,rmdir,rmlog] [--hubs N] [--dir DIR]\n"
+      + "  a hub (or N hubs on a three-member etcd) and 3 agents as processes under seeded faults; exits 1 on any violation of its\n"
+      + "  invariants";
   }
 
   private static void usage(String problem) {
@@ -144,11 +161,13 @@ public final class Chaos {
     private final long durationMs;
     private final long seed;
     private final Set<Faults.Kind> kinds;
+    private final int hubCount;
     private final Violations violations = new Violations();
     private final Map<Long, Footprint> hubFootprints = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean checking = true;
 
-    Run(Path dir, long durationMs, long seed, Set<Faults.Kind> kinds) {
+    Run(Path dir, long durationMs, long seed, Set<Faults.Kind> kinds, int hubCount) {
+      this.hubCount = hubCount;
       this.dir = dir;
       this.durationMs = durationMs;
       this.seed = seed;
@@ -156,8 +175,9 @@ public final class Chaos {
     }
 
     int run() throws Exception {
-      System.out.println("chaos: seed " + seed + ", " + durationMs / 1000 + " s of faults " + kinds + " in " + dir);
-      ChaosCluster cluster = new ChaosCluster(dir, 3);
+      System.out.println("chaos: seed " + seed + ", " + durationMs / 1000 + " s of faults " + kinds + (hubCount > 1 ? " on " + hubCount
+        + " hubs on etcd" : "") + " in " + dir);
+      ChaosCluster cluster = new ChaosCluster(dir, 3, hubCount);
       Vertx vertx = Vertx.vertx();
       Context context = vertx.getOrCreateContext();
       Workload[] workload = new Workload[1];
@@ -165,14 +185,18 @@ public final class Chaos {
       Thread checker = null;
       Faults faults = null;
       try {
-        cluster.start(cluster.hub);
-        awaitPort(cluster.hubPort);
+        for (ChaosCluster.Role hub : cluster.hubs) {
+          cluster.start(hub);
+        }
+        for (int port : cluster.hubPorts) {
+          awaitPort(port);
+        }
         for (ChaosCluster.Role agent : cluster.agents) {
           cluster.start(agent);
         }
         Files.createDirectories(dir.resolve("work"));
         on(context, () -> {
-          client[0] = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(cluster.clientRelay.port()).setCallTimeout(
+          client[0] = SpokeClient.create(vertx, new SpokeClientOptions().setHubAddresses(cluster.hubAddresses()).setCallTimeout(
             Workload.CALL_TIMEOUT_MS).setRequestTimeout(10_000).setSecurity(new SecurityOptions().setToken(cluster.token)));
           workload[0] = new Workload(vertx, client[0], dir.resolve("work"), seed, violations);
           return Future.succeededFuture();
@@ -251,10 +275,12 @@ public final class Chaos {
           + " is seen by " + trees.size() + " live process trees: " + trees)));
         context.runOnContext(v -> workload.checkHangs());
         violations.checked("calls");
-        long pid = cluster.hub.pid();
-        long[] now = ProcScan.footprint(pid);
-        if (now[0] > 0) {
-          hubFootprints.computeIfAbsent(pid, p -> new Footprint()).sample(now[0], now[1]);
+        for (ChaosCluster.Role hub : cluster.hubs) {
+          long pid = hub.pid();
+          long[] now = ProcScan.footprint(pid);
+          if (now[0] > 0) {
+            hubFootprints.computeIfAbsent(pid, p -> new Footprint()).sample(now[0], now[1]);
+          }
         }
         try {
           Thread.sleep(250);
@@ -272,15 +298,17 @@ public final class Chaos {
         }
       }
       List<ChaosCluster.Role> roles = new ArrayList<>(cluster.agents);
-      roles.add(cluster.hub);
+      roles.addAll(cluster.hubs);
       for (ChaosCluster.Role role : roles) {
         ChaosCluster.signal(role.pid(), "CONT");
         if (!role.process.isAlive()) {
           cluster.start(role);
         }
       }
-      cluster.agentRelays.forEach(r -> r.refuse(false));
-      cluster.clientRelay.refuse(false);
+      cluster.openAll();
+      if (cluster.etcd != null) {
+        cluster.etcdHealed();
+      }
     }
 
     /**

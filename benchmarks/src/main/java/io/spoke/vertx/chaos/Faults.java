@@ -17,7 +17,8 @@ import java.util.stream.Stream;
 /**
  * The faults, one after another at seeded random intervals, on a thread of their own: SIGKILL and SIGSTOP/SIGCONT of
  * actor hosts, process ranks, agents and the hub (a killed role is started again after a while), cuts of an agent's or
- * the client's link to the hub (held cut for a while), a rank's working directory removed under it (so that its
+ * the client's link to the hub (held cut for a while); with several hubs, the leader is the hub hit two times in three,
+ * a cut takes all of one hub's links, and an etcd member is killed now and then (started again after 1 to 4 s); a rank's working directory removed under it (so that its
  * restart cannot start), a log file removed. The seed fixes the schedule (kinds, targets' picks, intervals, hold
  * times), not the timing of the cluster under it.
  */
@@ -72,7 +73,8 @@ final class Faults implements Runnable {
   private String inject(Kind kind) throws InterruptedException, IOException {
     switch (kind) {
       case KILL: {
-        int pick = random.nextInt(11);
+        // Several hubs: one kill in three is a hub's (or an etcd member's).
+        int pick = cluster.hubs.size() > 1 && random.nextInt(3) == 0 ? 10 : random.nextInt(11);
         if (pick < 4) {
           return kill(instances("chaos-actor-"), "actor");
         } else if (pick < 8) {
@@ -84,16 +86,28 @@ final class Faults implements Runnable {
           sleep(500 + random.nextInt(2_500));
           cluster.start(agent);
           return "kill agent";
+        } else if (cluster.etcd != null && random.nextInt(3) == 0) {
+          // One etcd member of three: quorum holds, nothing may be seen.
+          int member = random.nextInt(cluster.etcd.size());
+          cluster.etcd.kill(member);
+          sleep(1_000 + random.nextInt(3_000));
+          try {
+            cluster.etcd.restart(member);
+          } catch (Exception e) {
+            violations.add("etcd member " + member + " did not come back: " + e.getMessage());
+          }
+          return "kill etcd member";
         } else {
-          ChaosCluster.signal(cluster.hub.pid(), "KILL");
-          cluster.hub.process.waitFor();
+          ChaosCluster.Role hub = pickHub();
+          ChaosCluster.signal(hub.pid(), "KILL");
+          hub.process.waitFor();
           sleep(500 + random.nextInt(1_500));
-          cluster.start(cluster.hub);
+          cluster.start(hub);
           return "kill hub";
         }
       }
       case STOP: {
-        int pick = random.nextInt(8);
+        int pick = cluster.hubs.size() > 1 && random.nextInt(3) == 0 ? 7 : random.nextInt(8);
         long pid;
         String what;
         long holdMs;
@@ -110,7 +124,7 @@ final class Faults implements Runnable {
           what = "agent";
           holdMs = 300 + random.nextInt(6_000);
         } else {
-          pid = cluster.hub.pid();
+          pid = pickHub().pid();
           what = "hub";
           holdMs = 300 + random.nextInt(6_000);
         }
@@ -122,6 +136,15 @@ final class Faults implements Runnable {
         return "stop " + what;
       }
       case CUT: {
+        if (!cluster.hubRelays.isEmpty()) {
+          // Several hubs: one hub's every link to agents and client (it still reaches etcd).
+          TcpRelay relay = cluster.hubRelays.get(cluster.hubs.indexOf(pickHub()));
+          relay.refuse(true);
+          relay.cut();
+          sleep(random.nextInt(3_000));
+          relay.refuse(false);
+          return "cut hub";
+        }
         boolean client = random.nextInt(4) == 0;
         TcpRelay relay = client ? cluster.clientRelay : cluster.agentRelays.get(random.nextInt(cluster.agentRelays.size()));
         relay.refuse(true);
@@ -164,6 +187,19 @@ final class Faults implements Runnable {
       default:
         throw new IllegalStateException(kind.name());
     }
+  }
+
+  /**
+   * The hub a fault hits: the only one; of several, the leader two times in three (where etcd names one), else any.
+   */
+  private ChaosCluster.Role pickHub() {
+    if (cluster.hubs.size() == 1) {
+      return cluster.hubs.get(0);
+    }
+    boolean leader = random.nextInt(3) < 2;
+    ChaosCluster.Role any = cluster.hubs.get(random.nextInt(cluster.hubs.size()));
+    ChaosCluster.Role leading = leader ? cluster.leader() : null;
+    return leading != null ? leading : any;
   }
 
   /** The live tree roots (children of a live agent of this soak) whose instance name starts with {@code prefix}. */

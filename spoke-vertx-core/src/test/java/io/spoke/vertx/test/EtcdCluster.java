@@ -174,6 +174,11 @@ public final class EtcdCluster implements AutoCloseable {
     ctlFlags.addAll(List.of(flags));
   }
 
+  /** How many members it has. */
+  public int size() {
+    return members.length;
+  }
+
   public Process member(int i) {
     return members[i];
   }
