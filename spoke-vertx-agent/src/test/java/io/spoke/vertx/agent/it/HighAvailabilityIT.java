@@ -24,6 +24,7 @@ import io.spoke.vertx.test.BlockedThreadDetector;
 import io.spoke.vertx.test.EtcdCluster;
 import io.spoke.vertx.test.ProcessCleanup;
 import io.spoke.vertx.testkit.TestCluster;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.net.ServerSocket;
@@ -164,6 +165,21 @@ class HighAvailabilityIT {
     return response.statusCode() + " " + response.body();
   }
 
+  /** The peers (address:port) of the established connections to local {@code port}, accepted or not yet (ss -tn). */
+  private static Set<String> peers(int port) throws Exception {
+    Process ss = new ProcessBuilder("ss", "-Htn", "state", "established", "( sport = :" + port + " )").redirectErrorStream(true).start();
+    String out = new String(ss.getInputStream().readAllBytes());
+    assertThat(ss.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    Set<String> peers = new HashSet<>();
+    for (String line : out.split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length >= 4) {
+        peers.add(f[3]);
+      }
+    }
+    return peers;
+  }
+
   private static Set<Integer> gpus(Allocation ticket) {
     Set<Integer> gpus = new HashSet<>();
     ticket.slots().forEach(slot -> gpus.addAll(slot.gpuIds()));
@@ -268,7 +284,27 @@ class HighAvailabilityIT {
       // The agent left the silent hub for the new leader, which has the ticket acknowledged before.
       awaitStatus(client, st -> st.nodes().stream().anyMatch(n -> n.id().equals("n1") && n.alive())
         && st.tickets().stream().anyMatch(t -> t.ticketId().equals("t-before")));
+      // A client that reaches the paused leader now: its connection waits in the kernel's queue until the hub resumes,
+      // which then finds its lease gone. It must not be served by the hub that no longer leads.
+      Set<String> before = peers(ports[0]);
+      SpokeClient late = client(vertx, List.of("127.0.0.1:" + ports[0]));
+      var lateAsk = late.status();
+      long queuedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (before.containsAll(peers(ports[0])) && System.nanoTime() < queuedBy) {
+        Thread.sleep(10);
+      }
+      assertThat(peers(ports[0])).as("the late client's connection waits in the paused hub's queue").isNotEqualTo(before);
       assertThat(new ProcessBuilder("kill", "-CONT", String.valueOf(hubs[0].pid())).start().waitFor()).isZero();
+      Throwable lateFailure = lateAsk.transform(ar -> Future.succeededFuture(ar.failed() ? ar.cause() : null))
+        .await(30, TimeUnit.SECONDS);
+      if (lateFailure != null) {
+        assertThat(lateFailure).as("what the resumed hub answers a connection made while it was paused")
+          .isInstanceOf(NotLeaderException.class);
+      } else {
+        ClusterStatus lateAnswer = lateAsk.result();
+        assertThat(lateAnswer.hubs()).as("answered by the leader, not by the resumed hub").isNotEmpty();
+        assertThat(lateAnswer.hubs().get(0)).isEqualTo(new HubInfo("127.0.0.1:" + ports[1], true));
+      }
 
       // Resumed, it finds its lease gone: the request it read while paused is not granted, and it stands by.
       Throwable refused = awaitFailure(pausedAsk, 60, TimeUnit.SECONDS);

@@ -2,10 +2,15 @@
 package io.spoke.vertx.agent.it;
 
 import static io.spoke.vertx.test.Await.await;
+import static io.spoke.vertx.test.Await.awaitFailure;
+import static io.spoke.vertx.testkit.HubProcesses.awaitStatus;
+import static io.spoke.vertx.testkit.HubProcesses.java;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.spoke.vertx.DuplicateActorException;
 import io.spoke.vertx.SchedulingException;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.SecurityOptions;
 import io.spoke.vertx.client.ActorHandle;
 import io.spoke.vertx.client.ActorInfo;
@@ -27,11 +32,9 @@ import io.spoke.vertx.test.ProcessCleanup;
 import io.spoke.vertx.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import java.io.File;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -62,45 +65,29 @@ class HubRestartIT {
     }
   }
 
-  private static Process java(Path out, String main, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-      "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
-      .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-    processes.track(process.pid());
-    return process;
-  }
 
-  /** The status once {@code ready} holds, retried while the hub is (re)starting. */
-  private static ClusterStatus awaitStatus(SpokeClient client, java.util.function.Predicate<ClusterStatus> ready) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    Throwable last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        ClusterStatus status = client.status().await(5, TimeUnit.SECONDS);
-        if (ready.test(status)) {
-          return status;
-        }
-      } catch (Exception e) {
-        last = e;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the cluster did not reach the expected state; last failure: " + last);
-  }
 
   /** A hub and an agent (node n1, 2 GPUs) in processes of their own, with a cluster token, and a client that sees the node. */
   private static final class Cluster {
 
     Path dir;
+    Path token;
+    int port;
     String[] hubArgs;
     Process hub;
+    Process agent;
     SpokeClient client;
+
+    /** An agent of node {@code nodeId} (2 GPUs) in a process of its own. */
+    Process startAgent(String nodeId) throws Exception {
+      return java(processes, dir.resolve(nodeId + ".out"), List.of(), "io.spoke.vertx.agent.AgentMain", "--hub", "127.0.0.1:" + port,
+        "--node-id", nodeId, "--gpus", "2", "--token-file", token.toString(), "--log-dir", dir.resolve("logs-" + nodeId).toString(),
+        "--reconnect-interval", "100", "--stop-timeout", "2000");
+    }
 
     /** Starts the hub again with the same arguments (port, token, state directory). */
     Process restartHub() throws Exception {
-      return java(dir.resolve("hub2.out"), "io.spoke.vertx.hub.HubMain", hubArgs);
+      return java(processes, dir.resolve("hub2.out"), List.of(), "io.spoke.vertx.hub.HubMain", hubArgs);
     }
   }
 
@@ -117,10 +104,10 @@ class HubRestartIT {
       "--heartbeat-interval", "200", "--node-timeout", "5000"));
     hubArgs.addAll(List.of(extraHubArgs));
     cluster.hubArgs = hubArgs.toArray(new String[0]);
-    cluster.hub = java(cluster.dir.resolve("hub.out"), "io.spoke.vertx.hub.HubMain", cluster.hubArgs);
-    java(cluster.dir.resolve("agent.out"), "io.spoke.vertx.agent.AgentMain", "--hub", "127.0.0.1:" + port, "--node-id", "n1", "--gpus",
-      "2", "--token-file", token.toString(), "--log-dir", cluster.dir.resolve("logs").toString(), "--reconnect-interval", "100",
-      "--stop-timeout", "2000");
+    cluster.hub = java(processes, cluster.dir.resolve("hub.out"), List.of(), "io.spoke.vertx.hub.HubMain", cluster.hubArgs);
+    cluster.token = token;
+    cluster.port = port;
+    cluster.agent = cluster.startAgent("n1");
     cluster.client = SpokeClient.create(vertx, new SpokeClientOptions().setHubPort(port)
       .setSecurity(new SecurityOptions().setTokenFile(token.toString())));
     clients.add(cluster.client);
@@ -470,5 +457,43 @@ class HubRestartIT {
     assertThat(next.info().gpuIds()).isEqualTo(training.slot(0).gpuIds());
     await(next.stop());
     await(client.release("t-idle"));
+  }
+
+  @Test
+  void anAdHocActorWhoseAgentIsNotBackYetKeepsItsIdThroughAHubRestart(Vertx vertx) throws Exception {
+    Path state = Files.createTempDirectory("spoke-hub-ledger");
+    Cluster cluster = startCluster(vertx, "spoke-hub-ledger", "--state-dir", state.resolve("state").toString());
+    SpokeClient client = cluster.client;
+    ActorHandle kept = await(client.spawn("Echo", "kept-id", new SpawnOptions().setNode("n1")));
+    processes.track(kept.info().pid());
+    cluster.startAgent("n2");
+    awaitStatus(client, st -> st.nodes().stream().filter(NodeInfo::alive).count() == 2);
+
+    // The hub dies, and node n1's agent is paused: the restarted hub hears from n2 first.
+    cluster.hub.destroyForcibly();
+    assertThat(cluster.hub.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(new ProcessBuilder("kill", "-STOP", String.valueOf(cluster.agent.pid())).start().waitFor()).isZero();
+    try {
+      cluster.restartHub();
+      awaitStatus(client, st -> st.nodes().stream().anyMatch(n -> n.id().equals("n2") && n.alive()));
+      // Its journal says where kept-id runs: the id is taken (not placed again on n2), and asked for, it is "not back yet".
+      Throwable duplicate = awaitFailure(client.spawn("Echo", "kept-id"));
+      assertThat(duplicate).isInstanceOf(DuplicateActorException.class).hasMessageContaining("node n1")
+        .hasMessageContaining("not come back");
+      assertThat(awaitFailure(client.resolve("kept-id"))).isInstanceOf(UnavailableException.class).hasMessageContaining("node n1");
+    } finally {
+      new ProcessBuilder("kill", "-CONT", String.valueOf(cluster.agent.pid())).start().waitFor();
+    }
+    // n1 is back with the instance that ran all along: the hub's again, the same process, answering.
+    ClusterStatus back = awaitStatus(client, st -> st.actors().stream().anyMatch(a -> a.id().equals("kept-id")
+      && a.state() == ActorState.RUNNING));
+    assertThat(back.actors()).filteredOn(a -> a.id().equals("kept-id")).extracting(ActorInfo::pid, ActorInfo::nodeId)
+      .containsExactly(org.assertj.core.groups.Tuple.tuple(kept.info().pid(), "n1"));
+    assertThat(await(kept.call(TestActors.HELLO, "still here", Serializers.STRING, Serializers.STRING))).isEqualTo("Hello, still here!");
+    // Stopped, it is gone from the journal too: the id is free again for a new spawn after another restart.
+    await(kept.stop());
+    ActorHandle again = await(client.spawn("Echo", "kept-id", new SpawnOptions().setNode("n2")));
+    processes.track(again.info().pid());
+    assertThat(again.info().nodeId()).isEqualTo("n2");
   }
 }

@@ -53,7 +53,13 @@ final class ActorDirectory {
   boolean refuseDuplicate(Connection client, long requestId, String actorId) {
     ActorRecord existing = state.actors.get(actorId);
     if (existing == null) {
-      return false;
+      String expected = state.ledger.expectedNode(actorId);
+      if (expected == null) {
+        return false;
+      }
+      client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by an actor on node " + expected
+        + ", which has not come back to this hub since it took over; once it has, the actor is there again (or its id free)"));
+      return true;
     }
     client.replyFailure(requestId, new DuplicateActorException("actor id '" + actorId + "' is taken by a "
       + existing.info.state().name().toLowerCase() + " actor of type " + existing.info.type() + " on node " + existing.nodeId
@@ -80,6 +86,9 @@ final class ActorDirectory {
     record.info = record.info.withSpawnId(record.spawnId);
     state.actors.put(actorId, record);
     node.actors.add(actorId);
+    if (launch.slot == null) {
+      state.ledger.placed(actorId, node.id);
+    }
     Connection agent = node.connection;
     long timeout = launch.timeoutMs + state.options.getAgentTimeout();
     long deadline = System.nanoTime() + timeout * 1_000_000L;
@@ -387,6 +396,7 @@ final class ActorDirectory {
       failUnsettled(unsettled, new ActorNotFoundException("actor '" + record.id() + "' was stopped while it started"));
     }
     state.actors.remove(record.id());
+    state.ledger.gone(record.id());
     if (record.reservation != null) {
       state.scheduler.release(record.reservation);
       resourcesFreed.run();

@@ -4,6 +4,7 @@ package io.spoke.vertx.hub.impl;
 import io.spoke.vertx.ActorNotFoundException;
 import io.spoke.vertx.InvalidRequestException;
 import io.spoke.vertx.NodeUnavailableException;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.client.ActorInfo;
 import io.spoke.vertx.client.ActorLog;
 import io.spoke.vertx.client.Allocation;
@@ -163,6 +164,9 @@ final class ClientHandler {
     }
     ActorRecord record = state.actors.get(actorId);
     if (record == null) {
+      if (refuseExpected(client, requestId, actorId)) {
+        return;
+      }
       if (directory.exited(actorId) != null) {
         client.reply(requestId, null);
       } else {
@@ -192,12 +196,29 @@ final class ClientHandler {
       ActorDirectory.replyActorInfo(client, requestId, record.info);
       return;
     }
+    if (refuseExpected(client, requestId, actorId)) {
+      return;
+    }
     ActorInfo dead = directory.exited(actorId);
     if (dead != null) {
       ActorDirectory.replyActorInfo(client, requestId, dead);
       return;
     }
     client.replyFailure(requestId, new ActorNotFoundException("no actor '" + actorId + "' is known to the hub"));
+  }
+
+  /**
+   * An actor the hub's state log places on a node that has not registered since this hub took over: not unknown,
+   * just not back yet; answered "ask again". True if it was one.
+   */
+  private boolean refuseExpected(Connection client, long requestId, String actorId) {
+    String node = state.ledger.expectedNode(actorId);
+    if (node == null) {
+      return false;
+    }
+    client.replyFailure(requestId, new UnavailableException("actor '" + actorId + "' runs on node " + node + ", which has not come back "
+      + "to this hub since it took over (a restart, or a new leader); ask again in a moment"));
+    return true;
   }
 
   private void status(Connection client, long requestId) {

@@ -35,7 +35,8 @@ import org.apache.logging.log4j.Logger;
  *   <li>{@code PREFIX/t/ID}: the ticket's "allocated" record; {@code PREFIX/t/ID/rank/R}, {@code .../restart} and
  *   {@code .../failed/NODE}: its later "launched", "restart" and "failed" records;</li>
  *   <li>{@code PREFIX/released/ID}: a released id, kept so that it is never handed out again (the newest
- *   {@link TicketDesk#RELEASED_KEPT}).</li>
+ *   {@link TicketDesk#RELEASED_KEPT});</li>
+ *   <li>{@code PREFIX/a/ID}: the node an ad-hoc actor or process runs on ({@link ActorLedger}), deleted when it is gone.</li>
  * </ul>
  * Read back ({@link #load}), each ticket's keys are folded in the order etcd wrote them, as the journal's lines are.
  * <p>
@@ -102,6 +103,10 @@ final class EtcdStateLog implements StateLog {
     return prefix + "/released/" + id;
   }
 
+  private String actorKey(String id) {
+    return prefix + "/a/" + id;
+  }
+
   @Override
   public String where() {
     return "the hub's state in etcd (" + endpoints + ", under " + prefix + ")";
@@ -130,8 +135,17 @@ final class EtcdStateLog implements StateLog {
     GetOption all = GetOption.builder().isPrefix(true).build();
     Future<List<KeyValue>> tickets = etcd.call(kv.get(bytes(prefix + "/t/"), all), "the read of the tickets").map(r -> r.getKvs());
     Future<List<KeyValue>> released = etcd.call(kv.get(bytes(prefix + "/released/"), all), "the read of released ids").map(r -> r.getKvs());
-    return Future.all(tickets, released).compose(both -> {
+    Future<List<KeyValue>> actors = etcd.call(kv.get(bytes(actorKey("")), all), "the read of the actors").map(r -> r.getKvs());
+    return Future.all(tickets, released, actors).compose(both -> {
       JournalState state = new JournalState();
+      for (KeyValue key : actors.result()) {
+        try {
+          state.apply(new JsonObject(key.getValue().toString(StandardCharsets.UTF_8)));
+        } catch (RuntimeException e) {
+          state.skipped++;
+          log.error("The hub's state in etcd: skipping unreadable key {}: {}", key.getKey().toString(StandardCharsets.UTF_8), e.toString());
+        }
+      }
       List<KeyValue> ids = new ArrayList<>(released.result());
       ids.sort(Comparator.comparingLong(KeyValue::getModRevision));
       List<KeyOp> trim = new ArrayList<>();
@@ -236,6 +250,12 @@ final class EtcdStateLog implements StateLog {
     Map<String, KeyOp> ops = new LinkedHashMap<>();
     List<String> released = new ArrayList<>();
     for (JsonObject record : batch) {
+      String actor = record.getString("actor");
+      if (actor != null) {
+        String key = actorKey(actor);
+        ops.put(key, new KeyOp(key, "actor".equals(record.getString("op")) ? record.toBuffer().getBytes() : null, false));
+        continue;
+      }
       String id = record.getString("ticket");
       String key = ticketKey(id);
       if (released.contains(id)) {
@@ -281,16 +301,20 @@ final class EtcdStateLog implements StateLog {
     Map<String, byte[]> wanted = new LinkedHashMap<>();
     for (JsonObject record : snapshot.get()) {
       String id = record.getString("ticket");
-      wanted.put("released".equals(record.getString("op")) ? releasedKey(id) : ticketKey(id), record.toBuffer().getBytes());
+      String actor = record.getString("actor");
+      wanted.put(actor != null ? actorKey(actor) : "released".equals(record.getString("op")) ? releasedKey(id) : ticketKey(id),
+        record.toBuffer().getBytes());
     }
     GetOption all = GetOption.builder().isPrefix(true).build();
     Future<List<KeyValue>> tickets = etcd.call(kv.get(bytes(prefix + "/t/"), all), "the read of the tickets").map(r -> r.getKvs());
     Future<List<KeyValue>> released = etcd.call(kv.get(bytes(prefix + "/released/"), all), "the read of released ids").map(r -> r.getKvs());
-    return Future.all(tickets, released).compose(both -> {
+    Future<List<KeyValue>> actors = etcd.call(kv.get(bytes(actorKey("")), all), "the read of the actors").map(r -> r.getKvs());
+    return Future.all(tickets, released, actors).compose(both -> {
       List<KeyOp> ops = new ArrayList<>();
       Map<String, byte[]> missing = new LinkedHashMap<>(wanted);
       List<KeyValue> present = new ArrayList<>(tickets.result());
       present.addAll(released.result());
+      present.addAll(actors.result());
       for (KeyValue kvp : present) {
         String key = kvp.getKey().toString(StandardCharsets.UTF_8);
         byte[] want = missing.remove(key);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package io.spoke.vertx.hub.impl;
 
+import io.spoke.vertx.NotLeaderException;
 import io.spoke.vertx.ProtocolException;
+import io.spoke.vertx.UnavailableException;
 import io.spoke.vertx.client.HubInfo;
 import io.spoke.vertx.hub.HubOptions;
 import io.spoke.vertx.internal.net.ClusterAuth;
@@ -60,6 +62,8 @@ public final class HubServer {
   private ClusterAuth auth;
   /** Started and serving: what HaHub hands connections to (before, a standby's refusal answers them). */
   volatile boolean started;
+  /** Stopped or stopping: it takes no connection any more, not even one whose handshake began before. */
+  private boolean stopping;
   private WebFront front;
   private long checkTimer = -1;
   /** The state in etcd, for the leader of a highly available control plane ({@link HaHub}); null: the state directory, or none. */
@@ -137,6 +141,10 @@ public final class HubServer {
 
   /** Serves a connection a peer opened: its handshake, then the handler of its role. */
   void accept(NetSocket socket) {
+    if (stopping) {
+      socket.close();
+      return;
+    }
     Connection.accept(socket, options.getMaxFrameSize(), "hub", auth, this::accept);
   }
 
@@ -179,6 +187,8 @@ public final class HubServer {
   }
 
   public Future<Void> stop() {
+    stopping = true;
+    started = false;
     if (checkTimer >= 0) {
       vertx.cancelTimer(checkTimer);
     }
@@ -231,6 +241,11 @@ public final class HubServer {
   }
 
   private Future<MessageHandler> accept(Connection connection, PeerHello hello) {
+    if (stopping) {
+      // A handshake that began before the stop (a leader resumed from a pause past its lease, say) serves nothing.
+      return Future.failedFuture(etcdState != null ? new NotLeaderException("this hub no longer leads; another hub of the cluster does",
+        null) : new UnavailableException("the hub is stopping"));
+    }
     switch (hello.role()) {
       case Role.Agent:
         connections.add(connection);

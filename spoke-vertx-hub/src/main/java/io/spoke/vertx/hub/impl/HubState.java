@@ -34,6 +34,8 @@ final class HubState {
   final InjectedFaults faults = new InjectedFaults();
   /** The hubs of a highly available control plane as the status shows them, the leader first; none for a hub alone. */
   Supplier<List<HubInfo>> hubs = List::of;
+  /** Where the ad-hoc actors run, in the state log (once the hub has one). */
+  final ActorLedger ledger = new ActorLedger();
   private long spawns;
 
   HubState(Vertx vertx, HubOptions options) {

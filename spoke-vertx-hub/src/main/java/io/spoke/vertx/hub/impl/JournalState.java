@@ -12,7 +12,8 @@ import java.util.Set;
 
 /**
  * What a {@link TicketJournal} holds once read back ({@link TicketJournal#load}): its records folded, in order, into
- * the live tickets (each its last "allocated" record with the later records of it folded in) and the released ids.
+ * the live tickets (each its last "allocated" record with the later records of it folded in), the released ids, and
+ * the ad-hoc actors' nodes.
  */
 final class JournalState {
 
@@ -20,11 +21,25 @@ final class JournalState {
   final Map<String, JsonObject> live = new LinkedHashMap<>();
   /** Released ticket ids, oldest first, at most {@link TicketDesk#RELEASED_KEPT}. */
   final Set<String> released = new LinkedHashSet<>();
+  /** Ad-hoc actors and processes by id, and the node each runs on ({@link ActorLedger}). */
+  final Map<String, String> actors = new LinkedHashMap<>();
   int lines;
   int skipped;
 
   void apply(JsonObject record) {
     String op = record.getString("op");
+    if ("actor".equals(op) || "actorGone".equals(op)) {
+      String actor = record.getString("actor");
+      if (actor == null || ("actor".equals(op) && record.getString("node") == null)) {
+        throw new IllegalArgumentException("an actor record without actor or node");
+      }
+      if ("actor".equals(op)) {
+        actors.put(actor, record.getString("node"));
+      } else {
+        actors.remove(actor);
+      }
+      return;
+    }
     String ticket = record.getString("ticket");
     if (ticket == null || op == null) {
       throw new IllegalArgumentException("a record without op or ticket");
@@ -89,13 +104,14 @@ final class JournalState {
     }
   }
 
-  /** The compacted journal: released ids, then live tickets. */
+  /** The compacted journal: released ids, live tickets, then ad-hoc actors. */
   List<JsonObject> records() {
-    List<JsonObject> records = new ArrayList<>(released.size() + live.size());
+    List<JsonObject> records = new ArrayList<>(released.size() + live.size() + actors.size());
     for (String id : released) {
       records.add(TicketJournal.released(id));
     }
     records.addAll(live.values());
+    actors.forEach((id, node) -> records.add(ActorLedger.placedRecord(id, node)));
     return records;
   }
 }

@@ -96,6 +96,7 @@ final class Reconciliation {
         directory.releaseOrphan(node, orphan);
       }
     }
+    state.ledger.nodeRegistered(node.id, id -> state.actors.containsKey(id) && state.actors.get(id).nodeId.equals(node.id));
     return stops;
   }
 
@@ -216,6 +217,9 @@ final class Reconciliation {
     adopted.spawnId = instance.spawnId();
     state.actors.put(instance.id(), adopted);
     node.actors.add(instance.id());
+    if (held != null) {
+      state.ledger.placed(instance.id(), node.id);
+    }
   }
 
   /**

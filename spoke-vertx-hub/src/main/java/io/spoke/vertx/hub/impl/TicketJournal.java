@@ -42,7 +42,9 @@ import org.apache.logging.log4j.Logger;
  *   <li>{@code {"op":"restart","ticket":ID,"restarts":N,"restarting":B,"times":[...],"reason":...}}: the ticket's gang
  *   restarts;</li>
  *   <li>{@code {"op":"failed","ticket":ID,"node":NODE,"reason":...}}: a node of the ticket died;</li>
- *   <li>{@code {"op":"released","ticket":ID}}: the ticket is gone (its id stays taken, as in memory).</li>
+ *   <li>{@code {"op":"released","ticket":ID}}: the ticket is gone (its id stays taken, as in memory);</li>
+ *   <li>{@code {"op":"actor","actor":ID,"node":NODE}} and {@code {"op":"actorGone","actor":ID}}: where an ad-hoc actor
+ *   or process runs, and that it is gone ({@link ActorLedger}).</li>
  * </ul>
  * Appends that arrive while a write is in progress go out together in the next write and share its fsync (group
  * commit), on a worker thread, never the event loop. The file is compacted when the hub starts, and whenever it

@@ -54,6 +54,7 @@ final class TicketRecovery {
 
   private List<ClientSession> restoreAll(StateLog opening, JournalState loaded, long window) {
     desk.journal = opening;
+    state.ledger.open(opening, loaded.actors);
     java.util.Set<ClientSession> owners = new java.util.LinkedHashSet<>();
     for (String id : loaded.released) {
       desk.released.put(id, Boolean.TRUE);
@@ -72,6 +73,9 @@ final class TicketRecovery {
     if (restored > 0) {
       state.vertx.setTimer(window, t -> restoreDeadline(window));
     }
+    if (!loaded.actors.isEmpty()) {
+      state.vertx.setTimer(window, t -> state.ledger.windowOver());
+    }
     return new ArrayList<>(owners);
   }
 
@@ -86,7 +90,7 @@ final class TicketRecovery {
     return ticket;
   }
 
-  /** Everything the journal must keep, for its compaction: released ids, then the journaled live tickets. */
+  /** Everything the journal must keep, for its compaction: released ids, the journaled live tickets, the ad-hoc actors. */
   private List<JsonObject> snapshot() {
     List<JsonObject> records = new ArrayList<>(desk.released.size() + desk.tickets.size());
     for (String id : desk.released.keySet()) {
@@ -98,6 +102,7 @@ final class TicketRecovery {
         records.add(ticket.state == TicketState.RELEASED ? TicketJournal.released(ticket.id) : JournalRecords.record(ticket));
       }
     }
+    records.addAll(state.ledger.records());
     return records;
   }
 

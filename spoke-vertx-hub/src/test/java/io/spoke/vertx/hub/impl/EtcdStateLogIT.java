@@ -119,7 +119,11 @@ class EtcdStateLogIT {
       TicketJournal.failed("t2", "n2", "node n2 died"),
       allocated("t3", 29502),
       TicketJournal.released("t3"),
-      allocated("t2", 29600));
+      allocated("t2", 29600),
+      ActorLedger.placedRecord("a1", "n1"),
+      ActorLedger.placedRecord("a2", "n1"),
+      ActorLedger.placedRecord("a1", "n2"),
+      ActorLedger.goneRecord("a2"));
     EtcdStateLog log = log(vertx, context, revision, List::of, () -> { }, 5_000);
     // Half in one batch (written together), half one by one.
     on(context, () -> Future.join(records.subList(0, 5).stream().map(log::append).toList()).mapEmpty());
@@ -135,7 +139,10 @@ class EtcdStateLogIT {
       assertThat(loaded.live.get(id)).as("ticket " + id).isEqualTo(expected.live.get(id));
     }
     assertThat(loaded.released).containsExactly("t3");
+    // Ad-hoc actors: one key each, the last node it was placed on; a gone one has none.
+    assertThat(loaded.actors).isEqualTo(expected.actors).containsExactly(java.util.Map.entry("a1", "n2"));
     String keys = etcd.etcdctl("get", "--prefix", "--keys-only", PREFIX + "/");
+    assertThat(keys).contains(PREFIX + "/a/a1").doesNotContain(PREFIX + "/a/a2");
     assertThat(keys).contains(PREFIX + "/t/t1\n", PREFIX + "/t/t1/rank/0", PREFIX + "/t/t1/rank/1", PREFIX + "/t/t1/restart",
       PREFIX + "/t/t2\n", PREFIX + "/t/t2/failed/n2", PREFIX + "/released/t3").doesNotContain(PREFIX + "/t/t3");
     assertThat(log.transactions()).as("the first five records went in one transaction").isLessThan(records.size());
@@ -176,6 +183,7 @@ class EtcdStateLogIT {
     EtcdStateLog log = log(vertx, context, revision, () -> new ArrayList<>(live), () -> { }, 1_000);
     on(context, () -> log.append(allocated("t1", 29500)));
     on(context, () -> log.append(allocated("t2", 29501)));
+    on(context, () -> log.append(ActorLedger.placedRecord("stale", "n1")));
 
     long pid = etcd.member(0).pid();
     assertThat(new ProcessBuilder("kill", "-STOP", String.valueOf(pid)).start().waitFor()).isZero();
@@ -184,6 +192,7 @@ class EtcdStateLogIT {
       live.add(TicketJournal.released("t1"));
       live.add(allocated("t2", 29700));
       live.add(allocated("t3", 29502));
+      live.add(ActorLedger.placedRecord("a1", "n1"));
       Promise<Throwable> failure = Promise.promise();
       context.runOnContext(v -> log.append(TicketJournal.released("t1")).onComplete(ar -> failure.complete(ar.cause())));
       assertThat(failure.future().await(30, TimeUnit.SECONDS)).hasMessageContaining("did not answer");
@@ -202,6 +211,7 @@ class EtcdStateLogIT {
     assertThat(loaded.live.keySet()).containsExactlyInAnyOrder("t2", "t3");
     assertThat(loaded.live.get("t2").getInteger("masterPort")).isEqualTo(29700);
     assertThat(loaded.released).containsExactly("t1");
+    assertThat(loaded.actors).containsExactly(java.util.Map.entry("a1", "n1"));
     ByteSequence gone = bytes(PREFIX + "/t/t1");
     assertThat(client.getKVClient().get(gone).get(10, TimeUnit.SECONDS).getKvs()).isEmpty();
   }
