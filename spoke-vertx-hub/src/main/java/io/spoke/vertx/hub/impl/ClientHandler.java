@@ -310,7 +310,7 @@ final class ClientHandler {
   void startGracePeriod(ClientSession session, long grace) {
     session.graceTimer = state.vertx.setTimer(grace, t -> {
       session.graceTimer = -1;
-      if (session.connection == null) {
+      if (session.connection == null && !state.stopped) {
         state.sessions.remove(session.id);
         tickets.sessionExpired(session);
       }

@@ -189,6 +189,7 @@ public final class HubServer {
   public Future<Void> stop() {
     stopping = true;
     started = false;
+    state.stopped = true;
     if (checkTimer >= 0) {
       vertx.cancelTimer(checkTimer);
     }

@@ -36,6 +36,8 @@ final class HubState {
   Supplier<List<HubInfo>> hubs = List::of;
   /** Where the ad-hoc actors run, in the state log (once the hub has one). */
   final ActorLedger ledger = new ActorLedger();
+  /** Set as the hub's server stops: its timers (grace periods, restore windows) then do nothing. */
+  boolean stopped;
   private long spawns;
 
   HubState(Vertx vertx, HubOptions options) {

@@ -71,10 +71,18 @@ final class TicketRecovery {
     log.info("{}: {} tickets restored, {} released ids remembered ({} records read{})", opening.where(), restored,
       loaded.released.size(), loaded.lines, loaded.skipped == 0 ? "" : ", " + loaded.skipped + " unreadable");
     if (restored > 0) {
-      state.vertx.setTimer(window, t -> restoreDeadline(window));
+      state.vertx.setTimer(window, t -> {
+        if (!state.stopped) {
+          restoreDeadline(window);
+        }
+      });
     }
     if (!loaded.actors.isEmpty()) {
-      state.vertx.setTimer(window, t -> state.ledger.windowOver());
+      state.vertx.setTimer(window, t -> {
+        if (!state.stopped) {
+          state.ledger.windowOver();
+        }
+      });
     }
     return new ArrayList<>(owners);
   }
