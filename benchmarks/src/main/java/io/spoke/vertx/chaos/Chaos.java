@@ -124,36 +124,6 @@ public final class Chaos {
     System.exit(2);
   }
 
-  /**
-   * One hub process's memory and file descriptors: its baseline, the last sample within its first 10 s (start-up
-   * done), and its peak after that.
-   */
-  static final class Footprint {
-
-    private final long bornNanos = System.nanoTime();
-    private long baseRssKb;
-    private long baseFds;
-    private long peakRssKb;
-    private long peakFds;
-
-    synchronized void sample(long rssKb, long fds) {
-      if (System.nanoTime() - bornNanos < 10_000_000_000L) {
-        baseRssKb = rssKb;
-        baseFds = fds;
-      }
-      peakRssKb = Math.max(peakRssKb, rssKb);
-      peakFds = Math.max(peakFds, fds);
-    }
-
-    synchronized long rssGrowthKb() {
-      return Math.max(0, peakRssKb - baseRssKb);
-    }
-
-    synchronized long fdGrowth() {
-      return Math.max(0, peakFds - baseFds);
-    }
-  }
-
   /** One soak. */
   static final class Run {
 

@@ -19,8 +19,8 @@ import java.util.stream.Stream;
  * actor hosts, process ranks, agents and the hub (a killed role is started again after a while), cuts of an agent's or
  * the client's link to the hub (held cut for a while); with several hubs, the leader is the hub hit two times in three,
  * a cut takes all of one hub's links, and an etcd member is killed now and then (started again after 1 to 4 s); a
- * rank's working directory removed under it (so that its restart cannot start), a log file removed. The seed fixes the schedule (kinds, targets' picks, intervals, hold
- * times), not the timing of the cluster under it.
+ * rank's working directory removed under it (so that its restart cannot start), a log file removed. The seed fixes
+ * the schedule (kinds, targets' picks, intervals, hold times), not the timing of the cluster under it.
  */
 final class Faults implements Runnable {
 
